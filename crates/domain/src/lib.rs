@@ -1,0 +1,33 @@
+//! Tenantry's domain: the entities a reseller program is made of and the rules they obey.
+//!
+//! This crate is pure: it depends on neither diesel nor actix, does no I/O and reads no clock
+//! of its own (callers pass `now`). Embed it to validate input exactly as the server does:
+//!
+//! ```
+//! use tenantry_domain::tenant::{TenantDraft, code_name_base};
+//!
+//! let draft = TenantDraft {
+//!     customer_reference: "My Customer".into(),
+//!     active: true,
+//!     full_name: "My Customer AB".into(),
+//!     email: "it@mycustomer.example".into(),
+//!     default_language: "swe".into(),
+//!     languages: vec!["swe".into(), "eng".into()],
+//!     options: vec![],
+//! };
+//! assert_eq!(code_name_base("sp", &draft.customer_reference), "spmy-customer");
+//! assert!(draft.check(&[]).is_ok());
+//! ```
+
+pub mod connection;
+pub mod environment;
+pub mod error;
+pub mod login_url;
+pub mod permission;
+pub mod reseller;
+pub mod tenant;
+pub mod time;
+pub mod user;
+
+pub use environment::Environment;
+pub use error::{DomainError, FieldError};

@@ -1,0 +1,92 @@
+//! Resellers (integration partners) and their credentials.
+
+use crate::{tenant::is_code_name_prefix, DomainError, Environment};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// Partoo's default: 300 calls per minute.
+pub const DEFAULT_RATE_LIMIT_PER_MINUTE: i64 = 300;
+
+/// A reseller as the operator creates it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reseller {
+    pub id: Uuid,
+    /// The `X-Reseller` value.
+    pub code: String,
+    pub name: String,
+    /// What a tenant's codeName starts with.
+    pub code_name_prefix: String,
+    /// The capabilities the reseller may grant its tenants as `options` (Calipsa).
+    pub capabilities: Vec<String>,
+    pub rate_limit_per_minute: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A person or system that signs in to the Reseller API with login and password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResellerUser {
+    pub id: Uuid,
+    pub reseller_id: Uuid,
+    pub login: String,
+    pub password_hash: String,
+    pub environment: Environment,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A reseller API key (Calipsa's partner-scoped token, Partoo's `x-APIKey`). Only its hash
+/// is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResellerKey {
+    pub id: Uuid,
+    pub reseller_id: Uuid,
+    pub name: String,
+    pub environment: Environment,
+    /// The last characters of the token, so a person can tell keys apart.
+    pub hint: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Checks a new reseller's code (the `X-Reseller` header value) and codeName prefix.
+pub fn check_new(code: &str, name: &str, code_name_prefix: &str) -> Result<(), DomainError> {
+    if !(2..=64).contains(&code.len())
+        || !code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(DomainError::invalid(
+            "code",
+            "reseller_code",
+            "must be 2 to 64 letters, digits, `-` or `_`",
+        ));
+    }
+    if name.trim().is_empty() || name.len() > 200 {
+        return Err(DomainError::invalid(
+            "name",
+            "length",
+            "must be 1 to 200 characters",
+        ));
+    }
+    if !is_code_name_prefix(code_name_prefix) {
+        return Err(DomainError::invalid(
+            "codeNamePrefix",
+            "code_name_prefix",
+            "must be at most 16 lowercase letters or digits",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reseller_codes_are_header_safe() {
+        assert!(check_new("acme-partner", "Acme", "ac").is_ok());
+        assert!(check_new("a", "Acme", "").is_err());
+        assert!(check_new("acme partner", "Acme", "").is_err());
+        assert!(check_new("acme", "", "").is_err());
+        assert!(check_new("acme", "Acme", "A-").is_err());
+    }
+}

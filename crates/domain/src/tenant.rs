@@ -1,0 +1,371 @@
+//! Tenants: a reseller's customers, each with a stable, unique `codeName`.
+
+use crate::{
+    error::{into_result, rule_errors},
+    DomainError, Environment, FieldError,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::{fmt, str::FromStr};
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+/// The longest slug a codeName carries, so codeNames stay short enough to type in a header.
+pub const MAX_SLUG_LEN: usize = 40;
+
+/// A tenant as stored and shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: Uuid,
+    pub reseller_id: Uuid,
+    pub code_name: String,
+    pub customer_reference: String,
+    pub environment: Environment,
+    pub status: TenantStatus,
+    pub full_name: String,
+    pub email: String,
+    pub default_language: String,
+    pub languages: Vec<String>,
+    pub options: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Tenant {
+    /// `active` as Sharespine shows it: true only while the tenant is usable.
+    pub fn active(&self) -> bool {
+        self.status == TenantStatus::Active
+    }
+}
+
+/// Where a tenant is in its lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantStatus {
+    Active,
+    /// Temporarily stopped by the reseller; all data kept, `active: true` brings it back.
+    Deactivated,
+}
+
+impl TenantStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenantStatus::Active => "active",
+            TenantStatus::Deactivated => "deactivated",
+        }
+    }
+
+    /// The status the `active` flag of a create or patch asks for.
+    pub fn from_active(active: bool) -> Self {
+        if active {
+            TenantStatus::Active
+        } else {
+            TenantStatus::Deactivated
+        }
+    }
+}
+
+impl fmt::Display for TenantStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TenantStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "active" => Ok(TenantStatus::Active),
+            "deactivated" => Ok(TenantStatus::Deactivated),
+            other => Err(format!("unknown tenant status `{other}`")),
+        }
+    }
+}
+
+/// What a reseller sends to create a tenant (Sharespine's `POST /reseller/tenant` body).
+#[derive(Debug, Clone, PartialEq, Eq, Validate)]
+pub struct TenantDraft {
+    #[validate(length(min = 1, max = 100, message = "must be 1 to 100 characters"))]
+    pub customer_reference: String,
+    pub active: bool,
+    #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    pub full_name: String,
+    #[validate(email(message = "must be an email address"), length(max = 254))]
+    pub email: String,
+    #[validate(custom(function = "language_code"))]
+    pub default_language: String,
+    #[validate(custom(function = "language_codes"))]
+    pub languages: Vec<String>,
+    pub options: Vec<String>,
+}
+
+impl TenantDraft {
+    /// Validates the draft against the rules and against the capabilities the reseller may
+    /// grant; fills `languages` with the default language when it is missing from it.
+    pub fn check(mut self, capabilities: &[String]) -> Result<Self, DomainError> {
+        let mut errors = rule_errors(&self);
+        errors.extend(check_options(&self.options, capabilities));
+        into_result(errors)?;
+        normalize_languages(&self.default_language, &mut self.languages);
+        dedup(&mut self.options);
+        Ok(self)
+    }
+}
+
+/// A partial update of a tenant (`PATCH /reseller/tenant/{codeName}`); absent fields stay.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Validate)]
+pub struct TenantPatch {
+    #[validate(length(min = 1, max = 100, message = "must be 1 to 100 characters"))]
+    pub customer_reference: Option<String>,
+    pub active: Option<bool>,
+    #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    pub full_name: Option<String>,
+    #[validate(email(message = "must be an email address"), length(max = 254))]
+    pub email: Option<String>,
+    #[validate(custom(function = "language_code"))]
+    pub default_language: Option<String>,
+    #[validate(custom(function = "language_codes"))]
+    pub languages: Option<Vec<String>>,
+    pub options: Option<Vec<String>>,
+}
+
+impl TenantPatch {
+    /// Applies the patch to `tenant` after checking it; `now` becomes `updatedAt`.
+    pub fn apply(
+        self,
+        tenant: &mut Tenant,
+        capabilities: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        let mut errors = rule_errors(&self);
+        if let Some(options) = &self.options {
+            errors.extend(check_options(options, capabilities));
+        }
+        into_result(errors)?;
+        if let Some(v) = self.customer_reference {
+            tenant.customer_reference = v;
+        }
+        if let Some(active) = self.active {
+            tenant.status = TenantStatus::from_active(active);
+        }
+        if let Some(v) = self.full_name {
+            tenant.full_name = v;
+        }
+        if let Some(v) = self.email {
+            tenant.email = v;
+        }
+        if let Some(v) = self.default_language {
+            tenant.default_language = v;
+        }
+        if let Some(v) = self.languages {
+            tenant.languages = v;
+        }
+        if let Some(mut v) = self.options {
+            dedup(&mut v);
+            tenant.options = v;
+        }
+        normalize_languages(&tenant.default_language, &mut tenant.languages);
+        tenant.updated_at = now;
+        Ok(())
+    }
+}
+
+/// Options a tenant may have are those its reseller was granted (Calipsa's capabilities);
+/// each other one is named in its own error.
+fn check_options(options: &[String], capabilities: &[String]) -> Vec<FieldError> {
+    options
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| !capabilities.contains(o))
+        .map(|(i, o)| {
+            FieldError::new(
+                format!("options[{i}]"),
+                "capability_not_granted",
+                format!("`{o}` is not a capability granted to this reseller"),
+            )
+        })
+        .collect()
+}
+
+fn normalize_languages(default_language: &str, languages: &mut Vec<String>) {
+    dedup(languages);
+    if !languages.iter().any(|l| l == default_language) {
+        languages.insert(0, default_language.to_owned());
+    }
+}
+
+fn dedup(list: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    list.retain(|x| seen.insert(x.clone()));
+}
+
+/// A language code: ISO 639-1 or 639-2/3, lowercase (`sv`, `swe`, `eng`).
+pub fn is_language_code(code: &str) -> bool {
+    (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase())
+}
+
+fn language_code(code: &str) -> Result<(), ValidationError> {
+    if is_language_code(code) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("language_code")
+            .with_message("must be a lowercase ISO 639 language code such as `swe` or `en`".into()))
+    }
+}
+
+fn language_codes(codes: &[String]) -> Result<(), ValidationError> {
+    if codes.len() > 50 {
+        return Err(ValidationError::new("too_many").with_message("at most 50 languages".into()));
+    }
+    codes.iter().try_for_each(|c| language_code(c))
+}
+
+/// The part of a codeName before `-number`: the reseller's prefix followed by the lowercased,
+/// slugged customer reference (`"My Customer"` → `"my-customer"`), as Sharespine describes it.
+pub fn code_name_base(prefix: &str, customer_reference: &str) -> String {
+    let mut slug = String::new();
+    for c in customer_reference.chars().flat_map(char::to_lowercase) {
+        let c = fold_letter(c);
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.truncate(MAX_SLUG_LEN);
+    let slug = slug.trim_end_matches('-');
+    let slug = if slug.is_empty() { "tenant" } else { slug };
+    format!("{prefix}{slug}")
+}
+
+/// Nordic and common Latin letters become their ASCII base so `Åre Skog` slugs to `are-skog`.
+fn fold_letter(c: char) -> char {
+    match c {
+        'å' | 'ä' | 'á' | 'à' | 'â' | 'ã' => 'a',
+        'ö' | 'ø' | 'ó' | 'ò' | 'ô' | 'õ' => 'o',
+        'é' | 'è' | 'ê' | 'ë' => 'e',
+        'ü' | 'ú' | 'ù' | 'û' => 'u',
+        'í' | 'ì' | 'î' | 'ï' => 'i',
+        'ç' => 'c',
+        'ñ' => 'n',
+        'æ' => 'a',
+        other => other,
+    }
+}
+
+/// A full codeName: `base-number`. The number makes it unique; storage hands out each number
+/// once per base, so a codeName is never reused, not even after its tenant is deleted.
+pub fn code_name(base: &str, number: i64) -> String {
+    format!("{base}-{number}")
+}
+
+/// A codeName prefix a reseller may be configured with: short, lowercase letters and digits.
+pub fn is_code_name_prefix(prefix: &str) -> bool {
+    prefix.len() <= 16
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft() -> TenantDraft {
+        TenantDraft {
+            customer_reference: "acme".into(),
+            active: true,
+            full_name: "Acme AB".into(),
+            email: "ops@acme.example".into(),
+            default_language: "swe".into(),
+            languages: vec![],
+            options: vec![],
+        }
+    }
+
+    #[test]
+    fn code_name_base_slugs_the_reference() {
+        assert_eq!(code_name_base("", "mycustomer"), "mycustomer");
+        assert_eq!(code_name_base("sp", "My Customer"), "spmy-customer");
+        assert_eq!(code_name_base("", "  Åre -- Skog!! "), "are-skog");
+        assert_eq!(code_name_base("x", "!!!"), "xtenant");
+        assert_eq!(code_name("x", 3), "x-3");
+        let long = "a".repeat(100);
+        assert_eq!(code_name_base("", &long).len(), MAX_SLUG_LEN);
+        assert_eq!(
+            code_name_base("", &format!("{}-b", "a".repeat(39))),
+            "a".repeat(39)
+        );
+    }
+
+    #[test]
+    fn prefixes_are_short_lowercase_alphanumerics() {
+        assert!(is_code_name_prefix(""));
+        assert!(is_code_name_prefix("sp1"));
+        assert!(!is_code_name_prefix("SP"));
+        assert!(!is_code_name_prefix("a-b"));
+    }
+
+    #[test]
+    fn a_valid_draft_gets_its_default_language_listed() {
+        let d = draft().check(&[]).unwrap();
+        assert_eq!(d.languages, vec!["swe".to_string()]);
+    }
+
+    #[test]
+    fn invalid_fields_are_named_in_camel_case() {
+        let mut d = draft();
+        d.email = "not-an-email".into();
+        d.default_language = "Swedish".into();
+        d.customer_reference = String::new();
+        let DomainError::Invalid(errors) = d.check(&[]).unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["customerReference", "defaultLanguage", "email"]);
+    }
+
+    #[test]
+    fn options_must_be_granted_capabilities() {
+        let mut d = draft();
+        d.options = vec!["orders".into(), "teleport".into()];
+        let DomainError::Invalid(errors) = d.clone().check(&["orders".into()]).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "options[1]");
+        assert_eq!(errors[0].code, "capability_not_granted");
+        assert!(d.check(&["orders".into(), "teleport".into()]).is_ok());
+    }
+
+    #[test]
+    fn a_patch_changes_only_what_it_names() {
+        let now = chrono::Utc::now();
+        let mut t = Tenant {
+            id: Uuid::new_v4(),
+            reseller_id: Uuid::new_v4(),
+            code_name: "acme-1".into(),
+            customer_reference: "acme".into(),
+            environment: Environment::Sandbox,
+            status: TenantStatus::Active,
+            full_name: "Acme".into(),
+            email: "a@acme.example".into(),
+            default_language: "swe".into(),
+            languages: vec!["swe".into()],
+            options: vec![],
+            created_at: now,
+            updated_at: now,
+        };
+        let patch = TenantPatch {
+            active: Some(false),
+            default_language: Some("eng".into()),
+            ..Default::default()
+        };
+        patch.apply(&mut t, &[], now).unwrap();
+        assert_eq!(t.status, TenantStatus::Deactivated);
+        assert!(!t.active());
+        assert_eq!(t.languages, vec!["eng".to_string(), "swe".to_string()]);
+        assert_eq!(t.code_name, "acme-1", "a codeName never changes");
+        let bad = TenantPatch {
+            email: Some("nope".into()),
+            ..Default::default()
+        };
+        assert!(bad.apply(&mut t, &[], now).is_err());
+    }
+}
