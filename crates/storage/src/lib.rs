@@ -1,1 +1,48 @@
-//! placeholder
+//! Tenantry's persistence: one diesel code base over SQLite (the embedded default) and
+//! PostgreSQL (production).
+//!
+//! Repository functions take `&mut DbConnection` so that a caller composes several of them in
+//! one transaction ([`Database::write`]). Every query on tenant-owned data takes the owning
+//! tenant (or the reseller scope) as a parameter and filters on it: a caller cannot forget it.
+//! This crate depends on the domain and never on the HTTP layer.
+
+mod convert;
+mod database;
+mod error;
+pub mod schema;
+
+pub mod connection;
+pub mod login;
+pub mod reseller;
+pub mod tenant;
+pub mod user;
+
+pub use database::{Backend, Database, DbConnection, PoolOptions};
+pub use error::{Result, StorageError};
+
+use tenantry_domain::Environment;
+use uuid::Uuid;
+
+/// What a reseller credential may see: its own reseller's tenants of its own environment.
+/// Every tenant lookup on behalf of a reseller goes through this scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResellerScope {
+    pub reseller_id: Uuid,
+    pub environment: Environment,
+}
+
+/// One page of a cursor-paginated list: the rows and whether more follow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    pub has_more: bool,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `limit + 1` rows fetched: the extra row only says more follow.
+    pub(crate) fn from_overfetch(mut rows: Vec<T>, limit: i64) -> Self {
+        let has_more = rows.len() as i64 > limit;
+        rows.truncate(limit.max(0) as usize);
+        Page { rows, has_more }
+    }
+}

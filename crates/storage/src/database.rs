@@ -1,0 +1,199 @@
+//! The connection pool over either backend, migrations, and the transaction helpers.
+
+use crate::{Result, StorageError};
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{self, ManageConnection, Pool};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// One connection to either backend. Queries written against it run on both; where a
+/// backend needs its own statement (ON CONFLICT, say), code matches on the variant.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Which database a [`Database`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Picks the backend from the URL scheme and returns what to hand the driver. Diesel's own
+    /// `establish` would try each backend in turn, and SQLite accepts any string as a path.
+    pub fn from_url(url: &str) -> Result<(Backend, String)> {
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            if path.is_empty() {
+                return Err(StorageError::UnsupportedUrl(url.to_owned()));
+            }
+            Ok((Backend::Sqlite, path.to_owned()))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok((Backend::Postgres, url.to_owned()))
+        } else {
+            Err(StorageError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+}
+
+/// Pool settings.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolOptions {
+    pub max_size: u32,
+    pub connection_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions { max_size: 10, connection_timeout: Duration::from_secs(10) }
+    }
+}
+
+struct Manager {
+    backend: Backend,
+    target: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> std::result::Result<DbConnection, r2d2::Error> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.target)
+                .map(DbConnection::Postgres)
+                .map_err(r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
+                // WAL lets readers run beside the writer; FULL makes every acknowledged commit
+                // survive a power loss, not only a crash; foreign keys carry the cascades.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> std::result::Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// The database: a pool of connections to one SQLite file or one PostgreSQL database.
+/// Cheap to clone; clones share the pool.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<Manager>,
+    backend: Backend,
+    /// SQLite has one writer at a time; taking this lock before a write transaction makes
+    /// writers of this process queue here instead of failing with "database is locked" when a
+    /// deferred transaction tries to upgrade. Unused on PostgreSQL.
+    sqlite_writer: Arc<Mutex<()>>,
+}
+
+enum TxError<E> {
+    Inner(E),
+    Database(diesel::result::Error),
+}
+
+impl<E> From<diesel::result::Error> for TxError<E> {
+    fn from(e: diesel::result::Error) -> Self {
+        TxError::Database(e)
+    }
+}
+
+impl Database {
+    /// Opens a pool for `url` (`sqlite://PATH` or `postgres://…`). Does not migrate.
+    pub fn connect(url: &str, options: PoolOptions) -> Result<Database> {
+        let (backend, target) = Backend::from_url(url)?;
+        let pool = Pool::builder()
+            .max_size(options.max_size)
+            .connection_timeout(options.connection_timeout)
+            .build(Manager { backend, target })?;
+        Ok(Database { pool, backend, sqlite_writer: Arc::new(Mutex::new(())) })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies the embedded migrations that have not run yet; returns how many ran.
+    pub fn migrate(&self) -> Result<usize> {
+        let _writer = self.lock_writer();
+        let mut conn = self.pool.get()?;
+        let applied = match &mut *conn {
+            DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        };
+        applied.map_err(|e| StorageError::Migration(e.to_string()))
+    }
+
+    /// Reverts every migration (tests of the down scripts use this).
+    pub fn revert_all_migrations(&self) -> Result<usize> {
+        let _writer = self.lock_writer();
+        let mut conn = self.pool.get()?;
+        let reverted = match &mut *conn {
+            DbConnection::Postgres(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+            DbConnection::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        };
+        reverted.map_err(|e| StorageError::Migration(e.to_string()))
+    }
+
+    /// Runs `f` on a pooled connection without a transaction: for requests that only read.
+    pub fn read<T, E: From<StorageError>>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let mut conn = self.pool.get().map_err(StorageError::from)?;
+        f(&mut conn)
+    }
+
+    /// Runs `f` in one transaction: committed when `f` returns `Ok`, rolled back otherwise.
+    /// Each request that writes makes exactly one call to this.
+    pub fn write<T, E: From<StorageError>>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let _writer = self.lock_writer();
+        let mut conn = self.pool.get().map_err(StorageError::from)?;
+        conn.transaction(|c| f(c).map_err(TxError::Inner)).map_err(|e| match e {
+            TxError::Inner(e) => e,
+            TxError::Database(e) => E::from(StorageError::from(e)),
+        })
+    }
+
+    fn lock_writer(&self) -> Option<std::sync::MutexGuard<'_, ()>> {
+        // A panic while holding the lock leaves no state behind it: the transaction rolled back.
+        (self.backend == Backend::Sqlite).then(|| self.sqlite_writer.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backend_comes_from_the_url_scheme() {
+        assert_eq!(Backend::from_url("sqlite://tenantry.db").unwrap(), (Backend::Sqlite, "tenantry.db".into()));
+        assert_eq!(Backend::from_url("sqlite:///var/x.db").unwrap(), (Backend::Sqlite, "/var/x.db".into()));
+        assert_eq!(Backend::from_url("postgres://u@h/db").unwrap().0, Backend::Postgres);
+        assert_eq!(Backend::from_url("postgresql://u@h/db").unwrap().0, Backend::Postgres);
+        assert!(Backend::from_url("mysql://x").is_err());
+        assert!(Backend::from_url("tenantry.db").is_err());
+        assert!(Backend::from_url("sqlite://").is_err());
+    }
+}

@@ -1,0 +1,42 @@
+//! The storage layer's one error type.
+
+/// What can go wrong below the domain.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The row asked for does not exist (or is not the caller's to see).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A unique constraint refused the write; the string names the constraint or columns.
+    #[error("duplicate: {0}")]
+    Duplicate(String),
+    /// A stored value could not be read back into the domain (a bug or a hand-edited row).
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+    /// The database URL is not one Tenantry understands.
+    #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("could not get a database connection: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("could not connect to the database: {0}")]
+    Connection(#[from] diesel::ConnectionError),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("database error: {0}")]
+    Database(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for StorageError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::NotFound => StorageError::NotFound("row"),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                StorageError::Duplicate(info.constraint_name().unwrap_or(info.message()).to_owned())
+            }
+            other => StorageError::Database(other),
+        }
+    }
+}
+
+/// Storage results.
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;

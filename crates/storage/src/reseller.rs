@@ -1,0 +1,216 @@
+//! Resellers, reseller users and reseller API keys.
+
+use crate::convert::{from_db_time, from_json, parse, to_db_time, to_json, uuid};
+use crate::schema::{reseller_keys, reseller_users, resellers};
+use crate::{DbConnection, Result, StorageError};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use tenantry_domain::reseller::{Reseller, ResellerKey, ResellerUser};
+use uuid::Uuid;
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = resellers)]
+struct ResellerRow {
+    id: String,
+    code: String,
+    name: String,
+    code_name_prefix: String,
+    capabilities: String,
+    rate_limit_per_minute: i64,
+    created_at: NaiveDateTime,
+}
+
+impl ResellerRow {
+    fn from_domain(r: &Reseller) -> Self {
+        ResellerRow {
+            id: r.id.to_string(),
+            code: r.code.clone(),
+            name: r.name.clone(),
+            code_name_prefix: r.code_name_prefix.clone(),
+            capabilities: to_json(&r.capabilities),
+            rate_limit_per_minute: r.rate_limit_per_minute,
+            created_at: to_db_time(r.created_at),
+        }
+    }
+
+    fn into_domain(self) -> Result<Reseller> {
+        Ok(Reseller {
+            id: uuid(&self.id)?,
+            code: self.code,
+            name: self.name,
+            code_name_prefix: self.code_name_prefix,
+            capabilities: from_json(&self.capabilities)?,
+            rate_limit_per_minute: self.rate_limit_per_minute,
+            created_at: from_db_time(self.created_at),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = reseller_users)]
+struct UserRow {
+    id: String,
+    reseller_id: String,
+    login: String,
+    password_hash: String,
+    environment: String,
+    created_at: NaiveDateTime,
+}
+
+impl UserRow {
+    fn into_domain(self) -> Result<ResellerUser> {
+        Ok(ResellerUser {
+            id: uuid(&self.id)?,
+            reseller_id: uuid(&self.reseller_id)?,
+            login: self.login,
+            password_hash: self.password_hash,
+            environment: parse(&self.environment)?,
+            created_at: from_db_time(self.created_at),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = reseller_keys)]
+struct KeyRow {
+    id: String,
+    reseller_id: String,
+    name: String,
+    token_hash: String,
+    hint: String,
+    environment: String,
+    created_at: NaiveDateTime,
+    revoked_at: Option<NaiveDateTime>,
+}
+
+impl KeyRow {
+    fn into_domain(self) -> Result<ResellerKey> {
+        Ok(ResellerKey {
+            id: uuid(&self.id)?,
+            reseller_id: uuid(&self.reseller_id)?,
+            name: self.name,
+            environment: parse(&self.environment)?,
+            hint: self.hint,
+            created_at: from_db_time(self.created_at),
+            revoked_at: self.revoked_at.map(from_db_time),
+        })
+    }
+}
+
+/// Stores a new reseller; a taken code is [`StorageError::Duplicate`].
+pub fn insert(conn: &mut DbConnection, reseller: &Reseller) -> Result<()> {
+    diesel::insert_into(resellers::table).values(ResellerRow::from_domain(reseller)).execute(conn)?;
+    Ok(())
+}
+
+/// The reseller with this `X-Reseller` code.
+pub fn find_by_code(conn: &mut DbConnection, code: &str) -> Result<Reseller> {
+    resellers::table
+        .filter(resellers::code.eq(code))
+        .select(ResellerRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StorageError::NotFound("reseller"))?
+        .into_domain()
+}
+
+/// Every reseller, by code.
+pub fn list(conn: &mut DbConnection) -> Result<Vec<Reseller>> {
+    resellers::table
+        .order(resellers::code.asc())
+        .select(ResellerRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(ResellerRow::into_domain)
+        .collect()
+}
+
+/// How many resellers exist (first-run bootstrap creates one when there are none).
+pub fn count(conn: &mut DbConnection) -> Result<i64> {
+    Ok(resellers::table.count().get_result(conn)?)
+}
+
+/// Stores a reseller user; a taken login within the reseller is [`StorageError::Duplicate`].
+pub fn insert_user(conn: &mut DbConnection, user: &ResellerUser) -> Result<()> {
+    let row = UserRow {
+        id: user.id.to_string(),
+        reseller_id: user.reseller_id.to_string(),
+        login: user.login.clone(),
+        password_hash: user.password_hash.clone(),
+        environment: user.environment.to_string(),
+        created_at: to_db_time(user.created_at),
+    };
+    diesel::insert_into(reseller_users::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// The user `login` of the reseller `code`, with the reseller: what Basic + `X-Reseller`
+/// authentication needs, in one query.
+pub fn find_user(conn: &mut DbConnection, code: &str, login: &str) -> Result<Option<(ResellerUser, Reseller)>> {
+    let row = reseller_users::table
+        .inner_join(resellers::table.on(resellers::id.eq(reseller_users::reseller_id)))
+        .filter(resellers::code.eq(code))
+        .filter(reseller_users::login.eq(login))
+        .select((UserRow::as_select(), ResellerRow::as_select()))
+        .first::<(UserRow, ResellerRow)>(conn)
+        .optional()?;
+    row.map(|(u, r)| Ok((u.into_domain()?, r.into_domain()?))).transpose()
+}
+
+/// Stores a key by the hash of its token.
+pub fn insert_key(conn: &mut DbConnection, key: &ResellerKey, token_hash: &str) -> Result<()> {
+    let row = KeyRow {
+        id: key.id.to_string(),
+        reseller_id: key.reseller_id.to_string(),
+        name: key.name.clone(),
+        token_hash: token_hash.to_owned(),
+        hint: key.hint.clone(),
+        environment: key.environment.to_string(),
+        created_at: to_db_time(key.created_at),
+        revoked_at: key.revoked_at.map(to_db_time),
+    };
+    diesel::insert_into(reseller_keys::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// The unrevoked key whose token hashes to `token_hash`, with its reseller.
+pub fn find_active_key(conn: &mut DbConnection, token_hash: &str) -> Result<Option<(ResellerKey, Reseller)>> {
+    let row = reseller_keys::table
+        .inner_join(resellers::table.on(resellers::id.eq(reseller_keys::reseller_id)))
+        .filter(reseller_keys::token_hash.eq(token_hash))
+        .filter(reseller_keys::revoked_at.is_null())
+        .select((KeyRow::as_select(), ResellerRow::as_select()))
+        .first::<(KeyRow, ResellerRow)>(conn)
+        .optional()?;
+    row.map(|(k, r)| Ok((k.into_domain()?, r.into_domain()?))).transpose()
+}
+
+/// A reseller's keys, newest first (revoked ones included, marked).
+pub fn list_keys(conn: &mut DbConnection, reseller_id: Uuid) -> Result<Vec<ResellerKey>> {
+    reseller_keys::table
+        .filter(reseller_keys::reseller_id.eq(reseller_id.to_string()))
+        .order((reseller_keys::created_at.desc(), reseller_keys::id.desc()))
+        .select(KeyRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(KeyRow::into_domain)
+        .collect()
+}
+
+/// Revokes a key of this reseller at `now`; revoking twice keeps the first time.
+pub fn revoke_key(conn: &mut DbConnection, reseller_id: Uuid, key_id: Uuid, now: DateTime<Utc>) -> Result<()> {
+    let found = reseller_keys::table
+        .filter(reseller_keys::reseller_id.eq(reseller_id.to_string()))
+        .filter(reseller_keys::id.eq(key_id.to_string()))
+        .count()
+        .get_result::<i64>(conn)?;
+    if found == 0 {
+        return Err(StorageError::NotFound("key"));
+    }
+    diesel::update(reseller_keys::table)
+        .filter(reseller_keys::id.eq(key_id.to_string()))
+        .filter(reseller_keys::revoked_at.is_null())
+        .set(reseller_keys::revoked_at.eq(to_db_time(now)))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! The diesel schema, written by hand to stay within the column types both backends share
+//! through `MultiConnection`: Text, BigInt, Bool, Timestamp. Ids are TEXT, JSON is TEXT,
+//! timestamps are UTC.
+
+diesel::table! {
+    resellers (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        code_name_prefix -> Text,
+        capabilities -> Text,
+        rate_limit_per_minute -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reseller_users (id) {
+        id -> Text,
+        reseller_id -> Text,
+        login -> Text,
+        password_hash -> Text,
+        environment -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reseller_keys (id) {
+        id -> Text,
+        reseller_id -> Text,
+        name -> Text,
+        token_hash -> Text,
+        hint -> Text,
+        environment -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    code_name_counters (base) {
+        base -> Text,
+        last_number -> BigInt,
+    }
+}
+
+diesel::table! {
+    tenants (id) {
+        id -> Text,
+        reseller_id -> Text,
+        code_name -> Text,
+        customer_reference -> Text,
+        environment -> Text,
+        status -> Text,
+        full_name -> Text,
+        email -> Text,
+        default_language -> Text,
+        languages -> Text,
+        options -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tenant_users (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        login -> Text,
+        full_name -> Text,
+        email -> Text,
+        role -> Text,
+        permissions -> Text,
+        default_language -> Text,
+        password_hash -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    connections (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        active -> Bool,
+        configuration -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_tokens (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        path -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        consumed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sessions (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(tenants -> resellers (reseller_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    resellers,
+    reseller_users,
+    reseller_keys,
+    code_name_counters,
+    tenants,
+    tenant_users,
+    connections,
+    login_tokens,
+    sessions,
+);

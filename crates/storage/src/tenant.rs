@@ -1,0 +1,201 @@
+//! Tenants, always looked up within a [`ResellerScope`].
+
+use crate::convert::{from_db_time, from_json, parse, to_db_time, to_json, uuid};
+use crate::schema::{code_name_counters, tenants};
+use crate::{DbConnection, Page, ResellerScope, Result, StorageError};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use tenantry_domain::tenant::Tenant;
+use uuid::Uuid;
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = tenants)]
+struct TenantRow {
+    id: String,
+    reseller_id: String,
+    code_name: String,
+    customer_reference: String,
+    environment: String,
+    status: String,
+    full_name: String,
+    email: String,
+    default_language: String,
+    languages: String,
+    options: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl TenantRow {
+    fn from_domain(t: &Tenant) -> Self {
+        TenantRow {
+            id: t.id.to_string(),
+            reseller_id: t.reseller_id.to_string(),
+            code_name: t.code_name.clone(),
+            customer_reference: t.customer_reference.clone(),
+            environment: t.environment.to_string(),
+            status: t.status.to_string(),
+            full_name: t.full_name.clone(),
+            email: t.email.clone(),
+            default_language: t.default_language.clone(),
+            languages: to_json(&t.languages),
+            options: to_json(&t.options),
+            created_at: to_db_time(t.created_at),
+            updated_at: to_db_time(t.updated_at),
+        }
+    }
+
+    fn into_domain(self) -> Result<Tenant> {
+        Ok(Tenant {
+            id: uuid(&self.id)?,
+            reseller_id: uuid(&self.reseller_id)?,
+            code_name: self.code_name,
+            customer_reference: self.customer_reference,
+            environment: parse(&self.environment)?,
+            status: parse(&self.status)?,
+            full_name: self.full_name,
+            email: self.email,
+            default_language: self.default_language,
+            languages: from_json(&self.languages)?,
+            options: from_json(&self.options)?,
+            created_at: from_db_time(self.created_at),
+            updated_at: from_db_time(self.updated_at),
+        })
+    }
+}
+
+/// Hands out the next number for a codeName base, atomically: each number goes to one tenant
+/// only, even across processes, and is never handed out again.
+pub fn next_code_name_number(conn: &mut DbConnection, base: &str) -> Result<i64> {
+    // ON CONFLICT … RETURNING is not portable through the multi-backend: one statement per variant.
+    macro_rules! bump {
+        ($c:expr) => {
+            diesel::insert_into(code_name_counters::table)
+                .values((code_name_counters::base.eq(base), code_name_counters::last_number.eq(1_i64)))
+                .on_conflict(code_name_counters::base)
+                .do_update()
+                .set(code_name_counters::last_number.eq(code_name_counters::last_number + 1_i64))
+                .returning(code_name_counters::last_number)
+                .get_result::<i64>($c)
+        };
+    }
+    Ok(match conn {
+        DbConnection::Postgres(c) => bump!(c),
+        DbConnection::Sqlite(c) => bump!(c),
+    }?)
+}
+
+/// Stores a new tenant; a taken codeName or customerReference is [`StorageError::Duplicate`].
+pub fn insert(conn: &mut DbConnection, tenant: &Tenant) -> Result<()> {
+    diesel::insert_into(tenants::table).values(TenantRow::from_domain(tenant)).execute(conn)?;
+    Ok(())
+}
+
+/// Saves every field of `tenant` but its id, reseller and environment.
+pub fn update(conn: &mut DbConnection, tenant: &Tenant) -> Result<()> {
+    let row = TenantRow::from_domain(tenant);
+    diesel::update(tenants::table.filter(tenants::id.eq(&row.id)))
+        .set((
+            tenants::customer_reference.eq(&row.customer_reference),
+            tenants::status.eq(&row.status),
+            tenants::full_name.eq(&row.full_name),
+            tenants::email.eq(&row.email),
+            tenants::default_language.eq(&row.default_language),
+            tenants::languages.eq(&row.languages),
+            tenants::options.eq(&row.options),
+            tenants::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes the tenant and, through the foreign keys' cascades, all of its data.
+pub fn delete(conn: &mut DbConnection, tenant_id: Uuid) -> Result<()> {
+    diesel::delete(tenants::table.filter(tenants::id.eq(tenant_id.to_string()))).execute(conn)?;
+    Ok(())
+}
+
+fn scoped(scope: &ResellerScope) -> tenants::BoxedQuery<'static, <DbConnection as diesel::Connection>::Backend> {
+    tenants::table
+        .filter(tenants::reseller_id.eq(scope.reseller_id.to_string()))
+        .filter(tenants::environment.eq(scope.environment.to_string()))
+        .into_boxed()
+}
+
+/// The scope's tenant with this codeName; another reseller's or environment's is not found.
+pub fn find_by_code_name(conn: &mut DbConnection, scope: &ResellerScope, code_name: &str) -> Result<Tenant> {
+    scoped(scope)
+        .filter(tenants::code_name.eq(code_name.to_owned()))
+        .select(TenantRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StorageError::NotFound("tenant"))?
+        .into_domain()
+}
+
+/// The scope's tenant with this id (Calipsa's `X-Tenant-ID`).
+pub fn find_by_id(conn: &mut DbConnection, scope: &ResellerScope, id: Uuid) -> Result<Tenant> {
+    scoped(scope)
+        .filter(tenants::id.eq(id.to_string()))
+        .select(TenantRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StorageError::NotFound("tenant"))?
+        .into_domain()
+}
+
+/// The scope's tenant with this customerReference, if any.
+pub fn find_by_reference(conn: &mut DbConnection, scope: &ResellerScope, reference: &str) -> Result<Option<Tenant>> {
+    scoped(scope)
+        .filter(tenants::customer_reference.eq(reference.to_owned()))
+        .select(TenantRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(TenantRow::into_domain)
+        .transpose()
+}
+
+/// Filters of the tenant list.
+#[derive(Debug, Clone, Default)]
+pub struct TenantFilter {
+    pub active: Option<bool>,
+    pub customer_reference: Option<String>,
+}
+
+/// Where a page of tenants starts: after this (createdAt, id).
+pub type TenantCursor = (DateTime<Utc>, Uuid);
+
+/// A page of the scope's tenants in creation order.
+pub fn list(
+    conn: &mut DbConnection,
+    scope: &ResellerScope,
+    filter: &TenantFilter,
+    after: Option<TenantCursor>,
+    limit: i64,
+) -> Result<Page<Tenant>> {
+    let mut query = scoped(scope);
+    if let Some(active) = filter.active {
+        let status = tenantry_domain::tenant::TenantStatus::from_active(active).to_string();
+        query = query.filter(tenants::status.eq(status));
+    }
+    if let Some(reference) = &filter.customer_reference {
+        query = query.filter(tenants::customer_reference.eq(reference.clone()));
+    }
+    if let Some((created_at, id)) = after {
+        let created_at = to_db_time(created_at);
+        query = query.filter(
+            tenants::created_at
+                .gt(created_at)
+                .or(tenants::created_at.eq(created_at).and(tenants::id.gt(id.to_string()))),
+        );
+    }
+    let rows = query
+        .order((tenants::created_at.asc(), tenants::id.asc()))
+        .limit(limit + 1)
+        .select(TenantRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(TenantRow::into_domain)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(rows, limit))
+}

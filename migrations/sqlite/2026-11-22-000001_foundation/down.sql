@@ -1,0 +1,9 @@
+DROP TABLE sessions;
+DROP TABLE login_tokens;
+DROP TABLE connections;
+DROP TABLE tenant_users;
+DROP TABLE tenants;
+DROP TABLE code_name_counters;
+DROP TABLE reseller_keys;
+DROP TABLE reseller_users;
+DROP TABLE resellers;
