@@ -1,1 +1,16 @@
-//! placeholder
+//! Tenantry's credentials: the token format, hashing of tokens and passwords, parsing of every
+//! authentication scheme the seeds use, and resolution of a credential to a principal.
+//!
+//! Framework-free on purpose: the actix extractors in `tenantry-http` call into this crate,
+//! and an embedding program can authenticate the same way without actix.
+
+mod error;
+pub mod password;
+pub mod principal;
+pub mod scheme;
+pub mod token;
+
+pub use error::AuthError;
+pub use password::PasswordCache;
+pub use principal::{Authenticator, Credential, ResellerPrincipal};
+pub use scheme::ResellerCredentials;

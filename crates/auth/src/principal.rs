@@ -1,0 +1,74 @@
+//! Resolving a credential to the principal a request acts as.
+
+use crate::scheme::ResellerCredentials;
+use crate::token::{self, TokenKind};
+use crate::{AuthError, PasswordCache};
+use tenantry_domain::reseller::Reseller;
+use tenantry_domain::Environment;
+use tenantry_storage::{reseller, DbConnection, ResellerScope};
+use uuid::Uuid;
+
+/// Which credential authenticated a request (for audit and revocation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    ResellerUser(Uuid),
+    ResellerKey(Uuid),
+}
+
+/// An authenticated reseller, in the environment of its credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResellerPrincipal {
+    pub reseller: Reseller,
+    pub environment: Environment,
+    pub credential: Credential,
+}
+
+impl ResellerPrincipal {
+    /// What this principal may see: its reseller's tenants of its environment.
+    pub fn scope(&self) -> ResellerScope {
+        ResellerScope { reseller_id: self.reseller.id, environment: self.environment }
+    }
+}
+
+/// Checks credentials against the database. Shared by all requests of a process.
+#[derive(Default)]
+pub struct Authenticator {
+    passwords: PasswordCache,
+}
+
+const REJECTED: &str = "the credentials are not valid: unknown reseller, login or key, wrong password, or a revoked key";
+
+impl Authenticator {
+    pub fn new(passwords: PasswordCache) -> Self {
+        Authenticator { passwords }
+    }
+
+    /// Resolves reseller credentials to a principal, or says why not.
+    pub fn reseller(&self, conn: &mut DbConnection, credentials: &ResellerCredentials) -> Result<ResellerPrincipal, AuthError> {
+        match credentials {
+            ResellerCredentials::Basic { reseller, login, password } => {
+                let Some((user, reseller)) = reseller::find_user(conn, reseller, login)? else {
+                    // Spend the same time as a wrong password, so logins cannot be probed.
+                    let _ = crate::password::verify(password, crate::password::decoy_hash());
+                    return Err(AuthError::Rejected(REJECTED));
+                };
+                if !self.passwords.verify(password, &user.password_hash) {
+                    return Err(AuthError::Rejected(REJECTED));
+                }
+                Ok(ResellerPrincipal { reseller, environment: user.environment, credential: Credential::ResellerUser(user.id) })
+            }
+            ResellerCredentials::Key(secret) => {
+                let (kind, environment) = token::parse(secret)?;
+                if kind != TokenKind::ResellerKey {
+                    return Err(AuthError::Rejected("this is a tenant token: the Reseller API needs a reseller key (tnr_…)"));
+                }
+                let hash = token::hash(secret);
+                let Some((key, reseller)) = reseller::find_active_key(conn, &hash)? else {
+                    return Err(AuthError::Rejected(REJECTED));
+                };
+                debug_assert_eq!(key.environment, environment, "the prefix is generated from the key's environment");
+                Ok(ResellerPrincipal { reseller, environment: key.environment, credential: Credential::ResellerKey(key.id) })
+            }
+        }
+    }
+}
