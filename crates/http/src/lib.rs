@@ -1,1 +1,17 @@
-//! placeholder
+//! Tenantry's HTTP toolkit, shared by the Reseller and Tenant API surfaces: the problem+json
+//! error type and its one mapping from the lower layers' errors, the JSON body and query
+//! extractors that turn bad input into 400/415/422, cursors, request ids, the application
+//! state and the authentication extractors.
+
+mod body;
+mod error;
+pub mod pagination;
+mod request_id;
+mod state;
+mod auth;
+
+pub use auth::AuthenticatedReseller;
+pub use body::{query_config, Json};
+pub use error::{ApiError, Problem, ProblemFieldError};
+pub use request_id::{current_request_id, request_id, REQUEST_ID_HEADER};
+pub use state::{blocking, AppState, ServiceConfig};

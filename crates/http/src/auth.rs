@@ -1,0 +1,45 @@
+//! The actix extractor that authenticates the Reseller API's callers.
+
+use crate::{blocking, AppState, ApiError};
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use tenantry_auth::scheme::Headers;
+use tenantry_auth::{ResellerCredentials, ResellerPrincipal};
+
+/// A request authenticated as a reseller, by any of the three schemes.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedReseller(pub ResellerPrincipal);
+
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Result<Option<&'a str>, ApiError> {
+    req.headers()
+        .get(name)
+        .map(|v| v.to_str().map_err(|_| ApiError::unauthorized(format!("the {name} header is not readable text"))))
+        .transpose()
+}
+
+impl FromRequest for AuthenticatedReseller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = (|| {
+            let headers = Headers {
+                authorization: header(req, "authorization")?,
+                x_reseller: header(req, "x-reseller")?,
+                x_api_key: header(req, "x-apikey")?,
+            };
+            Ok::<_, ApiError>(ResellerCredentials::parse(headers)?)
+        })();
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let credentials = parsed?;
+            let state = state.ok_or_else(ApiError::internal)?;
+            let principal = blocking(move || {
+                let state = state.clone();
+                state.db.read(|conn| Ok(state.auth.reseller(conn, &credentials)?))
+            })
+            .await?;
+            Ok(AuthenticatedReseller(principal))
+        })
+    }
+}

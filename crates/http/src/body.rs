@@ -1,0 +1,125 @@
+//! Extractors that answer bad input with a clear problem: 415 for a body that is not JSON,
+//! 400 for malformed JSON, 422 naming the field for JSON of the wrong shape, 413 when too large.
+
+use crate::ApiError;
+use actix_web::http::StatusCode;
+use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+/// The largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// A JSON request body of type `T`.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+fn is_json(req: &HttpRequest) -> bool {
+    match req.mime_type() {
+        Ok(Some(mime)) => mime.type_() == "application" && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json")),
+        _ => false,
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = is_json(req);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !json {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "the request body must be JSON: send the header `Content-Type: application/json`",
+                ));
+            }
+            let bytes = body.await.map_err(|e| {
+                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("the body must be at most {MAX_BODY_BYTES} bytes"))
+                } else {
+                    ApiError::bad_request("unreadable_body", format!("the body could not be read: {e}"))
+                }
+            })?;
+            parse(&bytes).map(Json)
+        })
+    }
+}
+
+/// Parses a JSON body, telling syntax errors (400) from shape errors (422, with the field path).
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("malformed_json", "the body is empty: send a JSON object"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let message = strip_position(&inner.to_string());
+                // A root-level problem (unknown or missing field) names the field in its message.
+                let field = if path == "." { unknown_or_missing(&message).unwrap_or_default() } else { path };
+                ApiError::invalid_field(field, "invalid_body", message)
+            }
+            _ => ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {inner}")),
+        }
+    })?;
+    de.end().map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
+    Ok(value)
+}
+
+/// serde's messages end with " at line 1 column 9"; the field path says more.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// `unknown field `foo`, expected …` / `missing field `login`` → the field's name.
+fn unknown_or_missing(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `").or_else(|| message.strip_prefix("missing field `"))?;
+    rest.split('`').next().map(str::to_owned)
+}
+
+/// Query strings that do not parse answer 400 with the reason.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default()
+        .error_handler(|e, _| ApiError::bad_request("invalid_query", format!("the query string is invalid: {e}")).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        login: String,
+        languages: Option<Vec<String>>,
+    }
+
+    fn problem(bytes: &str) -> crate::Problem {
+        parse::<Body>(bytes.as_bytes()).unwrap_err().problem()
+    }
+
+    #[test]
+    fn syntax_errors_are_400_and_shape_errors_422_with_the_field() {
+        assert_eq!(problem("{").status, 400);
+        assert_eq!(problem("").status, 400);
+        assert_eq!(problem(r#"{"login":"a"} trailing"#).status, 400);
+        let p = problem(r#"{"login":"a","languages":["swe",3]}"#);
+        assert_eq!((p.status, p.errors[0].field.as_str()), (422, "languages[1]"));
+        let p = problem(r#"{"login":"a","tenantId":"x"}"#);
+        assert_eq!((p.status, p.errors[0].field.as_str()), (422, "tenantId"));
+        let p = problem(r#"{}"#);
+        assert_eq!((p.status, p.errors[0].field.as_str()), (422, "login"));
+        assert_eq!(problem("[]").status, 422);
+        assert!(parse::<Body>(br#"{"login":"a"}"#).is_ok());
+    }
+}

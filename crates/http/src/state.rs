@@ -1,0 +1,41 @@
+//! What every handler can reach: the database, the authenticator and the service settings.
+
+use crate::ApiError;
+use actix_web::web;
+use chrono::Duration;
+use tenantry_auth::Authenticator;
+use tenantry_storage::Database;
+
+/// Settings the API surfaces need.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// The base URL clients reach this server at (`https://api.example.com`). When absent,
+    /// links (login URLs) are built from the request's scheme and Host.
+    pub public_url: Option<String>,
+    /// How long a login URL works.
+    pub login_url_ttl: Duration,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig { public_url: None, login_url_ttl: tenantry_domain::login_url::DEFAULT_TTL }
+    }
+}
+
+/// Shared application state (`web::Data<AppState>`).
+pub struct AppState {
+    pub db: Database,
+    pub auth: Authenticator,
+    pub config: ServiceConfig,
+}
+
+/// Runs blocking work (diesel, argon2) on actix's blocking pool, off the async workers.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let request_id = crate::current_request_id().unwrap_or_default();
+    web::block(f).await.map_err(|e| {
+        log::error!("request {request_id}: blocking task failed: {e}");
+        ApiError::internal()
+    })?
+}
