@@ -1,1 +1,50 @@
-//! placeholder
+//! The Reseller API: `/reseller/**`, for integration partners provisioning their customers as
+//! tenants (Sharespine's Reseller API, with Calipsa's and Partoo's ways to authenticate).
+//!
+//! Handlers parse and authorize, the domain decides, storage persists: each handler that
+//! writes makes one `Database::write` call, which is one transaction.
+
+pub mod connection;
+pub mod login;
+pub mod openapi;
+pub mod tenant;
+pub mod user;
+
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+use tenantry_auth::ResellerPrincipal;
+use tenantry_domain::tenant::Tenant;
+use tenantry_http::{AppState, ApiError};
+use tenantry_storage::{tenant as tenants, DbConnection};
+
+pub(crate) type State = web::Data<AppState>;
+pub(crate) use tenantry_http::AuthenticatedReseller as Principal;
+
+/// The principal's tenant with this codeName; another reseller's or environment's answers 404.
+pub(crate) fn tenant_in_scope(conn: &mut DbConnection, principal: &ResellerPrincipal, code_name: &str) -> Result<Tenant, ApiError> {
+    Ok(tenants::find_by_code_name(conn, &principal.scope(), code_name)?)
+}
+
+pub(crate) fn ok_json<T: Serialize>(body: &T) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// Mounts the Reseller API (and its OpenAPI document) on an actix `App`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/reseller")
+            .route("/openapi.json", web::get().to(openapi::serve))
+            .service(web::resource("/tenant").get(tenant::list).post(tenant::create))
+            .service(web::resource("/tenant/{codeName}").get(tenant::get).patch(tenant::update).delete(tenant::delete))
+            .service(web::resource("/tenant/{codeName}/user").get(user::list).post(user::create))
+            .service(web::resource("/tenant/{codeName}/user/{login}").get(user::get).patch(user::update).delete(user::delete))
+            .service(web::resource("/tenant/{codeName}/connection").get(connection::list).post(connection::create))
+            .service(
+                web::resource("/tenant/{codeName}/connection/{id}")
+                    .get(connection::get)
+                    .patch(connection::update)
+                    .delete(connection::delete),
+            )
+            .service(web::resource("/tenant/{codeName}/login/{login}").post(login::create)),
+    );
+}

@@ -1,0 +1,233 @@
+//! `/reseller/tenant/{codeName}/connection`: API connections, which open the Tenant API.
+
+use crate::{ok_json, tenant_in_scope, Principal, State};
+use actix_web::{http::header, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tenantry_domain::connection::{self as domain, Connection, ConnectionDraft, ConnectionPatch};
+use tenantry_domain::time;
+use tenantry_http::pagination::{self, ListPage};
+use tenantry_http::{blocking, ApiError, Json, Problem};
+use tenantry_storage::connection as connections;
+use utoipa::{IntoParams, ToSchema};
+
+type JsonObject = serde_json::Map<String, serde_json::Value>;
+
+/// Sharespine's create-connection body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConnectionIn {
+    #[serde(default = "default_active")]
+    pub active: bool,
+    #[serde(default = "default_name")]
+    #[schema(example = "API")]
+    pub name: String,
+    /// Connection type; `api` (the default) opens the Tenant API.
+    #[serde(default = "default_type", rename = "type")]
+    #[schema(example = "api")]
+    pub kind: String,
+    /// A JSON object of connection settings.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub configuration: JsonObject,
+}
+
+fn default_active() -> bool {
+    true
+}
+
+fn default_name() -> String {
+    "API".to_owned()
+}
+
+fn default_type() -> String {
+    domain::API_TYPE.to_owned()
+}
+
+/// A partial update; `active: false` stops the connection's Tenant API access at once.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConnectionPatchIn {
+    pub active: Option<bool>,
+    pub name: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub configuration: Option<JsonObject>,
+}
+
+/// An API connection. `id` goes into the Tenant API's `X-ConnectionId` header.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionOut {
+    #[schema(example = "00076ad40b558ecd874c5482108409ad")]
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub active: bool,
+    #[schema(value_type = Object)]
+    pub configuration: JsonObject,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Connection> for ConnectionOut {
+    fn from(c: Connection) -> Self {
+        ConnectionOut {
+            id: c.id,
+            kind: c.kind,
+            name: c.name,
+            active: c.active,
+            configuration: c.configuration,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// Query of the connection list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ConnectionListQuery {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// A malformed id cannot name a connection: answer 404 without a lookup.
+fn check_id(id: &str) -> Result<(), ApiError> {
+    if domain::is_id(id) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("connection"))
+    }
+}
+
+/// Create an API connection.
+#[utoipa::path(post, path = "/reseller/tenant/{codeName}/connection", tag = "connection", params(("codeName" = String, Path)),
+    request_body = ConnectionIn,
+    responses((status = 201, description = "Created; save `id`", body = ConnectionOut), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn create(
+    state: State,
+    Principal(principal): Principal,
+    path: web::Path<String>,
+    Json(body): Json<ConnectionIn>,
+) -> Result<HttpResponse, ApiError> {
+    let code_name = path.into_inner();
+    let location = format!("/reseller/tenant/{code_name}/connection/");
+    let draft = ConnectionDraft { name: body.name, kind: body.kind, active: body.active, configuration: body.configuration }.check()?;
+    let connection = blocking(move || {
+        state.db.write(|conn| {
+            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            let now = time::now();
+            let connection = Connection {
+                tenant_id: tenant.id,
+                id: domain::new_id(),
+                name: draft.name,
+                kind: draft.kind,
+                active: draft.active,
+                configuration: draft.configuration,
+                created_at: now,
+                updated_at: now,
+            };
+            connections::insert(conn, &connection)?;
+            Ok(connection)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("{location}{}", connection.id)))
+        .json(ConnectionOut::from(connection)))
+}
+
+/// List the tenant's connections, oldest first.
+#[utoipa::path(get, path = "/reseller/tenant/{codeName}/connection", tag = "connection", params(("codeName" = String, Path), ConnectionListQuery),
+    responses((status = 200, body = ListPage<ConnectionOut>), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn list(
+    state: State,
+    Principal(principal): Principal,
+    path: web::Path<String>,
+    query: web::Query<ConnectionListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let code_name = path.into_inner();
+    let limit = pagination::limit(query.limit)?;
+    let after = query.cursor.as_deref().map(|c| pagination::decode_cursor(c, parse_cursor)).transpose()?;
+    let page = blocking(move || {
+        state.db.read(|conn| {
+            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            Ok(connections::list(conn, tenant.id, after, limit)?)
+        })
+    })
+    .await?;
+    let next_cursor = page
+        .has_more
+        .then(|| page.rows.last().map(|c| pagination::encode_cursor(&format!("{}/{}", c.created_at.timestamp_micros(), c.id))))
+        .flatten();
+    ok_json(&ListPage { data: page.rows.into_iter().map(ConnectionOut::from).collect(), next_cursor, has_more: page.has_more })
+}
+
+fn parse_cursor(key: &str) -> Option<(DateTime<Utc>, String)> {
+    let (micros, id) = key.split_once('/')?;
+    domain::is_id(id).then_some(())?;
+    Some((DateTime::from_timestamp_micros(micros.parse().ok()?)?, id.to_owned()))
+}
+
+/// Read a connection.
+#[utoipa::path(get, path = "/reseller/tenant/{codeName}/connection/{id}", tag = "connection", params(("codeName" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = ConnectionOut), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn get(state: State, Principal(principal): Principal, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let (code_name, id) = path.into_inner();
+    check_id(&id)?;
+    let connection = blocking(move || {
+        state.db.read(|conn| {
+            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            Ok(connections::find(conn, tenant.id, &id)?)
+        })
+    })
+    .await?;
+    ok_json(&ConnectionOut::from(connection))
+}
+
+/// Update a connection; `active: false` deactivates it.
+#[utoipa::path(patch, path = "/reseller/tenant/{codeName}/connection/{id}", tag = "connection", params(("codeName" = String, Path), ("id" = String, Path)),
+    request_body = ConnectionPatchIn,
+    responses((status = 200, body = ConnectionOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn update(
+    state: State,
+    Principal(principal): Principal,
+    path: web::Path<(String, String)>,
+    Json(body): Json<ConnectionPatchIn>,
+) -> Result<HttpResponse, ApiError> {
+    let (code_name, id) = path.into_inner();
+    check_id(&id)?;
+    let patch = ConnectionPatch { name: body.name, active: body.active, configuration: body.configuration };
+    let connection = blocking(move || {
+        state.db.write(|conn| {
+            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            let mut connection = connections::find(conn, tenant.id, &id)?;
+            patch.apply(&mut connection, time::now())?;
+            connections::update(conn, &connection)?;
+            Ok(connection)
+        })
+    })
+    .await?;
+    ok_json(&ConnectionOut::from(connection))
+}
+
+/// Delete a connection; its Tenant API access ends at once.
+#[utoipa::path(delete, path = "/reseller/tenant/{codeName}/connection/{id}", tag = "connection", params(("codeName" = String, Path), ("id" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn delete(state: State, Principal(principal): Principal, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let (code_name, id) = path.into_inner();
+    check_id(&id)?;
+    blocking(move || {
+        state.db.write(|conn| {
+            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            connections::find(conn, tenant.id, &id)?;
+            Ok(connections::delete(conn, tenant.id, &id)?)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,52 @@
+//! The Reseller API's OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tenantry Reseller API",
+        description = "Provision and manage your customers as tenants: tenants, tenant users, API connections and one-time login URLs.\n\nAuthenticate with `Authorization: Basic` plus `X-Reseller`, `Authorization: Bearer <key>` or `x-APIKey: <key>`. Errors are RFC 9457 problem+json.",
+        version = "1"
+    ),
+    paths(
+        crate::tenant::create, crate::tenant::list, crate::tenant::get, crate::tenant::update, crate::tenant::delete,
+        crate::user::create, crate::user::list, crate::user::get, crate::user::update, crate::user::delete,
+        crate::connection::create, crate::connection::list, crate::connection::get, crate::connection::update, crate::connection::delete,
+        crate::login::create,
+    ),
+    components(schemas(tenantry_http::Problem, tenantry_http::ProblemFieldError)),
+    modifiers(&Security),
+    security(("basic" = [], "reseller" = []), ("bearer" = []), ("apiKey" = [])),
+    tags(
+        (name = "tenant", description = "Tenants: your customers"),
+        (name = "user", description = "Users of a tenant"),
+        (name = "connection", description = "API connections, which open the Tenant API"),
+        (name = "login", description = "One-time login URLs"),
+    )
+)]
+pub struct ResellerApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("basic", SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)));
+        components.add_security_scheme("reseller", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Reseller"))));
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        components.add_security_scheme("apiKey", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-APIKey"))));
+    }
+}
+
+/// The document as pretty JSON, exactly as `cargo xtask openapi` writes it.
+pub fn document() -> String {
+    ResellerApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serializes") + "\n"
+}
+
+/// `GET /reseller/openapi.json`.
+pub async fn serve() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(document())
+}

@@ -1,0 +1,256 @@
+//! `/reseller/tenant`: create, list, read, update (deactivate) and delete tenants.
+
+use crate::{ok_json, tenant_in_scope, Principal, State};
+use actix_web::{http::header, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tenantry_domain::tenant::{code_name, code_name_base, Tenant, TenantDraft, TenantPatch, TenantStatus};
+use tenantry_domain::{time, Environment};
+use tenantry_http::pagination::{self, ListPage};
+use tenantry_http::{blocking, ApiError, Json, Problem};
+use tenantry_storage::tenant::{self as tenants, TenantFilter};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// Sharespine's create-tenant body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TenantIn {
+    /// Your reference for the customer; unique among your tenants; the codeName is made from it.
+    #[schema(example = "mycustomer")]
+    pub customer_reference: String,
+    /// Normally true; false creates the tenant deactivated.
+    #[serde(default = "yes")]
+    pub active: bool,
+    #[schema(example = "My Customer AB")]
+    pub full_name: String,
+    #[schema(example = "it@mycustomer.example")]
+    pub email: String,
+    /// ISO 639 code, such as `swe`.
+    #[schema(example = "swe")]
+    pub default_language: String,
+    #[serde(default)]
+    pub languages: Vec<String>,
+    /// Options the tenant gets; each must be a capability granted to you.
+    #[serde(default)]
+    pub options: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A partial update; absent fields keep their value. `active: false` deactivates the tenant
+/// (all data kept), `active: true` activates it again.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TenantPatchIn {
+    pub customer_reference: Option<String>,
+    pub active: Option<bool>,
+    pub full_name: Option<String>,
+    pub email: Option<String>,
+    pub default_language: Option<String>,
+    pub languages: Option<Vec<String>>,
+    pub options: Option<Vec<String>>,
+}
+
+/// A tenant as the Reseller API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantOut {
+    pub id: Uuid,
+    /// Save this: it names the tenant in every later call.
+    #[schema(example = "mycustomer-1")]
+    pub code_name: String,
+    pub customer_reference: String,
+    pub active: bool,
+    #[schema(value_type = String, example = "active")]
+    pub status: TenantStatus,
+    #[schema(value_type = String, example = "sandbox")]
+    pub environment: Environment,
+    pub full_name: String,
+    pub email: String,
+    pub default_language: String,
+    pub languages: Vec<String>,
+    pub options: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Tenant> for TenantOut {
+    fn from(t: Tenant) -> Self {
+        TenantOut {
+            id: t.id,
+            active: t.active(),
+            code_name: t.code_name,
+            customer_reference: t.customer_reference,
+            status: t.status,
+            environment: t.environment,
+            full_name: t.full_name,
+            email: t.email,
+            default_language: t.default_language,
+            languages: t.languages,
+            options: t.options,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+/// Query of the tenant list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TenantListQuery {
+    /// 1 to 200, default 50.
+    pub limit: Option<i64>,
+    /// `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Only active (true) or only deactivated (false) tenants.
+    pub active: Option<bool>,
+    /// Only the tenant with this customerReference.
+    pub customer_reference: Option<String>,
+}
+
+fn exists(existing: &Tenant) -> ApiError {
+    ApiError::conflict(
+        "tenant_exists",
+        format!("a tenant with customerReference `{}` exists already: {}", existing.customer_reference, existing.code_name),
+    )
+    .with("codeName", existing.code_name.clone())
+}
+
+/// Create a tenant.
+#[utoipa::path(post, path = "/reseller/tenant", tag = "tenant", request_body = TenantIn,
+    responses(
+        (status = 201, description = "Created; save `codeName`", body = TenantOut),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 409, description = "customerReference taken; `codeName` names the existing tenant", body = Problem),
+        (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn create(state: State, Principal(principal): Principal, Json(body): Json<TenantIn>) -> Result<HttpResponse, ApiError> {
+    let draft = TenantDraft {
+        customer_reference: body.customer_reference,
+        active: body.active,
+        full_name: body.full_name,
+        email: body.email,
+        default_language: body.default_language,
+        languages: body.languages,
+        options: body.options,
+    }
+    .check(&principal.reseller.capabilities)?;
+    let tenant = blocking(move || {
+        state.db.write(|conn| {
+            let scope = principal.scope();
+            if let Some(existing) = tenants::find_by_reference(conn, &scope, &draft.customer_reference)? {
+                return Err(exists(&existing));
+            }
+            let base = code_name_base(&principal.reseller.code_name_prefix, &draft.customer_reference);
+            let number = tenants::next_code_name_number(conn, &base)?;
+            let now = time::now();
+            let tenant = Tenant {
+                id: Uuid::new_v4(),
+                reseller_id: principal.reseller.id,
+                code_name: code_name(&base, number),
+                customer_reference: draft.customer_reference,
+                environment: principal.environment,
+                status: TenantStatus::from_active(draft.active),
+                full_name: draft.full_name,
+                email: draft.email,
+                default_language: draft.default_language,
+                languages: draft.languages,
+                options: draft.options,
+                created_at: now,
+                updated_at: now,
+            };
+            tenants::insert(conn, &tenant)?;
+            Ok(tenant)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/reseller/tenant/{}", tenant.code_name)))
+        .json(TenantOut::from(tenant)))
+}
+
+/// List your tenants (cursor-paginated, oldest first).
+#[utoipa::path(get, path = "/reseller/tenant", tag = "tenant", params(TenantListQuery),
+    responses((status = 200, body = ListPage<TenantOut>), (status = 400, body = Problem), (status = 401, body = Problem)))]
+pub async fn list(state: State, Principal(principal): Principal, query: web::Query<TenantListQuery>) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let limit = pagination::limit(query.limit)?;
+    let after = query.cursor.as_deref().map(|c| pagination::decode_cursor(c, parse_cursor)).transpose()?;
+    let filter = TenantFilter { active: query.active, customer_reference: query.customer_reference };
+    let page = blocking(move || state.db.read(|conn| Ok(tenants::list(conn, &principal.scope(), &filter, after, limit)?))).await?;
+    let next_cursor = page.has_more.then(|| page.rows.last().map(cursor_of)).flatten();
+    ok_json(&ListPage { data: page.rows.into_iter().map(TenantOut::from).collect(), next_cursor, has_more: page.has_more })
+}
+
+fn cursor_of(t: &Tenant) -> String {
+    pagination::encode_cursor(&format!("{}/{}", t.created_at.timestamp_micros(), t.id))
+}
+
+fn parse_cursor(key: &str) -> Option<(DateTime<Utc>, Uuid)> {
+    let (micros, id) = key.split_once('/')?;
+    Some((DateTime::from_timestamp_micros(micros.parse().ok()?)?, Uuid::parse_str(id).ok()?))
+}
+
+/// Read a tenant.
+#[utoipa::path(get, path = "/reseller/tenant/{codeName}", tag = "tenant", params(("codeName" = String, Path)),
+    responses((status = 200, body = TenantOut), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn get(state: State, Principal(principal): Principal, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let code_name = path.into_inner();
+    let tenant = blocking(move || state.db.read(|conn| tenant_in_scope(conn, &principal, &code_name))).await?;
+    ok_json(&TenantOut::from(tenant))
+}
+
+/// Update a tenant; `active: false` deactivates it, `active: true` activates it.
+#[utoipa::path(patch, path = "/reseller/tenant/{codeName}", tag = "tenant", params(("codeName" = String, Path)), request_body = TenantPatchIn,
+    responses((status = 200, body = TenantOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn update(
+    state: State,
+    Principal(principal): Principal,
+    path: web::Path<String>,
+    Json(body): Json<TenantPatchIn>,
+) -> Result<HttpResponse, ApiError> {
+    let code_name = path.into_inner();
+    let patch = TenantPatch {
+        customer_reference: body.customer_reference,
+        active: body.active,
+        full_name: body.full_name,
+        email: body.email,
+        default_language: body.default_language,
+        languages: body.languages,
+        options: body.options,
+    };
+    let tenant = blocking(move || {
+        state.db.write(|conn| {
+            let mut tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            if let Some(reference) = patch.customer_reference.as_deref().filter(|r| *r != tenant.customer_reference) {
+                if let Some(existing) = tenants::find_by_reference(conn, &principal.scope(), reference)? {
+                    return Err(exists(&existing));
+                }
+            }
+            patch.apply(&mut tenant, &principal.reseller.capabilities, time::now())?;
+            tenants::update(conn, &tenant)?;
+            Ok(tenant)
+        })
+    })
+    .await?;
+    ok_json(&TenantOut::from(tenant))
+}
+
+/// Delete a tenant and all its data (users, connections, login URLs). Cannot be undone:
+/// deactivate instead to pause a customer.
+#[utoipa::path(delete, path = "/reseller/tenant/{codeName}", tag = "tenant", params(("codeName" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn delete(state: State, Principal(principal): Principal, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let code_name = path.into_inner();
+    blocking(move || {
+        state.db.write(|conn| {
+            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            Ok(tenants::delete(conn, tenant.id)?)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,253 @@
+//! `/reseller/tenant/{codeName}/user`: the tenant's users (people and API users).
+
+use crate::{ok_json, tenant_in_scope, Principal, State};
+use actix_web::{http::header, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use tenantry_auth::password;
+use tenantry_domain::permission::Role;
+use tenantry_domain::time;
+use tenantry_domain::user::{TenantUser, UserDraft, UserPatch};
+use tenantry_http::pagination::{self, ListPage};
+use tenantry_http::{blocking, ApiError, Json, Problem};
+use tenantry_storage::{user as users, StorageError};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// Sharespine's create-user body, plus `role` and an optional `password` for API users.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserIn {
+    /// Unique within the tenant.
+    #[schema(example = "api")]
+    pub login: String,
+    #[serde(default)]
+    pub full_name: String,
+    pub email: String,
+    /// From the catalogue (`GET /reseller/permission`); added to the role's.
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    /// `admin`, `manager` or `viewer` (default).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "viewer")]
+    pub role: Role,
+    /// Defaults to the tenant's default language.
+    pub default_language: Option<String>,
+    /// Set for API users: the Tenant API's Basic authentication uses it. 12 to 256 characters.
+    pub password: Option<String>,
+}
+
+/// A partial update. `password: null` removes the password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserPatchIn {
+    pub full_name: Option<String>,
+    pub email: Option<String>,
+    pub permissions: Option<Vec<String>>,
+    #[schema(value_type = Option<String>)]
+    pub role: Option<Role>,
+    pub default_language: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub password: Option<Option<String>>,
+}
+
+/// Tells `"password": null` (remove it) from an absent `password` (keep it).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// A tenant user as the Reseller API shows it; never the password or its hash.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserOut {
+    pub login: String,
+    pub full_name: String,
+    pub email: String,
+    #[schema(value_type = String)]
+    pub role: Role,
+    /// Granted one by one.
+    pub permissions: Vec<String>,
+    /// The role's permissions plus `permissions`: what the user may do.
+    pub effective_permissions: Vec<String>,
+    pub default_language: String,
+    /// Whether the user can authenticate to the Tenant API with a password.
+    pub has_password: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<TenantUser> for UserOut {
+    fn from(u: TenantUser) -> Self {
+        UserOut {
+            effective_permissions: u.effective_permissions(),
+            has_password: u.password_hash.is_some(),
+            login: u.login,
+            full_name: u.full_name,
+            email: u.email,
+            role: u.role,
+            permissions: u.permissions,
+            default_language: u.default_language,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+/// Query of the user list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UserListQuery {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// Create a tenant user.
+#[utoipa::path(post, path = "/reseller/tenant/{codeName}/user", tag = "user", params(("codeName" = String, Path)), request_body = UserIn,
+    responses((status = 201, body = UserOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "login taken in this tenant", body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn create(
+    state: State,
+    Principal(principal): Principal,
+    path: web::Path<String>,
+    Json(body): Json<UserIn>,
+) -> Result<HttpResponse, ApiError> {
+    let code_name = path.into_inner();
+    let location = format!("/reseller/tenant/{code_name}/user/");
+    let user = blocking(move || {
+        // The tenant's default language fills a missing one, so it is read before checking.
+        let tenant = state.db.read(|conn| tenant_in_scope(conn, &principal, &code_name))?;
+        let draft = UserDraft {
+            login: body.login,
+            full_name: body.full_name,
+            email: body.email,
+            permissions: body.permissions,
+            role: body.role,
+            default_language: body.default_language.unwrap_or_else(|| tenant.default_language.clone()),
+            password: body.password,
+        }
+        .check()?;
+        // argon2 runs before the transaction, so the write lock is not held while hashing.
+        let password_hash = draft.password.as_deref().map(password::hash);
+        state.db.write(|conn| {
+            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            let now = time::now();
+            let user = TenantUser {
+                tenant_id: tenant.id,
+                id: Uuid::new_v4(),
+                login: draft.login,
+                full_name: draft.full_name,
+                email: draft.email,
+                role: draft.role,
+                permissions: draft.permissions,
+                default_language: draft.default_language,
+                password_hash,
+                created_at: now,
+                updated_at: now,
+            };
+            users::insert(conn, &user).map_err(|e| match e {
+                StorageError::Duplicate(_) => ApiError::conflict(
+                    "user_exists",
+                    format!("tenant {} has a user with login `{}` already", tenant.code_name, user.login),
+                )
+                .with("login", user.login.clone()),
+                other => other.into(),
+            })?;
+            Ok(user)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("{location}{}", user.login)))
+        .json(UserOut::from(user)))
+}
+
+/// List the tenant's users, by login.
+#[utoipa::path(get, path = "/reseller/tenant/{codeName}/user", tag = "user", params(("codeName" = String, Path), UserListQuery),
+    responses((status = 200, body = ListPage<UserOut>), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn list(
+    state: State,
+    Principal(principal): Principal,
+    path: web::Path<String>,
+    query: web::Query<UserListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let code_name = path.into_inner();
+    let limit = pagination::limit(query.limit)?;
+    let after = query.cursor.as_deref().map(|c| pagination::decode_cursor(c, |k| Some(k.to_owned()))).transpose()?;
+    let page = blocking(move || {
+        state.db.read(|conn| {
+            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            Ok(users::list(conn, tenant.id, after.as_deref(), limit)?)
+        })
+    })
+    .await?;
+    let next_cursor = page.has_more.then(|| page.rows.last().map(|u| pagination::encode_cursor(&u.login))).flatten();
+    ok_json(&ListPage { data: page.rows.into_iter().map(UserOut::from).collect(), next_cursor, has_more: page.has_more })
+}
+
+/// Read a tenant user.
+#[utoipa::path(get, path = "/reseller/tenant/{codeName}/user/{login}", tag = "user", params(("codeName" = String, Path), ("login" = String, Path)),
+    responses((status = 200, body = UserOut), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn get(state: State, Principal(principal): Principal, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let (code_name, login) = path.into_inner();
+    let user = blocking(move || {
+        state.db.read(|conn| {
+            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            Ok(users::find_by_login(conn, tenant.id, &login)?)
+        })
+    })
+    .await?;
+    ok_json(&UserOut::from(user))
+}
+
+/// Update a tenant user; the login never changes.
+#[utoipa::path(patch, path = "/reseller/tenant/{codeName}/user/{login}", tag = "user", params(("codeName" = String, Path), ("login" = String, Path)),
+    request_body = UserPatchIn,
+    responses((status = 200, body = UserOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn update(
+    state: State,
+    Principal(principal): Principal,
+    path: web::Path<(String, String)>,
+    Json(body): Json<UserPatchIn>,
+) -> Result<HttpResponse, ApiError> {
+    let (code_name, login) = path.into_inner();
+    let patch = UserPatch {
+        full_name: body.full_name,
+        email: body.email,
+        permissions: body.permissions,
+        role: body.role,
+        default_language: body.default_language,
+        password: body.password,
+    };
+    patch.check()?;
+    let user = blocking(move || {
+        let password_hash = patch.password.as_ref().map(|p| p.as_deref().map(password::hash));
+        state.db.write(|conn| {
+            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            let mut user = users::find_by_login(conn, tenant.id, &login)?;
+            patch.apply(&mut user, password_hash, time::now());
+            users::update(conn, &user)?;
+            Ok(user)
+        })
+    })
+    .await?;
+    ok_json(&UserOut::from(user))
+}
+
+/// Delete a tenant user; its login URLs and sessions stop working at once.
+#[utoipa::path(delete, path = "/reseller/tenant/{codeName}/user/{login}", tag = "user", params(("codeName" = String, Path), ("login" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn delete(state: State, Principal(principal): Principal, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let (code_name, login) = path.into_inner();
+    blocking(move || {
+        state.db.write(|conn| {
+            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            let user = users::find_by_login(conn, tenant.id, &login)?;
+            Ok(users::delete(conn, tenant.id, user.id)?)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
