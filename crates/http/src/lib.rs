@@ -11,7 +11,7 @@ mod state;
 mod auth;
 
 pub use auth::AuthenticatedReseller;
-pub use body::{query_config, Json};
+pub use body::{query_config, Json, MAX_BODY_BYTES};
 pub use error::{ApiError, Problem, ProblemFieldError};
 pub use request_id::{current_request_id, request_id, REQUEST_ID_HEADER};
 pub use state::{blocking, AppState, ServiceConfig};

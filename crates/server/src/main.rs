@@ -1,1 +1,215 @@
-fn main() {}
+//! `tenantry`: the server and the operator's command line.
+
+use actix_web::web;
+use clap::{Args, Parser, Subcommand};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tenantry_auth::Authenticator;
+use tenantry_domain::Environment;
+use tenantry_http::{AppState, ServiceConfig};
+use tenantry_server::{admin, bootstrap, Surface};
+use tenantry_storage::{Database, PoolOptions};
+
+#[derive(Parser)]
+#[command(name = "tenantry", version, about = "Self-hosted reseller & tenant API platform")]
+struct Cli {
+    /// sqlite://PATH (the default, embedded) or postgres://USER@HOST:PORT/DB.
+    #[arg(long, global = true, env = "TENANTRY_DATABASE_URL", default_value = "sqlite://tenantry.db")]
+    database_url: String,
+    /// Database connections per process.
+    #[arg(long, global = true, env = "TENANTRY_POOL_SIZE", default_value_t = 16)]
+    pool_size: u32,
+    /// Print one JSON object on stdout (secrets included, once) instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations, bootstrap a first reseller on an empty database, and serve HTTP.
+    Serve(ServeArgs),
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Manage resellers (integration partners).
+    #[command(subcommand)]
+    Reseller(ResellerCommand),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TENANTRY_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// Which API surfaces this process serves.
+    #[arg(long, env = "TENANTRY_SURFACE", value_enum, default_value = "all")]
+    surface: Surface,
+    /// Base URL clients reach this server at, used in login URLs (default: from each request's Host).
+    #[arg(long, env = "TENANTRY_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Seconds a login URL works.
+    #[arg(long, env = "TENANTRY_LOGIN_URL_TTL", default_value_t = 600)]
+    login_url_ttl: i64,
+    /// Where the first-run bootstrap writes the sandbox reseller's credentials.
+    #[arg(long, env = "TENANTRY_CREDENTIALS_FILE", default_value = "tenantry-credentials.json")]
+    credentials_file: PathBuf,
+    /// Do not create a sandbox reseller on an empty database.
+    #[arg(long, env = "TENANTRY_NO_BOOTSTRAP")]
+    no_bootstrap: bool,
+    /// HTTP worker threads (default: one per CPU core).
+    #[arg(long, env = "TENANTRY_WORKERS")]
+    workers: Option<usize>,
+}
+
+#[derive(Subcommand)]
+enum ResellerCommand {
+    /// Create a reseller.
+    Create {
+        /// The `X-Reseller` code.
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// What its tenants' codeNames start with.
+        #[arg(long, default_value = "")]
+        code_name_prefix: String,
+        /// A capability it may grant its tenants as options (repeatable).
+        #[arg(long = "capability")]
+        capabilities: Vec<String>,
+    },
+    /// List resellers.
+    List,
+    /// Manage a reseller's users (Basic authentication).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage a reseller's API keys (Bearer / x-APIKey).
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a reseller user; prints the password (generated unless given).
+    Create {
+        #[arg(long)]
+        reseller: String,
+        #[arg(long)]
+        login: String,
+        #[arg(long, env = "TENANTRY_RESELLER_PASSWORD")]
+        password: Option<String>,
+        #[arg(long, default_value = "sandbox")]
+        environment: Environment,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Create an API key; prints it once.
+    Create {
+        #[arg(long)]
+        reseller: String,
+        #[arg(long, default_value = "default")]
+        name: String,
+        #[arg(long, default_value = "sandbox")]
+        environment: Environment,
+    },
+    /// Revoke an API key; it stops working at once.
+    Revoke {
+        #[arg(long)]
+        reseller: String,
+        #[arg(long)]
+        id: uuid::Uuid,
+    },
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print<T: serde::Serialize>(json: bool, value: &T, text: impl FnOnce() -> String) {
+    if json {
+        println!("{}", serde_json::to_string(value).expect("serializable"));
+    } else {
+        println!("{}", text());
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let db = Database::connect(&cli.database_url, PoolOptions { max_size: cli.pool_size, ..Default::default() })
+        .map_err(|e| e.to_string())?;
+    let migrated = db.migrate().map_err(|e| e.to_string())?;
+    let json = cli.json;
+    match cli.command {
+        Command::Migrate => {
+            print(json, &serde_json::json!({ "applied": migrated }), || format!("applied {migrated} migration(s)"));
+            Ok(())
+        }
+        Command::Serve(args) => serve(db, args),
+        Command::Reseller(command) => reseller(&db, json, command).map_err(|e| e.to_string()),
+    }
+}
+
+fn reseller(db: &Database, json: bool, command: ResellerCommand) -> Result<(), admin::AdminError> {
+    match command {
+        ResellerCommand::Create { code, name, code_name_prefix, capabilities } => {
+            let r = admin::ResellerView::from(admin::create_reseller(db, &code, &name, &code_name_prefix, capabilities)?);
+            print(json, &r, || format!("created reseller {} ({})", r.code, r.id));
+        }
+        ResellerCommand::List => {
+            let list: Vec<admin::ResellerView> = admin::list_resellers(db)?.into_iter().map(Into::into).collect();
+            print(json, &serde_json::json!({ "data": list }), || {
+                list.iter().map(|r| format!("{}\t{}\t{}", r.code, r.name, r.id)).collect::<Vec<_>>().join("\n")
+            });
+        }
+        ResellerCommand::User(UserCommand::Create { reseller, login, password, environment }) => {
+            let u = admin::create_reseller_user(db, &reseller, &login, password, environment)?;
+            print(json, &u, || format!("created {} user {} of {}; password: {}", u.environment, u.login, u.reseller, u.password));
+        }
+        ResellerCommand::Key(KeyCommand::Create { reseller, name, environment }) => {
+            let k = admin::create_key(db, &reseller, &name, environment)?;
+            print(json, &k, || format!("created {} key {} for {}: {}\n(shown once: store it now)", k.environment, k.id, k.reseller, k.key));
+        }
+        ResellerCommand::Key(KeyCommand::Revoke { reseller, id }) => {
+            admin::revoke_key(db, &reseller, id)?;
+            print(json, &serde_json::json!({ "revoked": id }), || format!("revoked key {id}"));
+        }
+    }
+    Ok(())
+}
+
+fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
+    if !args.no_bootstrap {
+        if let Some(first) = bootstrap::run(&db, &args.credentials_file).map_err(|e| e.to_string())? {
+            log::info!(
+                "empty database: created sandbox reseller `{}` with user `{}` and an API key; credentials in {}",
+                first.reseller,
+                first.login,
+                args.credentials_file.display()
+            );
+        }
+    }
+    if args.login_url_ttl <= 0 {
+        return Err("--login-url-ttl must be a positive number of seconds".into());
+    }
+    let state = web::Data::new(AppState {
+        db,
+        auth: Authenticator::default(),
+        config: ServiceConfig { public_url: args.public_url, login_url_ttl: chrono::Duration::seconds(args.login_url_ttl) },
+    });
+    let listener = TcpListener::bind(&args.bind).map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    actix_web::rt::System::new().block_on(async move {
+        let (server, addr) = tenantry_server::server(state, listener, args.surface, args.workers).map_err(|e| e.to_string())?;
+        log::info!("serving {:?} surface(s) on http://{addr}", args.surface);
+        server.await.map_err(|e| e.to_string())
+    })
+}

@@ -197,3 +197,37 @@ mod tests {
         assert!(Backend::from_url("sqlite://").is_err());
     }
 }
+
+/// Creating and dropping PostgreSQL databases: what the test suites use to give each test a
+/// fresh database, and what an operator can use to provision one.
+pub mod provision {
+    use crate::{Result, StorageError};
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, PgConnection};
+
+    fn valid_name(name: &str) -> Result<()> {
+        if !name.is_empty() && name.len() <= 63 && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+            Ok(())
+        } else {
+            Err(StorageError::UnsupportedUrl(format!("database name `{name}`")))
+        }
+    }
+
+    /// Creates database `name` on the server that `admin_url` reaches; returns its URL.
+    pub fn create_postgres_database(admin_url: &str, name: &str) -> Result<String> {
+        valid_name(name)?;
+        let mut conn = PgConnection::establish(admin_url)?;
+        conn.batch_execute(&format!("CREATE DATABASE {name}")).map_err(StorageError::from)?;
+        let (base, _) = admin_url.rsplit_once('/').ok_or_else(|| StorageError::UnsupportedUrl(admin_url.to_owned()))?;
+        let query = admin_url.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+        Ok(format!("{base}/{name}{query}"))
+    }
+
+    /// Drops database `name`, closing its remaining connections first.
+    pub fn drop_postgres_database(admin_url: &str, name: &str) -> Result<()> {
+        valid_name(name)?;
+        let mut conn = PgConnection::establish(admin_url)?;
+        conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).map_err(StorageError::from)?;
+        Ok(())
+    }
+}

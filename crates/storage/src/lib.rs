@@ -17,7 +17,7 @@ pub mod reseller;
 pub mod tenant;
 pub mod user;
 
-pub use database::{Backend, Database, DbConnection, PoolOptions};
+pub use database::{provision, Backend, Database, DbConnection, PoolOptions};
 pub use error::{Result, StorageError};
 
 use tenantry_domain::Environment;

@@ -1,0 +1,168 @@
+//! The operator's commands: create and list resellers, their users and API keys. The CLI, the
+//! first-run bootstrap and the tests all go through these.
+
+use chrono::Utc;
+use serde::Serialize;
+use tenantry_auth::{password, token};
+use tenantry_domain::reseller::{self, Reseller, ResellerKey, ResellerUser, DEFAULT_RATE_LIMIT_PER_MINUTE};
+use tenantry_domain::{time, DomainError, Environment};
+use tenantry_storage::{reseller as resellers, Database, StorageError};
+use uuid::Uuid;
+
+/// Why an operator command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(transparent)]
+    Invalid(#[from] DomainError),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Storage(StorageError),
+}
+
+impl From<StorageError> for AdminError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::NotFound(what) => AdminError::NotFound(format!("{what} not found")),
+            other => AdminError::Storage(other),
+        }
+    }
+}
+
+/// A reseller as the CLI prints it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResellerView {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub code_name_prefix: String,
+    pub capabilities: Vec<String>,
+    pub rate_limit_per_minute: i64,
+    pub created_at: chrono::DateTime<Utc>,
+}
+
+impl From<Reseller> for ResellerView {
+    fn from(r: Reseller) -> Self {
+        ResellerView {
+            id: r.id,
+            code: r.code,
+            name: r.name,
+            code_name_prefix: r.code_name_prefix,
+            capabilities: r.capabilities,
+            rate_limit_per_minute: r.rate_limit_per_minute,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// Creates a reseller.
+pub fn create_reseller(db: &Database, code: &str, name: &str, code_name_prefix: &str, capabilities: Vec<String>) -> Result<Reseller, AdminError> {
+    reseller::check_new(code, name, code_name_prefix)?;
+    let reseller = Reseller {
+        id: Uuid::new_v4(),
+        code: code.to_owned(),
+        name: name.to_owned(),
+        code_name_prefix: code_name_prefix.to_owned(),
+        capabilities,
+        rate_limit_per_minute: DEFAULT_RATE_LIMIT_PER_MINUTE,
+        created_at: time::now(),
+    };
+    db.write(|conn| {
+        resellers::insert(conn, &reseller).map_err(|e| match e {
+            StorageError::Duplicate(_) => AdminError::Conflict(format!("a reseller with code `{code}` exists already")),
+            other => other.into(),
+        })
+    })?;
+    Ok(reseller)
+}
+
+/// Every reseller.
+pub fn list_resellers(db: &Database) -> Result<Vec<Reseller>, AdminError> {
+    db.read(|conn| Ok(resellers::list(conn)?))
+}
+
+/// A reseller user and the password it signs in with (shown once).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedUser {
+    pub reseller: String,
+    pub login: String,
+    pub password: String,
+    pub environment: Environment,
+}
+
+/// Creates a reseller user; without a password, one is generated.
+pub fn create_reseller_user(
+    db: &Database,
+    code: &str,
+    login: &str,
+    password: Option<String>,
+    environment: Environment,
+) -> Result<CreatedUser, AdminError> {
+    if !tenantry_domain::user::is_login(login) {
+        return Err(DomainError::invalid("login", "login", "must be 1 to 100 characters of letters, digits and . _ @ + -").into());
+    }
+    let password = password.unwrap_or_else(|| token::random_base62(24));
+    if password.chars().count() < 12 {
+        return Err(DomainError::invalid("password", "password_length", "must be at least 12 characters").into());
+    }
+    let password_hash = password::hash(&password);
+    db.write(|conn| {
+        let reseller = resellers::find_by_code(conn, code)?;
+        let user = ResellerUser {
+            id: Uuid::new_v4(),
+            reseller_id: reseller.id,
+            login: login.to_owned(),
+            password_hash,
+            environment,
+            created_at: time::now(),
+        };
+        resellers::insert_user(conn, &user).map_err(|e| match e {
+            StorageError::Duplicate(_) => AdminError::Conflict(format!("reseller `{code}` has a user `{login}` already")),
+            other => other.into(),
+        })
+    })?;
+    Ok(CreatedUser { reseller: code.to_owned(), login: login.to_owned(), password, environment })
+}
+
+/// A new API key; `key` is the secret, shown once.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedKey {
+    pub id: Uuid,
+    pub reseller: String,
+    pub name: String,
+    pub environment: Environment,
+    pub key: String,
+}
+
+/// Creates a reseller API key.
+pub fn create_key(db: &Database, code: &str, name: &str, environment: Environment) -> Result<CreatedKey, AdminError> {
+    let new = token::generate(token::TokenKind::ResellerKey, environment);
+    let id = db.write(|conn| {
+        let reseller = resellers::find_by_code(conn, code)?;
+        let key = ResellerKey {
+            id: Uuid::new_v4(),
+            reseller_id: reseller.id,
+            name: name.to_owned(),
+            environment,
+            hint: new.hint.clone(),
+            created_at: time::now(),
+            revoked_at: None,
+        };
+        resellers::insert_key(conn, &key, &new.hash)?;
+        Ok::<_, AdminError>(key.id)
+    })?;
+    Ok(CreatedKey { id, reseller: code.to_owned(), name: name.to_owned(), environment, key: new.secret })
+}
+
+/// Revokes a reseller API key; it stops working at once.
+pub fn revoke_key(db: &Database, code: &str, key_id: Uuid) -> Result<(), AdminError> {
+    db.write(|conn| {
+        let reseller = resellers::find_by_code(conn, code)?;
+        Ok(resellers::revoke_key(conn, reseller.id, key_id, time::now())?)
+    })
+}

@@ -1,0 +1,75 @@
+//! The Tenantry server: wiring of the API surfaces onto one actix-web server, the operator's
+//! commands (resellers, their users and keys) and the first-run bootstrap. `main.rs` is only
+//! the command line over this library, so tests start the very same server in-process.
+
+pub mod admin;
+pub mod bootstrap;
+
+use actix_web::middleware::{from_fn, Logger};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use std::net::{SocketAddr, TcpListener};
+use tenantry_http::{query_config, request_id, AppState, ApiError};
+
+/// Which API surfaces a process serves. Reseller and Tenant API can run as separate
+/// processes on one database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Surface {
+    All,
+    Reseller,
+    Tenant,
+}
+
+impl Surface {
+    fn reseller(self) -> bool {
+        matches!(self, Surface::All | Surface::Reseller)
+    }
+
+    fn tenant(self) -> bool {
+        matches!(self, Surface::All | Surface::Tenant)
+    }
+}
+
+/// `GET /healthz`: the process answers.
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn no_route(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(&format!("no route for {} {}", req.method(), req.path())))
+}
+
+/// Binds the server to `listener` and returns it ready to run (`.await` it, or spawn it).
+pub fn server(
+    state: web::Data<AppState>,
+    listener: TcpListener,
+    surface: Surface,
+    workers: Option<usize>,
+) -> std::io::Result<(actix_web::dev::Server, SocketAddr)> {
+    let addr = listener.local_addr()?;
+    let mut http = HttpServer::new(move || {
+        let mut app = App::new()
+            .app_data(state.clone())
+            .app_data(query_config())
+            .app_data(web::PayloadConfig::new(tenantry_http::MAX_BODY_BYTES))
+            .wrap(from_fn(request_id))
+            // Outermost, so the line it logs carries the request id the inner middleware set.
+            .wrap(Logger::new(r#"%a "%r" %s %b %Dms request_id=%{x-request-id}o"#))
+            .route("/healthz", web::get().to(healthz));
+        if surface.reseller() {
+            app = app.configure(tenantry_reseller_api::configure);
+        }
+        if surface.tenant() {
+            app = app
+                .configure(tenantry_tenant_api::configure)
+                .default_service(web::to(tenantry_tenant_api::session::signed_in_page));
+        } else {
+            app = app.default_service(web::to(no_route));
+        }
+        app
+    })
+    .listen(listener)?;
+    if let Some(workers) = workers {
+        http = http.workers(workers);
+    }
+    Ok((http.run(), addr))
+}
