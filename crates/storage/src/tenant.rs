@@ -1,7 +1,7 @@
 //! Tenants, always looked up within a [`ResellerScope`].
 
 use crate::convert::{from_db_time, from_json, parse, to_db_time, to_json, uuid};
-use crate::schema::{code_name_counters, tenants};
+use crate::schema::{code_name_counters, connections, login_tokens, sessions, tenant_users, tenants};
 use crate::{DbConnection, Page, ResellerScope, Result, StorageError};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -198,4 +198,15 @@ pub fn list(
         .map(TenantRow::into_domain)
         .collect::<Result<Vec<_>>>()?;
     Ok(Page::from_overfetch(rows, limit))
+}
+
+/// How many rows the tenant owns across its tables (users, connections, login tokens,
+/// sessions): what a delete must leave at zero.
+pub fn owned_row_count(conn: &mut DbConnection, tenant_id: Uuid) -> Result<i64> {
+    let id = tenant_id.to_string();
+    let users: i64 = tenant_users::table.filter(tenant_users::tenant_id.eq(&id)).count().get_result(conn)?;
+    let conns: i64 = connections::table.filter(connections::tenant_id.eq(&id)).count().get_result(conn)?;
+    let tokens: i64 = login_tokens::table.filter(login_tokens::tenant_id.eq(&id)).count().get_result(conn)?;
+    let sess: i64 = sessions::table.filter(sessions::tenant_id.eq(&id)).count().get_result(conn)?;
+    Ok(users + conns + tokens + sess)
 }

@@ -1,0 +1,314 @@
+//! The integration-test harness: a fresh real database per test (a SQLite file, or a new
+//! PostgreSQL database when `TENANTRY_TEST_DATABASE_URL` names a server), a real server on a
+//! loopback port, and a small HTTP client.
+#![allow(dead_code)]
+
+use actix_web::web;
+use serde_json::Value;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use tenantry_auth::Authenticator;
+use tenantry_domain::Environment;
+use tenantry_http::{AppState, ServiceConfig};
+use tenantry_server::{admin, Surface};
+use tenantry_storage::{provision, Backend, Database, PoolOptions};
+
+/// A database that exists for one test and is removed after it.
+pub struct TestDb {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Files(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDb {
+    /// A fresh database on the backend the environment asks for.
+    pub fn new() -> TestDb {
+        let name = format!("tenantry_test_{}", uuid::Uuid::new_v4().simple());
+        match std::env::var("TENANTRY_TEST_DATABASE_URL") {
+            Ok(admin_url) if admin_url.starts_with("postgres") => {
+                let url = provision::create_postgres_database(&admin_url, &name)
+                    .unwrap_or_else(|e| panic!("TENANTRY_TEST_DATABASE_URL is set but no database could be created: {e}"));
+                TestDb { url, cleanup: Cleanup::Postgres { admin_url, name } }
+            }
+            _ => {
+                assert!(
+                    std::env::var("TENANTRY_TEST_REQUIRE_POSTGRES").is_err(),
+                    "TENANTRY_TEST_REQUIRE_POSTGRES is set, but TENANTRY_TEST_DATABASE_URL names no PostgreSQL server"
+                );
+                let path = std::env::temp_dir().join(format!("{name}.db"));
+                TestDb { url: format!("sqlite://{}", path.display()), cleanup: Cleanup::Files(path) }
+            }
+        }
+    }
+
+    /// A migrated pool on this database.
+    pub fn connect(&self) -> Database {
+        let db = Database::connect(&self.url, PoolOptions { max_size: 8, ..Default::default() }).expect("connect");
+        db.migrate().expect("migrate");
+        db
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Files(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                if let Err(e) = provision::drop_postgres_database(admin_url, name) {
+                    eprintln!("could not drop test database {name}: {e}");
+                }
+            }
+        }
+    }
+}
+
+/// Which backend the suite runs on.
+pub fn backend() -> Backend {
+    match std::env::var("TENANTRY_TEST_DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => Backend::Postgres,
+        _ => Backend::Sqlite,
+    }
+}
+
+/// A reseller's credentials, one of each kind.
+#[derive(Clone, Debug)]
+pub struct ResellerCreds {
+    pub code: String,
+    pub login: String,
+    pub password: String,
+    pub key: String,
+    pub key_id: uuid::Uuid,
+}
+
+impl ResellerCreds {
+    pub fn basic(&self) -> Auth {
+        Auth::Basic { reseller: self.code.clone(), login: self.login.clone(), password: self.password.clone() }
+    }
+
+    pub fn bearer(&self) -> Auth {
+        Auth::Bearer(self.key.clone())
+    }
+
+    pub fn api_key(&self) -> Auth {
+        Auth::ApiKey(self.key.clone())
+    }
+
+    /// The three schemes, named.
+    pub fn schemes(&self) -> Vec<(&'static str, Auth)> {
+        vec![("basic", self.basic()), ("bearer", self.bearer()), ("x-apikey", self.api_key())]
+    }
+}
+
+/// How a request authenticates.
+#[derive(Clone, Debug)]
+pub enum Auth {
+    None,
+    Basic { reseller: String, login: String, password: String },
+    Bearer(String),
+    ApiKey(String),
+    /// Raw headers, for malformed credentials.
+    Headers(Vec<(String, String)>),
+}
+
+impl Auth {
+    fn headers(&self) -> Vec<(String, String)> {
+        use base64::Engine;
+        match self {
+            Auth::None => vec![],
+            Auth::Basic { reseller, login, password } => vec![
+                (
+                    "Authorization".into(),
+                    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{login}:{password}"))),
+                ),
+                ("X-Reseller".into(), reseller.clone()),
+            ],
+            Auth::Bearer(key) => vec![("Authorization".into(), format!("Bearer {key}"))],
+            Auth::ApiKey(key) => vec![("x-APIKey".into(), key.clone())],
+            Auth::Headers(h) => h.clone(),
+        }
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub text: String,
+}
+
+impl Response {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// Asserts the status, printing the body when it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status, status, "body: {}", self.text);
+        self
+    }
+
+    /// Asserts a problem+json answer with this status and code.
+    #[track_caller]
+    pub fn expect_problem(self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status, status, "body: {}", self.text);
+        assert_eq!(self.header("content-type"), Some("application/problem+json"), "body: {}", self.text);
+        let body = self.json();
+        assert_eq!(body["code"], code, "body: {body}");
+        assert_eq!(body["status"], status);
+        assert!(body["requestId"].as_str().is_some_and(|id| !id.is_empty()), "requestId in {body}");
+        assert_eq!(Some(body["requestId"].as_str().unwrap()), self.header("x-request-id"));
+        body
+    }
+}
+
+/// A plain HTTP client that follows no redirects.
+pub fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new().redirects(0).build()
+}
+
+/// Sends one request.
+pub fn send(agent: &ureq::Agent, method: &str, url: &str, auth: &Auth, body: Option<(&str, &str)>) -> Response {
+    let mut req = agent.request(method, url);
+    for (k, v) in auth.headers() {
+        req = req.set(&k, &v);
+    }
+    let result = match body {
+        Some((content_type, text)) => {
+            if !content_type.is_empty() {
+                req = req.set("Content-Type", content_type);
+            }
+            req.send_string(text)
+        }
+        None => req.call(),
+    };
+    let response = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {url}: {e}"),
+    };
+    let status = response.status();
+    let headers = response
+        .headers_names()
+        .into_iter()
+        .flat_map(|name| response.all(&name).into_iter().map(|v| (name.clone(), v.to_owned())).collect::<Vec<_>>())
+        .collect();
+    let text = response.into_string().unwrap_or_default();
+    Response { status, headers, text }
+}
+
+/// A real Tenantry server on a loopback port, on a fresh database.
+pub struct TestServer {
+    pub base: String,
+    pub db: Database,
+    agent: ureq::Agent,
+    handle: Option<actix_web::dev::ServerHandle>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _database: TestDb,
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        TestServer::start_with(ServiceConfig::default())
+    }
+
+    pub fn start_with(config: ServiceConfig) -> TestServer {
+        let database = TestDb::new();
+        let db = database.connect();
+        let state = web::Data::new(AppState { db: db.clone(), auth: Authenticator::default(), config });
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let (server, addr) = tenantry_server::server(state, listener, Surface::All, Some(2)).expect("server");
+                tx.send((server.handle(), addr)).expect("report the address");
+                server.await.expect("server runs");
+            })
+        });
+        let (handle, addr) = rx.recv().expect("server started");
+        TestServer {
+            base: format!("http://{addr}"),
+            db,
+            agent: agent(),
+            handle: Some(handle),
+            thread: Some(thread),
+            _database: database,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A request with a JSON body (or none).
+    pub fn call(&self, method: &str, path: &str, auth: &Auth, body: Option<Value>) -> Response {
+        let text = body.map(|b| b.to_string());
+        send(&self.agent, method, &self.url(path), auth, text.as_deref().map(|t| ("application/json", t)))
+    }
+
+    /// A request with a raw body and content type ("" sends none).
+    pub fn raw(&self, method: &str, path: &str, auth: &Auth, content_type: &str, body: &str) -> Response {
+        send(&self.agent, method, &self.url(path), auth, Some((content_type, body)))
+    }
+
+    /// A request with extra headers.
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Response {
+        let auth = Auth::Headers(headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+        send(&self.agent, "GET", &self.url(path), &auth, None)
+    }
+
+    /// Creates a reseller with a sandbox user and a sandbox key.
+    pub fn reseller(&self, code: &str) -> ResellerCreds {
+        self.reseller_in(code, Environment::Sandbox, &["analytics", "orders"])
+    }
+
+    pub fn reseller_in(&self, code: &str, environment: Environment, capabilities: &[&str]) -> ResellerCreds {
+        let caps = capabilities.iter().map(|c| c.to_string()).collect();
+        admin::create_reseller(&self.db, code, &format!("Reseller {code}"), "", caps).expect("create reseller");
+        self.credentials(code, environment)
+    }
+
+    /// Another user and key of an existing reseller, in `environment`.
+    pub fn credentials(&self, code: &str, environment: Environment) -> ResellerCreds {
+        let login = format!("user-{}", environment);
+        let user = admin::create_reseller_user(&self.db, code, &login, Some("a long test password".into()), environment)
+            .expect("create reseller user");
+        let key = admin::create_key(&self.db, code, "test", environment).expect("create key");
+        ResellerCreds { code: code.into(), login: user.login, password: user.password, key: key.key, key_id: key.id }
+    }
+
+    /// Creates a tenant and returns its codeName.
+    pub fn tenant(&self, auth: &Auth, reference: &str) -> String {
+        let body = serde_json::json!({
+            "customerReference": reference, "active": true, "fullName": format!("{reference} AB"),
+            "email": "it@example.com", "defaultLanguage": "swe", "languages": ["swe"], "options": []
+        });
+        let r = self.call("POST", "/reseller/tenant", auth, Some(body)).expect(201);
+        r.json()["codeName"].as_str().expect("codeName").to_owned()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            actix_web::rt::System::new().block_on(handle.stop(false));
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
