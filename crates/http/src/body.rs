@@ -53,22 +53,16 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request("malformed_json", "the body is empty: send a JSON object"));
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    // Syntax first, so broken JSON is a 400 wherever the break is; then the shape, as a 422.
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let message = strip_position(&inner.to_string());
-                // A root-level problem (unknown or missing field) names the field in its message.
-                let field = if path == "." { unknown_or_missing(&message).unwrap_or_default() } else { path };
-                ApiError::invalid_field(field, "invalid_body", message)
-            }
-            _ => ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {inner}")),
-        }
-    })?;
-    de.end().map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
-    Ok(value)
+        let message = strip_position(&e.into_inner().to_string());
+        // A root-level problem (unknown or missing field) names the field in its message.
+        let field = if path == "." { unknown_or_missing(&message).unwrap_or_default() } else { path };
+        ApiError::invalid_field(field, "invalid_body", message)
+    })
 }
 
 /// serde's messages end with " at line 1 column 9"; the field path says more.

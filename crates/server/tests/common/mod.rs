@@ -284,7 +284,7 @@ impl TestServer {
 
     /// Another user and key of an existing reseller, in `environment`.
     pub fn credentials(&self, code: &str, environment: Environment) -> ResellerCreds {
-        let login = format!("user-{}", environment);
+        let login = format!("user-{environment}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let user = admin::create_reseller_user(&self.db, code, &login, Some("a long test password".into()), environment)
             .expect("create reseller user");
         let key = admin::create_key(&self.db, code, "test", environment).expect("create key");
