@@ -1,1 +1,58 @@
-fn main() {}
+//! Project tasks: `cargo xtask openapi [--check]`, `cargo xtask bench`, `cargo xtask ci`.
+//! Kept to a few dependencies; the server binary does the real work where it can.
+
+mod bench;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("openapi") => openapi(args.iter().any(|a| a == "--check")),
+        Some("bench") => bench::run(&args[1..]),
+        Some("ci") => status(Command::new("bash").arg(root().join(".ci/run"))),
+        _ => Err("usage: cargo xtask <openapi [--check] | bench [--sqlite-only] [--postgres URL] | ci>".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub(crate) fn status(cmd: &mut Command) -> Result<(), String> {
+    let s = cmd.status().map_err(|e| format!("{cmd:?}: {e}"))?;
+    s.success().then_some(()).ok_or_else(|| format!("{cmd:?} failed: {s}"))
+}
+
+/// Writes (or with `--check`, compares) docs/openapi/*.json from the server binary.
+fn openapi(check: bool) -> Result<(), String> {
+    for surface in ["reseller"] {
+        let out = Command::new(env!("CARGO"))
+            .current_dir(root())
+            .args(["run", "--quiet", "-p", "tenantry", "--", "openapi", surface])
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        let path = root().join(format!("docs/openapi/{surface}.json"));
+        if check {
+            let committed = std::fs::read(&path).unwrap_or_default();
+            if committed != out.stdout {
+                return Err(format!("{} is stale: run `cargo xtask openapi`", path.display()));
+            }
+        } else {
+            std::fs::write(&path, &out.stdout).map_err(|e| e.to_string())?;
+            println!("wrote {}", path.display());
+        }
+    }
+    Ok(())
+}

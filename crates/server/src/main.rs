@@ -36,6 +36,16 @@ enum Command {
     /// Manage resellers (integration partners).
     #[command(subcommand)]
     Reseller(ResellerCommand),
+    /// Print an API surface's OpenAPI document (what `cargo xtask openapi` writes to docs/openapi/).
+    Openapi {
+        #[arg(value_enum, default_value = "reseller")]
+        surface: OpenapiSurface,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OpenapiSurface {
+    Reseller,
 }
 
 #[derive(Args)]
@@ -127,6 +137,11 @@ enum KeyCommand {
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
+    if let Command::Openapi { surface: OpenapiSurface::Reseller } = cli.command {
+        // Needs no database.
+        print!("{}", tenantry_reseller_api::openapi::document());
+        return ExitCode::SUCCESS;
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -156,6 +171,7 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Serve(args) => serve(db, args),
         Command::Reseller(command) => reseller(&db, json, command).map_err(|e| e.to_string()),
+        Command::Openapi { .. } => unreachable!("answered before connecting"),
     }
 }
 
