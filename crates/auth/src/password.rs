@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 /// Hashes a password with argon2id (19 MiB, t=2, p=1: the OWASP baseline).
 pub fn hash(password: &str) -> String {
     let mut bytes = [0u8; 16];
-    rand::rngs::OsRng.try_fill_bytes(&mut bytes).expect("the operating system's random source works");
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut bytes)
+        .expect("the operating system's random source works");
     let salt = SaltString::encode_b64(&bytes).expect("16 bytes make a valid salt");
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -29,7 +31,11 @@ pub fn hash(password: &str) -> String {
 /// Checks a password against a stored argon2 hash, in constant time.
 pub fn verify(password: &str, stored_hash: &str) -> bool {
     PasswordHash::new(stored_hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -57,8 +63,15 @@ impl Default for PasswordCache {
 impl PasswordCache {
     pub fn new(ttl: Duration, capacity: usize) -> Self {
         let mut key = [0u8; 32];
-        rand::rngs::OsRng.try_fill_bytes(&mut key).expect("the operating system's random source works");
-        PasswordCache { key, ttl, capacity, entries: Mutex::new(HashMap::new()) }
+        rand::rngs::OsRng
+            .try_fill_bytes(&mut key)
+            .expect("the operating system's random source works");
+        PasswordCache {
+            key,
+            ttl,
+            capacity,
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 
     fn fingerprint(&self, password: &str, stored_hash: &str) -> [u8; 32] {
@@ -78,7 +91,10 @@ impl PasswordCache {
         let now = Instant::now();
         {
             let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            if entries.get(&fp).is_some_and(|verified| now.duration_since(*verified) < self.ttl) {
+            if entries
+                .get(&fp)
+                .is_some_and(|verified| now.duration_since(*verified) < self.ttl)
+            {
                 return true;
             }
         }
@@ -115,9 +131,15 @@ mod tests {
         let cache = PasswordCache::default();
         let h = hash("first password!");
         assert!(cache.verify("first password!", &h));
-        assert!(cache.verify("first password!", &h), "answered from the cache");
+        assert!(
+            cache.verify("first password!", &h),
+            "answered from the cache"
+        );
         assert!(!cache.verify("wrong password", &h));
         let changed = hash("second password");
-        assert!(!cache.verify("first password!", &changed), "a new hash misses the cache");
+        assert!(
+            !cache.verify("first password!", &changed),
+            "a new hash misses the cache"
+        );
     }
 }

@@ -26,7 +26,10 @@ pub struct ResellerPrincipal {
 impl ResellerPrincipal {
     /// What this principal may see: its reseller's tenants of its environment.
     pub fn scope(&self) -> ResellerScope {
-        ResellerScope { reseller_id: self.reseller.id, environment: self.environment }
+        ResellerScope {
+            reseller_id: self.reseller.id,
+            environment: self.environment,
+        }
     }
 }
 
@@ -44,9 +47,17 @@ impl Authenticator {
     }
 
     /// Resolves reseller credentials to a principal, or says why not.
-    pub fn reseller(&self, conn: &mut DbConnection, credentials: &ResellerCredentials) -> Result<ResellerPrincipal, AuthError> {
+    pub fn reseller(
+        &self,
+        conn: &mut DbConnection,
+        credentials: &ResellerCredentials,
+    ) -> Result<ResellerPrincipal, AuthError> {
         match credentials {
-            ResellerCredentials::Basic { reseller, login, password } => {
+            ResellerCredentials::Basic {
+                reseller,
+                login,
+                password,
+            } => {
                 let Some((user, reseller)) = reseller::find_user(conn, reseller, login)? else {
                     // Spend the same time as a wrong password, so logins cannot be probed.
                     let _ = crate::password::verify(password, crate::password::decoy_hash());
@@ -55,19 +66,32 @@ impl Authenticator {
                 if !self.passwords.verify(password, &user.password_hash) {
                     return Err(AuthError::Rejected(REJECTED));
                 }
-                Ok(ResellerPrincipal { reseller, environment: user.environment, credential: Credential::ResellerUser(user.id) })
+                Ok(ResellerPrincipal {
+                    reseller,
+                    environment: user.environment,
+                    credential: Credential::ResellerUser(user.id),
+                })
             }
             ResellerCredentials::Key(secret) => {
                 let (kind, environment) = token::parse(secret)?;
                 if kind != TokenKind::ResellerKey {
-                    return Err(AuthError::Rejected("this is a tenant token: the Reseller API needs a reseller key (tnr_…)"));
+                    return Err(AuthError::Rejected(
+                        "this is a tenant token: the Reseller API needs a reseller key (tnr_…)",
+                    ));
                 }
                 let hash = token::hash(secret);
                 let Some((key, reseller)) = reseller::find_active_key(conn, &hash)? else {
                     return Err(AuthError::Rejected(REJECTED));
                 };
-                debug_assert_eq!(key.environment, environment, "the prefix is generated from the key's environment");
-                Ok(ResellerPrincipal { reseller, environment: key.environment, credential: Credential::ResellerKey(key.id) })
+                debug_assert_eq!(
+                    key.environment, environment,
+                    "the prefix is generated from the key's environment"
+                );
+                Ok(ResellerPrincipal {
+                    reseller,
+                    environment: key.environment,
+                    credential: Credential::ResellerKey(key.id),
+                })
             }
         }
     }

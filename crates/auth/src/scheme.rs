@@ -9,7 +9,11 @@ use base64::{engine::general_purpose::STANDARD, Engine};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResellerCredentials {
     /// Reseller user login and password, with the reseller's code.
-    Basic { reseller: String, login: String, password: String },
+    Basic {
+        reseller: String,
+        login: String,
+        password: String,
+    },
     /// A reseller API key.
     Key(String),
 }
@@ -27,7 +31,9 @@ impl ResellerCredentials {
     pub fn parse(headers: Headers<'_>) -> Result<Self, AuthError> {
         if let Some(key) = headers.x_api_key {
             if headers.authorization.is_some() {
-                return Err(AuthError::Malformed("send either Authorization or x-APIKey, not both"));
+                return Err(AuthError::Malformed(
+                    "send either Authorization or x-APIKey, not both",
+                ));
             }
             return Ok(ResellerCredentials::Key(key.trim().to_owned()));
         }
@@ -36,7 +42,10 @@ impl ResellerCredentials {
                 "authentication required: send Authorization: Basic with X-Reseller, Authorization: Bearer <key> or x-APIKey: <key>",
             ));
         };
-        let (scheme, value) = authorization.trim().split_once(' ').unwrap_or((authorization, ""));
+        let (scheme, value) = authorization
+            .trim()
+            .split_once(' ')
+            .unwrap_or((authorization, ""));
         let value = value.trim();
         if scheme.eq_ignore_ascii_case("bearer") {
             if value.is_empty() {
@@ -49,10 +58,18 @@ impl ResellerCredentials {
                 .x_reseller
                 .map(str::trim)
                 .filter(|r| !r.is_empty())
-                .ok_or(AuthError::Missing("Basic authentication needs the X-Reseller header naming your reseller code"))?;
-            Ok(ResellerCredentials::Basic { reseller: reseller.to_owned(), login, password })
+                .ok_or(AuthError::Missing(
+                    "Basic authentication needs the X-Reseller header naming your reseller code",
+                ))?;
+            Ok(ResellerCredentials::Basic {
+                reseller: reseller.to_owned(),
+                login,
+                password,
+            })
         } else {
-            Err(AuthError::Malformed("unsupported Authorization scheme: use Basic or Bearer"))
+            Err(AuthError::Malformed(
+                "unsupported Authorization scheme: use Basic or Bearer",
+            ))
         }
     }
 }
@@ -60,8 +77,11 @@ impl ResellerCredentials {
 /// Decodes `base64(login:password)`.
 pub fn decode_basic(value: &str) -> Result<(String, String), AuthError> {
     let malformed = AuthError::Malformed("the Basic credentials are not base64 of login:password");
-    let bytes = STANDARD.decode(value).map_err(|_| AuthError::Malformed("the Basic credentials are not valid Base64"))?;
-    let text = String::from_utf8(bytes).map_err(|_| AuthError::Malformed("the Basic credentials are not UTF-8"))?;
+    let bytes = STANDARD
+        .decode(value)
+        .map_err(|_| AuthError::Malformed("the Basic credentials are not valid Base64"))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| AuthError::Malformed("the Basic credentials are not UTF-8"))?;
     let (login, password) = text.split_once(':').ok_or(malformed)?;
     Ok((login.to_owned(), password.to_owned()))
 }
@@ -77,28 +97,74 @@ mod tests {
     #[test]
     fn each_scheme_parses() {
         let auth = basic("anna:s3cret:with:colons");
-        let h = Headers { authorization: Some(&auth), x_reseller: Some("acme"), x_api_key: None };
+        let h = Headers {
+            authorization: Some(&auth),
+            x_reseller: Some("acme"),
+            x_api_key: None,
+        };
         assert_eq!(
             ResellerCredentials::parse(h).unwrap(),
-            ResellerCredentials::Basic { reseller: "acme".into(), login: "anna".into(), password: "s3cret:with:colons".into() }
+            ResellerCredentials::Basic {
+                reseller: "acme".into(),
+                login: "anna".into(),
+                password: "s3cret:with:colons".into()
+            }
         );
-        let h = Headers { authorization: Some("Bearer tnr_test_x"), ..Default::default() };
-        assert_eq!(ResellerCredentials::parse(h).unwrap(), ResellerCredentials::Key("tnr_test_x".into()));
-        let h = Headers { x_api_key: Some("tnr_test_y"), ..Default::default() };
-        assert_eq!(ResellerCredentials::parse(h).unwrap(), ResellerCredentials::Key("tnr_test_y".into()));
+        let h = Headers {
+            authorization: Some("Bearer tnr_test_x"),
+            ..Default::default()
+        };
+        assert_eq!(
+            ResellerCredentials::parse(h).unwrap(),
+            ResellerCredentials::Key("tnr_test_x".into())
+        );
+        let h = Headers {
+            x_api_key: Some("tnr_test_y"),
+            ..Default::default()
+        };
+        assert_eq!(
+            ResellerCredentials::parse(h).unwrap(),
+            ResellerCredentials::Key("tnr_test_y".into())
+        );
     }
 
     #[test]
     fn incomplete_or_odd_credentials_are_refused() {
-        assert!(matches!(ResellerCredentials::parse(Headers::default()), Err(AuthError::Missing(_))));
+        assert!(matches!(
+            ResellerCredentials::parse(Headers::default()),
+            Err(AuthError::Missing(_))
+        ));
         let auth = basic("anna:pw");
-        let no_reseller = Headers { authorization: Some(&auth), ..Default::default() };
-        assert!(matches!(ResellerCredentials::parse(no_reseller), Err(AuthError::Missing(_))));
-        for bad in ["Basic !!!", "Basic", "Digest abc", "Bearer ", &basic("no-colon")] {
-            let h = Headers { authorization: Some(bad), x_reseller: Some("acme"), ..Default::default() };
-            assert!(matches!(ResellerCredentials::parse(h), Err(AuthError::Malformed(_))), "{bad}");
+        let no_reseller = Headers {
+            authorization: Some(&auth),
+            ..Default::default()
+        };
+        assert!(matches!(
+            ResellerCredentials::parse(no_reseller),
+            Err(AuthError::Missing(_))
+        ));
+        for bad in [
+            "Basic !!!",
+            "Basic",
+            "Digest abc",
+            "Bearer ",
+            &basic("no-colon"),
+        ] {
+            let h = Headers {
+                authorization: Some(bad),
+                x_reseller: Some("acme"),
+                ..Default::default()
+            };
+            assert!(
+                matches!(ResellerCredentials::parse(h), Err(AuthError::Malformed(_))),
+                "{bad}"
+            );
         }
-        let both = Headers { authorization: Some("Bearer a"), x_api_key: Some("b"), ..Default::default() };
+        let both = Headers {
+            authorization: Some("Bearer a"),
+            x_api_key: Some("b"),
+            ..Default::default()
+        };
         assert!(ResellerCredentials::parse(both).is_err());
     }
 }

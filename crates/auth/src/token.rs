@@ -48,7 +48,9 @@ pub fn random_base62(len: usize) -> String {
     let mut out = String::with_capacity(len);
     let mut buf = [0u8; 64];
     while out.len() < len {
-        OsRng.try_fill_bytes(&mut buf).expect("the operating system's random source works");
+        OsRng
+            .try_fill_bytes(&mut buf)
+            .expect("the operating system's random source works");
         for b in buf {
             // 248 = 4 × 62: bytes above it would favour the first characters.
             if b < 248 && out.len() < len {
@@ -71,14 +73,25 @@ fn checksum(body: &str) -> String {
 
 /// Generates a token of `kind` for `environment`.
 pub fn generate(kind: TokenKind, environment: Environment) -> NewToken {
-    let body = format!("{}_{}_{}", kind.prefix(), environment.token_word(), random_base62(RANDOM_LEN));
+    let body = format!(
+        "{}_{}_{}",
+        kind.prefix(),
+        environment.token_word(),
+        random_base62(RANDOM_LEN)
+    );
     let secret = format!("{body}{}", checksum(&body));
-    NewToken { hash: hash(&secret), hint: secret[secret.len() - 4..].to_owned(), secret }
+    NewToken {
+        hash: hash(&secret),
+        hint: secret[secret.len() - 4..].to_owned(),
+        secret,
+    }
 }
 
 /// Checks a presented token's shape and checksum; returns its kind and environment.
 pub fn parse(token: &str) -> Result<(TokenKind, Environment), AuthError> {
-    let malformed = Err(AuthError::Malformed("the token is malformed: check that it was copied whole"));
+    let malformed = Err(AuthError::Malformed(
+        "the token is malformed: check that it was copied whole",
+    ));
     let mut parts = token.splitn(3, '_');
     let (Some(prefix), Some(word), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
         return malformed;
@@ -127,10 +140,16 @@ mod tests {
         let t = generate(TokenKind::ResellerKey, Environment::Production);
         assert!(t.secret.starts_with("tnr_live_"), "{}", t.secret);
         assert_eq!(t.secret.len(), "tnr_live_".len() + 36);
-        assert_eq!(parse(&t.secret).unwrap(), (TokenKind::ResellerKey, Environment::Production));
+        assert_eq!(
+            parse(&t.secret).unwrap(),
+            (TokenKind::ResellerKey, Environment::Production)
+        );
         let t = generate(TokenKind::TenantToken, Environment::Sandbox);
         assert!(t.secret.starts_with("tnt_test_"));
-        assert_eq!(parse(&t.secret).unwrap(), (TokenKind::TenantToken, Environment::Sandbox));
+        assert_eq!(
+            parse(&t.secret).unwrap(),
+            (TokenKind::TenantToken, Environment::Sandbox)
+        );
         assert_eq!(t.hash, hash(&t.secret));
         assert_eq!(t.hint, &t.secret[t.secret.len() - 4..]);
     }
@@ -159,7 +178,10 @@ mod tests {
 
     #[test]
     fn hashes_are_hex_sha256() {
-        assert_eq!(hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         assert!(hashes_equal(&hash("x"), &hash("x")));
         assert!(!hashes_equal(&hash("x"), &hash("y")));
     }

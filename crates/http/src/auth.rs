@@ -1,6 +1,6 @@
 //! The actix extractor that authenticates the Reseller API's callers.
 
-use crate::{blocking, AppState, ApiError};
+use crate::{blocking, ApiError, AppState};
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use tenantry_auth::scheme::Headers;
@@ -13,7 +13,11 @@ pub struct AuthenticatedReseller(pub ResellerPrincipal);
 fn header<'a>(req: &'a HttpRequest, name: &str) -> Result<Option<&'a str>, ApiError> {
     req.headers()
         .get(name)
-        .map(|v| v.to_str().map_err(|_| ApiError::unauthorized(format!("the {name} header is not readable text"))))
+        .map(|v| {
+            v.to_str().map_err(|_| {
+                ApiError::unauthorized(format!("the {name} header is not readable text"))
+            })
+        })
         .transpose()
 }
 
@@ -36,7 +40,9 @@ impl FromRequest for AuthenticatedReseller {
             let state = state.ok_or_else(ApiError::internal)?;
             let principal = blocking(move || {
                 let state = state.clone();
-                state.db.read(|conn| Ok(state.auth.reseller(conn, &credentials)?))
+                state
+                    .db
+                    .read(|conn| Ok(state.auth.reseller(conn, &credentials)?))
             })
             .await?;
             Ok(AuthenticatedReseller(principal))

@@ -16,7 +16,10 @@ pub struct Json<T>(pub T);
 
 fn is_json(req: &HttpRequest) -> bool {
     match req.mime_type() {
-        Ok(Some(mime)) => mime.type_() == "application" && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json")),
+        Ok(Some(mime)) => {
+            mime.type_() == "application"
+                && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
+        }
         _ => false,
     }
 }
@@ -38,9 +41,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             }
             let bytes = body.await.map_err(|e| {
                 if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("the body must be at most {MAX_BODY_BYTES} bytes"))
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "body_too_large",
+                        format!("the body must be at most {MAX_BODY_BYTES} bytes"),
+                    )
                 } else {
-                    ApiError::bad_request("unreadable_body", format!("the body could not be read: {e}"))
+                    ApiError::bad_request(
+                        "unreadable_body",
+                        format!("the body could not be read: {e}"),
+                    )
                 }
             })?;
             parse(&bytes).map(Json)
@@ -51,16 +61,24 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 /// Parses a JSON body, telling syntax errors (400) from shape errors (422, with the field path).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("malformed_json", "the body is empty: send a JSON object"));
+        return Err(ApiError::bad_request(
+            "malformed_json",
+            "the body is empty: send a JSON object",
+        ));
     }
     // Syntax first, so broken JSON is a 400 wherever the break is; then the shape, as a 422.
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+    })?;
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let message = strip_position(&e.into_inner().to_string());
         // A root-level problem (unknown or missing field) names the field in its message.
-        let field = if path == "." { unknown_or_missing(&message).unwrap_or_default() } else { path };
+        let field = if path == "." {
+            unknown_or_missing(&message).unwrap_or_default()
+        } else {
+            path
+        };
         ApiError::invalid_field(field, "invalid_body", message)
     })
 }
@@ -75,14 +93,17 @@ fn strip_position(message: &str) -> String {
 
 /// `unknown field `foo`, expected …` / `missing field `login`` → the field's name.
 fn unknown_or_missing(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("unknown field `").or_else(|| message.strip_prefix("missing field `"))?;
+    let rest = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("missing field `"))?;
     rest.split('`').next().map(str::to_owned)
 }
 
 /// Query strings that do not parse answer 400 with the reason.
 pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default()
-        .error_handler(|e, _| ApiError::bad_request("invalid_query", format!("the query string is invalid: {e}")).into())
+    web::QueryConfig::default().error_handler(|e, _| {
+        ApiError::bad_request("invalid_query", format!("the query string is invalid: {e}")).into()
+    })
 }
 
 #[cfg(test)]
@@ -108,7 +129,10 @@ mod tests {
         assert_eq!(problem("").status, 400);
         assert_eq!(problem(r#"{"login":"a"} trailing"#).status, 400);
         let p = problem(r#"{"login":"a","languages":["swe",3]}"#);
-        assert_eq!((p.status, p.errors[0].field.as_str()), (422, "languages[1]"));
+        assert_eq!(
+            (p.status, p.errors[0].field.as_str()),
+            (422, "languages[1]")
+        );
         let p = problem(r#"{"login":"a","tenantId":"x"}"#);
         assert_eq!((p.status, p.errors[0].field.as_str()), (422, "tenantId"));
         let p = problem(r#"{}"#);

@@ -10,7 +10,8 @@ use tenantry_storage::StorageError;
 use utoipa::ToSchema;
 
 /// The challenge sent with every 401 of the Reseller API.
-pub const RESELLER_CHALLENGE: &str = r#"Basic realm="Tenantry Reseller API", Bearer realm="Tenantry Reseller API""#;
+pub const RESELLER_CHALLENGE: &str =
+    r#"Basic realm="Tenantry Reseller API", Bearer realm="Tenantry Reseller API""#;
 
 /// An RFC 9457 problem. `code` is stable and machine-readable; `errors` names the offending
 /// fields; `requestId` matches the `X-Request-Id` response header and the server's log line.
@@ -45,7 +46,11 @@ pub struct ProblemFieldError {
 
 impl From<FieldError> for ProblemFieldError {
     fn from(e: FieldError) -> Self {
-        ProblemFieldError { field: e.field, code: e.code, message: e.message }
+        ProblemFieldError {
+            field: e.field,
+            code: e.code,
+            message: e.message,
+        }
     }
 }
 
@@ -62,7 +67,14 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        ApiError { status, code, detail: detail.into(), errors: Vec::new(), extensions: Default::default(), challenge: None }
+        ApiError {
+            status,
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            extensions: Default::default(),
+            challenge: None,
+        }
     }
 
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
@@ -70,7 +82,11 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
@@ -84,7 +100,11 @@ impl ApiError {
     }
 
     pub fn internal() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "the server failed; the request id identifies it in the logs")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the server failed; the request id identifies it in the logs",
+        )
     }
 
     /// One invalid field, as a 422.
@@ -105,7 +125,10 @@ impl ApiError {
     /// The problem body as sent.
     pub fn problem(&self) -> Problem {
         Problem {
-            kind: format!("https://tenantry.dev/problems/{}", self.code.replace('_', "-")),
+            kind: format!(
+                "https://tenantry.dev/problems/{}",
+                self.code.replace('_', "-")
+            ),
             title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
@@ -146,7 +169,11 @@ impl From<DomainError> for ApiError {
                     [one] => format!("`{}` {}", one.field, one.message),
                     many => format!("{} fields are invalid; see `errors`", many.len()),
                 };
-                let mut api = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail);
+                let mut api = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    detail,
+                );
                 api.errors = errors.into_iter().map(Into::into).collect();
                 api
             }
@@ -158,16 +185,24 @@ impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
         match e {
             StorageError::NotFound(what) => ApiError::not_found(what),
-            StorageError::Duplicate(what) => {
-                ApiError::conflict("duplicate", format!("this would duplicate an existing resource ({what})"))
-            }
+            StorageError::Duplicate(what) => ApiError::conflict(
+                "duplicate",
+                format!("this would duplicate an existing resource ({what})"),
+            ),
             StorageError::Pool(e) => {
                 log::error!("database pool exhausted or unreachable: {e}");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "the database is unavailable; retry shortly")
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database_unavailable",
+                    "the database is unavailable; retry shortly",
+                )
             }
             other => {
                 // The cause goes to the log only: a 5xx body never shows internals.
-                log::error!("request {} failed: {other}", crate::current_request_id().unwrap_or_default());
+                log::error!(
+                    "request {} failed: {other}",
+                    crate::current_request_id().unwrap_or_default()
+                );
                 ApiError::internal()
             }
         }
@@ -177,7 +212,9 @@ impl From<StorageError> for ApiError {
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         match e {
-            AuthError::Missing(why) | AuthError::Malformed(why) | AuthError::Rejected(why) => ApiError::unauthorized(why),
+            AuthError::Missing(why) | AuthError::Malformed(why) | AuthError::Rejected(why) => {
+                ApiError::unauthorized(why)
+            }
             AuthError::Storage(e) => e.into(),
         }
     }

@@ -3,12 +3,12 @@
 //! extractors that turn bad input into 400/415/422, cursors, request ids, the application
 //! state and the authentication extractors.
 
+mod auth;
 mod body;
 mod error;
 pub mod pagination;
 mod request_id;
 mod state;
-mod auth;
 
 pub use auth::AuthenticatedReseller;
 pub use body::{query_config, Json, MAX_BODY_BYTES};

@@ -16,7 +16,10 @@ pub fn limit(limit: Option<i64>) -> Result<i64, ApiError> {
     match limit {
         None => Ok(DEFAULT_LIMIT),
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        Some(n) => Err(ApiError::bad_request("invalid_limit", format!("limit must be 1 to {MAX_LIMIT}, not {n}"))),
+        Some(n) => Err(ApiError::bad_request(
+            "invalid_limit",
+            format!("limit must be 1 to {MAX_LIMIT}, not {n}"),
+        )),
     }
 }
 
@@ -26,13 +29,18 @@ pub fn encode_cursor(key: &str) -> String {
 }
 
 /// Unwraps a cursor into its sort key; a cursor that was not made here is a 400.
-pub fn decode_cursor<T>(cursor: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T, ApiError> {
+pub fn decode_cursor<T>(
+    cursor: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T, ApiError> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .and_then(|key| parse(&key))
-        .ok_or_else(|| ApiError::bad_request("invalid_cursor", "the cursor is not one this API returned"))
+        .ok_or_else(|| {
+            ApiError::bad_request("invalid_cursor", "the cursor is not one this API returned")
+        })
 }
 
 /// One page of a list.
@@ -56,7 +64,10 @@ mod tests {
         assert!(limit(Some(0)).is_err());
         assert!(limit(Some(201)).is_err());
         let c = encode_cursor("2026-01-01:abc");
-        assert_eq!(decode_cursor(&c, |k| Some(k.to_owned())).unwrap(), "2026-01-01:abc");
+        assert_eq!(
+            decode_cursor(&c, |k| Some(k.to_owned())).unwrap(),
+            "2026-01-01:abc"
+        );
         assert!(decode_cursor(&c, |_| None::<()>).is_err());
         assert!(decode_cursor("!!", |k| Some(k.to_owned())).is_err());
     }

@@ -18,7 +18,10 @@ pub struct ServiceConfig {
 
 impl Default for ServiceConfig {
     fn default() -> Self {
-        ServiceConfig { public_url: None, login_url_ttl: tenantry_domain::login_url::DEFAULT_TTL }
+        ServiceConfig {
+            public_url: None,
+            login_url_ttl: tenantry_domain::login_url::DEFAULT_TTL,
+        }
     }
 }
 

@@ -115,7 +115,13 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
     let location = format!("/reseller/tenant/{code_name}/connection/");
-    let draft = ConnectionDraft { name: body.name, kind: body.kind, active: body.active, configuration: body.configuration }.check()?;
+    let draft = ConnectionDraft {
+        name: body.name,
+        kind: body.kind,
+        active: body.active,
+        configuration: body.configuration,
+    }
+    .check()?;
     let connection = blocking(move || {
         state.db.write(|conn| {
             let tenant = tenant_in_scope(conn, &principal, &code_name)?;
@@ -151,7 +157,11 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
     let limit = pagination::limit(query.limit)?;
-    let after = query.cursor.as_deref().map(|c| pagination::decode_cursor(c, parse_cursor)).transpose()?;
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|c| pagination::decode_cursor(c, parse_cursor))
+        .transpose()?;
     let page = blocking(move || {
         state.db.read(|conn| {
             let tenant = tenant_in_scope(conn, &principal, &code_name)?;
@@ -161,21 +171,36 @@ pub async fn list(
     .await?;
     let next_cursor = page
         .has_more
-        .then(|| page.rows.last().map(|c| pagination::encode_cursor(&format!("{}/{}", c.created_at.timestamp_micros(), c.id))))
+        .then(|| {
+            page.rows.last().map(|c| {
+                pagination::encode_cursor(&format!("{}/{}", c.created_at.timestamp_micros(), c.id))
+            })
+        })
         .flatten();
-    ok_json(&ListPage { data: page.rows.into_iter().map(ConnectionOut::from).collect(), next_cursor, has_more: page.has_more })
+    ok_json(&ListPage {
+        data: page.rows.into_iter().map(ConnectionOut::from).collect(),
+        next_cursor,
+        has_more: page.has_more,
+    })
 }
 
 fn parse_cursor(key: &str) -> Option<(DateTime<Utc>, String)> {
     let (micros, id) = key.split_once('/')?;
     domain::is_id(id).then_some(())?;
-    Some((DateTime::from_timestamp_micros(micros.parse().ok()?)?, id.to_owned()))
+    Some((
+        DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+        id.to_owned(),
+    ))
 }
 
 /// Read a connection.
 #[utoipa::path(get, path = "/reseller/tenant/{codeName}/connection/{id}", tag = "connection", params(("codeName" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = ConnectionOut), (status = 401, body = Problem), (status = 404, body = Problem)))]
-pub async fn get(state: State, Principal(principal): Principal, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: State,
+    Principal(principal): Principal,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
     let (code_name, id) = path.into_inner();
     check_id(&id)?;
     let connection = blocking(move || {
@@ -201,7 +226,11 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let (code_name, id) = path.into_inner();
     check_id(&id)?;
-    let patch = ConnectionPatch { name: body.name, active: body.active, configuration: body.configuration };
+    let patch = ConnectionPatch {
+        name: body.name,
+        active: body.active,
+        configuration: body.configuration,
+    };
     let connection = blocking(move || {
         state.db.write(|conn| {
             let tenant = tenant_in_scope(conn, &principal, &code_name)?;
@@ -218,7 +247,11 @@ pub async fn update(
 /// Delete a connection; its Tenant API access ends at once.
 #[utoipa::path(delete, path = "/reseller/tenant/{codeName}/connection/{id}", tag = "connection", params(("codeName" = String, Path), ("id" = String, Path)),
     responses((status = 204, description = "Deleted"), (status = 401, body = Problem), (status = 404, body = Problem)))]
-pub async fn delete(state: State, Principal(principal): Principal, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+pub async fn delete(
+    state: State,
+    Principal(principal): Principal,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
     let (code_name, id) = path.into_inner();
     check_id(&id)?;
     blocking(move || {

@@ -14,15 +14,23 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use tenantry_auth::ResellerPrincipal;
 use tenantry_domain::tenant::Tenant;
-use tenantry_http::{AppState, ApiError};
+use tenantry_http::{ApiError, AppState};
 use tenantry_storage::{tenant as tenants, DbConnection};
 
 pub(crate) type State = web::Data<AppState>;
 pub(crate) use tenantry_http::AuthenticatedReseller as Principal;
 
 /// The principal's tenant with this codeName; another reseller's or environment's answers 404.
-pub(crate) fn tenant_in_scope(conn: &mut DbConnection, principal: &ResellerPrincipal, code_name: &str) -> Result<Tenant, ApiError> {
-    Ok(tenants::find_by_code_name(conn, &principal.scope(), code_name)?)
+pub(crate) fn tenant_in_scope(
+    conn: &mut DbConnection,
+    principal: &ResellerPrincipal,
+    code_name: &str,
+) -> Result<Tenant, ApiError> {
+    Ok(tenants::find_by_code_name(
+        conn,
+        &principal.scope(),
+        code_name,
+    )?)
 }
 
 pub(crate) fn ok_json<T: Serialize>(body: &T) -> Result<HttpResponse, ApiError> {
@@ -34,11 +42,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/reseller")
             .route("/openapi.json", web::get().to(openapi::serve))
-            .service(web::resource("/tenant").get(tenant::list).post(tenant::create))
-            .service(web::resource("/tenant/{codeName}").get(tenant::get).patch(tenant::update).delete(tenant::delete))
-            .service(web::resource("/tenant/{codeName}/user").get(user::list).post(user::create))
-            .service(web::resource("/tenant/{codeName}/user/{login}").get(user::get).patch(user::update).delete(user::delete))
-            .service(web::resource("/tenant/{codeName}/connection").get(connection::list).post(connection::create))
+            .service(
+                web::resource("/tenant")
+                    .get(tenant::list)
+                    .post(tenant::create),
+            )
+            .service(
+                web::resource("/tenant/{codeName}")
+                    .get(tenant::get)
+                    .patch(tenant::update)
+                    .delete(tenant::delete),
+            )
+            .service(
+                web::resource("/tenant/{codeName}/user")
+                    .get(user::list)
+                    .post(user::create),
+            )
+            .service(
+                web::resource("/tenant/{codeName}/user/{login}")
+                    .get(user::get)
+                    .patch(user::update)
+                    .delete(user::delete),
+            )
+            .service(
+                web::resource("/tenant/{codeName}/connection")
+                    .get(connection::list)
+                    .post(connection::create),
+            )
             .service(
                 web::resource("/tenant/{codeName}/connection/{id}")
                     .get(connection::get)

@@ -4,7 +4,9 @@ use crate::{ok_json, tenant_in_scope, Principal, State};
 use actix_web::{http::header, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tenantry_domain::tenant::{code_name, code_name_base, Tenant, TenantDraft, TenantPatch, TenantStatus};
+use tenantry_domain::tenant::{
+    code_name, code_name_base, Tenant, TenantDraft, TenantPatch, TenantStatus,
+};
 use tenantry_domain::{time, Environment};
 use tenantry_http::pagination::{self, ListPage};
 use tenantry_http::{blocking, ApiError, Json, Problem};
@@ -115,7 +117,10 @@ pub struct TenantListQuery {
 fn exists(existing: &Tenant) -> ApiError {
     ApiError::conflict(
         "tenant_exists",
-        format!("a tenant with customerReference `{}` exists already: {}", existing.customer_reference, existing.code_name),
+        format!(
+            "a tenant with customerReference `{}` exists already: {}",
+            existing.customer_reference, existing.code_name
+        ),
     )
     .with("codeName", existing.code_name.clone())
 }
@@ -126,7 +131,11 @@ fn exists(existing: &Tenant) -> ApiError {
         (status = 201, description = "Created; save `codeName`", body = TenantOut),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 409, description = "customerReference taken; `codeName` names the existing tenant", body = Problem),
         (status = 415, body = Problem), (status = 422, body = Problem)))]
-pub async fn create(state: State, Principal(principal): Principal, Json(body): Json<TenantIn>) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    state: State,
+    Principal(principal): Principal,
+    Json(body): Json<TenantIn>,
+) -> Result<HttpResponse, ApiError> {
     let draft = TenantDraft {
         customer_reference: body.customer_reference,
         active: body.active,
@@ -140,10 +149,15 @@ pub async fn create(state: State, Principal(principal): Principal, Json(body): J
     let tenant = blocking(move || {
         state.db.write(|conn| {
             let scope = principal.scope();
-            if let Some(existing) = tenants::find_by_reference(conn, &scope, &draft.customer_reference)? {
+            if let Some(existing) =
+                tenants::find_by_reference(conn, &scope, &draft.customer_reference)?
+            {
                 return Err(exists(&existing));
             }
-            let base = code_name_base(&principal.reseller.code_name_prefix, &draft.customer_reference);
+            let base = code_name_base(
+                &principal.reseller.code_name_prefix,
+                &draft.customer_reference,
+            );
             let number = tenants::next_code_name_number(conn, &base)?;
             let now = time::now();
             let tenant = Tenant {
@@ -167,21 +181,53 @@ pub async fn create(state: State, Principal(principal): Principal, Json(body): J
     })
     .await?;
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/reseller/tenant/{}", tenant.code_name)))
+        .insert_header((
+            header::LOCATION,
+            format!("/reseller/tenant/{}", tenant.code_name),
+        ))
         .json(TenantOut::from(tenant)))
 }
 
 /// List your tenants (cursor-paginated, oldest first).
 #[utoipa::path(get, path = "/reseller/tenant", tag = "tenant", params(TenantListQuery),
     responses((status = 200, body = ListPage<TenantOut>), (status = 400, body = Problem), (status = 401, body = Problem)))]
-pub async fn list(state: State, Principal(principal): Principal, query: web::Query<TenantListQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: State,
+    Principal(principal): Principal,
+    query: web::Query<TenantListQuery>,
+) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
-    let after = query.cursor.as_deref().map(|c| pagination::decode_cursor(c, parse_cursor)).transpose()?;
-    let filter = TenantFilter { active: query.active, customer_reference: query.customer_reference };
-    let page = blocking(move || state.db.read(|conn| Ok(tenants::list(conn, &principal.scope(), &filter, after, limit)?))).await?;
-    let next_cursor = page.has_more.then(|| page.rows.last().map(cursor_of)).flatten();
-    ok_json(&ListPage { data: page.rows.into_iter().map(TenantOut::from).collect(), next_cursor, has_more: page.has_more })
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|c| pagination::decode_cursor(c, parse_cursor))
+        .transpose()?;
+    let filter = TenantFilter {
+        active: query.active,
+        customer_reference: query.customer_reference,
+    };
+    let page = blocking(move || {
+        state.db.read(|conn| {
+            Ok(tenants::list(
+                conn,
+                &principal.scope(),
+                &filter,
+                after,
+                limit,
+            )?)
+        })
+    })
+    .await?;
+    let next_cursor = page
+        .has_more
+        .then(|| page.rows.last().map(cursor_of))
+        .flatten();
+    ok_json(&ListPage {
+        data: page.rows.into_iter().map(TenantOut::from).collect(),
+        next_cursor,
+        has_more: page.has_more,
+    })
 }
 
 fn cursor_of(t: &Tenant) -> String {
@@ -190,15 +236,27 @@ fn cursor_of(t: &Tenant) -> String {
 
 fn parse_cursor(key: &str) -> Option<(DateTime<Utc>, Uuid)> {
     let (micros, id) = key.split_once('/')?;
-    Some((DateTime::from_timestamp_micros(micros.parse().ok()?)?, Uuid::parse_str(id).ok()?))
+    Some((
+        DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+        Uuid::parse_str(id).ok()?,
+    ))
 }
 
 /// Read a tenant.
 #[utoipa::path(get, path = "/reseller/tenant/{codeName}", tag = "tenant", params(("codeName" = String, Path)),
     responses((status = 200, body = TenantOut), (status = 401, body = Problem), (status = 404, body = Problem)))]
-pub async fn get(state: State, Principal(principal): Principal, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: State,
+    Principal(principal): Principal,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
-    let tenant = blocking(move || state.db.read(|conn| tenant_in_scope(conn, &principal, &code_name))).await?;
+    let tenant = blocking(move || {
+        state
+            .db
+            .read(|conn| tenant_in_scope(conn, &principal, &code_name))
+    })
+    .await?;
     ok_json(&TenantOut::from(tenant))
 }
 
@@ -225,8 +283,14 @@ pub async fn update(
     let tenant = blocking(move || {
         state.db.write(|conn| {
             let mut tenant = tenant_in_scope(conn, &principal, &code_name)?;
-            if let Some(reference) = patch.customer_reference.as_deref().filter(|r| *r != tenant.customer_reference) {
-                if let Some(existing) = tenants::find_by_reference(conn, &principal.scope(), reference)? {
+            if let Some(reference) = patch
+                .customer_reference
+                .as_deref()
+                .filter(|r| *r != tenant.customer_reference)
+            {
+                if let Some(existing) =
+                    tenants::find_by_reference(conn, &principal.scope(), reference)?
+                {
                     return Err(exists(&existing));
                 }
             }
@@ -243,7 +307,11 @@ pub async fn update(
 /// deactivate instead to pause a customer.
 #[utoipa::path(delete, path = "/reseller/tenant/{codeName}", tag = "tenant", params(("codeName" = String, Path)),
     responses((status = 204, description = "Deleted"), (status = 401, body = Problem), (status = 404, body = Problem)))]
-pub async fn delete(state: State, Principal(principal): Principal, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn delete(
+    state: State,
+    Principal(principal): Principal,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
     blocking(move || {
         state.db.write(|conn| {

@@ -117,14 +117,18 @@ pub async fn create(
     let location = format!("/reseller/tenant/{code_name}/user/");
     let user = blocking(move || {
         // The tenant's default language fills a missing one, so it is read before checking.
-        let tenant = state.db.read(|conn| tenant_in_scope(conn, &principal, &code_name))?;
+        let tenant = state
+            .db
+            .read(|conn| tenant_in_scope(conn, &principal, &code_name))?;
         let draft = UserDraft {
             login: body.login,
             full_name: body.full_name,
             email: body.email,
             permissions: body.permissions,
             role: body.role,
-            default_language: body.default_language.unwrap_or_else(|| tenant.default_language.clone()),
+            default_language: body
+                .default_language
+                .unwrap_or_else(|| tenant.default_language.clone()),
             password: body.password,
         }
         .check()?;
@@ -149,7 +153,10 @@ pub async fn create(
             users::insert(conn, &user).map_err(|e| match e {
                 StorageError::Duplicate(_) => ApiError::conflict(
                     "user_exists",
-                    format!("tenant {} has a user with login `{}` already", tenant.code_name, user.login),
+                    format!(
+                        "tenant {} has a user with login `{}` already",
+                        tenant.code_name, user.login
+                    ),
                 )
                 .with("login", user.login.clone()),
                 other => other.into(),
@@ -174,7 +181,11 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
     let limit = pagination::limit(query.limit)?;
-    let after = query.cursor.as_deref().map(|c| pagination::decode_cursor(c, |k| Some(k.to_owned()))).transpose()?;
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|c| pagination::decode_cursor(c, |k| Some(k.to_owned())))
+        .transpose()?;
     let page = blocking(move || {
         state.db.read(|conn| {
             let tenant = tenant_in_scope(conn, &principal, &code_name)?;
@@ -182,14 +193,29 @@ pub async fn list(
         })
     })
     .await?;
-    let next_cursor = page.has_more.then(|| page.rows.last().map(|u| pagination::encode_cursor(&u.login))).flatten();
-    ok_json(&ListPage { data: page.rows.into_iter().map(UserOut::from).collect(), next_cursor, has_more: page.has_more })
+    let next_cursor = page
+        .has_more
+        .then(|| {
+            page.rows
+                .last()
+                .map(|u| pagination::encode_cursor(&u.login))
+        })
+        .flatten();
+    ok_json(&ListPage {
+        data: page.rows.into_iter().map(UserOut::from).collect(),
+        next_cursor,
+        has_more: page.has_more,
+    })
 }
 
 /// Read a tenant user.
 #[utoipa::path(get, path = "/reseller/tenant/{codeName}/user/{login}", tag = "user", params(("codeName" = String, Path), ("login" = String, Path)),
     responses((status = 200, body = UserOut), (status = 401, body = Problem), (status = 404, body = Problem)))]
-pub async fn get(state: State, Principal(principal): Principal, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: State,
+    Principal(principal): Principal,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
     let (code_name, login) = path.into_inner();
     let user = blocking(move || {
         state.db.read(|conn| {
@@ -223,7 +249,10 @@ pub async fn update(
     };
     patch.check()?;
     let user = blocking(move || {
-        let password_hash = patch.password.as_ref().map(|p| p.as_deref().map(password::hash));
+        let password_hash = patch
+            .password
+            .as_ref()
+            .map(|p| p.as_deref().map(password::hash));
         state.db.write(|conn| {
             let tenant = tenant_in_scope(conn, &principal, &code_name)?;
             let mut user = users::find_by_login(conn, tenant.id, &login)?;
@@ -239,7 +268,11 @@ pub async fn update(
 /// Delete a tenant user; its login URLs and sessions stop working at once.
 #[utoipa::path(delete, path = "/reseller/tenant/{codeName}/user/{login}", tag = "user", params(("codeName" = String, Path), ("login" = String, Path)),
     responses((status = 204, description = "Deleted"), (status = 401, body = Problem), (status = 404, body = Problem)))]
-pub async fn delete(state: State, Principal(principal): Principal, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+pub async fn delete(
+    state: State,
+    Principal(principal): Principal,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
     let (code_name, login) = path.into_inner();
     blocking(move || {
         state.db.write(|conn| {

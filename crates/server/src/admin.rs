@@ -4,7 +4,9 @@
 use chrono::Utc;
 use serde::Serialize;
 use tenantry_auth::{password, token};
-use tenantry_domain::reseller::{self, Reseller, ResellerKey, ResellerUser, DEFAULT_RATE_LIMIT_PER_MINUTE};
+use tenantry_domain::reseller::{
+    self, Reseller, ResellerKey, ResellerUser, DEFAULT_RATE_LIMIT_PER_MINUTE,
+};
 use tenantry_domain::{time, DomainError, Environment};
 use tenantry_storage::{reseller as resellers, Database, StorageError};
 use uuid::Uuid;
@@ -59,7 +61,13 @@ impl From<Reseller> for ResellerView {
 }
 
 /// Creates a reseller.
-pub fn create_reseller(db: &Database, code: &str, name: &str, code_name_prefix: &str, capabilities: Vec<String>) -> Result<Reseller, AdminError> {
+pub fn create_reseller(
+    db: &Database,
+    code: &str,
+    name: &str,
+    code_name_prefix: &str,
+    capabilities: Vec<String>,
+) -> Result<Reseller, AdminError> {
     reseller::check_new(code, name, code_name_prefix)?;
     let reseller = Reseller {
         id: Uuid::new_v4(),
@@ -72,7 +80,9 @@ pub fn create_reseller(db: &Database, code: &str, name: &str, code_name_prefix: 
     };
     db.write(|conn| {
         resellers::insert(conn, &reseller).map_err(|e| match e {
-            StorageError::Duplicate(_) => AdminError::Conflict(format!("a reseller with code `{code}` exists already")),
+            StorageError::Duplicate(_) => {
+                AdminError::Conflict(format!("a reseller with code `{code}` exists already"))
+            }
             other => other.into(),
         })
     })?;
@@ -103,11 +113,21 @@ pub fn create_reseller_user(
     environment: Environment,
 ) -> Result<CreatedUser, AdminError> {
     if !tenantry_domain::user::is_login(login) {
-        return Err(DomainError::invalid("login", "login", "must be 1 to 100 characters of letters, digits and . _ @ + -").into());
+        return Err(DomainError::invalid(
+            "login",
+            "login",
+            "must be 1 to 100 characters of letters, digits and . _ @ + -",
+        )
+        .into());
     }
     let password = password.unwrap_or_else(|| token::random_base62(24));
     if password.chars().count() < 12 {
-        return Err(DomainError::invalid("password", "password_length", "must be at least 12 characters").into());
+        return Err(DomainError::invalid(
+            "password",
+            "password_length",
+            "must be at least 12 characters",
+        )
+        .into());
     }
     let password_hash = password::hash(&password);
     db.write(|conn| {
@@ -121,11 +141,18 @@ pub fn create_reseller_user(
             created_at: time::now(),
         };
         resellers::insert_user(conn, &user).map_err(|e| match e {
-            StorageError::Duplicate(_) => AdminError::Conflict(format!("reseller `{code}` has a user `{login}` already")),
+            StorageError::Duplicate(_) => {
+                AdminError::Conflict(format!("reseller `{code}` has a user `{login}` already"))
+            }
             other => other.into(),
         })
     })?;
-    Ok(CreatedUser { reseller: code.to_owned(), login: login.to_owned(), password, environment })
+    Ok(CreatedUser {
+        reseller: code.to_owned(),
+        login: login.to_owned(),
+        password,
+        environment,
+    })
 }
 
 /// A new API key; `key` is the secret, shown once.
@@ -140,7 +167,12 @@ pub struct CreatedKey {
 }
 
 /// Creates a reseller API key.
-pub fn create_key(db: &Database, code: &str, name: &str, environment: Environment) -> Result<CreatedKey, AdminError> {
+pub fn create_key(
+    db: &Database,
+    code: &str,
+    name: &str,
+    environment: Environment,
+) -> Result<CreatedKey, AdminError> {
     let new = token::generate(token::TokenKind::ResellerKey, environment);
     let id = db.write(|conn| {
         let reseller = resellers::find_by_code(conn, code)?;
@@ -156,13 +188,24 @@ pub fn create_key(db: &Database, code: &str, name: &str, environment: Environmen
         resellers::insert_key(conn, &key, &new.hash)?;
         Ok::<_, AdminError>(key.id)
     })?;
-    Ok(CreatedKey { id, reseller: code.to_owned(), name: name.to_owned(), environment, key: new.secret })
+    Ok(CreatedKey {
+        id,
+        reseller: code.to_owned(),
+        name: name.to_owned(),
+        environment,
+        key: new.secret,
+    })
 }
 
 /// Revokes a reseller API key; it stops working at once.
 pub fn revoke_key(db: &Database, code: &str, key_id: Uuid) -> Result<(), AdminError> {
     db.write(|conn| {
         let reseller = resellers::find_by_code(conn, code)?;
-        Ok(resellers::revoke_key(conn, reseller.id, key_id, time::now())?)
+        Ok(resellers::revoke_key(
+            conn,
+            reseller.id,
+            key_id,
+            time::now(),
+        )?)
     })
 }

@@ -24,7 +24,7 @@ pub struct FirstCredentials {
 
 /// Creates the sandbox reseller if the database has no reseller yet; returns what it created.
 pub fn run(db: &Database, credentials_file: &Path) -> Result<Option<FirstCredentials>, AdminError> {
-    if db.read(|conn| resellers::count(conn))? > 0 {
+    if db.read(resellers::count)? > 0 {
         return Ok(None);
     }
     admin::create_reseller(db, RESELLER_CODE, "Sandbox reseller", "", vec![])?;
@@ -37,8 +37,16 @@ pub fn run(db: &Database, credentials_file: &Path) -> Result<Option<FirstCredent
         api_key: key.key,
         environment: Environment::Sandbox,
     };
-    write_private(credentials_file, &(serde_json::to_string_pretty(&credentials).expect("serializable") + "\n"))
-        .map_err(|e| AdminError::Conflict(format!("could not write {}: {e}", credentials_file.display())))?;
+    write_private(
+        credentials_file,
+        &(serde_json::to_string_pretty(&credentials).expect("serializable") + "\n"),
+    )
+    .map_err(|e| {
+        AdminError::Conflict(format!(
+            "could not write {}: {e}",
+            credentials_file.display()
+        ))
+    })?;
     Ok(Some(credentials))
 }
 

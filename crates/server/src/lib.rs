@@ -8,7 +8,7 @@ pub mod bootstrap;
 use actix_web::middleware::{from_fn, Logger};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use std::net::{SocketAddr, TcpListener};
-use tenantry_http::{query_config, request_id, AppState, ApiError};
+use tenantry_http::{query_config, request_id, ApiError, AppState};
 
 /// Which API surfaces a process serves. Reseller and Tenant API can run as separate
 /// processes on one database.
@@ -35,7 +35,11 @@ async fn healthz() -> HttpResponse {
 }
 
 async fn no_route(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found(&format!("no route for {} {}", req.method(), req.path())))
+    Err(ApiError::not_found(&format!(
+        "no route for {} {}",
+        req.method(),
+        req.path()
+    )))
 }
 
 /// Binds the server to `listener` and returns it ready to run (`.await` it, or spawn it).
@@ -53,7 +57,9 @@ pub fn server(
             .app_data(web::PayloadConfig::new(tenantry_http::MAX_BODY_BYTES))
             .wrap(from_fn(request_id))
             // Outermost, so the line it logs carries the request id the inner middleware set.
-            .wrap(Logger::new(r#"%a "%r" %s %b %Dms request_id=%{x-request-id}o"#))
+            .wrap(Logger::new(
+                r#"%a "%r" %s %b %Dms request_id=%{x-request-id}o"#,
+            ))
             .route("/healthz", web::get().to(healthz));
         if surface.reseller() {
             app = app.configure(tenantry_reseller_api::configure);

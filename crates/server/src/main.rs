@@ -12,10 +12,19 @@ use tenantry_server::{admin, bootstrap, Surface};
 use tenantry_storage::{Database, PoolOptions};
 
 #[derive(Parser)]
-#[command(name = "tenantry", version, about = "Self-hosted reseller & tenant API platform")]
+#[command(
+    name = "tenantry",
+    version,
+    about = "Self-hosted reseller & tenant API platform"
+)]
 struct Cli {
     /// sqlite://PATH (the default, embedded) or postgres://USER@HOST:PORT/DB.
-    #[arg(long, global = true, env = "TENANTRY_DATABASE_URL", default_value = "sqlite://tenantry.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "TENANTRY_DATABASE_URL",
+        default_value = "sqlite://tenantry.db"
+    )]
     database_url: String,
     /// Database connections per process.
     #[arg(long, global = true, env = "TENANTRY_POOL_SIZE", default_value_t = 16)]
@@ -63,7 +72,11 @@ struct ServeArgs {
     #[arg(long, env = "TENANTRY_LOGIN_URL_TTL", default_value_t = 600)]
     login_url_ttl: i64,
     /// Where the first-run bootstrap writes the sandbox reseller's credentials.
-    #[arg(long, env = "TENANTRY_CREDENTIALS_FILE", default_value = "tenantry-credentials.json")]
+    #[arg(
+        long,
+        env = "TENANTRY_CREDENTIALS_FILE",
+        default_value = "tenantry-credentials.json"
+    )]
     credentials_file: PathBuf,
     /// Do not create a sandbox reseller on an empty database.
     #[arg(long, env = "TENANTRY_NO_BOOTSTRAP")]
@@ -137,7 +150,10 @@ enum KeyCommand {
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
-    if let Command::Openapi { surface: OpenapiSurface::Reseller } = cli.command {
+    if let Command::Openapi {
+        surface: OpenapiSurface::Reseller,
+    } = cli.command
+    {
         // Needs no database.
         print!("{}", tenantry_reseller_api::openapi::document());
         return ExitCode::SUCCESS;
@@ -160,13 +176,21 @@ fn print<T: serde::Serialize>(json: bool, value: &T, text: impl FnOnce() -> Stri
 }
 
 fn run(cli: Cli) -> Result<(), String> {
-    let db = Database::connect(&cli.database_url, PoolOptions { max_size: cli.pool_size, ..Default::default() })
-        .map_err(|e| e.to_string())?;
+    let db = Database::connect(
+        &cli.database_url,
+        PoolOptions {
+            max_size: cli.pool_size,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| e.to_string())?;
     let migrated = db.migrate().map_err(|e| e.to_string())?;
     let json = cli.json;
     match cli.command {
         Command::Migrate => {
-            print(json, &serde_json::json!({ "applied": migrated }), || format!("applied {migrated} migration(s)"));
+            print(json, &serde_json::json!({ "applied": migrated }), || {
+                format!("applied {migrated} migration(s)")
+            });
             Ok(())
         }
         Command::Serve(args) => serve(db, args),
@@ -177,27 +201,67 @@ fn run(cli: Cli) -> Result<(), String> {
 
 fn reseller(db: &Database, json: bool, command: ResellerCommand) -> Result<(), admin::AdminError> {
     match command {
-        ResellerCommand::Create { code, name, code_name_prefix, capabilities } => {
-            let r = admin::ResellerView::from(admin::create_reseller(db, &code, &name, &code_name_prefix, capabilities)?);
-            print(json, &r, || format!("created reseller {} ({})", r.code, r.id));
-        }
-        ResellerCommand::List => {
-            let list: Vec<admin::ResellerView> = admin::list_resellers(db)?.into_iter().map(Into::into).collect();
-            print(json, &serde_json::json!({ "data": list }), || {
-                list.iter().map(|r| format!("{}\t{}\t{}", r.code, r.name, r.id)).collect::<Vec<_>>().join("\n")
+        ResellerCommand::Create {
+            code,
+            name,
+            code_name_prefix,
+            capabilities,
+        } => {
+            let r = admin::ResellerView::from(admin::create_reseller(
+                db,
+                &code,
+                &name,
+                &code_name_prefix,
+                capabilities,
+            )?);
+            print(json, &r, || {
+                format!("created reseller {} ({})", r.code, r.id)
             });
         }
-        ResellerCommand::User(UserCommand::Create { reseller, login, password, environment }) => {
-            let u = admin::create_reseller_user(db, &reseller, &login, password, environment)?;
-            print(json, &u, || format!("created {} user {} of {}; password: {}", u.environment, u.login, u.reseller, u.password));
+        ResellerCommand::List => {
+            let list: Vec<admin::ResellerView> = admin::list_resellers(db)?
+                .into_iter()
+                .map(Into::into)
+                .collect();
+            print(json, &serde_json::json!({ "data": list }), || {
+                list.iter()
+                    .map(|r| format!("{}\t{}\t{}", r.code, r.name, r.id))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
         }
-        ResellerCommand::Key(KeyCommand::Create { reseller, name, environment }) => {
+        ResellerCommand::User(UserCommand::Create {
+            reseller,
+            login,
+            password,
+            environment,
+        }) => {
+            let u = admin::create_reseller_user(db, &reseller, &login, password, environment)?;
+            print(json, &u, || {
+                format!(
+                    "created {} user {} of {}; password: {}",
+                    u.environment, u.login, u.reseller, u.password
+                )
+            });
+        }
+        ResellerCommand::Key(KeyCommand::Create {
+            reseller,
+            name,
+            environment,
+        }) => {
             let k = admin::create_key(db, &reseller, &name, environment)?;
-            print(json, &k, || format!("created {} key {} for {}: {}\n(shown once: store it now)", k.environment, k.id, k.reseller, k.key));
+            print(json, &k, || {
+                format!(
+                    "created {} key {} for {}: {}\n(shown once: store it now)",
+                    k.environment, k.id, k.reseller, k.key
+                )
+            });
         }
         ResellerCommand::Key(KeyCommand::Revoke { reseller, id }) => {
             admin::revoke_key(db, &reseller, id)?;
-            print(json, &serde_json::json!({ "revoked": id }), || format!("revoked key {id}"));
+            print(json, &serde_json::json!({ "revoked": id }), || {
+                format!("revoked key {id}")
+            });
         }
     }
     Ok(())
@@ -205,7 +269,9 @@ fn reseller(db: &Database, json: bool, command: ResellerCommand) -> Result<(), a
 
 fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
     if !args.no_bootstrap {
-        if let Some(first) = bootstrap::run(&db, &args.credentials_file).map_err(|e| e.to_string())? {
+        if let Some(first) =
+            bootstrap::run(&db, &args.credentials_file).map_err(|e| e.to_string())?
+        {
             log::info!(
                 "empty database: created sandbox reseller `{}` with user `{}` and an API key; credentials in {}",
                 first.reseller,
@@ -220,11 +286,16 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
     let state = web::Data::new(AppState {
         db,
         auth: Authenticator::default(),
-        config: ServiceConfig { public_url: args.public_url, login_url_ttl: chrono::Duration::seconds(args.login_url_ttl) },
+        config: ServiceConfig {
+            public_url: args.public_url,
+            login_url_ttl: chrono::Duration::seconds(args.login_url_ttl),
+        },
     });
-    let listener = TcpListener::bind(&args.bind).map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    let listener = TcpListener::bind(&args.bind)
+        .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
     actix_web::rt::System::new().block_on(async move {
-        let (server, addr) = tenantry_server::server(state, listener, args.surface, args.workers).map_err(|e| e.to_string())?;
+        let (server, addr) = tenantry_server::server(state, listener, args.surface, args.workers)
+            .map_err(|e| e.to_string())?;
         log::info!("serving {:?} surface(s) on http://{addr}", args.surface);
         server.await.map_err(|e| e.to_string())
     })

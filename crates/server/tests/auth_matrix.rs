@@ -16,25 +16,67 @@ struct Endpoint {
 }
 
 fn endpoints() -> Vec<Endpoint> {
-    let e = |method, path, valid: Option<Value>, invalid: Option<Value>| Endpoint { method, path, valid, invalid };
+    let e = |method, path, valid: Option<Value>, invalid: Option<Value>| Endpoint {
+        method,
+        path,
+        valid,
+        invalid,
+    };
     let tenant = json!({"customerReference": "matrix", "fullName": "M", "email": "m@x.example", "defaultLanguage": "swe"});
     vec![
-        e("POST", "/reseller/tenant", Some(tenant), Some(json!({"customerReference": "", "fullName": "M", "email": "m@x.example", "defaultLanguage": "swe"}))),
+        e(
+            "POST",
+            "/reseller/tenant",
+            Some(tenant),
+            Some(
+                json!({"customerReference": "", "fullName": "M", "email": "m@x.example", "defaultLanguage": "swe"}),
+            ),
+        ),
         e("GET", "/reseller/tenant", None, None),
         e("GET", "/reseller/tenant/{t}", None, None),
-        e("PATCH", "/reseller/tenant/{t}", Some(json!({"fullName": "New"})), Some(json!({"email": "nope"}))),
+        e(
+            "PATCH",
+            "/reseller/tenant/{t}",
+            Some(json!({"fullName": "New"})),
+            Some(json!({"email": "nope"})),
+        ),
         e("DELETE", "/reseller/tenant/{t}", None, None),
-        e("POST", "/reseller/tenant/{t}/user", Some(json!({"login": "new", "email": "n@x.example"})), Some(json!({"login": "a b", "email": "n@x.example"}))),
+        e(
+            "POST",
+            "/reseller/tenant/{t}/user",
+            Some(json!({"login": "new", "email": "n@x.example"})),
+            Some(json!({"login": "a b", "email": "n@x.example"})),
+        ),
         e("GET", "/reseller/tenant/{t}/user", None, None),
         e("GET", "/reseller/tenant/{t}/user/{login}", None, None),
-        e("PATCH", "/reseller/tenant/{t}/user/{login}", Some(json!({"fullName": "A"})), Some(json!({"permissions": ["fly"]}))),
+        e(
+            "PATCH",
+            "/reseller/tenant/{t}/user/{login}",
+            Some(json!({"fullName": "A"})),
+            Some(json!({"permissions": ["fly"]})),
+        ),
         e("DELETE", "/reseller/tenant/{t}/user/{login}", None, None),
-        e("POST", "/reseller/tenant/{t}/connection", Some(json!({"name": "API"})), Some(json!({"type": "Not Valid"}))),
+        e(
+            "POST",
+            "/reseller/tenant/{t}/connection",
+            Some(json!({"name": "API"})),
+            Some(json!({"type": "Not Valid"})),
+        ),
         e("GET", "/reseller/tenant/{t}/connection", None, None),
         e("GET", "/reseller/tenant/{t}/connection/{id}", None, None),
-        e("PATCH", "/reseller/tenant/{t}/connection/{id}", Some(json!({"active": false})), Some(json!({"name": ""}))),
+        e(
+            "PATCH",
+            "/reseller/tenant/{t}/connection/{id}",
+            Some(json!({"active": false})),
+            Some(json!({"name": ""})),
+        ),
         e("DELETE", "/reseller/tenant/{t}/connection/{id}", None, None),
-        e("POST", "/reseller/tenant/{t}/login/{login}", Some(json!({"path": "/"})), Some(json!({"path": "https://evil.example"}))),
+        e(
+            "POST",
+            "/reseller/tenant/{t}/login/{login}",
+            Some(json!({"path": "/"})),
+            Some(json!({"path": "https://evil.example"})),
+        ),
     ]
 }
 
@@ -48,18 +90,36 @@ struct World {
 fn world(s: &TestServer, code: &str) -> World {
     let creds = s.reseller(code);
     let tenant = s.tenant(&creds.bearer(), &format!("{code}-customer"));
-    s.call("POST", &format!("/reseller/tenant/{tenant}/user"), &creds.bearer(), Some(json!({"login": "anna", "email": "a@x.example"})))
-        .expect(201);
-    let connection = s.call("POST", &format!("/reseller/tenant/{tenant}/connection"), &creds.bearer(), Some(json!({}))).expect(201).json()
-        ["id"]
+    s.call(
+        "POST",
+        &format!("/reseller/tenant/{tenant}/user"),
+        &creds.bearer(),
+        Some(json!({"login": "anna", "email": "a@x.example"})),
+    )
+    .expect(201);
+    let connection = s
+        .call(
+            "POST",
+            &format!("/reseller/tenant/{tenant}/connection"),
+            &creds.bearer(),
+            Some(json!({})),
+        )
+        .expect(201)
+        .json()["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    World { creds, tenant, connection }
+    World {
+        creds,
+        tenant,
+        connection,
+    }
 }
 
 fn fill(path: &str, w: &World) -> String {
-    path.replace("{t}", &w.tenant).replace("{login}", "anna").replace("{id}", &w.connection)
+    path.replace("{t}", &w.tenant)
+        .replace("{login}", "anna")
+        .replace("{id}", &w.connection)
 }
 
 #[test]
@@ -68,13 +128,23 @@ fn the_documented_operations_are_the_ones_this_matrix_covers() {
     let mut documented: Vec<String> = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
-            documented.push(format!("{} {}", method.to_uppercase(), path.replace("{codeName}", "{t}")));
+            documented.push(format!(
+                "{} {}",
+                method.to_uppercase(),
+                path.replace("{codeName}", "{t}")
+            ));
         }
     }
-    let mut covered: Vec<String> = endpoints().iter().map(|e| format!("{} {}", e.method, e.path)).collect();
+    let mut covered: Vec<String> = endpoints()
+        .iter()
+        .map(|e| format!("{} {}", e.method, e.path))
+        .collect();
     documented.sort();
     covered.sort();
-    assert_eq!(documented, covered, "an operation was added without being covered here (or the reverse)");
+    assert_eq!(
+        documented, covered,
+        "an operation was added without being covered here (or the reverse)"
+    );
 }
 
 #[test]
@@ -86,32 +156,90 @@ fn wrong_or_missing_credentials_are_401_with_a_challenge_on_every_endpoint() {
     tenantry_server::admin::revoke_key(&s.db, "acme", revoked.key_id).unwrap();
     let mut typo = w.creds.key.clone();
     typo.replace_range(12..13, if &typo[12..13] == "a" { "b" } else { "a" });
-    let tenant_token_shape = tenantry_auth::token::generate(tenantry_auth::token::TokenKind::TenantToken, tenantry_domain::Environment::Sandbox);
+    let tenant_token_shape = tenantry_auth::token::generate(
+        tenantry_auth::token::TokenKind::TenantToken,
+        tenantry_domain::Environment::Sandbox,
+    );
     let bad: Vec<(&str, Auth)> = vec![
         ("no credentials", Auth::None),
-        ("wrong password", Auth::Basic { reseller: "acme".into(), login: w.creds.login.clone(), password: "wrong password!".into() }),
-        ("unknown login", Auth::Basic { reseller: "acme".into(), login: "nobody".into(), password: w.creds.password.clone() }),
-        ("another reseller's X-Reseller", Auth::Basic { reseller: "other".into(), login: w.creds.login.clone(), password: w.creds.password.clone() }),
-        ("unknown X-Reseller", Auth::Basic { reseller: "ghost".into(), login: w.creds.login.clone(), password: w.creds.password.clone() }),
-        ("Basic without X-Reseller", Auth::Headers(vec![("Authorization".into(), "Basic YWRtaW46cGFzc3dvcmQ=".into())])),
+        (
+            "wrong password",
+            Auth::Basic {
+                reseller: "acme".into(),
+                login: w.creds.login.clone(),
+                password: "wrong password!".into(),
+            },
+        ),
+        (
+            "unknown login",
+            Auth::Basic {
+                reseller: "acme".into(),
+                login: "nobody".into(),
+                password: w.creds.password.clone(),
+            },
+        ),
+        (
+            "another reseller's X-Reseller",
+            Auth::Basic {
+                reseller: "other".into(),
+                login: w.creds.login.clone(),
+                password: w.creds.password.clone(),
+            },
+        ),
+        (
+            "unknown X-Reseller",
+            Auth::Basic {
+                reseller: "ghost".into(),
+                login: w.creds.login.clone(),
+                password: w.creds.password.clone(),
+            },
+        ),
+        (
+            "Basic without X-Reseller",
+            Auth::Headers(vec![(
+                "Authorization".into(),
+                "Basic YWRtaW46cGFzc3dvcmQ=".into(),
+            )]),
+        ),
         ("revoked key (Bearer)", revoked.bearer()),
         ("revoked key (x-APIKey)", revoked.api_key()),
         ("key with a typo", Auth::Bearer(typo)),
         ("not a key", Auth::ApiKey("hello".into())),
         ("a tenant token", Auth::Bearer(tenant_token_shape.secret)),
-        ("unknown scheme", Auth::Headers(vec![("Authorization".into(), "Digest abc".into())])),
+        (
+            "unknown scheme",
+            Auth::Headers(vec![("Authorization".into(), "Digest abc".into())]),
+        ),
     ];
     for e in endpoints() {
         let path = fill(e.path, &w);
         for (what, auth) in &bad {
             let r = s.call(e.method, &path, auth, e.valid.clone());
-            assert_eq!(r.header("www-authenticate").map(|h| h.contains("Basic") && h.contains("Bearer")), Some(true), "{what}: {} {path}", e.method);
+            assert_eq!(
+                r.header("www-authenticate")
+                    .map(|h| h.contains("Basic") && h.contains("Bearer")),
+                Some(true),
+                "{what}: {} {path}",
+                e.method
+            );
             r.expect_problem(401, "unauthorized");
         }
     }
     // Nothing above changed anything: the world is as it was.
-    s.call("GET", &fill("/reseller/tenant/{t}/user/anna", &w), &w.creds.bearer(), None).expect(200);
-    s.call("GET", &fill("/reseller/tenant/{t}/connection/{id}", &w), &w.creds.bearer(), None).expect(200);
+    s.call(
+        "GET",
+        &fill("/reseller/tenant/{t}/user/anna", &w),
+        &w.creds.bearer(),
+        None,
+    )
+    .expect(200);
+    s.call(
+        "GET",
+        &fill("/reseller/tenant/{t}/connection/{id}", &w),
+        &w.creds.bearer(),
+        None,
+    )
+    .expect(200);
 }
 
 #[test]
@@ -122,16 +250,34 @@ fn another_resellers_ids_are_404_on_every_endpoint_and_change_nothing() {
     for e in endpoints().iter().filter(|e| e.path.contains("{t}")) {
         let foreign = fill(e.path, &theirs);
         for (_, auth) in mine.creds.schemes() {
-            s.call(e.method, &foreign, &auth, e.valid.clone()).expect_problem(404, "not_found");
+            s.call(e.method, &foreign, &auth, e.valid.clone())
+                .expect_problem(404, "not_found");
         }
         // My codeName with their connection id is just as unknown.
         if e.path.contains("{id}") {
-            let mixed = e.path.replace("{t}", &mine.tenant).replace("{login}", "anna").replace("{id}", &theirs.connection);
-            s.call(e.method, &mixed, &mine.creds.bearer(), e.valid.clone()).expect_problem(404, "not_found");
+            let mixed = e
+                .path
+                .replace("{t}", &mine.tenant)
+                .replace("{login}", "anna")
+                .replace("{id}", &theirs.connection);
+            s.call(e.method, &mixed, &mine.creds.bearer(), e.valid.clone())
+                .expect_problem(404, "not_found");
         }
     }
-    s.call("GET", &fill("/reseller/tenant/{t}/user/anna", &theirs), &theirs.creds.bearer(), None).expect(200);
-    s.call("GET", &fill("/reseller/tenant/{t}/connection/{id}", &theirs), &theirs.creds.bearer(), None).expect(200);
+    s.call(
+        "GET",
+        &fill("/reseller/tenant/{t}/user/anna", &theirs),
+        &theirs.creds.bearer(),
+        None,
+    )
+    .expect(200);
+    s.call(
+        "GET",
+        &fill("/reseller/tenant/{t}/connection/{id}", &theirs),
+        &theirs.creds.bearer(),
+        None,
+    )
+    .expect(200);
 }
 
 #[test]
@@ -142,19 +288,57 @@ fn bad_bodies_are_400_415_or_422_on_every_endpoint_that_takes_one() {
     for e in endpoints().iter().filter(|e| e.valid.is_some()) {
         let path = fill(e.path, &w);
         let valid = e.valid.as_ref().unwrap().to_string();
-        s.raw(e.method, &path, &auth, "application/json", "{\"broken\": ").expect_problem(400, "malformed_json");
-        s.raw(e.method, &path, &auth, "application/json", "").expect_problem(400, "malformed_json");
-        let p = s.raw(e.method, &path, &auth, "text/plain", &valid).expect_problem(415, "unsupported_media_type");
-        assert!(p["detail"].as_str().unwrap().contains("Content-Type: application/json"), "{p}");
-        s.raw(e.method, &path, &auth, "", &valid).expect_problem(415, "unsupported_media_type");
-        s.raw(e.method, &path, &auth, "application/x-www-form-urlencoded", "a=b").expect_problem(415, "unsupported_media_type");
-        let p = s.call(e.method, &path, &auth, e.invalid.clone()).expect_problem(422, "validation_failed");
-        assert!(!p["errors"].as_array().unwrap().is_empty(), "{} {path}: {p}", e.method);
-        s.raw(e.method, &path, &auth, "application/json", "[1, 2]").expect_problem(422, "validation_failed");
-        s.raw(e.method, &path, &auth, "application/json", &format!("{{\"unknownField\": 1, {}", &valid[1..])).expect_problem(422, "validation_failed");
+        s.raw(e.method, &path, &auth, "application/json", "{\"broken\": ")
+            .expect_problem(400, "malformed_json");
+        s.raw(e.method, &path, &auth, "application/json", "")
+            .expect_problem(400, "malformed_json");
+        let p = s
+            .raw(e.method, &path, &auth, "text/plain", &valid)
+            .expect_problem(415, "unsupported_media_type");
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("Content-Type: application/json"),
+            "{p}"
+        );
+        s.raw(e.method, &path, &auth, "", &valid)
+            .expect_problem(415, "unsupported_media_type");
+        s.raw(
+            e.method,
+            &path,
+            &auth,
+            "application/x-www-form-urlencoded",
+            "a=b",
+        )
+        .expect_problem(415, "unsupported_media_type");
+        let p = s
+            .call(e.method, &path, &auth, e.invalid.clone())
+            .expect_problem(422, "validation_failed");
+        assert!(
+            !p["errors"].as_array().unwrap().is_empty(),
+            "{} {path}: {p}",
+            e.method
+        );
+        s.raw(e.method, &path, &auth, "application/json", "[1, 2]")
+            .expect_problem(422, "validation_failed");
+        s.raw(
+            e.method,
+            &path,
+            &auth,
+            "application/json",
+            &format!("{{\"unknownField\": 1, {}", &valid[1..]),
+        )
+        .expect_problem(422, "validation_failed");
     }
     let huge = format!("{{\"fullName\": \"{}\"}}", "x".repeat(300 * 1024));
-    let r = s.raw("PATCH", &fill("/reseller/tenant/{t}", &w), &auth, "application/json", &huge);
+    let r = s.raw(
+        "PATCH",
+        &fill("/reseller/tenant/{t}", &w),
+        &auth,
+        "application/json",
+        &huge,
+    );
     r.expect_problem(413, "body_too_large");
 }
 
@@ -179,10 +363,20 @@ fn valid_requests_work_with_each_scheme_on_every_endpoint() {
             let status = r.status;
             if e.method == "DELETE" {
                 // One delete per world; the other schemes then see it gone.
-                assert!(status == 204 || status == 404, "{scheme} {} {}: {}", e.method, e.path, r.text);
+                assert!(
+                    status == 204 || status == 404,
+                    "{scheme} {} {}: {}",
+                    e.method,
+                    e.path,
+                    r.text
+                );
             } else {
                 let expected = if e.method == "POST" { 201 } else { 200 };
-                assert_eq!(status, expected, "{scheme} {} {}: {}", e.method, e.path, r.text);
+                assert_eq!(
+                    status, expected,
+                    "{scheme} {} {}: {}",
+                    e.method, e.path, r.text
+                );
                 assert!(r.header("x-request-id").is_some());
             }
         }

@@ -10,8 +10,13 @@ use tenantry_http::ServiceConfig;
 fn setup(s: &TestServer) -> (common::ResellerCreds, String) {
     let r = s.reseller("acme");
     let t = s.tenant(&r.bearer(), "login");
-    s.call("POST", &format!("/reseller/tenant/{t}/user"), &r.bearer(), Some(json!({"login": "anna", "fullName": "Anna <b>", "email": "a@x.example"})))
-        .expect(201);
+    s.call(
+        "POST",
+        &format!("/reseller/tenant/{t}/user"),
+        &r.bearer(),
+        Some(json!({"login": "anna", "fullName": "Anna <b>", "email": "a@x.example"})),
+    )
+    .expect(201);
     (r, t)
 }
 
@@ -23,13 +28,27 @@ fn open(url: &str) -> common::Response {
 fn a_login_url_works_once_and_starts_a_session() {
     let s = TestServer::start();
     let (r, t) = setup(&s);
-    let link = s.call("POST", &format!("/reseller/tenant/{t}/login/anna"), &r.basic(), Some(json!({"path": "/orders?tab=new"}))).expect(201).json();
+    let link = s
+        .call(
+            "POST",
+            &format!("/reseller/tenant/{t}/login/anna"),
+            &r.basic(),
+            Some(json!({"path": "/orders?tab=new"})),
+        )
+        .expect(201)
+        .json();
     assert_eq!(link["path"], "/orders?tab=new");
     let url = link["loginUrl"].as_str().unwrap();
-    assert!(url.starts_with(&format!("{}/_tokenlogin/anna/", s.base)), "{url}");
+    assert!(
+        url.starts_with(&format!("{}/_tokenlogin/anna/", s.base)),
+        "{url}"
+    );
     let expires = chrono::DateTime::parse_from_rfc3339(link["expires"].as_str().unwrap()).unwrap();
     let minutes = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds();
-    assert!((540..=600).contains(&minutes), "expires in about ten minutes, not {minutes}s");
+    assert!(
+        (540..=600).contains(&minutes),
+        "expires in about ten minutes, not {minutes}s"
+    );
 
     let first = open(url).expect(303);
     assert_eq!(first.header("location"), Some("/orders?tab=new"));
@@ -40,23 +59,44 @@ fn a_login_url_works_once_and_starts_a_session() {
     }
     assert!(!cookie.contains("Secure"), "plain HTTP: no Secure flag");
     let session = cookie.split(';').next().unwrap();
-    let page = s.get_with("/orders?tab=new", &[("Cookie", session)]).expect(200);
-    assert!(page.text.contains("login-1") && page.text.contains("Anna &lt;b&gt;"), "{}", page.text);
+    let page = s
+        .get_with("/orders?tab=new", &[("Cookie", session)])
+        .expect(200);
+    assert!(
+        page.text.contains("login-1") && page.text.contains("Anna &lt;b&gt;"),
+        "{}",
+        page.text
+    );
 
     let again = open(url);
     assert_eq!(again.status, 410);
-    assert!(again.header("set-cookie").is_none(), "a used link starts no session");
+    assert!(
+        again.header("set-cookie").is_none(),
+        "a used link starts no session"
+    );
     assert!(again.text.contains("already used"));
     // Without or with a forged session, the page is not shown.
     s.get_with("/orders", &[]).expect_problem(404, "not_found");
-    s.get_with("/orders", &[("Cookie", "tenantry_session=forged")]).expect_problem(404, "not_found");
+    s.get_with("/orders", &[("Cookie", "tenantry_session=forged")])
+        .expect_problem(404, "not_found");
 }
 
 #[test]
 fn an_expired_login_url_never_works() {
-    let s = TestServer::start_with(ServiceConfig { login_url_ttl: chrono::Duration::zero(), ..Default::default() });
+    let s = TestServer::start_with(ServiceConfig {
+        login_url_ttl: chrono::Duration::zero(),
+        ..Default::default()
+    });
     let (r, t) = setup(&s);
-    let link = s.call("POST", &format!("/reseller/tenant/{t}/login/anna"), &r.bearer(), Some(json!({"path": "/"}))).expect(201).json();
+    let link = s
+        .call(
+            "POST",
+            &format!("/reseller/tenant/{t}/login/anna"),
+            &r.bearer(),
+            Some(json!({"path": "/"})),
+        )
+        .expect(201)
+        .json();
     let r = open(link["loginUrl"].as_str().unwrap());
     assert_eq!(r.status, 410);
     assert!(r.text.contains("expired") && r.header("set-cookie").is_none());
@@ -66,13 +106,33 @@ fn an_expired_login_url_never_works() {
 fn paths_that_leave_this_server_are_refused_when_the_url_is_created() {
     let s = TestServer::start();
     let (r, t) = setup(&s);
-    for path in ["https://evil.example", "//evil.example", "/\\evil.example", "evil.example", "", "javascript:alert(1)"] {
-        let p = s.call("POST", &format!("/reseller/tenant/{t}/login/anna"), &r.bearer(), Some(json!({ "path": path })));
+    for path in [
+        "https://evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "evil.example",
+        "",
+        "javascript:alert(1)",
+    ] {
+        let p = s.call(
+            "POST",
+            &format!("/reseller/tenant/{t}/login/anna"),
+            &r.bearer(),
+            Some(json!({ "path": path })),
+        );
         let body = p.expect_problem(422, "validation_failed");
         assert_eq!(body["errors"][0]["field"], "path", "{path}");
     }
     // The default path is the root.
-    let link = s.call("POST", &format!("/reseller/tenant/{t}/login/anna"), &r.bearer(), Some(json!({}))).expect(201).json();
+    let link = s
+        .call(
+            "POST",
+            &format!("/reseller/tenant/{t}/login/anna"),
+            &r.bearer(),
+            Some(json!({})),
+        )
+        .expect(201)
+        .json();
     assert_eq!(link["path"], "/");
 }
 
@@ -80,21 +140,61 @@ fn paths_that_leave_this_server_are_refused_when_the_url_is_created() {
 fn unknown_tokens_wrong_logins_deleted_users_and_deactivated_tenants_get_no_session() {
     let s = TestServer::start();
     let (r, t) = setup(&s);
-    s.call("POST", &format!("/reseller/tenant/{t}/login/nobody"), &r.bearer(), Some(json!({"path": "/"}))).expect_problem(404, "not_found");
-    assert_eq!(open(&format!("{}/_tokenlogin/anna/madeup", s.base)).status, 404);
-    let mk = || s.call("POST", &format!("/reseller/tenant/{t}/login/anna"), &r.bearer(), Some(json!({"path": "/"}))).expect(201).json()["loginUrl"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    s.call(
+        "POST",
+        &format!("/reseller/tenant/{t}/login/nobody"),
+        &r.bearer(),
+        Some(json!({"path": "/"})),
+    )
+    .expect_problem(404, "not_found");
+    assert_eq!(
+        open(&format!("{}/_tokenlogin/anna/madeup", s.base)).status,
+        404
+    );
+    let mk = || {
+        s.call(
+            "POST",
+            &format!("/reseller/tenant/{t}/login/anna"),
+            &r.bearer(),
+            Some(json!({"path": "/"})),
+        )
+        .expect(201)
+        .json()["loginUrl"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
     let url = mk();
     let wrong_login = url.replace("/_tokenlogin/anna/", "/_tokenlogin/bob/");
-    assert_eq!(open(&wrong_login).status, 404, "a token only works for its own user");
-    s.call("PATCH", &format!("/reseller/tenant/{t}"), &r.bearer(), Some(json!({"active": false}))).expect(200);
+    assert_eq!(
+        open(&wrong_login).status,
+        404,
+        "a token only works for its own user"
+    );
+    s.call(
+        "PATCH",
+        &format!("/reseller/tenant/{t}"),
+        &r.bearer(),
+        Some(json!({"active": false})),
+    )
+    .expect(200);
     let deactivated = open(&url);
     assert_eq!(deactivated.status, 403);
     assert!(deactivated.header("set-cookie").is_none());
-    s.call("PATCH", &format!("/reseller/tenant/{t}"), &r.bearer(), Some(json!({"active": true}))).expect(200);
-    s.call("DELETE", &format!("/reseller/tenant/{t}/user/anna"), &r.bearer(), None).expect(204);
+    s.call(
+        "PATCH",
+        &format!("/reseller/tenant/{t}"),
+        &r.bearer(),
+        Some(json!({"active": true})),
+    )
+    .expect(200);
+    s.call(
+        "DELETE",
+        &format!("/reseller/tenant/{t}/user/anna"),
+        &r.bearer(),
+        None,
+    )
+    .expect(204);
     assert_eq!(open(&url).status, 404, "a deleted user's link is gone");
 }
 
@@ -102,7 +202,15 @@ fn unknown_tokens_wrong_logins_deleted_users_and_deactivated_tenants_get_no_sess
 fn two_simultaneous_uses_of_one_link_start_one_session() {
     let s = TestServer::start();
     let (r, t) = setup(&s);
-    let link = s.call("POST", &format!("/reseller/tenant/{t}/login/anna"), &r.bearer(), Some(json!({"path": "/"}))).expect(201).json();
+    let link = s
+        .call(
+            "POST",
+            &format!("/reseller/tenant/{t}/login/anna"),
+            &r.bearer(),
+            Some(json!({"path": "/"})),
+        )
+        .expect(201)
+        .json();
     let url = link["loginUrl"].as_str().unwrap().to_owned();
     let statuses: Vec<u16> = (0..6)
         .map(|_| {
@@ -113,24 +221,67 @@ fn two_simultaneous_uses_of_one_link_start_one_session() {
         .into_iter()
         .map(|h| h.join().unwrap())
         .collect();
-    assert_eq!(statuses.iter().filter(|s| **s == 303).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 410).count(), 5, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 303).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 410).count(),
+        5,
+        "{statuses:?}"
+    );
 }
 
 #[test]
 fn the_public_url_setting_names_the_host_in_login_urls() {
-    let s = TestServer::start_with(ServiceConfig { public_url: Some("https://tenants.example.com/".into()), ..Default::default() });
+    let s = TestServer::start_with(ServiceConfig {
+        public_url: Some("https://tenants.example.com/".into()),
+        ..Default::default()
+    });
     let (r, t) = setup(&s);
-    let link = s.call("POST", &format!("/reseller/tenant/{t}/login/anna"), &r.bearer(), Some(json!({"path": "/"}))).expect(201).json();
-    assert!(link["loginUrl"].as_str().unwrap().starts_with("https://tenants.example.com/_tokenlogin/anna/"), "{link}");
+    let link = s
+        .call(
+            "POST",
+            &format!("/reseller/tenant/{t}/login/anna"),
+            &r.bearer(),
+            Some(json!({"path": "/"})),
+        )
+        .expect(201)
+        .json();
+    assert!(
+        link["loginUrl"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://tenants.example.com/_tokenlogin/anna/"),
+        "{link}"
+    );
 }
 
 #[test]
 fn behind_a_tls_proxy_the_session_cookie_is_secure() {
     let s = TestServer::start();
     let (r, t) = setup(&s);
-    let link = s.call("POST", &format!("/reseller/tenant/{t}/login/anna"), &r.bearer(), Some(json!({"path": "/"}))).expect(201).json();
-    let path = link["loginUrl"].as_str().unwrap().trim_start_matches(&s.base).to_owned();
-    let used = s.get_with(&path, &[("X-Forwarded-Proto", "https")]).expect(303);
-    assert!(used.header("set-cookie").unwrap().contains("Secure"), "{:?}", used.header("set-cookie"));
+    let link = s
+        .call(
+            "POST",
+            &format!("/reseller/tenant/{t}/login/anna"),
+            &r.bearer(),
+            Some(json!({"path": "/"})),
+        )
+        .expect(201)
+        .json();
+    let path = link["loginUrl"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches(&s.base)
+        .to_owned();
+    let used = s
+        .get_with(&path, &[("X-Forwarded-Proto", "https")])
+        .expect(303);
+    assert!(
+        used.header("set-cookie").unwrap().contains("Secure"),
+        "{:?}",
+        used.header("set-cookie")
+    );
 }

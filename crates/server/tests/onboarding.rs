@@ -26,15 +26,28 @@ impl Drop for Serve {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn serve(db: &TestDb, dir: &Path) -> Serve {
     let port = free_port();
     let child = Command::new(BIN)
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--workers", "2"])
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--workers",
+            "2",
+        ])
         .env("TENANTRY_DATABASE_URL", &db.url)
-        .env("TENANTRY_CREDENTIALS_FILE", dir.join("tenantry-credentials.json"))
+        .env(
+            "TENANTRY_CREDENTIALS_FILE",
+            dir.join("tenantry-credentials.json"),
+        )
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -47,33 +60,56 @@ fn serve(db: &TestDb, dir: &Path) -> Serve {
             assert_eq!(r.status(), 200);
             break;
         }
-        assert!(Instant::now() < deadline, "tenantry serve did not answer /healthz within a minute");
+        assert!(
+            Instant::now() < deadline,
+            "tenantry serve did not answer /healthz within a minute"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     Serve { child, base }
 }
 
 fn cli(db: &TestDb, args: &[&str]) -> Output {
-    Command::new(BIN).args(args).env("TENANTRY_DATABASE_URL", &db.url).env("RUST_LOG", "warn").output().expect("run tenantry")
+    Command::new(BIN)
+        .args(args)
+        .env("TENANTRY_DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run tenantry")
 }
 
 fn cli_json(db: &TestDb, args: &[&str]) -> Value {
     let out = cli(db, args);
-    assert!(out.status.success(), "tenantry {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "tenantry {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(stdout.lines().count(), 1, "one JSON object on one line: {stdout}");
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "one JSON object on one line: {stdout}"
+    );
     serde_json::from_str(&stdout).unwrap()
 }
 
 fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tenantry-onboarding-{}", uuid::Uuid::new_v4().simple()));
+    let dir = std::env::temp_dir().join(format!(
+        "tenantry-onboarding-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
 fn call(base: &str, method: &str, path: &str, auth: &Auth, body: Value) -> common::Response {
     let text = body.to_string();
-    let body = if method == "GET" { None } else { Some(("application/json", text.as_str())) };
+    let body = if method == "GET" {
+        None
+    } else {
+        Some(("application/json", text.as_str()))
+    };
     send(&agent(), method, &format!("{base}{path}"), auth, body)
 }
 
@@ -87,7 +123,10 @@ fn onboard(base: &str, auth: &Auth, reference: &str) {
     .expect(201)
     .json();
     let code_name = tenant["codeName"].as_str().unwrap().to_owned();
-    assert!(code_name.starts_with(reference) && tenant["id"].is_string(), "{tenant}");
+    assert!(
+        code_name.starts_with(reference) && tenant["id"].is_string(),
+        "{tenant}"
+    );
     // 2. A tenant user, and an API user with a password for the Tenant API.
     let user = call(base, "POST", &format!("/reseller/tenant/{code_name}/user"), auth, json!({
         "login": "anna", "fullName": "Anna Svensson", "email": "anna@mycustomer.example", "permissions": ["order:read"], "defaultLanguage": "swe"
@@ -100,22 +139,62 @@ fn onboard(base: &str, auth: &Auth, reference: &str) {
     }))
     .expect(201);
     // 3. An API connection; save its id.
-    let connection = call(base, "POST", &format!("/reseller/tenant/{code_name}/connection"), auth, json!({
-        "active": true, "name": "API", "type": "api", "configuration": {}
-    }))
+    let connection = call(
+        base,
+        "POST",
+        &format!("/reseller/tenant/{code_name}/connection"),
+        auth,
+        json!({
+            "active": true, "name": "API", "type": "api", "configuration": {}
+        }),
+    )
     .expect(201)
     .json();
-    assert_eq!((connection["type"].as_str(), connection["id"].as_str().map(str::len)), (Some("api"), Some(32)));
+    assert_eq!(
+        (
+            connection["type"].as_str(),
+            connection["id"].as_str().map(str::len)
+        ),
+        (Some("api"), Some(32))
+    );
     // 4. A login URL for the user.
-    let link = call(base, "POST", &format!("/reseller/tenant/{code_name}/login/anna"), auth, json!({"path": "/"})).expect(201).json();
+    let link = call(
+        base,
+        "POST",
+        &format!("/reseller/tenant/{code_name}/login/anna"),
+        auth,
+        json!({"path": "/"}),
+    )
+    .expect(201)
+    .json();
     let url = link["loginUrl"].as_str().unwrap();
-    assert!(url.starts_with(&format!("{base}/_tokenlogin/anna/")), "{url}");
+    assert!(
+        url.starts_with(&format!("{base}/_tokenlogin/anna/")),
+        "{url}"
+    );
     // 5. The user opens it: signed in, redirected to the path, once.
     let opened = send(&agent(), "GET", url, &Auth::None, None).expect(303);
     assert_eq!(opened.header("location"), Some("/"));
-    let session = opened.header("set-cookie").unwrap().split(';').next().unwrap().to_owned();
-    let page = send(&agent(), "GET", &format!("{base}/"), &Auth::Headers(vec![("Cookie".into(), session)]), None).expect(200);
-    assert!(page.text.contains(&code_name) && page.text.contains("Anna Svensson"), "{}", page.text);
+    let session = opened
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = send(
+        &agent(),
+        "GET",
+        &format!("{base}/"),
+        &Auth::Headers(vec![("Cookie".into(), session)]),
+        None,
+    )
+    .expect(200);
+    assert!(
+        page.text.contains(&code_name) && page.text.contains("Anna Svensson"),
+        "{}",
+        page.text
+    );
     assert_eq!(send(&agent(), "GET", url, &Auth::None, None).status, 410);
 }
 
@@ -126,11 +205,16 @@ fn the_onboarding_flow_runs_against_tenantry_serve_with_each_scheme() {
     let server = serve(&db, &dir);
     // First run on an empty database: the sandbox reseller's credentials are in the file.
     let file = dir.join("tenantry-credentials.json");
-    let first: Value = serde_json::from_str(&std::fs::read_to_string(&file).expect("credentials file written")).unwrap();
+    let first: Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("credentials file written"))
+            .unwrap();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     let creds = ResellerCreds {
         code: first["reseller"].as_str().unwrap().into(),
@@ -143,14 +227,33 @@ fn the_onboarding_flow_runs_against_tenantry_serve_with_each_scheme() {
     for (scheme, auth) in creds.schemes() {
         onboard(&server.base, &auth, &format!("customer-{scheme}"));
     }
-    let list = call(&server.base, "GET", "/reseller/tenant", &creds.bearer(), json!(null)).expect(200).json();
+    let list = call(
+        &server.base,
+        "GET",
+        "/reseller/tenant",
+        &creds.bearer(),
+        json!(null),
+    )
+    .expect(200)
+    .json();
     assert_eq!(list["data"].as_array().unwrap().len(), 3);
     drop(server);
     // A restart on the same database keeps everything and bootstraps nothing new.
     std::fs::remove_file(&file).unwrap();
     let again = serve(&db, &dir);
-    assert!(!file.exists(), "no second bootstrap on a database that has a reseller");
-    let list = call(&again.base, "GET", "/reseller/tenant", &creds.basic(), json!(null)).expect(200).json();
+    assert!(
+        !file.exists(),
+        "no second bootstrap on a database that has a reseller"
+    );
+    let list = call(
+        &again.base,
+        "GET",
+        "/reseller/tenant",
+        &creds.basic(),
+        json!(null),
+    )
+    .expect(200)
+    .json();
     assert_eq!(list["data"].as_array().unwrap().len(), 3);
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -160,31 +263,125 @@ fn the_operator_cli_creates_resellers_users_and_keys_that_work() {
     let db = TestDb::new();
     let migrated = cli_json(&db, &["migrate", "--json"]);
     assert!(migrated["applied"].as_u64().is_some());
-    let reseller = cli_json(&db, &["reseller", "create", "--code", "acme", "--name", "Acme Partner", "--capability", "orders", "--json"]);
-    assert_eq!((reseller["code"].as_str(), reseller["capabilities"].clone()), (Some("acme"), json!(["orders"])));
-    let duplicate = cli(&db, &["reseller", "create", "--code", "acme", "--name", "Again"]);
+    let reseller = cli_json(
+        &db,
+        &[
+            "reseller",
+            "create",
+            "--code",
+            "acme",
+            "--name",
+            "Acme Partner",
+            "--capability",
+            "orders",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        (reseller["code"].as_str(), reseller["capabilities"].clone()),
+        (Some("acme"), json!(["orders"]))
+    );
+    let duplicate = cli(
+        &db,
+        &["reseller", "create", "--code", "acme", "--name", "Again"],
+    );
     assert!(!duplicate.status.success());
     assert!(String::from_utf8_lossy(&duplicate.stderr).contains("exists already"));
     let list = cli_json(&db, &["reseller", "list", "--json"]);
     assert_eq!(list["data"][0]["code"], "acme");
-    let user = cli_json(&db, &["reseller", "user", "create", "--reseller", "acme", "--login", "ops", "--json"]);
+    let user = cli_json(
+        &db,
+        &[
+            "reseller",
+            "user",
+            "create",
+            "--reseller",
+            "acme",
+            "--login",
+            "ops",
+            "--json",
+        ],
+    );
     let password = user["password"].as_str().unwrap().to_owned();
     assert!(password.len() >= 12);
-    let given = cli_json(&db, &["reseller", "user", "create", "--reseller", "acme", "--login", "ops2", "--password", "chosen by the operator", "--json"]);
+    let given = cli_json(
+        &db,
+        &[
+            "reseller",
+            "user",
+            "create",
+            "--reseller",
+            "acme",
+            "--login",
+            "ops2",
+            "--password",
+            "chosen by the operator",
+            "--json",
+        ],
+    );
     assert_eq!(given["password"], "chosen by the operator");
-    let key = cli_json(&db, &["reseller", "key", "create", "--reseller", "acme", "--environment", "production", "--json"]);
+    let key = cli_json(
+        &db,
+        &[
+            "reseller",
+            "key",
+            "create",
+            "--reseller",
+            "acme",
+            "--environment",
+            "production",
+            "--json",
+        ],
+    );
     let secret = key["key"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("tnr_live_"), "{secret}");
-    assert!(!cli(&db, &["reseller", "key", "create", "--reseller", "ghost"]).status.success());
+    assert!(
+        !cli(&db, &["reseller", "key", "create", "--reseller", "ghost"])
+            .status
+            .success()
+    );
 
     let dir = temp_dir();
     let server = serve(&db, &dir);
-    assert!(!dir.join("tenantry-credentials.json").exists(), "no bootstrap: resellers exist");
-    let basic = Auth::Basic { reseller: "acme".into(), login: "ops".into(), password };
+    assert!(
+        !dir.join("tenantry-credentials.json").exists(),
+        "no bootstrap: resellers exist"
+    );
+    let basic = Auth::Basic {
+        reseller: "acme".into(),
+        login: "ops".into(),
+        password,
+    };
     call(&server.base, "GET", "/reseller/tenant", &basic, json!(null)).expect(200);
-    call(&server.base, "GET", "/reseller/tenant", &Auth::Bearer(secret.clone()), json!(null)).expect(200);
-    let revoked = cli_json(&db, &["reseller", "key", "revoke", "--reseller", "acme", "--id", key["id"].as_str().unwrap(), "--json"]);
+    call(
+        &server.base,
+        "GET",
+        "/reseller/tenant",
+        &Auth::Bearer(secret.clone()),
+        json!(null),
+    )
+    .expect(200);
+    let revoked = cli_json(
+        &db,
+        &[
+            "reseller",
+            "key",
+            "revoke",
+            "--reseller",
+            "acme",
+            "--id",
+            key["id"].as_str().unwrap(),
+            "--json",
+        ],
+    );
     assert_eq!(revoked["revoked"], key["id"]);
-    call(&server.base, "GET", "/reseller/tenant", &Auth::Bearer(secret), json!(null)).expect_problem(401, "unauthorized");
+    call(
+        &server.base,
+        "GET",
+        "/reseller/tenant",
+        &Auth::Bearer(secret),
+        json!(null),
+    )
+    .expect_problem(401, "unauthorized");
     let _ = std::fs::remove_dir_all(dir);
 }

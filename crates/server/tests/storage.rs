@@ -24,14 +24,18 @@ fn migrations_go_up_down_and_up_again() {
     assert_eq!(db.migrate().unwrap(), 0, "nothing pending after connect()");
     assert!(db.revert_all_migrations().unwrap() >= 1);
     assert!(db.migrate().unwrap() >= 1);
-    tenantry_server::admin::create_reseller(&db, "after", "After", "", vec![]).expect("the schema works after up, down, up");
+    tenantry_server::admin::create_reseller(&db, "after", "After", "", vec![])
+        .expect("the schema works after up, down, up");
 }
 
 #[test]
 fn both_backends_have_the_same_migrations() {
     let names = |backend: &str| -> HashSet<String> {
         let dir = format!("{}/../../migrations/{backend}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
     };
     let sqlite = names("sqlite");
     assert!(!sqlite.is_empty());
@@ -47,21 +51,32 @@ fn code_name_numbers_are_unique_under_concurrent_writers() {
             let db = db.clone();
             std::thread::spawn(move || {
                 (0..10)
-                    .map(|_| db.write(|conn| tenant::next_code_name_number(conn, "race")).unwrap())
+                    .map(|_| {
+                        db.write(|conn| tenant::next_code_name_number(conn, "race"))
+                            .unwrap()
+                    })
                     .collect::<Vec<i64>>()
             })
         })
         .collect();
-    let mut all: Vec<i64> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let mut all: Vec<i64> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
     all.sort();
-    assert_eq!(all, (1..=40).collect::<Vec<_>>(), "each number handed out exactly once");
+    assert_eq!(
+        all,
+        (1..=40).collect::<Vec<_>>(),
+        "each number handed out exactly once"
+    );
 }
 
 #[test]
 fn a_tenant_round_trips_exactly() {
     let test_db = TestDb::new();
     let db = test_db.connect();
-    let reseller = tenantry_server::admin::create_reseller(&db, "rt", "Round trip", "", vec![]).unwrap();
+    let reseller =
+        tenantry_server::admin::create_reseller(&db, "rt", "Round trip", "", vec![]).unwrap();
     let now = time::now();
     let t = tenantry_domain::tenant::Tenant {
         id: uuid::Uuid::new_v4(),
@@ -79,9 +94,19 @@ fn a_tenant_round_trips_exactly() {
         updated_at: now,
     };
     db.write(|conn| tenant::insert(conn, &t)).unwrap();
-    let scope = ResellerScope { reseller_id: reseller.id, environment: Environment::Production };
-    let back = db.read(|conn| tenant::find_by_code_name(conn, &scope, "rt-1")).unwrap();
+    let scope = ResellerScope {
+        reseller_id: reseller.id,
+        environment: Environment::Production,
+    };
+    let back = db
+        .read(|conn| tenant::find_by_code_name(conn, &scope, "rt-1"))
+        .unwrap();
     assert_eq!(back, t);
-    let sandbox = ResellerScope { environment: Environment::Sandbox, ..scope };
-    assert!(db.read(|conn| tenant::find_by_code_name(conn, &sandbox, "rt-1")).is_err());
+    let sandbox = ResellerScope {
+        environment: Environment::Sandbox,
+        ..scope
+    };
+    assert!(db
+        .read(|conn| tenant::find_by_code_name(conn, &sandbox, "rt-1"))
+        .is_err());
 }

@@ -18,14 +18,27 @@ fn tenant_body(reference: &str) -> serde_json::Value {
 fn create_answers_201_with_code_name_and_id_and_the_tenant_reads_back() {
     let s = TestServer::start();
     let r = s.reseller("acme");
-    let created = s.call("POST", "/reseller/tenant", &r.bearer(), Some(tenant_body("mycustomer"))).expect(201);
-    assert_eq!(created.header("location"), Some("/reseller/tenant/mycustomer-1"));
+    let created = s
+        .call(
+            "POST",
+            "/reseller/tenant",
+            &r.bearer(),
+            Some(tenant_body("mycustomer")),
+        )
+        .expect(201);
+    assert_eq!(
+        created.header("location"),
+        Some("/reseller/tenant/mycustomer-1")
+    );
     let body = created.json();
     assert_eq!(body["codeName"], "mycustomer-1");
     assert_eq!(body["id"].as_str().unwrap().len(), 36);
     assert_eq!(body["environment"], "sandbox");
     assert_eq!(body["status"], "active");
-    let read = s.call("GET", "/reseller/tenant/mycustomer-1", &r.basic(), None).expect(200).json();
+    let read = s
+        .call("GET", "/reseller/tenant/mycustomer-1", &r.basic(), None)
+        .expect(200)
+        .json();
     assert_eq!(read, body, "GET shows what POST answered");
     assert_eq!(read["languages"], json!(["swe", "eng"]));
     assert_eq!(read["options"], json!(["orders"]));
@@ -40,9 +53,18 @@ fn code_names_are_slugged_prefixed_numbered_and_never_reused() {
     assert_eq!(a, "spmy-customer-1");
     let b = s.tenant(&r.bearer(), "my customer!");
     assert_eq!(b, "spmy-customer-2", "same slug, next number");
-    s.call("DELETE", &format!("/reseller/tenant/{b}"), &r.bearer(), None).expect(204);
+    s.call(
+        "DELETE",
+        &format!("/reseller/tenant/{b}"),
+        &r.bearer(),
+        None,
+    )
+    .expect(204);
     let c = s.tenant(&r.bearer(), "MY-CUSTOMER");
-    assert_eq!(c, "spmy-customer-3", "a deleted tenant's codeName is not handed out again");
+    assert_eq!(
+        c, "spmy-customer-3",
+        "a deleted tenant's codeName is not handed out again"
+    );
 }
 
 #[test]
@@ -50,7 +72,14 @@ fn a_second_tenant_with_the_same_customer_reference_is_409_naming_the_existing_c
     let s = TestServer::start();
     let r = s.reseller("acme");
     let first = s.tenant(&r.bearer(), "dup");
-    let body = s.call("POST", "/reseller/tenant", &r.basic(), Some(tenant_body("dup"))).expect_problem(409, "tenant_exists");
+    let body = s
+        .call(
+            "POST",
+            "/reseller/tenant",
+            &r.basic(),
+            Some(tenant_body("dup")),
+        )
+        .expect_problem(409, "tenant_exists");
     assert_eq!(body["codeName"], first);
     assert!(body["detail"].as_str().unwrap().contains(&first));
     // Another reseller may use the same reference: references are per reseller.
@@ -58,7 +87,12 @@ fn a_second_tenant_with_the_same_customer_reference_is_409_naming_the_existing_c
     s.tenant(&other.bearer(), "dup");
     // Renaming onto a taken reference is refused the same way.
     let second = s.tenant(&r.bearer(), "second");
-    let p = s.call("PATCH", &format!("/reseller/tenant/{second}"), &r.bearer(), Some(json!({"customerReference": "dup"})));
+    let p = s.call(
+        "PATCH",
+        &format!("/reseller/tenant/{second}"),
+        &r.bearer(),
+        Some(json!({"customerReference": "dup"})),
+    );
     assert_eq!(p.expect_problem(409, "tenant_exists")["codeName"], first);
 }
 
@@ -70,23 +104,38 @@ fn invalid_fields_are_422_naming_each_field() {
     body["email"] = json!("not-an-email");
     body["defaultLanguage"] = json!("Swedish");
     body["options"] = json!(["orders", "teleport"]);
-    let p = s.call("POST", "/reseller/tenant", &r.bearer(), Some(body)).expect_problem(422, "validation_failed");
-    let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let p = s
+        .call("POST", "/reseller/tenant", &r.bearer(), Some(body))
+        .expect_problem(422, "validation_failed");
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["defaultLanguage", "email", "options[1]"]);
     assert_eq!(p["errors"][2]["code"], "capability_not_granted");
     // Fields the caller may not set, and wrong types, are refused too.
     let mut extra = tenant_body("y");
     extra["resellerId"] = json!("someone-else");
-    let p = s.call("POST", "/reseller/tenant", &r.bearer(), Some(extra)).expect_problem(422, "validation_failed");
+    let p = s
+        .call("POST", "/reseller/tenant", &r.bearer(), Some(extra))
+        .expect_problem(422, "validation_failed");
     assert_eq!(p["errors"][0]["field"], "resellerId");
     let mut wrong = tenant_body("z");
     wrong["languages"] = json!(["swe", 7]);
-    let p = s.call("POST", "/reseller/tenant", &r.bearer(), Some(wrong)).expect_problem(422, "validation_failed");
+    let p = s
+        .call("POST", "/reseller/tenant", &r.bearer(), Some(wrong))
+        .expect_problem(422, "validation_failed");
     assert_eq!(p["errors"][0]["field"], "languages[1]");
     let missing = json!({"customerReference": "m"});
-    s.call("POST", "/reseller/tenant", &r.bearer(), Some(missing)).expect_problem(422, "validation_failed");
+    s.call("POST", "/reseller/tenant", &r.bearer(), Some(missing))
+        .expect_problem(422, "validation_failed");
     // Nothing was created by any of these.
-    assert_eq!(s.call("GET", "/reseller/tenant", &r.bearer(), None).json()["data"], json!([]));
+    assert_eq!(
+        s.call("GET", "/reseller/tenant", &r.bearer(), None).json()["data"],
+        json!([])
+    );
 }
 
 #[test]
@@ -94,14 +143,50 @@ fn deactivating_keeps_the_data_and_activating_brings_it_back() {
     let s = TestServer::start();
     let r = s.reseller("acme");
     let t = s.tenant(&r.bearer(), "pause");
-    s.call("POST", &format!("/reseller/tenant/{t}/user"), &r.bearer(), Some(json!({"login": "anna", "email": "a@x.example"}))).expect(201);
-    let off = s.call("PATCH", &format!("/reseller/tenant/{t}"), &r.bearer(), Some(json!({"active": false}))).expect(200).json();
-    assert_eq!((off["active"].clone(), off["status"].clone()), (json!(false), json!("deactivated")));
+    s.call(
+        "POST",
+        &format!("/reseller/tenant/{t}/user"),
+        &r.bearer(),
+        Some(json!({"login": "anna", "email": "a@x.example"})),
+    )
+    .expect(201);
+    let off = s
+        .call(
+            "PATCH",
+            &format!("/reseller/tenant/{t}"),
+            &r.bearer(),
+            Some(json!({"active": false})),
+        )
+        .expect(200)
+        .json();
+    assert_eq!(
+        (off["active"].clone(), off["status"].clone()),
+        (json!(false), json!("deactivated"))
+    );
     assert_eq!(off["fullName"], "pause AB", "fields not named stay");
-    s.call("GET", &format!("/reseller/tenant/{t}/user/anna"), &r.bearer(), None).expect(200);
-    let on = s.call("PATCH", &format!("/reseller/tenant/{t}"), &r.bearer(), Some(json!({"active": true, "fullName": "Back"}))).expect(200).json();
-    assert_eq!((on["active"].clone(), on["fullName"].clone()), (json!(true), json!("Back")));
-    assert!(on["updatedAt"].as_str() > off["updatedAt"].as_str() || on["updatedAt"] == off["updatedAt"]);
+    s.call(
+        "GET",
+        &format!("/reseller/tenant/{t}/user/anna"),
+        &r.bearer(),
+        None,
+    )
+    .expect(200);
+    let on = s
+        .call(
+            "PATCH",
+            &format!("/reseller/tenant/{t}"),
+            &r.bearer(),
+            Some(json!({"active": true, "fullName": "Back"})),
+        )
+        .expect(200)
+        .json();
+    assert_eq!(
+        (on["active"].clone(), on["fullName"].clone()),
+        (json!(true), json!("Back"))
+    );
+    assert!(
+        on["updatedAt"].as_str() > off["updatedAt"].as_str() || on["updatedAt"] == off["updatedAt"]
+    );
 }
 
 #[test]
@@ -109,18 +194,63 @@ fn delete_removes_the_tenant_and_all_its_data() {
     let s = TestServer::start();
     let r = s.reseller("acme");
     let t = s.tenant(&r.bearer(), "gone");
-    let id: uuid::Uuid = s.call("GET", &format!("/reseller/tenant/{t}"), &r.bearer(), None).json()["id"].as_str().unwrap().parse().unwrap();
-    s.call("POST", &format!("/reseller/tenant/{t}/user"), &r.bearer(), Some(json!({"login": "anna", "email": "a@x.example"}))).expect(201);
-    s.call("POST", &format!("/reseller/tenant/{t}/connection"), &r.bearer(), Some(json!({}))).expect(201);
-    let link = s.call("POST", &format!("/reseller/tenant/{t}/login/anna"), &r.bearer(), Some(json!({"path": "/"}))).expect(201);
-    let count = || s.db.read(|conn| tenantry_storage::tenant::owned_row_count(conn, id)).unwrap();
+    let id: uuid::Uuid = s
+        .call("GET", &format!("/reseller/tenant/{t}"), &r.bearer(), None)
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    s.call(
+        "POST",
+        &format!("/reseller/tenant/{t}/user"),
+        &r.bearer(),
+        Some(json!({"login": "anna", "email": "a@x.example"})),
+    )
+    .expect(201);
+    s.call(
+        "POST",
+        &format!("/reseller/tenant/{t}/connection"),
+        &r.bearer(),
+        Some(json!({})),
+    )
+    .expect(201);
+    let link = s
+        .call(
+            "POST",
+            &format!("/reseller/tenant/{t}/login/anna"),
+            &r.bearer(),
+            Some(json!({"path": "/"})),
+        )
+        .expect(201);
+    let count = || {
+        s.db.read(|conn| tenantry_storage::tenant::owned_row_count(conn, id))
+            .unwrap()
+    };
     assert_eq!(count(), 3, "a user, a connection and a login token");
-    s.call("DELETE", &format!("/reseller/tenant/{t}"), &r.bearer(), None).expect(204);
+    s.call(
+        "DELETE",
+        &format!("/reseller/tenant/{t}"),
+        &r.bearer(),
+        None,
+    )
+    .expect(204);
     assert_eq!(count(), 0, "the rows are gone, not hidden");
-    s.call("GET", &format!("/reseller/tenant/{t}"), &r.bearer(), None).expect_problem(404, "not_found");
-    s.call("DELETE", &format!("/reseller/tenant/{t}"), &r.bearer(), None).expect_problem(404, "not_found");
+    s.call("GET", &format!("/reseller/tenant/{t}"), &r.bearer(), None)
+        .expect_problem(404, "not_found");
+    s.call(
+        "DELETE",
+        &format!("/reseller/tenant/{t}"),
+        &r.bearer(),
+        None,
+    )
+    .expect_problem(404, "not_found");
     let url = link.json()["loginUrl"].as_str().unwrap().to_owned();
-    assert_eq!(common::send(&common::agent(), "GET", &url, &Auth::None, None).status, 404, "its login URL died with it");
+    assert_eq!(
+        common::send(&common::agent(), "GET", &url, &Auth::None, None).status,
+        404,
+        "its login URL died with it"
+    );
 }
 
 #[test]
@@ -131,7 +261,13 @@ fn the_list_pages_with_a_cursor_and_filters() {
     for i in 0..7 {
         made.push(s.tenant(&r.bearer(), &format!("c{i}")));
     }
-    s.call("PATCH", &format!("/reseller/tenant/{}", made[3]), &r.bearer(), Some(json!({"active": false}))).expect(200);
+    s.call(
+        "PATCH",
+        &format!("/reseller/tenant/{}", made[3]),
+        &r.bearer(),
+        Some(json!({"active": false})),
+    )
+    .expect(200);
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -140,7 +276,13 @@ fn the_list_pages_with_a_cursor_and_filters() {
             None => "/reseller/tenant?limit=3".to_owned(),
         };
         let page = s.call("GET", &path, &r.basic(), None).expect(200).json();
-        seen.extend(page["data"].as_array().unwrap().iter().map(|t| t["codeName"].as_str().unwrap().to_owned()));
+        seen.extend(
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["codeName"].as_str().unwrap().to_owned()),
+        );
         if !page["hasMore"].as_bool().unwrap() {
             assert!(page["nextCursor"].is_null());
             break;
@@ -148,16 +290,32 @@ fn the_list_pages_with_a_cursor_and_filters() {
         cursor = Some(page["nextCursor"].as_str().unwrap().to_owned());
     }
     assert_eq!(seen, made, "every tenant once, in creation order");
-    let inactive = s.call("GET", "/reseller/tenant?active=false", &r.bearer(), None).expect(200).json();
+    let inactive = s
+        .call("GET", "/reseller/tenant?active=false", &r.bearer(), None)
+        .expect(200)
+        .json();
     assert_eq!(inactive["data"].as_array().unwrap().len(), 1);
     assert_eq!(inactive["data"][0]["codeName"], made[3]);
-    let by_ref = s.call("GET", "/reseller/tenant?customerReference=c5", &r.bearer(), None).expect(200).json();
+    let by_ref = s
+        .call(
+            "GET",
+            "/reseller/tenant?customerReference=c5",
+            &r.bearer(),
+            None,
+        )
+        .expect(200)
+        .json();
     assert_eq!(by_ref["data"][0]["codeName"], made[5]);
-    s.call("GET", "/reseller/tenant?limit=0", &r.bearer(), None).expect_problem(400, "invalid_limit");
-    s.call("GET", "/reseller/tenant?limit=1000", &r.bearer(), None).expect_problem(400, "invalid_limit");
-    s.call("GET", "/reseller/tenant?cursor=bogus", &r.bearer(), None).expect_problem(400, "invalid_cursor");
-    s.call("GET", "/reseller/tenant?active=maybe", &r.bearer(), None).expect_problem(400, "invalid_query");
-    s.call("GET", "/reseller/tenant?tenantId=x", &r.bearer(), None).expect_problem(400, "invalid_query");
+    s.call("GET", "/reseller/tenant?limit=0", &r.bearer(), None)
+        .expect_problem(400, "invalid_limit");
+    s.call("GET", "/reseller/tenant?limit=1000", &r.bearer(), None)
+        .expect_problem(400, "invalid_limit");
+    s.call("GET", "/reseller/tenant?cursor=bogus", &r.bearer(), None)
+        .expect_problem(400, "invalid_cursor");
+    s.call("GET", "/reseller/tenant?active=maybe", &r.bearer(), None)
+        .expect_problem(400, "invalid_query");
+    s.call("GET", "/reseller/tenant?tenantId=x", &r.bearer(), None)
+        .expect_problem(400, "invalid_query");
 }
 
 #[test]
@@ -168,14 +326,41 @@ fn resellers_and_environments_never_see_each_others_tenants() {
     let live = s.credentials("acme", Environment::Production);
     let t = s.tenant(&acme.bearer(), "secret");
     for auth in [other.basic(), other.bearer(), live.basic(), live.bearer()] {
-        s.call("GET", &format!("/reseller/tenant/{t}"), &auth, None).expect_problem(404, "not_found");
-        s.call("PATCH", &format!("/reseller/tenant/{t}"), &auth, Some(json!({"active": false}))).expect_problem(404, "not_found");
-        s.call("DELETE", &format!("/reseller/tenant/{t}"), &auth, None).expect_problem(404, "not_found");
-        assert_eq!(s.call("GET", "/reseller/tenant", &auth, None).expect(200).json()["data"], json!([]));
+        s.call("GET", &format!("/reseller/tenant/{t}"), &auth, None)
+            .expect_problem(404, "not_found");
+        s.call(
+            "PATCH",
+            &format!("/reseller/tenant/{t}"),
+            &auth,
+            Some(json!({"active": false})),
+        )
+        .expect_problem(404, "not_found");
+        s.call("DELETE", &format!("/reseller/tenant/{t}"), &auth, None)
+            .expect_problem(404, "not_found");
+        assert_eq!(
+            s.call("GET", "/reseller/tenant", &auth, None)
+                .expect(200)
+                .json()["data"],
+            json!([])
+        );
     }
     // A production credential creates production tenants, with a live key prefix.
     assert!(live.key.starts_with("tnr_live_"));
-    let prod = s.call("POST", "/reseller/tenant", &live.bearer(), Some(tenant_body("secret"))).expect(201).json();
+    let prod = s
+        .call(
+            "POST",
+            "/reseller/tenant",
+            &live.bearer(),
+            Some(tenant_body("secret")),
+        )
+        .expect(201)
+        .json();
     assert_eq!(prod["environment"], "production");
-    s.call("GET", &format!("/reseller/tenant/{t}"), &acme.bearer(), None).expect(200);
+    s.call(
+        "GET",
+        &format!("/reseller/tenant/{t}"),
+        &acme.bearer(),
+        None,
+    )
+    .expect(200);
 }

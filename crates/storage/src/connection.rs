@@ -50,7 +50,9 @@ impl ConnectionRow {
 }
 
 pub fn insert(conn: &mut DbConnection, connection: &Connection) -> Result<()> {
-    diesel::insert_into(connections::table).values(ConnectionRow::from_domain(connection)).execute(conn)?;
+    diesel::insert_into(connections::table)
+        .values(ConnectionRow::from_domain(connection))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -76,13 +78,17 @@ pub fn list(
     after: Option<ConnectionCursor>,
     limit: i64,
 ) -> Result<Page<Connection>> {
-    let mut query = connections::table.filter(connections::tenant_id.eq(tenant_id.to_string())).into_boxed();
+    let mut query = connections::table
+        .filter(connections::tenant_id.eq(tenant_id.to_string()))
+        .into_boxed();
     if let Some((created_at, id)) = after {
         let created_at = to_db_time(created_at);
         query = query.filter(
             connections::created_at
                 .gt(created_at)
-                .or(connections::created_at.eq(created_at).and(connections::id.gt(id))),
+                .or(connections::created_at
+                    .eq(created_at)
+                    .and(connections::id.gt(id))),
         );
     }
     let rows = query

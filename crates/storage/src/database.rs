@@ -30,7 +30,10 @@ impl Backend {
     /// Picks the backend from the URL scheme and returns what to hand the driver. Diesel's own
     /// `establish` would try each backend in turn, and SQLite accepts any string as a path.
     pub fn from_url(url: &str) -> Result<(Backend, String)> {
-        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
             if path.is_empty() {
                 return Err(StorageError::UnsupportedUrl(url.to_owned()));
             }
@@ -52,7 +55,10 @@ pub struct PoolOptions {
 
 impl Default for PoolOptions {
     fn default() -> Self {
-        PoolOptions { max_size: 10, connection_timeout: Duration::from_secs(10) }
+        PoolOptions {
+            max_size: 10,
+            connection_timeout: Duration::from_secs(10),
+        }
     }
 }
 
@@ -71,7 +77,8 @@ impl ManageConnection for Manager {
                 .map(DbConnection::Postgres)
                 .map_err(r2d2::Error::ConnectionError),
             Backend::Sqlite => {
-                let mut conn = SqliteConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
+                let mut conn = SqliteConnection::establish(&self.target)
+                    .map_err(r2d2::Error::ConnectionError)?;
                 // WAL lets readers run beside the writer; FULL makes every acknowledged commit
                 // survive a power loss, not only a crash; foreign keys carry the cascades.
                 conn.batch_execute(
@@ -85,7 +92,8 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> std::result::Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
@@ -124,7 +132,11 @@ impl Database {
             .max_size(options.max_size)
             .connection_timeout(options.connection_timeout)
             .build(Manager { backend, target })?;
-        Ok(Database { pool, backend, sqlite_writer: Arc::new(Mutex::new(())) })
+        Ok(Database {
+            pool,
+            backend,
+            sqlite_writer: Arc::new(Mutex::new(())),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -136,7 +148,9 @@ impl Database {
         let _writer = self.lock_writer();
         let mut conn = self.pool.get()?;
         let applied = match &mut *conn {
-            DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+            DbConnection::Postgres(c) => c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len()),
             DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
         };
         applied.map_err(|e| StorageError::Migration(e.to_string()))
@@ -147,7 +161,9 @@ impl Database {
         let _writer = self.lock_writer();
         let mut conn = self.pool.get()?;
         let reverted = match &mut *conn {
-            DbConnection::Postgres(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+            DbConnection::Postgres(c) => c
+                .revert_all_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len()),
             DbConnection::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
         };
         reverted.map_err(|e| StorageError::Migration(e.to_string()))
@@ -170,15 +186,17 @@ impl Database {
     ) -> std::result::Result<T, E> {
         let _writer = self.lock_writer();
         let mut conn = self.pool.get().map_err(StorageError::from)?;
-        conn.transaction(|c| f(c).map_err(TxError::Inner)).map_err(|e| match e {
-            TxError::Inner(e) => e,
-            TxError::Database(e) => E::from(StorageError::from(e)),
-        })
+        conn.transaction(|c| f(c).map_err(TxError::Inner))
+            .map_err(|e| match e {
+                TxError::Inner(e) => e,
+                TxError::Database(e) => E::from(StorageError::from(e)),
+            })
     }
 
     fn lock_writer(&self) -> Option<std::sync::MutexGuard<'_, ()>> {
         // A panic while holding the lock leaves no state behind it: the transaction rolled back.
-        (self.backend == Backend::Sqlite).then(|| self.sqlite_writer.lock().unwrap_or_else(|e| e.into_inner()))
+        (self.backend == Backend::Sqlite)
+            .then(|| self.sqlite_writer.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
@@ -188,10 +206,22 @@ mod tests {
 
     #[test]
     fn the_backend_comes_from_the_url_scheme() {
-        assert_eq!(Backend::from_url("sqlite://tenantry.db").unwrap(), (Backend::Sqlite, "tenantry.db".into()));
-        assert_eq!(Backend::from_url("sqlite:///var/x.db").unwrap(), (Backend::Sqlite, "/var/x.db".into()));
-        assert_eq!(Backend::from_url("postgres://u@h/db").unwrap().0, Backend::Postgres);
-        assert_eq!(Backend::from_url("postgresql://u@h/db").unwrap().0, Backend::Postgres);
+        assert_eq!(
+            Backend::from_url("sqlite://tenantry.db").unwrap(),
+            (Backend::Sqlite, "tenantry.db".into())
+        );
+        assert_eq!(
+            Backend::from_url("sqlite:///var/x.db").unwrap(),
+            (Backend::Sqlite, "/var/x.db".into())
+        );
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").unwrap().0,
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://u@h/db").unwrap().0,
+            Backend::Postgres
+        );
         assert!(Backend::from_url("mysql://x").is_err());
         assert!(Backend::from_url("tenantry.db").is_err());
         assert!(Backend::from_url("sqlite://").is_err());
@@ -206,10 +236,17 @@ pub mod provision {
     use diesel::{Connection, PgConnection};
 
     fn valid_name(name: &str) -> Result<()> {
-        if !name.is_empty() && name.len() <= 63 && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        if !name.is_empty()
+            && name.len() <= 63
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
             Ok(())
         } else {
-            Err(StorageError::UnsupportedUrl(format!("database name `{name}`")))
+            Err(StorageError::UnsupportedUrl(format!(
+                "database name `{name}`"
+            )))
         }
     }
 
@@ -217,9 +254,15 @@ pub mod provision {
     pub fn create_postgres_database(admin_url: &str, name: &str) -> Result<String> {
         valid_name(name)?;
         let mut conn = PgConnection::establish(admin_url)?;
-        conn.batch_execute(&format!("CREATE DATABASE {name}")).map_err(StorageError::from)?;
-        let (base, _) = admin_url.rsplit_once('/').ok_or_else(|| StorageError::UnsupportedUrl(admin_url.to_owned()))?;
-        let query = admin_url.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+        conn.batch_execute(&format!("CREATE DATABASE {name}"))
+            .map_err(StorageError::from)?;
+        let (base, _) = admin_url
+            .rsplit_once('/')
+            .ok_or_else(|| StorageError::UnsupportedUrl(admin_url.to_owned()))?;
+        let query = admin_url
+            .split_once('?')
+            .map(|(_, q)| format!("?{q}"))
+            .unwrap_or_default();
         Ok(format!("{base}/{name}{query}"))
     }
 
@@ -227,7 +270,8 @@ pub mod provision {
     pub fn drop_postgres_database(admin_url: &str, name: &str) -> Result<()> {
         valid_name(name)?;
         let mut conn = PgConnection::establish(admin_url)?;
-        conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).map_err(StorageError::from)?;
+        conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .map_err(StorageError::from)?;
         Ok(())
     }
 }

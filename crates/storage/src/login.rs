@@ -48,13 +48,19 @@ pub fn insert_token(conn: &mut DbConnection, token: &LoginToken, token_hash: &st
         expires_at: to_db_time(token.expires_at),
         consumed_at: None,
     };
-    diesel::insert_into(login_tokens::table).values(row).execute(conn)?;
+    diesel::insert_into(login_tokens::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
 /// The token whose secret hashes to `token_hash`, if it belongs to the user `login`, with the
 /// status of its tenant (a deactivated tenant's login URLs do not sign anyone in).
-pub fn find_token(conn: &mut DbConnection, token_hash: &str, login: &str) -> Result<Option<(LoginToken, TenantStatus)>> {
+pub fn find_token(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    login: &str,
+) -> Result<Option<(LoginToken, TenantStatus)>> {
     let row = login_tokens::table
         .inner_join(
             tenant_users::table.on(tenant_users::tenant_id
@@ -67,12 +73,17 @@ pub fn find_token(conn: &mut DbConnection, token_hash: &str, login: &str) -> Res
         .select((TokenRow::as_select(), tenants::status))
         .first::<(TokenRow, String)>(conn)
         .optional()?;
-    row.map(|(token, status)| Ok((token.into_domain()?, parse(&status)?))).transpose()
+    row.map(|(token, status)| Ok((token.into_domain()?, parse(&status)?)))
+        .transpose()
 }
 
 /// Marks the token used, if it still is valid at `now`. Returns false when another request
 /// used it first or it expired: the conditional update makes the use single even under races.
-pub fn consume_token(conn: &mut DbConnection, token: &LoginToken, now: DateTime<Utc>) -> Result<bool> {
+pub fn consume_token(
+    conn: &mut DbConnection,
+    token: &LoginToken,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     let updated = diesel::update(login_tokens::table)
         .filter(login_tokens::tenant_id.eq(token.tenant_id.to_string()))
         .filter(login_tokens::id.eq(token.id.to_string()))
@@ -101,7 +112,12 @@ pub struct SessionOwner {
 }
 
 /// Stores a session by the hash of its cookie value.
-pub fn insert_session(conn: &mut DbConnection, session: &Session, token_hash: &str, now: DateTime<Utc>) -> Result<()> {
+pub fn insert_session(
+    conn: &mut DbConnection,
+    session: &Session,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
     diesel::insert_into(sessions::table)
         .values((
             sessions::tenant_id.eq(session.tenant_id.to_string()),
@@ -116,17 +132,34 @@ pub fn insert_session(conn: &mut DbConnection, session: &Session, token_hash: &s
 }
 
 /// The owner of the unexpired session whose cookie hashes to `token_hash`.
-pub fn find_session_owner(conn: &mut DbConnection, token_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionOwner>> {
+pub fn find_session_owner(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<SessionOwner>> {
     let row = sessions::table
         .inner_join(
-            tenant_users::table
-                .on(tenant_users::tenant_id.eq(sessions::tenant_id).and(tenant_users::id.eq(sessions::user_id))),
+            tenant_users::table.on(tenant_users::tenant_id
+                .eq(sessions::tenant_id)
+                .and(tenant_users::id.eq(sessions::user_id))),
         )
         .inner_join(tenants::table.on(tenants::id.eq(sessions::tenant_id)))
         .filter(sessions::token_hash.eq(token_hash))
         .filter(sessions::expires_at.gt(to_db_time(now)))
-        .select((tenants::code_name, tenants::full_name, tenant_users::login, tenant_users::full_name))
+        .select((
+            tenants::code_name,
+            tenants::full_name,
+            tenant_users::login,
+            tenant_users::full_name,
+        ))
         .first::<(String, String, String, String)>(conn)
         .optional()?;
-    Ok(row.map(|(code_name, tenant_name, login, user_name)| SessionOwner { code_name, tenant_name, login, user_name }))
+    Ok(
+        row.map(|(code_name, tenant_name, login, user_name)| SessionOwner {
+            code_name,
+            tenant_name,
+            login,
+            user_name,
+        }),
+    )
 }

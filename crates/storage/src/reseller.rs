@@ -99,7 +99,9 @@ impl KeyRow {
 
 /// Stores a new reseller; a taken code is [`StorageError::Duplicate`].
 pub fn insert(conn: &mut DbConnection, reseller: &Reseller) -> Result<()> {
-    diesel::insert_into(resellers::table).values(ResellerRow::from_domain(reseller)).execute(conn)?;
+    diesel::insert_into(resellers::table)
+        .values(ResellerRow::from_domain(reseller))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -140,13 +142,19 @@ pub fn insert_user(conn: &mut DbConnection, user: &ResellerUser) -> Result<()> {
         environment: user.environment.to_string(),
         created_at: to_db_time(user.created_at),
     };
-    diesel::insert_into(reseller_users::table).values(row).execute(conn)?;
+    diesel::insert_into(reseller_users::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
 /// The user `login` of the reseller `code`, with the reseller: what Basic + `X-Reseller`
 /// authentication needs, in one query.
-pub fn find_user(conn: &mut DbConnection, code: &str, login: &str) -> Result<Option<(ResellerUser, Reseller)>> {
+pub fn find_user(
+    conn: &mut DbConnection,
+    code: &str,
+    login: &str,
+) -> Result<Option<(ResellerUser, Reseller)>> {
     let row = reseller_users::table
         .inner_join(resellers::table.on(resellers::id.eq(reseller_users::reseller_id)))
         .filter(resellers::code.eq(code))
@@ -154,7 +162,8 @@ pub fn find_user(conn: &mut DbConnection, code: &str, login: &str) -> Result<Opt
         .select((UserRow::as_select(), ResellerRow::as_select()))
         .first::<(UserRow, ResellerRow)>(conn)
         .optional()?;
-    row.map(|(u, r)| Ok((u.into_domain()?, r.into_domain()?))).transpose()
+    row.map(|(u, r)| Ok((u.into_domain()?, r.into_domain()?)))
+        .transpose()
 }
 
 /// Stores a key by the hash of its token.
@@ -169,12 +178,17 @@ pub fn insert_key(conn: &mut DbConnection, key: &ResellerKey, token_hash: &str) 
         created_at: to_db_time(key.created_at),
         revoked_at: key.revoked_at.map(to_db_time),
     };
-    diesel::insert_into(reseller_keys::table).values(row).execute(conn)?;
+    diesel::insert_into(reseller_keys::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
 /// The unrevoked key whose token hashes to `token_hash`, with its reseller.
-pub fn find_active_key(conn: &mut DbConnection, token_hash: &str) -> Result<Option<(ResellerKey, Reseller)>> {
+pub fn find_active_key(
+    conn: &mut DbConnection,
+    token_hash: &str,
+) -> Result<Option<(ResellerKey, Reseller)>> {
     let row = reseller_keys::table
         .inner_join(resellers::table.on(resellers::id.eq(reseller_keys::reseller_id)))
         .filter(reseller_keys::token_hash.eq(token_hash))
@@ -182,7 +196,8 @@ pub fn find_active_key(conn: &mut DbConnection, token_hash: &str) -> Result<Opti
         .select((KeyRow::as_select(), ResellerRow::as_select()))
         .first::<(KeyRow, ResellerRow)>(conn)
         .optional()?;
-    row.map(|(k, r)| Ok((k.into_domain()?, r.into_domain()?))).transpose()
+    row.map(|(k, r)| Ok((k.into_domain()?, r.into_domain()?)))
+        .transpose()
 }
 
 /// A reseller's keys, newest first (revoked ones included, marked).
@@ -198,7 +213,12 @@ pub fn list_keys(conn: &mut DbConnection, reseller_id: Uuid) -> Result<Vec<Resel
 }
 
 /// Revokes a key of this reseller at `now`; revoking twice keeps the first time.
-pub fn revoke_key(conn: &mut DbConnection, reseller_id: Uuid, key_id: Uuid, now: DateTime<Utc>) -> Result<()> {
+pub fn revoke_key(
+    conn: &mut DbConnection,
+    reseller_id: Uuid,
+    key_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let found = reseller_keys::table
         .filter(reseller_keys::reseller_id.eq(reseller_id.to_string()))
         .filter(reseller_keys::id.eq(key_id.to_string()))

@@ -1,7 +1,9 @@
 //! Tenants, always looked up within a [`ResellerScope`].
 
 use crate::convert::{from_db_time, from_json, parse, to_db_time, to_json, uuid};
-use crate::schema::{code_name_counters, connections, login_tokens, sessions, tenant_users, tenants};
+use crate::schema::{
+    code_name_counters, connections, login_tokens, sessions, tenant_users, tenants,
+};
 use crate::{DbConnection, Page, ResellerScope, Result, StorageError};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -71,7 +73,10 @@ pub fn next_code_name_number(conn: &mut DbConnection, base: &str) -> Result<i64>
     macro_rules! bump {
         ($c:expr) => {
             diesel::insert_into(code_name_counters::table)
-                .values((code_name_counters::base.eq(base), code_name_counters::last_number.eq(1_i64)))
+                .values((
+                    code_name_counters::base.eq(base),
+                    code_name_counters::last_number.eq(1_i64),
+                ))
                 .on_conflict(code_name_counters::base)
                 .do_update()
                 .set(code_name_counters::last_number.eq(code_name_counters::last_number + 1_i64))
@@ -87,7 +92,9 @@ pub fn next_code_name_number(conn: &mut DbConnection, base: &str) -> Result<i64>
 
 /// Stores a new tenant; a taken codeName or customerReference is [`StorageError::Duplicate`].
 pub fn insert(conn: &mut DbConnection, tenant: &Tenant) -> Result<()> {
-    diesel::insert_into(tenants::table).values(TenantRow::from_domain(tenant)).execute(conn)?;
+    diesel::insert_into(tenants::table)
+        .values(TenantRow::from_domain(tenant))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -115,7 +122,9 @@ pub fn delete(conn: &mut DbConnection, tenant_id: Uuid) -> Result<()> {
     Ok(())
 }
 
-fn scoped(scope: &ResellerScope) -> tenants::BoxedQuery<'static, <DbConnection as diesel::Connection>::Backend> {
+fn scoped(
+    scope: &ResellerScope,
+) -> tenants::BoxedQuery<'static, <DbConnection as diesel::Connection>::Backend> {
     tenants::table
         .filter(tenants::reseller_id.eq(scope.reseller_id.to_string()))
         .filter(tenants::environment.eq(scope.environment.to_string()))
@@ -123,7 +132,11 @@ fn scoped(scope: &ResellerScope) -> tenants::BoxedQuery<'static, <DbConnection a
 }
 
 /// The scope's tenant with this codeName; another reseller's or environment's is not found.
-pub fn find_by_code_name(conn: &mut DbConnection, scope: &ResellerScope, code_name: &str) -> Result<Tenant> {
+pub fn find_by_code_name(
+    conn: &mut DbConnection,
+    scope: &ResellerScope,
+    code_name: &str,
+) -> Result<Tenant> {
     scoped(scope)
         .filter(tenants::code_name.eq(code_name.to_owned()))
         .select(TenantRow::as_select())
@@ -145,7 +158,11 @@ pub fn find_by_id(conn: &mut DbConnection, scope: &ResellerScope, id: Uuid) -> R
 }
 
 /// The scope's tenant with this customerReference, if any.
-pub fn find_by_reference(conn: &mut DbConnection, scope: &ResellerScope, reference: &str) -> Result<Option<Tenant>> {
+pub fn find_by_reference(
+    conn: &mut DbConnection,
+    scope: &ResellerScope,
+    reference: &str,
+) -> Result<Option<Tenant>> {
     scoped(scope)
         .filter(tenants::customer_reference.eq(reference.to_owned()))
         .select(TenantRow::as_select())
@@ -184,9 +201,9 @@ pub fn list(
     if let Some((created_at, id)) = after {
         let created_at = to_db_time(created_at);
         query = query.filter(
-            tenants::created_at
-                .gt(created_at)
-                .or(tenants::created_at.eq(created_at).and(tenants::id.gt(id.to_string()))),
+            tenants::created_at.gt(created_at).or(tenants::created_at
+                .eq(created_at)
+                .and(tenants::id.gt(id.to_string()))),
         );
     }
     let rows = query
@@ -204,9 +221,21 @@ pub fn list(
 /// sessions): what a delete must leave at zero.
 pub fn owned_row_count(conn: &mut DbConnection, tenant_id: Uuid) -> Result<i64> {
     let id = tenant_id.to_string();
-    let users: i64 = tenant_users::table.filter(tenant_users::tenant_id.eq(&id)).count().get_result(conn)?;
-    let conns: i64 = connections::table.filter(connections::tenant_id.eq(&id)).count().get_result(conn)?;
-    let tokens: i64 = login_tokens::table.filter(login_tokens::tenant_id.eq(&id)).count().get_result(conn)?;
-    let sess: i64 = sessions::table.filter(sessions::tenant_id.eq(&id)).count().get_result(conn)?;
+    let users: i64 = tenant_users::table
+        .filter(tenant_users::tenant_id.eq(&id))
+        .count()
+        .get_result(conn)?;
+    let conns: i64 = connections::table
+        .filter(connections::tenant_id.eq(&id))
+        .count()
+        .get_result(conn)?;
+    let tokens: i64 = login_tokens::table
+        .filter(login_tokens::tenant_id.eq(&id))
+        .count()
+        .get_result(conn)?;
+    let sess: i64 = sessions::table
+        .filter(sessions::tenant_id.eq(&id))
+        .count()
+        .get_result(conn)?;
     Ok(users + conns + tokens + sess)
 }

@@ -60,7 +60,9 @@ impl UserRow {
 
 /// Stores a new user; a login taken within the tenant is [`StorageError::Duplicate`].
 pub fn insert(conn: &mut DbConnection, user: &TenantUser) -> Result<()> {
-    diesel::insert_into(tenant_users::table).values(UserRow::from_domain(user)).execute(conn)?;
+    diesel::insert_into(tenant_users::table)
+        .values(UserRow::from_domain(user))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -77,8 +79,15 @@ pub fn find_by_login(conn: &mut DbConnection, tenant_id: Uuid, login: &str) -> R
 }
 
 /// A page of the tenant's users by login, after the login `after`.
-pub fn list(conn: &mut DbConnection, tenant_id: Uuid, after: Option<&str>, limit: i64) -> Result<Page<TenantUser>> {
-    let mut query = tenant_users::table.filter(tenant_users::tenant_id.eq(tenant_id.to_string())).into_boxed();
+pub fn list(
+    conn: &mut DbConnection,
+    tenant_id: Uuid,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Page<TenantUser>> {
+    let mut query = tenant_users::table
+        .filter(tenant_users::tenant_id.eq(tenant_id.to_string()))
+        .into_boxed();
     if let Some(after) = after {
         query = query.filter(tenant_users::login.gt(after.to_owned()));
     }

@@ -11,7 +11,7 @@ use tenantry_auth::token;
 use tenantry_domain::login_url::{LoginTokenStatus, SESSION_TTL};
 use tenantry_domain::tenant::TenantStatus;
 use tenantry_domain::time;
-use tenantry_http::{blocking, AppState, ApiError};
+use tenantry_http::{blocking, ApiError, AppState};
 use tenantry_storage::login::{self, Session};
 
 /// The session cookie's name.
@@ -32,28 +32,50 @@ pub async fn token_login(
     let hash = token::hash(&secret);
     let outcome = blocking(move || {
         state.db.write(|conn| {
-            let Some((login_token, tenant_status)) = login::find_token(conn, &hash, &user_login)? else {
-                return Ok(Outcome::Refused(StatusCode::NOT_FOUND, "Unknown login link", "This login link is not valid. Ask for a new one."));
+            let Some((login_token, tenant_status)) = login::find_token(conn, &hash, &user_login)?
+            else {
+                return Ok(Outcome::Refused(
+                    StatusCode::NOT_FOUND,
+                    "Unknown login link",
+                    "This login link is not valid. Ask for a new one.",
+                ));
             };
             if tenant_status != TenantStatus::Active {
-                return Ok(Outcome::Refused(StatusCode::FORBIDDEN, "Account deactivated", "This account is deactivated, so its login links do not work."));
+                return Ok(Outcome::Refused(
+                    StatusCode::FORBIDDEN,
+                    "Account deactivated",
+                    "This account is deactivated, so its login links do not work.",
+                ));
             }
             let now = time::now();
-            let used = Outcome::Refused(StatusCode::GONE, "Login link already used", "Each login link works once. Ask for a new one.");
+            let used = Outcome::Refused(
+                StatusCode::GONE,
+                "Login link already used",
+                "Each login link works once. Ask for a new one.",
+            );
             match login_token.status(now) {
                 LoginTokenStatus::Consumed => Ok(used),
-                LoginTokenStatus::Expired => {
-                    Ok(Outcome::Refused(StatusCode::GONE, "Login link expired", "This login link has expired. Ask for a new one."))
-                }
+                LoginTokenStatus::Expired => Ok(Outcome::Refused(
+                    StatusCode::GONE,
+                    "Login link expired",
+                    "This login link has expired. Ask for a new one.",
+                )),
                 LoginTokenStatus::Valid => {
                     // The conditional update decides a race between two uses of one link.
                     if !login::consume_token(conn, &login_token, now)? {
                         return Ok(used);
                     }
                     let secret = token::random_base62(43);
-                    let session = Session { tenant_id: login_token.tenant_id, user_id: login_token.user_id, expires_at: now + SESSION_TTL };
+                    let session = Session {
+                        tenant_id: login_token.tenant_id,
+                        user_id: login_token.user_id,
+                        expires_at: now + SESSION_TTL,
+                    };
                     login::insert_session(conn, &session, &token::hash(&secret), now)?;
-                    Ok(Outcome::SignedIn { secret, path: login_token.path })
+                    Ok(Outcome::SignedIn {
+                        secret,
+                        path: login_token.path,
+                    })
                 }
             }
         })
@@ -75,19 +97,33 @@ pub async fn token_login(
                 .cookie(cookie)
                 .finish()
         }
-        Outcome::Refused(status, title, message) => page(status, title, &format!("<p>{message}</p>")),
+        Outcome::Refused(status, title, message) => {
+            page(status, title, &format!("<p>{message}</p>"))
+        }
     })
 }
 
 /// Any other GET on the tenant surface: with a session, a page naming the tenant and user
 /// (the tenant UI's stand-in); without one, a 404 problem.
-pub async fn signed_in_page(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let not_found = || ApiError::not_found(&format!("no route for {} {}", req.method(), req.path()));
-    let Some(cookie) = req.cookie(SESSION_COOKIE).filter(|_| req.method() == actix_web::http::Method::GET) else {
+pub async fn signed_in_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let not_found =
+        || ApiError::not_found(&format!("no route for {} {}", req.method(), req.path()));
+    let Some(cookie) = req
+        .cookie(SESSION_COOKIE)
+        .filter(|_| req.method() == actix_web::http::Method::GET)
+    else {
         return Err(not_found());
     };
     let hash = token::hash(cookie.value());
-    let owner = blocking(move || state.db.read(|conn| Ok(login::find_session_owner(conn, &hash, time::now())?))).await?;
+    let owner = blocking(move || {
+        state
+            .db
+            .read(|conn| Ok(login::find_session_owner(conn, &hash, time::now())?))
+    })
+    .await?;
     let Some(owner) = owner else {
         return Err(not_found());
     };
@@ -113,13 +149,20 @@ fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn html_is_escaped() {
-        assert_eq!(super::escape(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            super::escape(r#"<a href="x">&'"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 }

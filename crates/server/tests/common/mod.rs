@@ -33,7 +33,10 @@ impl TestDb {
             Ok(admin_url) if admin_url.starts_with("postgres") => {
                 let url = provision::create_postgres_database(&admin_url, &name)
                     .unwrap_or_else(|e| panic!("TENANTRY_TEST_DATABASE_URL is set but no database could be created: {e}"));
-                TestDb { url, cleanup: Cleanup::Postgres { admin_url, name } }
+                TestDb {
+                    url,
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                }
             }
             _ => {
                 assert!(
@@ -41,14 +44,24 @@ impl TestDb {
                     "TENANTRY_TEST_REQUIRE_POSTGRES is set, but TENANTRY_TEST_DATABASE_URL names no PostgreSQL server"
                 );
                 let path = std::env::temp_dir().join(format!("{name}.db"));
-                TestDb { url: format!("sqlite://{}", path.display()), cleanup: Cleanup::Files(path) }
+                TestDb {
+                    url: format!("sqlite://{}", path.display()),
+                    cleanup: Cleanup::Files(path),
+                }
             }
         }
     }
 
     /// A migrated pool on this database.
     pub fn connect(&self) -> Database {
-        let db = Database::connect(&self.url, PoolOptions { max_size: 8, ..Default::default() }).expect("connect");
+        let db = Database::connect(
+            &self.url,
+            PoolOptions {
+                max_size: 8,
+                ..Default::default()
+            },
+        )
+        .expect("connect");
         db.migrate().expect("migrate");
         db
     }
@@ -91,7 +104,11 @@ pub struct ResellerCreds {
 
 impl ResellerCreds {
     pub fn basic(&self) -> Auth {
-        Auth::Basic { reseller: self.code.clone(), login: self.login.clone(), password: self.password.clone() }
+        Auth::Basic {
+            reseller: self.code.clone(),
+            login: self.login.clone(),
+            password: self.password.clone(),
+        }
     }
 
     pub fn bearer(&self) -> Auth {
@@ -104,7 +121,11 @@ impl ResellerCreds {
 
     /// The three schemes, named.
     pub fn schemes(&self) -> Vec<(&'static str, Auth)> {
-        vec![("basic", self.basic()), ("bearer", self.bearer()), ("x-apikey", self.api_key())]
+        vec![
+            ("basic", self.basic()),
+            ("bearer", self.bearer()),
+            ("x-apikey", self.api_key()),
+        ]
     }
 }
 
@@ -112,7 +133,11 @@ impl ResellerCreds {
 #[derive(Clone, Debug)]
 pub enum Auth {
     None,
-    Basic { reseller: String, login: String, password: String },
+    Basic {
+        reseller: String,
+        login: String,
+        password: String,
+    },
     Bearer(String),
     ApiKey(String),
     /// Raw headers, for malformed credentials.
@@ -124,10 +149,18 @@ impl Auth {
         use base64::Engine;
         match self {
             Auth::None => vec![],
-            Auth::Basic { reseller, login, password } => vec![
+            Auth::Basic {
+                reseller,
+                login,
+                password,
+            } => vec![
                 (
                     "Authorization".into(),
-                    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{login}:{password}"))),
+                    format!(
+                        "Basic {}",
+                        base64::engine::general_purpose::STANDARD
+                            .encode(format!("{login}:{password}"))
+                    ),
                 ),
                 ("X-Reseller".into(), reseller.clone()),
             ],
@@ -152,7 +185,10 @@ impl Response {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// Asserts the status, printing the body when it differs.
@@ -166,12 +202,23 @@ impl Response {
     #[track_caller]
     pub fn expect_problem(self, status: u16, code: &str) -> Value {
         assert_eq!(self.status, status, "body: {}", self.text);
-        assert_eq!(self.header("content-type"), Some("application/problem+json"), "body: {}", self.text);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "body: {}",
+            self.text
+        );
         let body = self.json();
         assert_eq!(body["code"], code, "body: {body}");
         assert_eq!(body["status"], status);
-        assert!(body["requestId"].as_str().is_some_and(|id| !id.is_empty()), "requestId in {body}");
-        assert_eq!(Some(body["requestId"].as_str().unwrap()), self.header("x-request-id"));
+        assert!(
+            body["requestId"].as_str().is_some_and(|id| !id.is_empty()),
+            "requestId in {body}"
+        );
+        assert_eq!(
+            Some(body["requestId"].as_str().unwrap()),
+            self.header("x-request-id")
+        );
         body
     }
 }
@@ -182,7 +229,13 @@ pub fn agent() -> ureq::Agent {
 }
 
 /// Sends one request.
-pub fn send(agent: &ureq::Agent, method: &str, url: &str, auth: &Auth, body: Option<(&str, &str)>) -> Response {
+pub fn send(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    auth: &Auth,
+    body: Option<(&str, &str)>,
+) -> Response {
     let mut req = agent.request(method, url);
     for (k, v) in auth.headers() {
         req = req.set(&k, &v);
@@ -205,10 +258,20 @@ pub fn send(agent: &ureq::Agent, method: &str, url: &str, auth: &Auth, body: Opt
     let headers = response
         .headers_names()
         .into_iter()
-        .flat_map(|name| response.all(&name).into_iter().map(|v| (name.clone(), v.to_owned())).collect::<Vec<_>>())
+        .flat_map(|name| {
+            response
+                .all(&name)
+                .into_iter()
+                .map(|v| (name.clone(), v.to_owned()))
+                .collect::<Vec<_>>()
+        })
         .collect();
     let text = response.into_string().unwrap_or_default();
-    Response { status, headers, text }
+    Response {
+        status,
+        headers,
+        text,
+    }
 }
 
 /// A real Tenantry server on a loopback port, on a fresh database.
@@ -229,13 +292,20 @@ impl TestServer {
     pub fn start_with(config: ServiceConfig) -> TestServer {
         let database = TestDb::new();
         let db = database.connect();
-        let state = web::Data::new(AppState { db: db.clone(), auth: Authenticator::default(), config });
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            auth: Authenticator::default(),
+            config,
+        });
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let (server, addr) = tenantry_server::server(state, listener, Surface::All, Some(2)).expect("server");
-                tx.send((server.handle(), addr)).expect("report the address");
+                let (server, addr) =
+                    tenantry_server::server(state, listener, Surface::All, Some(2))
+                        .expect("server");
+                tx.send((server.handle(), addr))
+                    .expect("report the address");
                 server.await.expect("server runs");
             })
         });
@@ -257,17 +327,41 @@ impl TestServer {
     /// A request with a JSON body (or none).
     pub fn call(&self, method: &str, path: &str, auth: &Auth, body: Option<Value>) -> Response {
         let text = body.map(|b| b.to_string());
-        send(&self.agent, method, &self.url(path), auth, text.as_deref().map(|t| ("application/json", t)))
+        send(
+            &self.agent,
+            method,
+            &self.url(path),
+            auth,
+            text.as_deref().map(|t| ("application/json", t)),
+        )
     }
 
     /// A request with a raw body and content type ("" sends none).
-    pub fn raw(&self, method: &str, path: &str, auth: &Auth, content_type: &str, body: &str) -> Response {
-        send(&self.agent, method, &self.url(path), auth, Some((content_type, body)))
+    pub fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        auth: &Auth,
+        content_type: &str,
+        body: &str,
+    ) -> Response {
+        send(
+            &self.agent,
+            method,
+            &self.url(path),
+            auth,
+            Some((content_type, body)),
+        )
     }
 
     /// A request with extra headers.
     pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Response {
-        let auth = Auth::Headers(headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+        let auth = Auth::Headers(
+            headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
         send(&self.agent, "GET", &self.url(path), &auth, None)
     }
 
@@ -276,19 +370,40 @@ impl TestServer {
         self.reseller_in(code, Environment::Sandbox, &["analytics", "orders"])
     }
 
-    pub fn reseller_in(&self, code: &str, environment: Environment, capabilities: &[&str]) -> ResellerCreds {
+    pub fn reseller_in(
+        &self,
+        code: &str,
+        environment: Environment,
+        capabilities: &[&str],
+    ) -> ResellerCreds {
         let caps = capabilities.iter().map(|c| c.to_string()).collect();
-        admin::create_reseller(&self.db, code, &format!("Reseller {code}"), "", caps).expect("create reseller");
+        admin::create_reseller(&self.db, code, &format!("Reseller {code}"), "", caps)
+            .expect("create reseller");
         self.credentials(code, environment)
     }
 
     /// Another user and key of an existing reseller, in `environment`.
     pub fn credentials(&self, code: &str, environment: Environment) -> ResellerCreds {
-        let login = format!("user-{environment}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-        let user = admin::create_reseller_user(&self.db, code, &login, Some("a long test password".into()), environment)
-            .expect("create reseller user");
+        let login = format!(
+            "user-{environment}-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        let user = admin::create_reseller_user(
+            &self.db,
+            code,
+            &login,
+            Some("a long test password".into()),
+            environment,
+        )
+        .expect("create reseller user");
         let key = admin::create_key(&self.db, code, "test", environment).expect("create key");
-        ResellerCreds { code: code.into(), login: user.login, password: user.password, key: key.key, key_id: key.id }
+        ResellerCreds {
+            code: code.into(),
+            login: user.login,
+            password: user.password,
+            key: key.key,
+            key_id: key.id,
+        }
     }
 
     /// Creates a tenant and returns its codeName.
@@ -297,7 +412,9 @@ impl TestServer {
             "customerReference": reference, "active": true, "fullName": format!("{reference} AB"),
             "email": "it@example.com", "defaultLanguage": "swe", "languages": ["swe"], "options": []
         });
-        let r = self.call("POST", "/reseller/tenant", auth, Some(body)).expect(201);
+        let r = self
+            .call("POST", "/reseller/tenant", auth, Some(body))
+            .expect(201);
         r.json()["codeName"].as_str().expect("codeName").to_owned()
     }
 }
