@@ -37,44 +37,45 @@ pub(crate) fn ok_json<T: Serialize>(body: &T) -> Result<HttpResponse, ApiError> 
     Ok(HttpResponse::Ok().json(body))
 }
 
+/// A resource at `path` that answers other methods with 405 problem+json.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(tenantry_http::method_not_allowed))
+}
+
 /// Mounts the Reseller API (and its OpenAPI document) on an actix `App`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/reseller")
             .route("/openapi.json", web::get().to(openapi::serve))
+            .service(resource("/tenant").get(tenant::list).post(tenant::create))
             .service(
-                web::resource("/tenant")
-                    .get(tenant::list)
-                    .post(tenant::create),
-            )
-            .service(
-                web::resource("/tenant/{codeName}")
+                resource("/tenant/{codeName}")
                     .get(tenant::get)
                     .patch(tenant::update)
                     .delete(tenant::delete),
             )
             .service(
-                web::resource("/tenant/{codeName}/user")
+                resource("/tenant/{codeName}/user")
                     .get(user::list)
                     .post(user::create),
             )
             .service(
-                web::resource("/tenant/{codeName}/user/{login}")
+                resource("/tenant/{codeName}/user/{login}")
                     .get(user::get)
                     .patch(user::update)
                     .delete(user::delete),
             )
             .service(
-                web::resource("/tenant/{codeName}/connection")
+                resource("/tenant/{codeName}/connection")
                     .get(connection::list)
                     .post(connection::create),
             )
             .service(
-                web::resource("/tenant/{codeName}/connection/{id}")
+                resource("/tenant/{codeName}/connection/{id}")
                     .get(connection::get)
                     .patch(connection::update)
                     .delete(connection::delete),
             )
-            .service(web::resource("/tenant/{codeName}/login/{login}").post(login::create)),
+            .service(resource("/tenant/{codeName}/login/{login}").post(login::create)),
     );
 }

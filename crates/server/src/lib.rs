@@ -8,7 +8,7 @@ pub mod bootstrap;
 use actix_web::middleware::{from_fn, Logger};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use std::net::{SocketAddr, TcpListener};
-use tenantry_http::{query_config, request_id, ApiError, AppState};
+use tenantry_http::{path_config, query_config, request_id, ApiError, AppState};
 
 /// Which API surfaces a process serves. Reseller and Tenant API can run as separate
 /// processes on one database.
@@ -54,6 +54,7 @@ pub fn server(
         let mut app = App::new()
             .app_data(state.clone())
             .app_data(query_config())
+            .app_data(path_config())
             .app_data(web::PayloadConfig::new(tenantry_http::MAX_BODY_BYTES))
             .wrap(from_fn(request_id))
             // Outermost, so the line it logs carries the request id the inner middleware set.

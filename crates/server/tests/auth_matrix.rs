@@ -382,3 +382,49 @@ fn valid_requests_work_with_each_scheme_on_every_endpoint() {
         }
     }
 }
+
+#[test]
+fn unknown_routes_methods_and_undecodable_paths_answer_problems_not_blank_pages() {
+    let s = TestServer::start();
+    let w = world(&s, "acme");
+    s.call(
+        "PUT",
+        "/reseller/tenant",
+        &w.creds.bearer(),
+        Some(json!({})),
+    )
+    .expect_problem(405, "method_not_allowed");
+    s.call(
+        "POST",
+        &fill("/reseller/tenant/{t}", &w),
+        &w.creds.bearer(),
+        Some(json!({})),
+    )
+    .expect_problem(405, "method_not_allowed");
+    s.call("GET", "/reseller/nothing-here", &w.creds.bearer(), None)
+        .expect_problem(404, "not_found");
+    s.call("GET", "/reseller/tenant/%FF%FE", &w.creds.bearer(), None)
+        .expect_problem(404, "not_found");
+    let long = "x".repeat(4000);
+    s.call(
+        "GET",
+        &format!("/reseller/tenant/{long}"),
+        &w.creds.bearer(),
+        None,
+    )
+    .expect_problem(404, "not_found");
+    let doc = s
+        .call("GET", "/reseller/openapi.json", &Auth::None, None)
+        .expect(200);
+    assert_eq!(
+        doc.text,
+        tenantry_reseller_api::openapi::document(),
+        "the served document is the committed one"
+    );
+    let health = s.call("GET", "/healthz", &Auth::None, None).expect(200);
+    assert_eq!(health.json()["status"], "ok");
+    let echoed = s.get_with("/healthz", &[("X-Request-Id", "trace-me-123")]);
+    assert_eq!(echoed.header("x-request-id"), Some("trace-me-123"));
+    let replaced = s.get_with("/healthz", &[("X-Request-Id", "bad id with spaces")]);
+    assert_ne!(replaced.header("x-request-id"), Some("bad id with spaces"));
+}
