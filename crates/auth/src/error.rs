@@ -13,6 +13,10 @@ pub enum AuthError {
     /// A well-formed credential that does not match: unknown, wrong password, revoked.
     #[error("{0}")]
     Rejected(&'static str),
+    /// Authenticated, but not allowed: a deactivated tenant or connection, a missing
+    /// permission. `code` is the stable problem code.
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     #[error(transparent)]
     Storage(#[from] StorageError),
 }

@@ -8,9 +8,11 @@ mod error;
 pub mod password;
 pub mod principal;
 pub mod scheme;
+pub mod tenant;
 pub mod token;
 
 pub use error::AuthError;
 pub use password::PasswordCache;
 pub use principal::{Authenticator, Credential, ResellerPrincipal};
 pub use scheme::ResellerCredentials;
+pub use tenant::{TenantAccess, TenantCredentials, TenantPrincipal};

@@ -46,6 +46,10 @@ impl Authenticator {
         Authenticator { passwords }
     }
 
+    pub(crate) fn passwords(&self) -> &PasswordCache {
+        &self.passwords
+    }
+
     /// Resolves reseller credentials to a principal, or says why not.
     pub fn reseller(
         &self,

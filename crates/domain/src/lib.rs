@@ -28,6 +28,7 @@ pub mod order;
 pub mod permission;
 pub mod product;
 pub mod reseller;
+pub mod sandbox;
 pub mod tenant;
 pub mod time;
 pub mod user;

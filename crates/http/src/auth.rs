@@ -4,7 +4,8 @@ use crate::{blocking, ApiError, AppState};
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use tenantry_auth::scheme::Headers;
-use tenantry_auth::{ResellerCredentials, ResellerPrincipal};
+use tenantry_auth::tenant::TenantHeaders;
+use tenantry_auth::{ResellerCredentials, ResellerPrincipal, TenantCredentials, TenantPrincipal};
 
 /// A request authenticated as a reseller, by any of the three schemes.
 #[derive(Debug, Clone)]
@@ -46,6 +47,46 @@ impl FromRequest for AuthenticatedReseller {
             })
             .await?;
             Ok(AuthenticatedReseller(principal))
+        })
+    }
+}
+
+/// A request authenticated for one tenant, by any of the Tenant API's schemes.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedTenant(pub TenantPrincipal);
+
+impl FromRequest for AuthenticatedTenant {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = (|| {
+            let headers = TenantHeaders {
+                authorization: header(req, "authorization")?,
+                x_api_key: header(req, "x-apikey")?,
+                x_tenant: header(req, "x-tenant")?,
+                x_connection_id: header(req, "x-connectionid")?,
+                x_tenant_id: header(req, "x-tenant-id")?,
+                x_reseller: header(req, "x-reseller")?,
+            };
+            Ok::<_, ApiError>(TenantCredentials::parse(headers)?)
+        })();
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let result = async {
+                let credentials = parsed?;
+                let state = state.ok_or_else(ApiError::internal)?;
+                blocking(move || {
+                    state
+                        .db
+                        .read(|conn| Ok(state.auth.tenant(conn, &credentials)?))
+                })
+                .await
+            }
+            .await;
+            result
+                .map(AuthenticatedTenant)
+                .map_err(|e| e.with_challenge(crate::error::TENANT_CHALLENGE))
         })
     }
 }

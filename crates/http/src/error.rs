@@ -13,6 +13,10 @@ use utoipa::ToSchema;
 pub const RESELLER_CHALLENGE: &str =
     r#"Basic realm="Tenantry Reseller API", Bearer realm="Tenantry Reseller API""#;
 
+/// The challenge sent with every 401 of the Tenant API.
+pub const TENANT_CHALLENGE: &str =
+    r#"Basic realm="Tenantry Tenant API", Bearer realm="Tenantry Tenant API""#;
+
 /// An RFC 9457 problem. `code` is stable and machine-readable; `errors` names the offending
 /// fields; `requestId` matches the `X-Request-Id` response header and the server's log line.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -110,6 +114,14 @@ impl ApiError {
     /// One invalid field, as a 422.
     pub fn invalid_field(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
         DomainError::Invalid(vec![FieldError::new(field, code, message)]).into()
+    }
+
+    /// Replaces the `WWW-Authenticate` challenge of a 401 (the Tenant API names its own realm).
+    pub fn with_challenge(mut self, challenge: &'static str) -> Self {
+        if self.challenge.is_some() {
+            self.challenge = Some(challenge);
+        }
+        self
     }
 
     /// Adds a member to the problem body.
@@ -214,6 +226,9 @@ impl From<AuthError> for ApiError {
         match e {
             AuthError::Missing(why) | AuthError::Malformed(why) | AuthError::Rejected(why) => {
                 ApiError::unauthorized(why)
+            }
+            AuthError::Forbidden { code, message } => {
+                ApiError::new(StatusCode::FORBIDDEN, code, message)
             }
             AuthError::Storage(e) => e.into(),
         }

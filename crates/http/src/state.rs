@@ -42,3 +42,8 @@ pub async fn blocking<T: Send + 'static>(
         ApiError::internal()
     })?
 }
+
+/// A 200 with a JSON body.
+pub fn ok_json<T: serde::Serialize>(body: &T) -> Result<actix_web::HttpResponse, ApiError> {
+    Ok(actix_web::HttpResponse::Ok().json(body))
+}

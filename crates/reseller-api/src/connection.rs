@@ -4,11 +4,13 @@ use crate::{ok_json, tenant_in_scope, Principal, State};
 use actix_web::{http::header, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use tenantry_auth::token::{self, TokenKind};
 use tenantry_domain::connection::{self as domain, Connection, ConnectionDraft, ConnectionPatch};
+use tenantry_domain::tenant::Tenant;
 use tenantry_domain::time;
 use tenantry_http::pagination::{self, ListPage};
 use tenantry_http::{blocking, ApiError, Json, Problem};
-use tenantry_storage::connection as connections;
+use tenantry_storage::{connection as connections, tenant_token, DbConnection};
 use utoipa::{IntoParams, ToSchema};
 
 type JsonObject = serde_json::Map<String, serde_json::Value>;
@@ -68,6 +70,10 @@ pub struct ConnectionOut {
     pub configuration: JsonObject,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// A company-scoped tenant token (`tnt_…`) for the Tenant API, on creation of an `api`
+    /// connection only: it is shown this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 impl From<Connection> for ConnectionOut {
@@ -80,8 +86,63 @@ impl From<Connection> for ConnectionOut {
             configuration: c.configuration,
             created_at: c.created_at,
             updated_at: c.updated_at,
+            token: None,
         }
     }
+}
+
+/// Issues a tenant token for an API connection; returns the secret (shown once).
+pub(crate) fn issue_token(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    connection_id: &str,
+) -> Result<String, ApiError> {
+    let new = token::generate(TokenKind::TenantToken, tenant.environment);
+    tenant_token::insert(
+        conn,
+        tenant.id,
+        connection_id,
+        &new.hash,
+        &new.hint,
+        time::now(),
+    )?;
+    Ok(new.secret)
+}
+
+/// Creates an API connection and, for type `api`, its first tenant token.
+pub(crate) fn create_in(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    draft: ConnectionDraft,
+) -> Result<ConnectionOut, ApiError> {
+    let now = time::now();
+    let connection = Connection {
+        tenant_id: tenant.id,
+        id: domain::new_id(),
+        name: draft.name,
+        kind: draft.kind,
+        active: draft.active,
+        configuration: draft.configuration,
+        created_at: now,
+        updated_at: now,
+    };
+    connections::insert(conn, &connection)?;
+    let token = (connection.kind == domain::API_TYPE)
+        .then(|| issue_token(conn, tenant, &connection.id))
+        .transpose()?;
+    Ok(ConnectionOut {
+        token,
+        ..ConnectionOut::from(connection)
+    })
+}
+
+/// A new tenant token.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenOut {
+    pub connection_id: String,
+    /// `tnt_test_…` or `tnt_live_…`: use as `Authorization: Bearer` or `x-APIKey` on the Tenant API.
+    pub token: String,
 }
 
 /// Query of the connection list.
@@ -102,7 +163,7 @@ fn check_id(id: &str) -> Result<(), ApiError> {
     }
 }
 
-/// Create an API connection.
+/// Create an API connection. An `api` connection comes with a tenant token, shown once.
 #[utoipa::path(post, path = "/reseller/tenant/{codeName}/connection", tag = "connection", params(("codeName" = String, Path)),
     request_body = ConnectionIn,
     responses((status = 201, description = "Created; save `id`", body = ConnectionOut), (status = 400, body = Problem), (status = 401, body = Problem),
@@ -125,25 +186,13 @@ pub async fn create(
     let connection = blocking(move || {
         state.db.write(|conn| {
             let tenant = tenant_in_scope(conn, &principal, &code_name)?;
-            let now = time::now();
-            let connection = Connection {
-                tenant_id: tenant.id,
-                id: domain::new_id(),
-                name: draft.name,
-                kind: draft.kind,
-                active: draft.active,
-                configuration: draft.configuration,
-                created_at: now,
-                updated_at: now,
-            };
-            connections::insert(conn, &connection)?;
-            Ok(connection)
+            create_in(conn, &tenant, draft)
         })
     })
     .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("{location}{}", connection.id)))
-        .json(ConnectionOut::from(connection)))
+        .json(connection))
 }
 
 /// List the tenant's connections, oldest first.
@@ -259,6 +308,58 @@ pub async fn delete(
             let tenant = tenant_in_scope(conn, &principal, &code_name)?;
             connections::find(conn, tenant.id, &id)?;
             Ok(connections::delete(conn, tenant.id, &id)?)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Issue a new tenant token for an `api` connection (the old ones keep working until revoked).
+#[utoipa::path(post, path = "/reseller/tenant/{codeName}/connection/{id}/token", tag = "connection", params(("codeName" = String, Path), ("id" = String, Path)),
+    responses((status = 201, body = TokenOut), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, description = "not an api connection", body = Problem)))]
+pub async fn create_token(
+    state: State,
+    Principal(principal): Principal,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (code_name, id) = path.into_inner();
+    check_id(&id)?;
+    let token = blocking(move || {
+        state.db.write(|conn| {
+            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            let connection = connections::find(conn, tenant.id, &id)?;
+            if connection.kind != domain::API_TYPE {
+                return Err(ApiError::conflict(
+                    "connection_not_api",
+                    "only connections of type `api` have tenant tokens",
+                ));
+            }
+            Ok(TokenOut {
+                token: issue_token(conn, &tenant, &connection.id)?,
+                connection_id: connection.id,
+            })
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(token))
+}
+
+/// Revoke every tenant token of a connection; they stop working at once.
+#[utoipa::path(delete, path = "/reseller/tenant/{codeName}/connection/{id}/token", tag = "connection", params(("codeName" = String, Path), ("id" = String, Path)),
+    responses((status = 204, description = "Revoked"), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn revoke_tokens(
+    state: State,
+    Principal(principal): Principal,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (code_name, id) = path.into_inner();
+    check_id(&id)?;
+    blocking(move || {
+        state.db.write(|conn| {
+            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            connections::find(conn, tenant.id, &id)?;
+            tenant_token::revoke_for_connection(conn, tenant.id, &id, time::now())?;
+            Ok(())
         })
     })
     .await?;

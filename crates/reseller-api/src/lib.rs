@@ -7,17 +7,19 @@
 pub mod connection;
 pub mod login;
 pub mod openapi;
+pub mod permission;
+pub mod sandbox;
 pub mod tenant;
 pub mod user;
 
-use actix_web::{web, HttpResponse};
-use serde::Serialize;
+use actix_web::web;
 use tenantry_auth::ResellerPrincipal;
 use tenantry_domain::tenant::Tenant;
 use tenantry_http::{ApiError, AppState};
 use tenantry_storage::{tenant as tenants, DbConnection};
 
 pub(crate) type State = web::Data<AppState>;
+pub(crate) use tenantry_http::ok_json;
 pub(crate) use tenantry_http::AuthenticatedReseller as Principal;
 
 /// The principal's tenant with this codeName; another reseller's or environment's answers 404.
@@ -31,10 +33,6 @@ pub(crate) fn tenant_in_scope(
         &principal.scope(),
         code_name,
     )?)
-}
-
-pub(crate) fn ok_json<T: Serialize>(body: &T) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(body))
 }
 
 /// A resource at `path` that answers other methods with 405 problem+json.
@@ -76,6 +74,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .patch(connection::update)
                     .delete(connection::delete),
             )
-            .service(resource("/tenant/{codeName}/login/{login}").post(login::create)),
+            .service(
+                resource("/tenant/{codeName}/connection/{id}/token")
+                    .post(connection::create_token)
+                    .delete(connection::revoke_tokens),
+            )
+            .service(resource("/tenant/{codeName}/login/{login}").post(login::create))
+            .service(resource("/tenant/{codeName}/sandbox/order").post(sandbox::fill))
+            .service(resource("/permission").get(permission::list)),
     );
 }

@@ -1,9 +1,11 @@
 //! `/reseller/tenant`: create, list, read, update (deactivate) and delete tenants.
 
+use crate::connection::ConnectionOut;
 use crate::{ok_json, tenant_in_scope, Principal, State};
 use actix_web::{http::header, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use tenantry_domain::connection::{ConnectionDraft, API_TYPE};
 use tenantry_domain::tenant::{
     code_name, code_name_base, Tenant, TenantDraft, TenantPatch, TenantStatus,
 };
@@ -36,6 +38,10 @@ pub struct TenantIn {
     /// Options the tenant gets; each must be a capability granted to you.
     #[serde(default)]
     pub options: Vec<String>,
+    /// Also create a default `api` connection and return it with its tenant token (a
+    /// Calipsa-style company token) in the response.
+    #[serde(default)]
+    pub with_api_connection: bool,
 }
 
 fn yes() -> bool {
@@ -77,6 +83,9 @@ pub struct TenantOut {
     pub options: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// With `withApiConnection`: the default API connection, its `token` shown this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection: Option<ConnectionOut>,
 }
 
 impl From<Tenant> for TenantOut {
@@ -95,6 +104,7 @@ impl From<Tenant> for TenantOut {
             options: t.options,
             created_at: t.created_at,
             updated_at: t.updated_at,
+            connection: None,
         }
     }
 }
@@ -146,7 +156,8 @@ pub async fn create(
         options: body.options,
     }
     .check(&principal.reseller.capabilities)?;
-    let tenant = blocking(move || {
+    let with_api_connection = body.with_api_connection;
+    let (tenant, connection) = blocking(move || {
         state.db.write(|conn| {
             let scope = principal.scope();
             if let Some(existing) =
@@ -176,7 +187,18 @@ pub async fn create(
                 updated_at: now,
             };
             tenants::insert(conn, &tenant)?;
-            Ok(tenant)
+            let connection = with_api_connection
+                .then(|| {
+                    let draft = ConnectionDraft {
+                        name: "API".into(),
+                        kind: API_TYPE.into(),
+                        active: true,
+                        configuration: Default::default(),
+                    };
+                    crate::connection::create_in(conn, &tenant, draft)
+                })
+                .transpose()?;
+            Ok((tenant, connection))
         })
     })
     .await?;
@@ -185,7 +207,10 @@ pub async fn create(
             header::LOCATION,
             format!("/reseller/tenant/{}", tenant.code_name),
         ))
-        .json(TenantOut::from(tenant)))
+        .json(TenantOut {
+            connection,
+            ..TenantOut::from(tenant)
+        }))
 }
 
 /// List your tenants (cursor-paginated, oldest first).

@@ -77,6 +77,25 @@ fn endpoints() -> Vec<Endpoint> {
             Some(json!({"path": "/"})),
             Some(json!({"path": "https://evil.example"})),
         ),
+        e(
+            "POST",
+            "/reseller/tenant/{t}/connection/{id}/token",
+            None,
+            None,
+        ),
+        e(
+            "DELETE",
+            "/reseller/tenant/{t}/connection/{id}/token",
+            None,
+            None,
+        ),
+        e(
+            "POST",
+            "/reseller/tenant/{t}/sandbox/order",
+            Some(json!({"count": 2})),
+            Some(json!({"count": 0})),
+        ),
+        e("GET", "/reseller/permission", None, None),
     ]
 }
 

@@ -227,7 +227,11 @@ fn delete_removes_the_tenant_and_all_its_data() {
         s.db.read(|conn| tenantry_storage::tenant::owned_row_count(conn, id))
             .unwrap()
     };
-    assert_eq!(count(), 3, "a user, a connection and a login token");
+    assert_eq!(
+        count(),
+        4,
+        "a user, a connection, its tenant token and a login token"
+    );
     s.call(
         "DELETE",
         &format!("/reseller/tenant/{t}"),

@@ -11,6 +11,30 @@ use std::time::Duration;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
+/// `INSERT … ON CONFLICT (key) DO UPDATE SET value = value + 1 RETURNING value`, starting at 1:
+/// an atomic counter per key. Not portable through the multi-backend, so it expands once per
+/// connection variant.
+macro_rules! increment_counter {
+    ($conn:expr, $table:ident, $key:ident, $key_value:expr, $value:ident) => {{
+        macro_rules! statement {
+            ($c:expr) => {
+                diesel::insert_into($table::table)
+                    .values(($table::$key.eq($key_value), $table::$value.eq(1_i64)))
+                    .on_conflict($table::$key)
+                    .do_update()
+                    .set($table::$value.eq($table::$value + 1_i64))
+                    .returning($table::$value)
+                    .get_result::<i64>($c)
+            };
+        }
+        match $conn {
+            $crate::DbConnection::Postgres(c) => statement!(c),
+            $crate::DbConnection::Sqlite(c) => statement!(c),
+        }
+    }};
+}
+pub(crate) use increment_counter;
+
 /// One connection to either backend. Queries written against it run on both; where a
 /// backend needs its own statement (ON CONFLICT, say), code matches on the variant.
 #[derive(diesel::MultiConnection)]

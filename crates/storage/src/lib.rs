@@ -13,8 +13,11 @@ pub mod schema;
 
 pub mod connection;
 pub mod login;
+pub mod order;
+pub mod product;
 pub mod reseller;
 pub mod tenant;
+pub mod tenant_token;
 pub mod user;
 
 pub use database::{provision, Backend, Database, DbConnection, PoolOptions};

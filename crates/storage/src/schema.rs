@@ -116,6 +116,62 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    tenant_sequences (tenant_id) {
+        tenant_id -> Text,
+        last_value -> BigInt,
+    }
+}
+
+diesel::table! {
+    orders (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        number -> Text,
+        status -> Text,
+        currency -> Text,
+        customer -> Text,
+        billing_address -> Text,
+        shipping_address -> Text,
+        order_rows -> Text,
+        total_net -> BigInt,
+        total_vat -> BigInt,
+        total_gross -> BigInt,
+        metadata -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        sequence -> BigInt,
+    }
+}
+
+diesel::table! {
+    products (tenant_id, sku) {
+        tenant_id -> Text,
+        sku -> Text,
+        name -> Text,
+        price -> BigInt,
+        currency -> Text,
+        stock -> Nullable<BigInt>,
+        allow_backorder -> Bool,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        sequence -> BigInt,
+    }
+}
+
+diesel::table! {
+    tenant_tokens (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        connection_id -> Text,
+        token_hash -> Text,
+        hint -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(tenants -> resellers (reseller_id));
 diesel::allow_tables_to_appear_in_same_query!(
     resellers,
@@ -127,4 +183,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     connections,
     login_tokens,
     sessions,
+    tenant_sequences,
+    orders,
+    products,
+    tenant_tokens,
 );

@@ -69,25 +69,13 @@ impl TenantRow {
 /// Hands out the next number for a codeName base, atomically: each number goes to one tenant
 /// only, even across processes, and is never handed out again.
 pub fn next_code_name_number(conn: &mut DbConnection, base: &str) -> Result<i64> {
-    // ON CONFLICT … RETURNING is not portable through the multi-backend: one statement per variant.
-    macro_rules! bump {
-        ($c:expr) => {
-            diesel::insert_into(code_name_counters::table)
-                .values((
-                    code_name_counters::base.eq(base),
-                    code_name_counters::last_number.eq(1_i64),
-                ))
-                .on_conflict(code_name_counters::base)
-                .do_update()
-                .set(code_name_counters::last_number.eq(code_name_counters::last_number + 1_i64))
-                .returning(code_name_counters::last_number)
-                .get_result::<i64>($c)
-        };
-    }
-    Ok(match conn {
-        DbConnection::Postgres(c) => bump!(c),
-        DbConnection::Sqlite(c) => bump!(c),
-    }?)
+    Ok(crate::database::increment_counter!(
+        conn,
+        code_name_counters,
+        base,
+        base,
+        last_number
+    )?)
 }
 
 /// Stores a new tenant; a taken codeName or customerReference is [`StorageError::Duplicate`].
@@ -218,7 +206,7 @@ pub fn list(
 }
 
 /// How many rows the tenant owns across its tables (users, connections, login tokens,
-/// sessions): what a delete must leave at zero.
+/// sessions, tokens, orders, products): what a delete must leave at zero.
 pub fn owned_row_count(conn: &mut DbConnection, tenant_id: Uuid) -> Result<i64> {
     let id = tenant_id.to_string();
     let users: i64 = tenant_users::table
@@ -237,5 +225,55 @@ pub fn owned_row_count(conn: &mut DbConnection, tenant_id: Uuid) -> Result<i64> 
         .filter(sessions::tenant_id.eq(&id))
         .count()
         .get_result(conn)?;
-    Ok(users + conns + tokens + sess)
+    use crate::schema::{orders, products, tenant_tokens};
+    let tenant_tokens: i64 = tenant_tokens::table
+        .filter(tenant_tokens::tenant_id.eq(&id))
+        .count()
+        .get_result(conn)?;
+    let orders: i64 = orders::table
+        .filter(orders::tenant_id.eq(&id))
+        .count()
+        .get_result(conn)?;
+    let products: i64 = products::table
+        .filter(products::tenant_id.eq(&id))
+        .count()
+        .get_result(conn)?;
+    Ok(users + conns + tokens + sess + tenant_tokens + orders + products)
+}
+
+/// The tenant with this codeName, whoever its reseller: for the Tenant API's `X-Tenant`, where
+/// the connection and user checked next decide access.
+pub fn find_by_code_name_unscoped(conn: &mut DbConnection, code_name: &str) -> Result<Tenant> {
+    tenants::table
+        .filter(tenants::code_name.eq(code_name))
+        .select(TenantRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StorageError::NotFound("tenant"))?
+        .into_domain()
+}
+
+/// The tenant's next change sequence value. Call it inside the writing transaction: the
+/// counter's row stays locked until commit, so for one tenant sequence order is commit order.
+pub fn next_sequence(conn: &mut DbConnection, tenant_id: Uuid) -> Result<i64> {
+    use crate::schema::tenant_sequences;
+    Ok(crate::database::increment_counter!(
+        conn,
+        tenant_sequences,
+        tenant_id,
+        tenant_id.to_string(),
+        last_value
+    )?)
+}
+
+/// The tenant with this id, whoever its reseller: for company tokens, whose tenant the token
+/// row names.
+pub fn find_unscoped(conn: &mut DbConnection, id: Uuid) -> Result<Tenant> {
+    tenants::table
+        .filter(tenants::id.eq(id.to_string()))
+        .select(TenantRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StorageError::NotFound("tenant"))?
+        .into_domain()
 }

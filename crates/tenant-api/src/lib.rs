@@ -1,11 +1,47 @@
-//! The Tenant API surface: what a tenant's users and integrators reach. For now it carries
-//! the browser side of the onboarding flow: one-time login URLs and the session they start.
+//! The Tenant API: what integrators use to read and write one tenant's orders and products,
+//! with gap-free incremental order sync; plus the browser side of the onboarding flow (one-time
+//! login URLs and the session they start).
+//!
+//! Every operation checks the caller's permissions (`order:read`, `order:write`,
+//! `product:read`, `product:write`) and reads and writes only the caller's tenant.
 
+pub mod me;
+pub mod openapi;
+pub mod order;
+pub mod product;
 pub mod session;
 
 use actix_web::web;
+use tenantry_http::AppState;
+
+pub(crate) type State = web::Data<AppState>;
+pub(crate) use tenantry_http::ok_json;
+pub(crate) use tenantry_http::AuthenticatedTenant as Caller;
+
+/// A resource at `path` that answers other methods with 405 problem+json.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(tenantry_http::method_not_allowed))
+}
 
 /// Mounts the Tenant API surface on an actix `App`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/_tokenlogin/{login}/{token}").get(session::token_login));
+    cfg.service(web::resource("/_tokenlogin/{login}/{token}").get(session::token_login))
+        .service(
+            web::scope("/tenant")
+                .route("/openapi.json", web::get().to(openapi::serve))
+                .service(resource("").get(me::get))
+                .service(resource("/order").get(order::list).post(order::create))
+                .service(resource("/order/{id}").get(order::get).patch(order::update))
+                .service(
+                    resource("/product")
+                        .get(product::list)
+                        .post(product::create),
+                )
+                .service(
+                    resource("/product/{sku}")
+                        .get(product::get)
+                        .patch(product::update)
+                        .delete(product::delete),
+                ),
+        );
 }

@@ -1,0 +1,409 @@
+//! `/tenant/order`: the tenant's orders, with gap-free incremental sync.
+
+use crate::{ok_json, Caller, State};
+use actix_web::{http::header, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tenantry_domain::money::format_vat_rate;
+use tenantry_domain::order::{self as domain, Address, Customer, Order, OrderStatus, RowDraft};
+use tenantry_domain::{time, DomainError};
+use tenantry_http::pagination::{self, ListPage};
+use tenantry_http::{blocking, ApiError, Json, Problem};
+use tenantry_storage::order::{self as orders, OrderFilter, PlaceError};
+use tenantry_storage::{tenant, StorageError};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+type JsonObject = serde_json::Map<String, serde_json::Value>;
+
+/// One order row as sent. Amounts are decimal strings in the order's currency.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RowIn {
+    #[schema(example = "MUG-BLUE")]
+    pub sku: String,
+    #[serde(default)]
+    pub name: String,
+    #[schema(example = 2)]
+    pub quantity: i64,
+    /// Price of one unit excluding VAT, such as `"89.00"`.
+    #[schema(example = "89.00")]
+    pub unit_price: String,
+    /// Percent, such as `"25"`.
+    #[schema(example = "25")]
+    pub vat_rate: String,
+}
+
+/// A new order.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderIn {
+    /// Unique within the tenant.
+    #[schema(example = "WEB-1001")]
+    pub number: String,
+    /// Default `new`; an import may start an order further on.
+    #[schema(value_type = Option<String>, example = "new")]
+    pub status: Option<OrderStatus>,
+    /// ISO 4217, such as `SEK`.
+    #[schema(example = "SEK")]
+    pub currency: String,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub customer: Customer,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub billing_address: Address,
+    /// Defaults to the billing address.
+    #[schema(value_type = Option<Object>)]
+    pub shipping_address: Option<Address>,
+    pub rows: Vec<RowIn>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub metadata: JsonObject,
+}
+
+/// A partial update of an order. Rows are fixed once placed.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderPatchIn {
+    /// new → processing → shipped → delivered; new or processing → cancelled.
+    #[schema(value_type = Option<String>)]
+    pub status: Option<OrderStatus>,
+    #[schema(value_type = Option<Object>)]
+    pub customer: Option<Customer>,
+    #[schema(value_type = Option<Object>)]
+    pub billing_address: Option<Address>,
+    #[schema(value_type = Option<Object>)]
+    pub shipping_address: Option<Address>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<JsonObject>,
+}
+
+/// An order row with its computed amounts.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RowOut {
+    pub sku: String,
+    pub name: String,
+    pub quantity: i64,
+    pub unit_price: String,
+    pub vat_rate: String,
+    /// quantity × unitPrice.
+    pub net: String,
+    /// VAT on `net`, rounded half away from zero to the minor unit.
+    pub vat: String,
+}
+
+/// Order totals, exact.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotalsOut {
+    pub net: String,
+    pub vat: String,
+    pub gross: String,
+}
+
+/// An order as the Tenant API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderOut {
+    pub id: Uuid,
+    pub number: String,
+    #[schema(value_type = String)]
+    pub status: OrderStatus,
+    pub currency: String,
+    #[schema(value_type = Object)]
+    pub customer: Customer,
+    #[schema(value_type = Object)]
+    pub billing_address: Address,
+    #[schema(value_type = Object)]
+    pub shipping_address: Address,
+    pub rows: Vec<RowOut>,
+    pub totals: TotalsOut,
+    #[schema(value_type = Object)]
+    pub metadata: JsonObject,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The tenant's change sequence at this order's last write.
+    pub sequence: i64,
+}
+
+impl From<Order> for OrderOut {
+    fn from(o: Order) -> Self {
+        let c = o.currency;
+        OrderOut {
+            id: o.id,
+            number: o.number,
+            status: o.status,
+            currency: c.code.to_owned(),
+            customer: o.customer,
+            billing_address: o.billing_address,
+            shipping_address: o.shipping_address,
+            rows: o
+                .rows
+                .into_iter()
+                .map(|r| RowOut {
+                    sku: r.sku,
+                    name: r.name,
+                    quantity: r.quantity,
+                    unit_price: c.format(r.unit_price),
+                    vat_rate: format_vat_rate(r.vat_rate),
+                    net: c.format(r.net),
+                    vat: c.format(r.vat),
+                })
+                .collect(),
+            totals: TotalsOut {
+                net: c.format(o.totals.net),
+                vat: c.format(o.totals.vat),
+                gross: c.format(o.totals.gross),
+            },
+            metadata: o.metadata,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+            sequence: o.sequence,
+        }
+    }
+}
+
+/// Query of the order list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OrderListQuery {
+    /// 1 to 200, default 50.
+    pub limit: Option<i64>,
+    /// The `nextCursor` you stored; absent starts from the beginning.
+    pub cursor: Option<String>,
+    /// RFC 3339; only orders updated at or after it (inclusive).
+    pub modified_since: Option<String>,
+    /// Only orders in this status.
+    pub status: Option<String>,
+}
+
+/// Builds a new order from its wire form; every bad field is reported at once.
+pub fn draft(tenant_id: Uuid, body: OrderIn, now: DateTime<Utc>) -> Result<Order, ApiError> {
+    let mut errors = Vec::new();
+    if let Err(e) = domain::check_number(&body.number) {
+        errors.push(e);
+    }
+    let currency = domain::currency(&body.currency)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let rows: Vec<RowDraft> = body
+        .rows
+        .into_iter()
+        .map(|r| RowDraft {
+            sku: r.sku,
+            name: r.name,
+            quantity: r.quantity,
+            unit_price: r.unit_price,
+            vat_rate: r.vat_rate,
+        })
+        .collect();
+    let priced = currency.and_then(|c| {
+        domain::price_rows(c, &rows)
+            .map_err(|DomainError::Invalid(l)| errors.extend(l))
+            .ok()
+    });
+    if !errors.is_empty() {
+        return Err(DomainError::Invalid(errors).into());
+    }
+    let (rows, totals) = priced.expect("no errors");
+    Ok(Order {
+        tenant_id,
+        id: Uuid::new_v4(),
+        number: body.number,
+        status: body.status.unwrap_or(OrderStatus::New),
+        currency: currency.expect("no errors"),
+        shipping_address: body
+            .shipping_address
+            .unwrap_or_else(|| body.billing_address.clone()),
+        customer: body.customer,
+        billing_address: body.billing_address,
+        rows,
+        totals,
+        metadata: body.metadata,
+        created_at: now,
+        updated_at: now,
+        sequence: 0,
+    })
+}
+
+/// Maps a failed placement to the problem the client sees.
+pub fn placement_problem(e: PlaceError, number: &str) -> ApiError {
+    match e {
+        PlaceError::Stock(s) => ApiError::conflict("insufficient_stock", s.to_string())
+            .with("sku", s.sku.clone())
+            .with("available", s.available)
+            .with("requested", s.requested),
+        PlaceError::Storage(StorageError::Duplicate(_)) => ApiError::conflict(
+            "order_exists",
+            format!("an order numbered `{number}` exists already"),
+        )
+        .with("number", number.to_owned()),
+        PlaceError::Storage(other) => other.into(),
+    }
+}
+
+/// Create an order. Rows naming a product with tracked stock draw it down in the same
+/// transaction; an order that would drive stock below zero is refused unless the product
+/// allows backorders.
+#[utoipa::path(post, path = "/tenant/order", tag = "order", request_body = OrderIn,
+    responses((status = 201, body = OrderOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, description = "number taken, or not enough stock", body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn create(
+    state: State,
+    Caller(caller): Caller,
+    Json(body): Json<OrderIn>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require("order:write")?;
+    let tenant_id = caller.tenant.id;
+    let order = draft(tenant_id, body, time::now())?;
+    let number = order.number.clone();
+    let order = blocking(move || {
+        state
+            .db
+            .write(|conn| orders::place(conn, order).map_err(|e| placement_problem(e, &number)))
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/tenant/order/{}", order.id)))
+        .json(OrderOut::from(order)))
+}
+
+fn parse_sequence_cursor(key: &str) -> Option<i64> {
+    key.parse().ok().filter(|n: &i64| *n >= 0)
+}
+
+/// List orders in change order: the incremental sync feed. Store `nextCursor` (present on
+/// every page, also an empty one) and pass it back as `cursor` to get what changed since.
+#[utoipa::path(get, path = "/tenant/order", tag = "order", params(OrderListQuery),
+    responses((status = 200, body = ListPage<OrderOut>), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn list(
+    state: State,
+    Caller(caller): Caller,
+    query: web::Query<OrderListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require("order:read")?;
+    let query = query.into_inner();
+    let limit = pagination::limit(query.limit)?;
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|c| pagination::decode_cursor(c, parse_sequence_cursor))
+        .transpose()?
+        .unwrap_or(0);
+    let modified_since = query
+        .modified_since
+        .as_deref()
+        .map(|s| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| ApiError::bad_request("invalid_query", format!("modifiedSince must be an RFC 3339 time such as 2026-01-31T12:00:00Z, not `{s}`")))
+        })
+        .transpose()?;
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| {
+            s.parse::<OrderStatus>()
+                .map_err(|e| ApiError::bad_request("invalid_query", e))
+        })
+        .transpose()?;
+    let filter = OrderFilter {
+        status,
+        modified_since,
+    };
+    let tenant_id = caller.tenant.id;
+    let page = blocking(move || {
+        state
+            .db
+            .read(|conn| Ok(orders::list(conn, tenant_id, after, &filter, limit)?))
+    })
+    .await?;
+    let last = page.rows.last().map(|o| o.sequence).unwrap_or(after);
+    ok_json(&ListPage {
+        next_cursor: Some(pagination::encode_cursor(&last.to_string())),
+        has_more: page.has_more,
+        data: page.rows.into_iter().map(OrderOut::from).collect(),
+    })
+}
+
+fn order_id(id: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(id).map_err(|_| ApiError::not_found("order"))
+}
+
+/// Read an order.
+#[utoipa::path(get, path = "/tenant/order/{id}", tag = "order", params(("id" = Uuid, Path)),
+    responses((status = 200, body = OrderOut), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get(
+    state: State,
+    Caller(caller): Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require("order:read")?;
+    let id = order_id(&path)?;
+    let tenant_id = caller.tenant.id;
+    let order =
+        blocking(move || state.db.read(|conn| Ok(orders::find(conn, tenant_id, id)?))).await?;
+    ok_json(&OrderOut::from(order))
+}
+
+/// Update an order's status, customer, addresses or metadata. An illegal status change is a
+/// 409 listing the allowed ones.
+#[utoipa::path(patch, path = "/tenant/order/{id}", tag = "order", params(("id" = Uuid, Path)), request_body = OrderPatchIn,
+    responses((status = 200, body = OrderOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, description = "illegal status change", body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn update(
+    state: State,
+    Caller(caller): Caller,
+    path: web::Path<String>,
+    Json(body): Json<OrderPatchIn>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require("order:write")?;
+    let id = order_id(&path)?;
+    let tenant_id = caller.tenant.id;
+    let order = blocking(move || {
+        state.db.write(|conn| {
+            // The sequence first: it locks the tenant's counter, so concurrent updates of this
+            // order queue instead of overwriting each other.
+            let sequence = tenant::next_sequence(conn, tenant_id)?;
+            let mut order = orders::find(conn, tenant_id, id)?;
+            if let Some(to) = body.status {
+                order.status = order.status.transition(to).map_err(|e| {
+                    ApiError::conflict(
+                        "illegal_transition",
+                        format!(
+                            "{e}; allowed: {}",
+                            if e.allowed().is_empty() {
+                                "none".into()
+                            } else {
+                                e.allowed().join(", ")
+                            }
+                        ),
+                    )
+                    .with("from", e.from.as_str())
+                    .with("to", e.to.as_str())
+                    .with("allowed", e.allowed())
+                })?;
+            }
+            if let Some(v) = body.customer {
+                order.customer = v;
+            }
+            if let Some(v) = body.billing_address {
+                order.billing_address = v;
+            }
+            if let Some(v) = body.shipping_address {
+                order.shipping_address = v;
+            }
+            if let Some(v) = body.metadata {
+                order.metadata = v;
+            }
+            order.updated_at = time::now();
+            order.sequence = sequence;
+            orders::update(conn, &order)?;
+            Ok(order)
+        })
+    })
+    .await?;
+    ok_json(&OrderOut::from(order))
+}

@@ -1,0 +1,254 @@
+//! `/tenant/product`: the tenant's catalogue.
+
+use crate::{ok_json, Caller, State};
+use actix_web::{http::header, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use tenantry_domain::product::{is_sku, Product, ProductDraft, ProductPatch};
+use tenantry_domain::time;
+use tenantry_http::pagination::{self, ListPage};
+use tenantry_http::{blocking, ApiError, Json, Problem};
+use tenantry_storage::{product as products, tenant, StorageError};
+use utoipa::{IntoParams, ToSchema};
+
+/// A new product.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProductIn {
+    /// Unique within the tenant; names the product in paths.
+    #[schema(example = "MUG-BLUE")]
+    pub sku: String,
+    pub name: String,
+    /// Excluding VAT, a decimal string such as `"89.00"`.
+    #[schema(example = "89.00")]
+    pub price: String,
+    #[schema(example = "SEK")]
+    pub currency: String,
+    /// Units on hand; absent or null for untracked stock.
+    pub stock: Option<i64>,
+    #[serde(default)]
+    pub allow_backorder: bool,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A partial update; SKU and currency are fixed. `stock: null` stops tracking stock.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProductPatchIn {
+    pub name: Option<String>,
+    pub price: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub stock: Option<Option<i64>>,
+    pub allow_backorder: Option<bool>,
+    pub active: Option<bool>,
+}
+
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
+}
+
+/// A product as the Tenant API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductOut {
+    pub sku: String,
+    pub name: String,
+    pub price: String,
+    pub currency: String,
+    pub stock: Option<i64>,
+    pub allow_backorder: bool,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub sequence: i64,
+}
+
+impl From<Product> for ProductOut {
+    fn from(p: Product) -> Self {
+        ProductOut {
+            price: p.currency.format(p.price),
+            currency: p.currency.code.to_owned(),
+            sku: p.sku,
+            name: p.name,
+            stock: p.stock,
+            allow_backorder: p.allow_backorder,
+            active: p.active,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            sequence: p.sequence,
+        }
+    }
+}
+
+/// Query of the product list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ProductListQuery {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+fn sku(path: &str) -> Result<String, ApiError> {
+    if is_sku(path) {
+        Ok(path.to_owned())
+    } else {
+        Err(ApiError::not_found("product"))
+    }
+}
+
+/// Create a product.
+#[utoipa::path(post, path = "/tenant/product", tag = "product", request_body = ProductIn,
+    responses((status = 201, body = ProductOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, description = "SKU taken", body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn create(
+    state: State,
+    Caller(caller): Caller,
+    Json(body): Json<ProductIn>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require("product:write")?;
+    let tenant_id = caller.tenant.id;
+    let draft = ProductDraft {
+        sku: body.sku,
+        name: body.name,
+        price: body.price,
+        currency: body.currency,
+        stock: body.stock,
+        allow_backorder: body.allow_backorder,
+        active: body.active,
+    };
+    let mut product = draft.check(tenant_id, time::now())?;
+    let product = blocking(move || {
+        state.db.write(|conn| {
+            product.sequence = tenant::next_sequence(conn, tenant_id)?;
+            products::insert(conn, &product).map_err(|e| match e {
+                StorageError::Duplicate(_) => ApiError::conflict(
+                    "product_exists",
+                    format!("a product with SKU `{}` exists already", product.sku),
+                )
+                .with("sku", product.sku.clone()),
+                other => other.into(),
+            })?;
+            Ok(product)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/tenant/product/{}", product.sku)))
+        .json(ProductOut::from(product)))
+}
+
+/// List products by SKU.
+#[utoipa::path(get, path = "/tenant/product", tag = "product", params(ProductListQuery),
+    responses((status = 200, body = ListPage<ProductOut>), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn list(
+    state: State,
+    Caller(caller): Caller,
+    query: web::Query<ProductListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require("product:read")?;
+    let limit = pagination::limit(query.limit)?;
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|c| pagination::decode_cursor(c, |k| is_sku(k).then(|| k.to_owned())))
+        .transpose()?;
+    let tenant_id = caller.tenant.id;
+    let page = blocking(move || {
+        state
+            .db
+            .read(|conn| Ok(products::list(conn, tenant_id, after.as_deref(), limit)?))
+    })
+    .await?;
+    let next_cursor = page
+        .has_more
+        .then(|| page.rows.last().map(|p| pagination::encode_cursor(&p.sku)))
+        .flatten();
+    ok_json(&ListPage {
+        data: page.rows.into_iter().map(ProductOut::from).collect(),
+        next_cursor,
+        has_more: page.has_more,
+    })
+}
+
+/// Read a product.
+#[utoipa::path(get, path = "/tenant/product/{sku}", tag = "product", params(("sku" = String, Path)),
+    responses((status = 200, body = ProductOut), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get(
+    state: State,
+    Caller(caller): Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require("product:read")?;
+    let sku = sku(&path)?;
+    let tenant_id = caller.tenant.id;
+    let product = blocking(move || {
+        state.db.read(|conn| {
+            products::find(conn, tenant_id, &sku)?.ok_or_else(|| ApiError::not_found("product"))
+        })
+    })
+    .await?;
+    ok_json(&ProductOut::from(product))
+}
+
+/// Update a product.
+#[utoipa::path(patch, path = "/tenant/product/{sku}", tag = "product", params(("sku" = String, Path)), request_body = ProductPatchIn,
+    responses((status = 200, body = ProductOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn update(
+    state: State,
+    Caller(caller): Caller,
+    path: web::Path<String>,
+    Json(body): Json<ProductPatchIn>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require("product:write")?;
+    let sku = sku(&path)?;
+    let tenant_id = caller.tenant.id;
+    let patch = ProductPatch {
+        name: body.name,
+        price: body.price,
+        stock: body.stock,
+        allow_backorder: body.allow_backorder,
+        active: body.active,
+    };
+    let product = blocking(move || {
+        state.db.write(|conn| {
+            let sequence = tenant::next_sequence(conn, tenant_id)?;
+            let mut product = products::find(conn, tenant_id, &sku)?
+                .ok_or_else(|| ApiError::not_found("product"))?;
+            patch.apply(&mut product, time::now())?;
+            product.sequence = sequence;
+            products::update(conn, &product)?;
+            Ok(product)
+        })
+    })
+    .await?;
+    ok_json(&ProductOut::from(product))
+}
+
+/// Delete a product. Orders that named it keep their rows.
+#[utoipa::path(delete, path = "/tenant/product/{sku}", tag = "product", params(("sku" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn delete(
+    state: State,
+    Caller(caller): Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require("product:write")?;
+    let sku = sku(&path)?;
+    let tenant_id = caller.tenant.id;
+    blocking(move || {
+        state.db.write(|conn| {
+            products::find(conn, tenant_id, &sku)?.ok_or_else(|| ApiError::not_found("product"))?;
+            Ok(products::delete(conn, tenant_id, &sku)?)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

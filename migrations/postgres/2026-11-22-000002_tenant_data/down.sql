@@ -1,0 +1,4 @@
+DROP TABLE tenant_tokens;
+DROP TABLE products;
+DROP TABLE orders;
+DROP TABLE tenant_sequences;
