@@ -192,6 +192,13 @@ fn connections_are_created_with_api_defaults_and_managed() {
         Some(json!({"configuration": "text"})),
     )
     .expect_problem(422, "validation_failed");
+    let mut c = c;
+    let token = c
+        .as_object_mut()
+        .unwrap()
+        .remove("token")
+        .expect("an api connection comes with a token");
+    assert!(token.as_str().unwrap().starts_with("tnt_test_"), "{token}");
     assert_eq!(
         s.call("GET", &format!("{base}/{id}"), &r.api_key(), None)
             .expect(200)
