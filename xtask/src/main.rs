@@ -40,8 +40,8 @@ pub(crate) fn status(cmd: &mut Command) -> Result<(), String> {
         .ok_or_else(|| format!("{cmd:?} failed: {s}"))
 }
 
-/// The API surfaces with an OpenAPI document (the Tenant API's joins with its issue).
-const SURFACES: &[&str] = &["reseller"];
+/// The API surfaces with an OpenAPI document.
+const SURFACES: &[&str] = &["reseller", "tenant"];
 
 /// Writes (or with `--check`, compares) docs/openapi/*.json from the server binary.
 fn openapi(check: bool) -> Result<(), String> {

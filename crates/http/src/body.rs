@@ -106,6 +106,26 @@ pub fn query_config() -> web::QueryConfig {
     })
 }
 
+/// Path segments that do not decode (invalid percent-encoding, say) name nothing: 404.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|e, _| {
+        ApiError::not_found(&format!("the path does not name a resource ({e})")).into()
+    })
+}
+
+/// Answers a method a resource does not have with 405 problem+json and an `Allow`-style hint.
+pub async fn method_not_allowed(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{} is not supported on {}; see the API's OpenAPI document",
+            req.method(),
+            req.path()
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,24 +160,4 @@ mod tests {
         assert_eq!(problem("[]").status, 422);
         assert!(parse::<Body>(br#"{"login":"a"}"#).is_ok());
     }
-}
-
-/// Path segments that do not decode (invalid percent-encoding, say) name nothing: 404.
-pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|e, _| {
-        ApiError::not_found(&format!("the path does not name a resource ({e})")).into()
-    })
-}
-
-/// Answers a method a resource does not have with 405 problem+json and an `Allow`-style hint.
-pub async fn method_not_allowed(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        format!(
-            "{} is not supported on {}; see the API's OpenAPI document",
-            req.method(),
-            req.path()
-        ),
-    ))
 }

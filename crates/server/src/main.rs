@@ -55,6 +55,7 @@ enum Command {
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum OpenapiSurface {
     Reseller,
+    Tenant,
 }
 
 #[derive(Args)]
@@ -150,12 +151,15 @@ enum KeyCommand {
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
-    if let Command::Openapi {
-        surface: OpenapiSurface::Reseller,
-    } = cli.command
-    {
+    if let Command::Openapi { surface } = cli.command {
         // Needs no database.
-        print!("{}", tenantry_reseller_api::openapi::document());
+        print!(
+            "{}",
+            match surface {
+                OpenapiSurface::Reseller => tenantry_reseller_api::openapi::document(),
+                OpenapiSurface::Tenant => tenantry_tenant_api::openapi::document(),
+            }
+        );
         return ExitCode::SUCCESS;
     }
     match run(cli) {

@@ -681,9 +681,12 @@ fn products_are_managed_and_orders_draw_their_stock() {
         ),
         (Some("MUG"), Some(1), Some(3))
     );
-    s.call("GET", "/tenant/order?limit=10", &auth, None).json()["data"]
-        .as_array()
-        .map(|d| assert_eq!(d.len(), 1, "the refused order was not stored"));
+    let stored = s.call("GET", "/tenant/order?limit=10", &auth, None).json();
+    assert_eq!(
+        stored["data"].as_array().unwrap().len(),
+        1,
+        "the refused order was not stored"
+    );
     assert_eq!(
         s.call("GET", "/tenant/product/MUG", &auth, None).json()["stock"],
         1,
@@ -1048,7 +1051,7 @@ fn the_tenant_openapi_document_is_served_and_covers_the_routes() {
                 )
                 .status;
             assert!(
-                status != 405 && !(status == 404 && !path.contains('{')),
+                status != 405 && (status != 404 || path.contains('{')),
                 "{method} {path} answered {status}"
             );
         }
