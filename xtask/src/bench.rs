@@ -4,9 +4,14 @@
 //! - tenant onboarding throughput: the full flow (tenant + user + connection + login URL) at
 //!   16 concurrent clients, in flows/s and requests/s;
 //! - `GET /reseller/tenant/{codeName}` with Basic auth as a ratio to the same with Bearer
-//!   (goal ≥ 0.9: password hashing must not sit on every request).
+//!   (goal ≥ 0.9: password hashing must not sit on every request);
+//! - order sync: `GET /tenant/order?limit=50` at 32 clients (random tenant, random cursor) on
+//!   10 × 1,000 and 1,000 × 1,000 orders: requests/s, p50/p99; the same page's query run
+//!   directly at the same concurrency (pgbench on PostgreSQL, a loop over the storage crate on
+//!   SQLite) and the ratio API ÷ direct (goal ≥ 0.5); p50 at 1M ÷ p50 at 10k (goal ≤ 1.3).
 
 use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -14,13 +19,19 @@ use std::time::{Duration, Instant};
 const CLIENTS: usize = 16;
 const FLOW_SECONDS: u64 = 6;
 const READ_SECONDS: u64 = 3;
+const SYNC_CLIENTS: usize = 32;
+const SYNC_SECONDS: u64 = 5;
+const ORDERS_PER_TENANT: i64 = 1000;
 
 struct Options {
     postgres: Option<String>,
+    /// Tenants of the large order-sync data set (1,000 by default; `--sync-tenants N`).
+    sync_tenants: usize,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut postgres = Some("postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let mut sync_tenants = 1000;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -29,11 +40,21 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 i += 1;
                 postgres = Some(args.get(i).ok_or("--postgres needs a URL")?.clone());
             }
+            "--sync-tenants" => {
+                i += 1;
+                sync_tenants = args
+                    .get(i)
+                    .and_then(|n| n.parse().ok())
+                    .ok_or("--sync-tenants needs a number")?;
+            }
             other => return Err(format!("unknown bench option {other}")),
         }
         i += 1;
     }
-    Ok(Options { postgres })
+    Ok(Options {
+        postgres,
+        sync_tenants,
+    })
 }
 
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -41,37 +62,52 @@ pub fn run(args: &[String]) -> Result<(), String> {
     crate::status(
         Command::new(env!("CARGO"))
             .current_dir(crate::root())
-            .args(["build", "--release", "--quiet", "-p", "tenantry"]),
+            .args([
+                "build",
+                "--release",
+                "--quiet",
+                "-p",
+                "tenantry",
+                "--bin",
+                "tenantry",
+                "--example",
+                "bench_data",
+            ]),
     )?;
-    let bin = crate::root().join("target/release/tenantry");
-    let mut results = Vec::new();
-    let sqlite_path =
-        std::env::temp_dir().join(format!("tenantry-bench-{}.db", std::process::id()));
-    results.push((
-        "SQLite",
-        bench_backend(&bin, &format!("sqlite://{}", sqlite_path.display()))?,
-    ));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", sqlite_path.display()));
+    let release = crate::root().join("target/release");
+    let tools = Tools {
+        bin: release.join("tenantry"),
+        data: release.join("examples/bench_data"),
+    };
+    let mut backends = vec![("SQLite", None)];
+    if let Some(admin) = &options.postgres {
+        backends.push(("PostgreSQL", Some(admin.clone())));
     }
-    if let Some(admin) = options.postgres {
-        let name = format!("tenantry_bench_{}", std::process::id());
-        psql(&admin, &format!("CREATE DATABASE {name}"))?;
-        let (base, _) = admin.rsplit_once('/').ok_or("bad PostgreSQL URL")?;
-        let outcome = bench_backend(&bin, &format!("{base}/{name}"));
-        psql(
-            &admin,
-            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        )?;
-        results.push(("PostgreSQL", outcome?));
+    let mut onboarding = Vec::new();
+    let mut sync = Vec::new();
+    for (name, admin) in &backends {
+        eprintln!("== {name}: onboarding and auth");
+        onboarding.push((
+            *name,
+            with_database(admin.as_deref(), "onboard", |url| {
+                bench_backend(&tools.bin, url)
+            })?,
+        ));
+        eprintln!("== {name}: order sync");
+        sync.push((
+            *name,
+            bench_sync(&tools, admin.as_deref(), options.sync_tenants)?,
+        ));
     }
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     println!();
     println!(
-        "Tenantry bench — {CLIENTS} concurrent clients on loopback, release build, {} CPU(s)",
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
+        "Tenantry bench — release build, loopback, {cpus} CPU(s); client and server share them"
     );
+    println!();
+    println!("Onboarding (tenant + user + connection + login URL) at {CLIENTS} clients; GET /reseller/tenant/{{codeName}} Basic vs Bearer");
     println!(
         "{:<11} {:>10} {:>10} {:>12} {:>12} {:>10} {:>10} {:>12}",
         "backend",
@@ -83,7 +119,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "p99 ms",
         "basic÷bearer"
     );
-    for (name, r) in &results {
+    for (name, r) in &onboarding {
         println!(
             "{:<11} {:>10.1} {:>10.1} {:>12.0} {:>12.0} {:>10.2} {:>10.2} {:>12.3}",
             name,
@@ -97,7 +133,80 @@ pub fn run(args: &[String]) -> Result<(), String> {
         );
     }
     println!("goal: basic÷bearer ≥ 0.9");
+    println!();
+    println!("Order sync: GET /tenant/order?limit=50 at {SYNC_CLIENTS} clients, random tenant and cursor");
+    println!(
+        "{:<11} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10} {:>11}",
+        "backend",
+        "orders",
+        "API req/s",
+        "p50 ms",
+        "p99 ms",
+        "orders",
+        "API req/s",
+        "p50 ms",
+        "p99 ms",
+        "direct/s"
+    );
+    for (name, r) in &sync {
+        println!(
+            "{:<11} {:>9} {:>9.0} {:>9.2} {:>9.2} {:>9} {:>9.0} {:>10.2} {:>10.2} {:>11.0}",
+            name,
+            r.small_orders,
+            r.small.per_s,
+            r.small.p50_ms,
+            r.small.p99_ms,
+            r.large_orders,
+            r.large.per_s,
+            r.large.p50_ms,
+            r.large.p99_ms,
+            r.direct_per_s
+        );
+    }
+    for (name, r) in &sync {
+        println!(
+            "{name}: API ÷ direct = {:.2} (goal ≥ 0.5; direct = {}); p50 large ÷ p50 small = {:.2} (goal ≤ 1.3)",
+            r.large.per_s / r.direct_per_s,
+            r.direct_kind,
+            r.large.p50_ms / r.small.p50_ms
+        );
+    }
     Ok(())
+}
+
+struct Tools {
+    bin: PathBuf,
+    data: PathBuf,
+}
+
+/// Runs `f` on a fresh database: a temporary SQLite file, or a new PostgreSQL database on the
+/// server `admin` reaches; removes it afterwards.
+fn with_database<T>(
+    admin: Option<&str>,
+    label: &str,
+    f: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<T, String> {
+    let name = format!("tenantry_bench_{label}_{}", std::process::id());
+    match admin {
+        None => {
+            let path = std::env::temp_dir().join(format!("{name}.db"));
+            let result = f(&format!("sqlite://{}", path.display()));
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+            result
+        }
+        Some(admin) => {
+            psql(admin, &format!("CREATE DATABASE {name}"))?;
+            let (base, _) = admin.rsplit_once('/').ok_or("bad PostgreSQL URL")?;
+            let result = f(&format!("{base}/{name}"));
+            psql(
+                admin,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            )?;
+            result
+        }
+    }
 }
 
 fn psql(admin: &str, sql: &str) -> Result<(), String> {
@@ -116,16 +225,57 @@ struct Figures {
     p99_ms: f64,
 }
 
-struct Server(Child);
+struct Server {
+    child: Child,
+    base: String,
+}
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
-fn cli(bin: &std::path::Path, url: &str, args: &[&str]) -> Result<Value, String> {
+/// Starts `tenantry serve` on a free loopback port and waits for `/healthz`.
+fn start_server(bin: &Path, url: &str) -> Result<Server, String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| e.to_string())?
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(bin)
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--no-bootstrap",
+            "--pool-size",
+            "32",
+        ])
+        .env("TENANTRY_DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while ureq::get(&format!("{}/healthz", server.base))
+        .call()
+        .is_err()
+    {
+        if Instant::now() > deadline {
+            return Err("the server did not start".into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(server)
+}
+
+fn cli(bin: &Path, url: &str, args: &[&str]) -> Result<Value, String> {
     let out = Command::new(bin)
         .args(args)
         .arg("--json")
@@ -142,7 +292,7 @@ fn cli(bin: &std::path::Path, url: &str, args: &[&str]) -> Result<Value, String>
     serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())
 }
 
-fn bench_backend(bin: &std::path::Path, url: &str) -> Result<Figures, String> {
+fn bench_backend(bin: &Path, url: &str) -> Result<Figures, String> {
     cli(
         bin,
         url,
@@ -168,33 +318,8 @@ fn bench_backend(bin: &std::path::Path, url: &str) -> Result<Figures, String> {
     )?;
     let password = user["password"].as_str().unwrap().to_owned();
     let key = key["key"].as_str().unwrap().to_owned();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| e.to_string())?
-        .local_addr()
-        .unwrap()
-        .port();
-    let _server = Server(
-        Command::new(bin)
-            .args([
-                "serve",
-                "--bind",
-                &format!("127.0.0.1:{port}"),
-                "--no-bootstrap",
-            ])
-            .env("TENANTRY_DATABASE_URL", url)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .map_err(|e| e.to_string())?,
-    );
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while ureq::get(&format!("{base}/healthz")).call().is_err() {
-        if Instant::now() > deadline {
-            return Err("the server did not start".into());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let server = start_server(bin, url)?;
+    let base = server.base.clone();
     let bearer = format!("Bearer {key}");
     let basic = format!(
         "Basic {}",
@@ -333,4 +458,189 @@ where
         seconds: start.elapsed().as_secs_f64(),
         latencies,
     })
+}
+
+struct Latency {
+    per_s: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+fn latency(load: &Load) -> Latency {
+    let mut l = load.latencies.clone();
+    l.sort();
+    let pct = |p: f64| l[((l.len() as f64 * p) as usize).min(l.len() - 1)].as_secs_f64() * 1000.0;
+    Latency {
+        per_s: load.count as f64 / load.seconds,
+        p50_ms: pct(0.5),
+        p99_ms: pct(0.99),
+    }
+}
+
+struct SyncFigures {
+    small_orders: i64,
+    small: Latency,
+    large_orders: i64,
+    large: Latency,
+    direct_per_s: f64,
+    direct_kind: &'static str,
+}
+
+/// The tenants a seed wrote: (tenant id, token).
+fn seeded(
+    tools: &Tools,
+    url: &str,
+    tenants: usize,
+    file: &Path,
+) -> Result<Vec<(String, String)>, String> {
+    let started = Instant::now();
+    crate::status(
+        Command::new(&tools.data)
+            .args([
+                "seed",
+                url,
+                &tenants.to_string(),
+                &ORDERS_PER_TENANT.to_string(),
+            ])
+            .arg(file),
+    )?;
+    eprintln!(
+        "   seeded {tenants} × {ORDERS_PER_TENANT} orders in {:.0?}",
+        started.elapsed()
+    );
+    let text = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
+    text.lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).map_err(|e| e.to_string())?;
+            Ok((
+                v["id"].as_str().unwrap_or_default().to_owned(),
+                v["token"].as_str().unwrap_or_default().to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// `GET /tenant/order?limit=50` at a random tenant and cursor, from SYNC_CLIENTS clients.
+fn sync_load(base: &str, tenants: &[(String, String)]) -> Result<Load, String> {
+    let counter = std::sync::atomic::AtomicU64::new(0x9E37_79B9_7F4A_7C15);
+    load(SYNC_CLIENTS, SYNC_SECONDS, |agent, _| {
+        let mut x = counter.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+        x ^= x >> 31;
+        x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        let (_, token) = &tenants[(x % tenants.len() as u64) as usize];
+        let after = (x >> 20) % (ORDERS_PER_TENANT as u64 - 50);
+        let cursor = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            after.to_string(),
+        );
+        // The body is read whole but not parsed: the client shares the CPUs with the server,
+        // and parsing 50 orders of JSON would be the client's cost, not the API's.
+        let body = agent
+            .get(&format!("{base}/tenant/order?limit=50&cursor={cursor}"))
+            .set("Authorization", &format!("Bearer {token}"))
+            .call()
+            .map_err(|e| e.to_string())?
+            .into_string()
+            .map_err(|e| e.to_string())?;
+        if body.matches("\"number\"").count() != 50 {
+            return Err(format!("expected a full page, got {body}"));
+        }
+        Ok(())
+    })
+}
+
+fn bench_sync(
+    tools: &Tools,
+    admin: Option<&str>,
+    large_tenants: usize,
+) -> Result<SyncFigures, String> {
+    let file = std::env::temp_dir().join(format!(
+        "tenantry-bench-tenants-{}.jsonl",
+        std::process::id()
+    ));
+    let small_tenants = 10;
+    let small = with_database(admin, "sync_small", |url| {
+        let tenants = seeded(tools, url, small_tenants, &file)?;
+        let server = start_server(&tools.bin, url)?;
+        Ok(latency(&sync_load(&server.base, &tenants)?))
+    })?;
+    let (large, direct_per_s, direct_kind) = with_database(admin, "sync_large", |url| {
+        let tenants = seeded(tools, url, large_tenants, &file)?;
+        let api = {
+            let server = start_server(&tools.bin, url)?;
+            latency(&sync_load(&server.base, &tenants)?)
+        };
+        let (direct, kind) = match admin {
+            None => {
+                let out = Command::new(&tools.data)
+                    .args(["direct", url])
+                    .arg(&file)
+                    .args([&SYNC_CLIENTS.to_string(), &SYNC_SECONDS.to_string()])
+                    .output()
+                    .map_err(|e| e.to_string())?;
+                let v: Value =
+                    serde_json::from_slice(&out.stdout).map_err(|e| format!("direct loop: {e}"))?;
+                (v["perSecond"].as_f64().unwrap_or(0.0), "storage-crate loop")
+            }
+            Some(_) => (pgbench(url, large_tenants)?, "pgbench"),
+        };
+        Ok((api, direct, kind))
+    })?;
+    let _ = std::fs::remove_file(&file);
+    Ok(SyncFigures {
+        small_orders: small_tenants as i64 * ORDERS_PER_TENANT,
+        small,
+        large_orders: large_tenants as i64 * ORDERS_PER_TENANT,
+        large,
+        direct_per_s,
+        direct_kind,
+    })
+}
+
+/// pgbench running the sync page's query (all columns, 51 rows after a random sequence) for a
+/// random tenant; returns transactions per second.
+fn pgbench(url: &str, tenants: usize) -> Result<f64, String> {
+    psql(url, "CREATE TABLE bench_tenants AS SELECT (row_number() OVER (ORDER BY code_name) - 1)::int AS n, id FROM tenants; ALTER TABLE bench_tenants ADD PRIMARY KEY (n); ANALYZE;")?;
+    let script = std::env::temp_dir().join(format!("tenantry-pgbench-{}.sql", std::process::id()));
+    std::fs::write(
+        &script,
+        format!(
+            "\\set t random(0, {})\n\\set s random(0, {})\n\
+             SELECT tenant_id, id, number, status, currency, customer, billing_address, shipping_address, order_rows, \
+             total_net, total_vat, total_gross, metadata, created_at, updated_at, sequence FROM orders \
+             WHERE tenant_id = (SELECT id FROM bench_tenants WHERE n = :t) AND sequence > :s ORDER BY sequence LIMIT 51;\n",
+            tenants - 1,
+            ORDERS_PER_TENANT - 51
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let out = Command::new("pgbench")
+        .args([
+            "-n",
+            "-c",
+            &SYNC_CLIENTS.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &SYNC_SECONDS.to_string(),
+            "-f",
+        ])
+        .arg(&script)
+        .arg(url)
+        .output()
+        .map_err(|e| format!("pgbench: {e}"))?;
+    let _ = std::fs::remove_file(&script);
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix("tps = ")
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+        })
+        .ok_or_else(|| {
+            format!(
+                "pgbench printed no tps: {text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
 }

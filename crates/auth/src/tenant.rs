@@ -212,18 +212,17 @@ impl Authenticator {
                         "a reseller key acts for a tenant only with the X-Tenant-ID header",
                     ));
                 }
-                let Some((tenant_id, connection_id)) =
+                let Some((tenant, connection)) =
                     tenant_token::find_active(conn, &token::hash(secret))?
                 else {
                     return Err(AuthError::Rejected(REJECTED));
                 };
-                let tenant = tenant::find_unscoped(conn, tenant_id).or_else(rejected)?;
-                let connection =
-                    connection::find(conn, tenant.id, &connection_id).or_else(rejected)?;
                 usable(&tenant, Some(&connection))?;
                 Ok(TenantPrincipal {
                     tenant,
-                    access: TenantAccess::TenantToken { connection_id },
+                    access: TenantAccess::TenantToken {
+                        connection_id: connection.id,
+                    },
                     permissions: all_permissions(),
                 })
             }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = connections)]
-struct ConnectionRow {
+pub(crate) struct ConnectionRow {
     tenant_id: String,
     id: String,
     name: String,
@@ -35,7 +35,7 @@ impl ConnectionRow {
         }
     }
 
-    fn into_domain(self) -> Result<Connection> {
+    pub(crate) fn into_domain(self) -> Result<Connection> {
         Ok(Connection {
             tenant_id: uuid(&self.tenant_id)?,
             id: self.id,

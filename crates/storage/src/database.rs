@@ -11,18 +11,21 @@ use std::time::Duration;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
-/// `INSERT … ON CONFLICT (key) DO UPDATE SET value = value + 1 RETURNING value`, starting at 1:
+/// `INSERT … ON CONFLICT (key) DO UPDATE SET value = value + n RETURNING value`, starting at n:
 /// an atomic counter per key. Not portable through the multi-backend, so it expands once per
 /// connection variant.
 macro_rules! increment_counter {
-    ($conn:expr, $table:ident, $key:ident, $key_value:expr, $value:ident) => {{
+    ($conn:expr, $table:ident, $key:ident, $key_value:expr, $value:ident) => {
+        $crate::database::increment_counter!($conn, $table, $key, $key_value, $value, 1_i64)
+    };
+    ($conn:expr, $table:ident, $key:ident, $key_value:expr, $value:ident, $amount:expr) => {{
         macro_rules! statement {
             ($c:expr) => {
                 diesel::insert_into($table::table)
-                    .values(($table::$key.eq($key_value), $table::$value.eq(1_i64)))
+                    .values(($table::$key.eq($key_value), $table::$value.eq($amount)))
                     .on_conflict($table::$key)
                     .do_update()
-                    .set($table::$value.eq($table::$value + 1_i64))
+                    .set($table::$value.eq($table::$value + $amount))
                     .returning($table::$value)
                     .get_result::<i64>($c)
             };

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = tenants)]
-struct TenantRow {
+pub(crate) struct TenantRow {
     id: String,
     reseller_id: String,
     code_name: String,
@@ -47,7 +47,7 @@ impl TenantRow {
         }
     }
 
-    fn into_domain(self) -> Result<Tenant> {
+    pub(crate) fn into_domain(self) -> Result<Tenant> {
         Ok(Tenant {
             id: uuid(&self.id)?,
             reseller_id: uuid(&self.reseller_id)?,
@@ -266,14 +266,15 @@ pub fn next_sequence(conn: &mut DbConnection, tenant_id: Uuid) -> Result<i64> {
     )?)
 }
 
-/// The tenant with this id, whoever its reseller: for company tokens, whose tenant the token
-/// row names.
-pub fn find_unscoped(conn: &mut DbConnection, id: Uuid) -> Result<Tenant> {
-    tenants::table
-        .filter(tenants::id.eq(id.to_string()))
-        .select(TenantRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(StorageError::NotFound("tenant"))?
-        .into_domain()
+/// Reserves `count` consecutive change-sequence values for a bulk write; returns the last.
+pub fn reserve_sequences(conn: &mut DbConnection, tenant_id: Uuid, count: i64) -> Result<i64> {
+    use crate::schema::tenant_sequences;
+    Ok(crate::database::increment_counter!(
+        conn,
+        tenant_sequences,
+        tenant_id,
+        tenant_id.to_string(),
+        last_value,
+        count
+    )?)
 }

@@ -1,10 +1,14 @@
 //! Company-scoped tenant tokens (Calipsa), each tied to an API connection.
 
+use crate::connection::ConnectionRow;
 use crate::convert::to_db_time;
-use crate::schema::tenant_tokens;
+use crate::schema::{connections, tenant_tokens, tenants};
+use crate::tenant::TenantRow;
 use crate::{DbConnection, Result};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use tenantry_domain::connection::Connection;
+use tenantry_domain::tenant::Tenant;
 use uuid::Uuid;
 
 /// Stores a token by its hash for a connection of the tenant.
@@ -30,15 +34,25 @@ pub fn insert(
     Ok(id)
 }
 
-/// The (tenant id, connection id) of the unrevoked token whose secret hashes to `token_hash`.
-pub fn find_active(conn: &mut DbConnection, token_hash: &str) -> Result<Option<(Uuid, String)>> {
+/// The tenant and connection of the unrevoked token whose secret hashes to `token_hash`, in one
+/// query: this runs on every token-authenticated request.
+pub fn find_active(
+    conn: &mut DbConnection,
+    token_hash: &str,
+) -> Result<Option<(Tenant, Connection)>> {
     let row = tenant_tokens::table
+        .inner_join(tenants::table.on(tenants::id.eq(tenant_tokens::tenant_id)))
+        .inner_join(
+            connections::table.on(connections::tenant_id
+                .eq(tenant_tokens::tenant_id)
+                .and(connections::id.eq(tenant_tokens::connection_id))),
+        )
         .filter(tenant_tokens::token_hash.eq(token_hash))
         .filter(tenant_tokens::revoked_at.is_null())
-        .select((tenant_tokens::tenant_id, tenant_tokens::connection_id))
-        .first::<(String, String)>(conn)
+        .select((TenantRow::as_select(), ConnectionRow::as_select()))
+        .first::<(TenantRow, ConnectionRow)>(conn)
         .optional()?;
-    row.map(|(t, c)| Ok((crate::convert::uuid(&t)?, c)))
+    row.map(|(t, c)| Ok((t.into_domain()?, c.into_domain()?)))
         .transpose()
 }
 

@@ -1,0 +1,188 @@
+//! Benchmark helper for `cargo xtask bench` (not part of the server):
+//!
+//! - `seed URL TENANTS ORDERS OUT`: bulk-loads TENANTS tenants with ORDERS orders each, each tenant
+//!   with an API connection and a tenant token; writes one JSON line per tenant to OUT.
+//! - `direct URL TENANTS_FILE CLIENTS SECONDS`: runs the order-sync page's query
+//!   (`storage::order::list`, limit 50 at a random position) from CLIENTS threads straight against
+//!   the database, no HTTP, and prints `{"perSecond", "p50Ms", "p99Ms"}`.
+
+use serde_json::json;
+use std::io::{BufRead, Write};
+use std::time::{Duration, Instant};
+use tenantry_auth::token::{self, TokenKind};
+use tenantry_domain::connection::Connection;
+use tenantry_domain::money::Currency;
+use tenantry_domain::order::{price_rows, Order, OrderStatus};
+use tenantry_domain::tenant::{Tenant, TenantStatus};
+use tenantry_domain::{sandbox, time, Environment};
+use tenantry_storage::{
+    connection, order, tenant, tenant_token, Database, PoolOptions, StorageError,
+};
+use uuid::Uuid;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("seed") => seed(&args[1], args[2].parse().unwrap(), args[3].parse().unwrap(), &args[4]),
+        Some("direct") => direct(&args[1], &args[2], args[3].parse().unwrap(), args[4].parse().unwrap()),
+        _ => eprintln!("usage: bench_data seed URL TENANTS ORDERS OUT | direct URL TENANTS_FILE CLIENTS SECONDS"),
+    }
+}
+
+fn seed(url: &str, tenants: usize, orders: i64, out: &str) {
+    let db = Database::connect(
+        url,
+        PoolOptions {
+            max_size: 2,
+            ..Default::default()
+        },
+    )
+    .expect("connect");
+    db.migrate().expect("migrate");
+    let reseller = tenantry_server::admin::create_reseller(&db, "bench", "Bench", "", vec![])
+        .expect("reseller");
+    let sek = Currency::from_code("SEK").unwrap();
+    let mut file = std::io::BufWriter::new(std::fs::File::create(out).expect("out file"));
+    let started = Instant::now();
+    for i in 0..tenants {
+        let now = time::now();
+        let t = Tenant {
+            id: Uuid::new_v4(),
+            reseller_id: reseller.id,
+            code_name: format!("bench-{i}"),
+            customer_reference: format!("bench-{i}"),
+            environment: Environment::Sandbox,
+            status: TenantStatus::Active,
+            full_name: format!("Bench {i}"),
+            email: "bench@example.com".into(),
+            default_language: "swe".into(),
+            languages: vec!["swe".into()],
+            options: vec![],
+            created_at: now,
+            updated_at: now,
+        };
+        let secret = db
+            .write(|conn| {
+                tenant::insert(conn, &t)?;
+                let c = Connection {
+                    tenant_id: t.id,
+                    id: tenantry_domain::connection::new_id(),
+                    name: "API".into(),
+                    kind: "api".into(),
+                    active: true,
+                    configuration: Default::default(),
+                    created_at: now,
+                    updated_at: now,
+                };
+                connection::insert(conn, &c)?;
+                let new = token::generate(TokenKind::TenantToken, Environment::Sandbox);
+                tenant_token::insert(conn, t.id, &c.id, &new.hash, &new.hint, now)?;
+                let last = tenant::reserve_sequences(conn, t.id, orders)?;
+                let generated = sandbox::orders(i as u64, 1, orders as u64);
+                let batch: Vec<Order> = generated
+                    .into_iter()
+                    .enumerate()
+                    .map(|(n, g)| {
+                        let (rows, totals) =
+                            price_rows(sek, &g.rows).expect("valid generated rows");
+                        Order {
+                            tenant_id: t.id,
+                            id: Uuid::new_v4(),
+                            number: g.number,
+                            status: OrderStatus::New,
+                            currency: sek,
+                            customer: g.customer,
+                            billing_address: g.address.clone(),
+                            shipping_address: g.address,
+                            rows,
+                            totals,
+                            metadata: Default::default(),
+                            created_at: now,
+                            updated_at: now,
+                            sequence: last - orders + 1 + n as i64,
+                        }
+                    })
+                    .collect();
+                order::insert_many(conn, &batch)?;
+                Ok::<_, StorageError>(new.secret)
+            })
+            .expect("seed a tenant");
+        writeln!(
+            file,
+            "{}",
+            json!({"id": t.id, "codeName": t.code_name, "token": secret, "orders": orders})
+        )
+        .unwrap();
+        if i % 100 == 99 {
+            eprintln!("  seeded {} tenants in {:.0?}", i + 1, started.elapsed());
+        }
+    }
+}
+
+fn direct(url: &str, tenants_file: &str, clients: usize, seconds: u64) {
+    let tenants: Vec<(Uuid, i64)> =
+        std::io::BufReader::new(std::fs::File::open(tenants_file).unwrap())
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(&l.unwrap()).unwrap();
+                (
+                    v["id"].as_str().unwrap().parse().unwrap(),
+                    v["orders"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+    let db = Database::connect(
+        url,
+        PoolOptions {
+            max_size: clients as u32,
+            ..Default::default()
+        },
+    )
+    .expect("connect");
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let started = Instant::now();
+    let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..clients)
+            .map(|c| {
+                let (db, tenants, stop) = (&db, &tenants, &stop);
+                scope.spawn(move || {
+                    let mut state = 0x2545_F491_4F6C_DD1D_u64 ^ (c as u64 + 1);
+                    let mut next = || {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        state
+                    };
+                    let mut out = Vec::new();
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let (id, orders) = tenants[(next() % tenants.len() as u64) as usize];
+                        let after = (next() % (orders - 50).max(1) as u64) as i64;
+                        let t = Instant::now();
+                        let page = db
+                            .read(|conn| order::list(conn, id, after, &Default::default(), 50))
+                            .expect("page");
+                        assert!(!page.rows.is_empty());
+                        out.push(t.elapsed());
+                    }
+                    out
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_secs(seconds));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    let pct = |p: f64| {
+        latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)].as_secs_f64()
+            * 1000.0
+    };
+    println!(
+        "{}",
+        json!({"perSecond": latencies.len() as f64 / elapsed, "p50Ms": pct(0.5), "p99Ms": pct(0.99)})
+    );
+}
