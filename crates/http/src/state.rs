@@ -47,3 +47,18 @@ pub async fn blocking<T: Send + 'static>(
 pub fn ok_json<T: serde::Serialize>(body: &T) -> Result<actix_web::HttpResponse, ApiError> {
     Ok(actix_web::HttpResponse::Ok().json(body))
 }
+
+/// An OpenAPI document as pretty JSON with a final newline: what `GET …/openapi.json` serves
+/// and `cargo xtask openapi` commits, byte for byte.
+pub fn openapi_json(doc: &utoipa::openapi::OpenApi) -> String {
+    doc.to_pretty_json()
+        .expect("an OpenAPI document serializes")
+        + "\n"
+}
+
+/// Answers with an OpenAPI document.
+pub fn openapi_response(document: String) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document)
+}

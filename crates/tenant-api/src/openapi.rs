@@ -61,15 +61,10 @@ impl Modify for Security {
 
 /// The document as pretty JSON, exactly as `cargo xtask openapi` writes it.
 pub fn document() -> String {
-    TenantApiDoc::openapi()
-        .to_pretty_json()
-        .expect("the OpenAPI document serializes")
-        + "\n"
+    tenantry_http::openapi_json(&TenantApiDoc::openapi())
 }
 
-/// `GET /tenant/openapi.json`.
+/// `GET …/openapi.json`.
 pub async fn serve() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(document())
+    tenantry_http::openapi_response(document())
 }
