@@ -12,7 +12,8 @@ use argon2::Argon2;
 use rand::TryRngCore;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// Hashes a password with argon2id (19 MiB, t=2, p=1: the OWASP baseline).
@@ -47,11 +48,45 @@ pub fn decoy_hash() -> &'static str {
 }
 
 /// Remembers recently verified (password, stored hash) pairs.
+///
+/// Verification is single-flight: when many requests with the same credentials arrive while it
+/// is not cached (a cold start, or an expired entry), one of them runs argon2 and the others
+/// wait for its answer instead of each spending 19 MiB and tens of milliseconds.
 pub struct PasswordCache {
     key: [u8; 32],
     ttl: Duration,
     capacity: usize,
-    entries: Mutex<HashMap<[u8; 32], Instant>>,
+    entries: Mutex<HashMap<[u8; 32], Slot>>,
+    /// How many argon2 verifications ran (cache misses), for metrics and tests.
+    verifications: AtomicUsize,
+}
+
+enum Slot {
+    Verified(Instant),
+    Pending(Arc<Pending>),
+}
+
+#[derive(Default)]
+struct Pending {
+    outcome: Mutex<Option<bool>>,
+    done: Condvar,
+}
+
+impl Pending {
+    fn wait(&self) -> bool {
+        let mut outcome = self.outcome.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(ok) = *outcome {
+                return ok;
+            }
+            outcome = self.done.wait(outcome).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn finish(&self, ok: bool) {
+        *self.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(ok);
+        self.done.notify_all();
+    }
 }
 
 impl Default for PasswordCache {
@@ -71,11 +106,12 @@ impl PasswordCache {
             ttl,
             capacity,
             entries: Mutex::new(HashMap::new()),
+            verifications: AtomicUsize::new(0),
         }
     }
 
     fn fingerprint(&self, password: &str, stored_hash: &str) -> [u8; 32] {
-        // HMAC-like keyed hash; lengths are prefixed so no two inputs collide by concatenation.
+        // A keyed hash; lengths are prefixed so no two inputs collide by concatenation.
         let mut h = Sha256::new();
         h.update(self.key);
         h.update((stored_hash.len() as u64).to_le_bytes());
@@ -85,31 +121,54 @@ impl PasswordCache {
         h.finalize().into()
     }
 
-    /// [`verify`], answered from the cache when this pair was verified recently.
+    /// How many argon2 verifications this cache has run.
+    pub fn verifications(&self) -> usize {
+        self.verifications.load(Ordering::Relaxed)
+    }
+
+    /// [`verify`], answered from the cache when this pair was verified recently, and verified
+    /// once for all concurrent callers otherwise.
     pub fn verify(&self, password: &str, stored_hash: &str) -> bool {
         let fp = self.fingerprint(password, stored_hash);
-        let now = Instant::now();
+        let pending = {
+            let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            match entries.get(&fp) {
+                Some(Slot::Verified(at)) if at.elapsed() < self.ttl => return true,
+                Some(Slot::Pending(p)) => {
+                    let p = p.clone();
+                    drop(entries);
+                    return p.wait();
+                }
+                _ => {
+                    let p = Arc::new(Pending::default());
+                    entries.insert(fp, Slot::Pending(p.clone()));
+                    p
+                }
+            }
+        };
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        let ok = verify(password, stored_hash);
         {
-            let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            if entries
-                .get(&fp)
-                .is_some_and(|verified| now.duration_since(*verified) < self.ttl)
-            {
-                return true;
+            let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            if ok {
+                if entries.len() >= self.capacity {
+                    let ttl = self.ttl;
+                    entries.retain(|_, slot| match slot {
+                        Slot::Verified(at) => at.elapsed() < ttl,
+                        Slot::Pending(_) => true,
+                    });
+                    if entries.len() >= self.capacity {
+                        entries.retain(|_, slot| matches!(slot, Slot::Pending(_)));
+                    }
+                }
+                entries.insert(fp, Slot::Verified(Instant::now()));
+            } else {
+                // Failures are not remembered: each wrong password costs argon2 again.
+                entries.remove(&fp);
             }
         }
-        if !verify(password, stored_hash) {
-            return false;
-        }
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= self.capacity {
-            entries.retain(|_, verified| now.duration_since(*verified) < self.ttl);
-            if entries.len() >= self.capacity {
-                entries.clear();
-            }
-        }
-        entries.insert(fp, now);
-        true
+        pending.finish(ok);
+        ok
     }
 }
 
@@ -141,5 +200,29 @@ mod tests {
             !cache.verify("first password!", &changed),
             "a new hash misses the cache"
         );
+    }
+
+    #[test]
+    fn concurrent_first_checks_run_argon2_once_and_all_get_the_answer() {
+        let cache = std::sync::Arc::new(PasswordCache::default());
+        let h = hash("shared password");
+        let answers: Vec<bool> = (0..8)
+            .map(|_| {
+                let (cache, h) = (cache.clone(), h.clone());
+                std::thread::spawn(move || cache.verify("shared password", &h))
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .collect();
+        assert!(answers.iter().all(|ok| *ok));
+        assert_eq!(
+            cache.verifications(),
+            1,
+            "one argon2 run served all eight callers"
+        );
+        assert!(!cache.verify("wrong", &h));
+        assert!(!cache.verify("wrong", &h));
+        assert_eq!(cache.verifications(), 3, "failures are not cached");
     }
 }

@@ -7,6 +7,10 @@
 //!   the database, no HTTP, and prints `{"perSecond", "p50Ms", "p99Ms"}`.
 
 use serde_json::json;
+
+/// The same allocator as the server, so the direct baseline is measured like for like.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::io::{BufRead, Write};
 use std::time::{Duration, Instant};
 use tenantry_auth::token::{self, TokenKind};
