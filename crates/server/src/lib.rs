@@ -34,6 +34,28 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
+/// `GET /readyz`: the database answers and its schema is current, so this process can take
+/// traffic. A load balancer should route only to ready processes.
+async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let pending = tenantry_http::blocking(move || Ok(state.db.pending_migrations()?))
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                "not_ready",
+                format!("the database is not reachable: {e}"),
+            )
+        })?;
+    if pending > 0 {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            format!("{pending} migration(s) have not run: run `tenantry migrate`"),
+        ));
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
+}
+
 async fn no_route(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found(&format!(
         "no route for {} {}",
@@ -61,7 +83,8 @@ pub fn server(
             .wrap(Logger::new(
                 r#"%a "%r" %s %b %Dms request_id=%{x-request-id}o"#,
             ))
-            .route("/healthz", web::get().to(healthz));
+            .route("/healthz", web::get().to(healthz))
+            .route("/readyz", web::get().to(readyz));
         if surface.reseller() {
             app = app.configure(tenantry_reseller_api::configure);
         }

@@ -440,6 +440,8 @@ fn unknown_routes_methods_and_undecodable_paths_answer_problems_not_blank_pages(
         tenantry_reseller_api::openapi::document(),
         "the served document is the committed one"
     );
+    let ready = s.call("GET", "/readyz", &Auth::None, None).expect(200);
+    assert_eq!(ready.json()["status"], "ready");
     let health = s.call("GET", "/healthz", &Auth::None, None).expect(200);
     assert_eq!(health.json()["status"], "ok");
     let echoed = s.get_with("/healthz", &[("X-Request-Id", "trace-me-123")]);

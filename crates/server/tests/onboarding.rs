@@ -34,6 +34,11 @@ fn free_port() -> u16 {
 }
 
 fn serve(db: &TestDb, dir: &Path) -> Serve {
+    serve_with(db, dir, &[], &[])
+}
+
+/// `tenantry serve` with extra arguments and environment.
+fn serve_with(db: &TestDb, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Serve {
     let port = free_port();
     let child = Command::new(BIN)
         .args([
@@ -43,12 +48,14 @@ fn serve(db: &TestDb, dir: &Path) -> Serve {
             "--workers",
             "2",
         ])
+        .args(args)
         .env("TENANTRY_DATABASE_URL", &db.url)
         .env(
             "TENANTRY_CREDENTIALS_FILE",
             dir.join("tenantry-credentials.json"),
         )
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -56,13 +63,13 @@ fn serve(db: &TestDb, dir: &Path) -> Serve {
     let base = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if let Ok(r) = ureq::get(&format!("{base}/healthz")).call() {
+        if let Ok(r) = ureq::get(&format!("{base}/readyz")).call() {
             assert_eq!(r.status(), 200);
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "tenantry serve did not answer /healthz within a minute"
+            "tenantry serve was not ready within a minute"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -383,5 +390,80 @@ fn the_operator_cli_creates_resellers_users_and_keys_that_work() {
         json!(null),
     )
     .expect_problem(401, "unauthorized");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_reseller_and_tenant_surfaces_run_as_separate_processes_on_one_database() {
+    let db = TestDb::new();
+    let dir = temp_dir();
+    let tenant_side = serve_with(&db, &dir, &["--surface", "tenant"], &[]);
+    let reseller_side = serve_with(
+        &db,
+        &dir,
+        &["--surface", "reseller"],
+        &[("TENANTRY_PUBLIC_URL", tenant_side.base.as_str())],
+    );
+    let first: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("tenantry-credentials.json")).unwrap(),
+    )
+    .unwrap();
+    let key = Auth::Bearer(first["apiKey"].as_str().unwrap().to_owned());
+    // The reseller process provisions; the tenant process serves the tenant's data.
+    let created = call(&reseller_side.base, "POST", "/reseller/tenant", &key, json!({
+        "customerReference": "split", "fullName": "Split AB", "email": "s@x.example", "defaultLanguage": "swe", "withApiConnection": true
+    }))
+    .expect(201)
+    .json();
+    let code_name = created["codeName"].as_str().unwrap().to_owned();
+    let token = Auth::Bearer(created["connection"]["token"].as_str().unwrap().to_owned());
+    call(
+        &tenant_side.base,
+        "GET",
+        "/tenant/order",
+        &token,
+        json!(null),
+    )
+    .expect(200);
+    call(
+        &reseller_side.base,
+        "GET",
+        "/tenant/order",
+        &token,
+        json!(null),
+    )
+    .expect_problem(404, "not_found");
+    call(
+        &tenant_side.base,
+        "POST",
+        "/reseller/tenant",
+        &key,
+        json!({}),
+    )
+    .expect_problem(404, "not_found");
+    // A login URL made by the reseller process points at, and works on, the tenant process.
+    call(
+        &reseller_side.base,
+        "POST",
+        &format!("/reseller/tenant/{code_name}/user"),
+        &key,
+        json!({"login": "anna", "email": "a@x.example"}),
+    )
+    .expect(201);
+    let link = call(
+        &reseller_side.base,
+        "POST",
+        &format!("/reseller/tenant/{code_name}/login/anna"),
+        &key,
+        json!({"path": "/"}),
+    )
+    .expect(201)
+    .json();
+    let url = link["loginUrl"].as_str().unwrap();
+    assert!(
+        url.starts_with(&format!("{}/_tokenlogin/", tenant_side.base)),
+        "{url}"
+    );
+    send(&agent(), "GET", url, &Auth::None, None).expect(303);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -22,8 +22,15 @@ fn migrations_go_up_down_and_up_again() {
     let test_db = TestDb::new();
     let db = test_db.connect();
     assert_eq!(db.migrate().unwrap(), 0, "nothing pending after connect()");
-    assert!(db.revert_all_migrations().unwrap() >= 1);
-    assert!(db.migrate().unwrap() >= 1);
+    assert_eq!(db.pending_migrations().unwrap(), 0);
+    let reverted = db.revert_all_migrations().unwrap();
+    assert!(reverted >= 2);
+    assert_eq!(
+        db.pending_migrations().unwrap(),
+        reverted,
+        "/readyz reports these as not ready"
+    );
+    assert_eq!(db.migrate().unwrap(), reverted);
     tenantry_server::admin::create_reseller(&db, "after", "After", "", vec![])
         .expect("the schema works after up, down, up");
 }

@@ -185,6 +185,16 @@ impl Database {
         applied.map_err(|e| StorageError::Migration(e.to_string()))
     }
 
+    /// How many embedded migrations have not run on this database yet (0 when current).
+    pub fn pending_migrations(&self) -> Result<usize> {
+        let mut conn = self.pool.get()?;
+        let pending = match &mut *conn {
+            DbConnection::Postgres(c) => c.pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+            DbConnection::Sqlite(c) => c.pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        };
+        pending.map_err(|e| StorageError::Migration(e.to_string()))
+    }
+
     /// Reverts every migration (tests of the down scripts use this).
     pub fn revert_all_migrations(&self) -> Result<usize> {
         let _writer = self.lock_writer();
