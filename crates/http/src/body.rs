@@ -106,6 +106,12 @@ pub fn query_config() -> web::QueryConfig {
     })
 }
 
+/// `#[serde(default = "tenantry_http::default_true")]`: fields that are true unless sent false
+/// (`active`, say).
+pub fn default_true() -> bool {
+    true
+}
+
 /// Path segments that do not decode (invalid percent-encoding, say) name nothing: 404.
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|e, _| {

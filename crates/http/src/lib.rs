@@ -11,7 +11,7 @@ mod request_id;
 mod state;
 
 pub use auth::{AuthenticatedReseller, AuthenticatedTenant};
-pub use body::{method_not_allowed, path_config, query_config, Json, MAX_BODY_BYTES};
+pub use body::{default_true, method_not_allowed, path_config, query_config, Json, MAX_BODY_BYTES};
 pub use error::{ApiError, Problem, ProblemFieldError};
 pub use request_id::{current_request_id, request_id, REQUEST_ID_HEADER};
 pub use state::{blocking, ok_json, openapi_json, openapi_response, AppState, ServiceConfig};

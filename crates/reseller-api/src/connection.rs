@@ -19,7 +19,7 @@ type JsonObject = serde_json::Map<String, serde_json::Value>;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConnectionIn {
-    #[serde(default = "default_active")]
+    #[serde(default = "tenantry_http::default_true")]
     pub active: bool,
     #[serde(default = "default_name")]
     #[schema(example = "API")]
@@ -32,10 +32,6 @@ pub struct ConnectionIn {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub configuration: JsonObject,
-}
-
-fn default_active() -> bool {
-    true
 }
 
 fn default_name() -> String {
@@ -154,6 +150,18 @@ pub struct ConnectionListQuery {
     pub cursor: Option<String>,
 }
 
+/// The principal's tenant `code_name` and its connection `id`; anything not theirs is 404.
+fn connection_in_scope(
+    conn: &mut DbConnection,
+    principal: &tenantry_auth::ResellerPrincipal,
+    code_name: &str,
+    id: &str,
+) -> Result<(Tenant, Connection), ApiError> {
+    let tenant = tenant_in_scope(conn, principal, code_name)?;
+    let connection = connections::find(conn, tenant.id, id)?;
+    Ok((tenant, connection))
+}
+
 /// A malformed id cannot name a connection: answer 404 without a lookup.
 fn check_id(id: &str) -> Result<(), ApiError> {
     if domain::is_id(id) {
@@ -253,10 +261,9 @@ pub async fn get(
     let (code_name, id) = path.into_inner();
     check_id(&id)?;
     let connection = blocking(move || {
-        state.db.read(|conn| {
-            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
-            Ok(connections::find(conn, tenant.id, &id)?)
-        })
+        state
+            .db
+            .read(|conn| Ok(connection_in_scope(conn, &principal, &code_name, &id)?.1))
     })
     .await?;
     ok_json(&ConnectionOut::from(connection))
@@ -282,8 +289,7 @@ pub async fn update(
     };
     let connection = blocking(move || {
         state.db.write(|conn| {
-            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
-            let mut connection = connections::find(conn, tenant.id, &id)?;
+            let (_, mut connection) = connection_in_scope(conn, &principal, &code_name, &id)?;
             patch.apply(&mut connection, time::now())?;
             connections::update(conn, &connection)?;
             Ok(connection)
@@ -305,8 +311,7 @@ pub async fn delete(
     check_id(&id)?;
     blocking(move || {
         state.db.write(|conn| {
-            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
-            connections::find(conn, tenant.id, &id)?;
+            let (tenant, _) = connection_in_scope(conn, &principal, &code_name, &id)?;
             Ok(connections::delete(conn, tenant.id, &id)?)
         })
     })
@@ -326,8 +331,7 @@ pub async fn create_token(
     check_id(&id)?;
     let token = blocking(move || {
         state.db.write(|conn| {
-            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
-            let connection = connections::find(conn, tenant.id, &id)?;
+            let (tenant, connection) = connection_in_scope(conn, &principal, &code_name, &id)?;
             if connection.kind != domain::API_TYPE {
                 return Err(ApiError::conflict(
                     "connection_not_api",
@@ -356,8 +360,7 @@ pub async fn revoke_tokens(
     check_id(&id)?;
     blocking(move || {
         state.db.write(|conn| {
-            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
-            connections::find(conn, tenant.id, &id)?;
+            let (tenant, _) = connection_in_scope(conn, &principal, &code_name, &id)?;
             tenant_token::revoke_for_connection(conn, tenant.id, &id, time::now())?;
             Ok(())
         })

@@ -24,7 +24,7 @@ pub struct TenantIn {
     #[schema(example = "mycustomer")]
     pub customer_reference: String,
     /// Normally true; false creates the tenant deactivated.
-    #[serde(default = "yes")]
+    #[serde(default = "tenantry_http::default_true")]
     pub active: bool,
     #[schema(example = "My Customer AB")]
     pub full_name: String,
@@ -42,10 +42,6 @@ pub struct TenantIn {
     /// Calipsa-style company token) in the response.
     #[serde(default)]
     pub with_api_connection: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// A partial update; absent fields keep their value. `active: false` deactivates the tenant

@@ -28,12 +28,8 @@ pub struct ProductIn {
     pub stock: Option<i64>,
     #[serde(default)]
     pub allow_backorder: bool,
-    #[serde(default = "yes")]
+    #[serde(default = "tenantry_http::default_true")]
     pub active: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// A partial update; SKU and currency are fixed. `stock: null` stops tracking stock.
