@@ -20,6 +20,23 @@ fn setup(s: &TestServer) -> (common::ResellerCreds, String) {
     (r, t)
 }
 
+/// Creates a login URL for `anna` with a Bearer key; returns the 201 body.
+fn create_link(
+    s: &TestServer,
+    r: &common::ResellerCreds,
+    t: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    s.call(
+        "POST",
+        &format!("/reseller/tenant/{t}/login/anna"),
+        &r.bearer(),
+        Some(body),
+    )
+    .expect(201)
+    .json()
+}
+
 fn open(url: &str) -> common::Response {
     send(&agent(), "GET", url, &Auth::None, None)
 }
@@ -88,15 +105,7 @@ fn an_expired_login_url_never_works() {
         ..Default::default()
     });
     let (r, t) = setup(&s);
-    let link = s
-        .call(
-            "POST",
-            &format!("/reseller/tenant/{t}/login/anna"),
-            &r.bearer(),
-            Some(json!({"path": "/"})),
-        )
-        .expect(201)
-        .json();
+    let link = create_link(&s, &r, &t, json!({"path": "/"}));
     let r = open(link["loginUrl"].as_str().unwrap());
     assert_eq!(r.status, 410);
     assert!(r.text.contains("expired") && r.header("set-cookie").is_none());
@@ -124,15 +133,7 @@ fn paths_that_leave_this_server_are_refused_when_the_url_is_created() {
         assert_eq!(body["errors"][0]["field"], "path", "{path}");
     }
     // The default path is the root.
-    let link = s
-        .call(
-            "POST",
-            &format!("/reseller/tenant/{t}/login/anna"),
-            &r.bearer(),
-            Some(json!({})),
-        )
-        .expect(201)
-        .json();
+    let link = create_link(&s, &r, &t, json!({}));
     assert_eq!(link["path"], "/");
 }
 
@@ -152,14 +153,7 @@ fn unknown_tokens_wrong_logins_deleted_users_and_deactivated_tenants_get_no_sess
         404
     );
     let mk = || {
-        s.call(
-            "POST",
-            &format!("/reseller/tenant/{t}/login/anna"),
-            &r.bearer(),
-            Some(json!({"path": "/"})),
-        )
-        .expect(201)
-        .json()["loginUrl"]
+        create_link(&s, &r, &t, json!({"path": "/"}))["loginUrl"]
             .as_str()
             .unwrap()
             .to_owned()
@@ -202,15 +196,7 @@ fn unknown_tokens_wrong_logins_deleted_users_and_deactivated_tenants_get_no_sess
 fn two_simultaneous_uses_of_one_link_start_one_session() {
     let s = TestServer::start();
     let (r, t) = setup(&s);
-    let link = s
-        .call(
-            "POST",
-            &format!("/reseller/tenant/{t}/login/anna"),
-            &r.bearer(),
-            Some(json!({"path": "/"})),
-        )
-        .expect(201)
-        .json();
+    let link = create_link(&s, &r, &t, json!({"path": "/"}));
     let url = link["loginUrl"].as_str().unwrap().to_owned();
     let statuses: Vec<u16> = (0..6)
         .map(|_| {
@@ -240,15 +226,7 @@ fn the_public_url_setting_names_the_host_in_login_urls() {
         ..Default::default()
     });
     let (r, t) = setup(&s);
-    let link = s
-        .call(
-            "POST",
-            &format!("/reseller/tenant/{t}/login/anna"),
-            &r.bearer(),
-            Some(json!({"path": "/"})),
-        )
-        .expect(201)
-        .json();
+    let link = create_link(&s, &r, &t, json!({"path": "/"}));
     assert!(
         link["loginUrl"]
             .as_str()
@@ -262,15 +240,7 @@ fn the_public_url_setting_names_the_host_in_login_urls() {
 fn behind_a_tls_proxy_the_session_cookie_is_secure() {
     let s = TestServer::start();
     let (r, t) = setup(&s);
-    let link = s
-        .call(
-            "POST",
-            &format!("/reseller/tenant/{t}/login/anna"),
-            &r.bearer(),
-            Some(json!({"path": "/"})),
-        )
-        .expect(201)
-        .json();
+    let link = create_link(&s, &r, &t, json!({"path": "/"}));
     let path = link["loginUrl"]
         .as_str()
         .unwrap()
