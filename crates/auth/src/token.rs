@@ -118,7 +118,12 @@ pub fn parse(token: &str) -> Result<(TokenKind, Environment), AuthError> {
 
 /// The hex SHA-256 of a secret: the lookup key of tokens, login URLs and sessions.
 pub fn hash(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
+    sha256_hex(secret.as_bytes())
+}
+
+/// The hex SHA-256 of some bytes.
+pub fn sha256_hex(data: &[u8]) -> String {
+    let digest = Sha256::digest(data);
     let mut out = String::with_capacity(64);
     for b in digest {
         out.push_str(&format!("{b:02x}"));

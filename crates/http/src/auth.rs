@@ -1,6 +1,6 @@
 //! The actix extractor that authenticates the Reseller API's callers.
 
-use crate::{blocking, ApiError, AppState};
+use crate::{blocking, idempotency, ApiError, AppState};
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use tenantry_auth::scheme::Headers;
@@ -36,16 +36,28 @@ impl FromRequest for AuthenticatedReseller {
             Ok::<_, ApiError>(ResellerCredentials::parse(headers)?)
         })();
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let pending = idempotency::pending(req);
+        let req = req.clone();
         Box::pin(async move {
             let credentials = parsed?;
             let state = state.ok_or_else(ApiError::internal)?;
-            let principal = blocking(move || {
-                let state = state.clone();
-                state
+            let (principal, claim) = blocking(move || {
+                let principal = state
                     .db
-                    .read(|conn| Ok(state.auth.reseller(conn, &credentials)?))
+                    .read(|conn| Ok::<_, ApiError>(state.auth.reseller(conn, &credentials)?))?;
+                let owner = format!(
+                    "reseller:{}:{}",
+                    principal.reseller.id, principal.environment
+                );
+                let claim = pending
+                    .map(|p| idempotency::claim(&state.db, &p, &owner))
+                    .transpose()?;
+                Ok((principal, claim))
             })
             .await?;
+            if let Some(claim) = claim {
+                claim.apply(&req)?;
+            }
             Ok(AuthenticatedReseller(principal))
         })
     }
@@ -72,16 +84,27 @@ impl FromRequest for AuthenticatedTenant {
             Ok::<_, ApiError>(TenantCredentials::parse(headers)?)
         })();
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let pending = idempotency::pending(req);
+        let req = req.clone();
         Box::pin(async move {
             let result = async {
                 let credentials = parsed?;
                 let state = state.ok_or_else(ApiError::internal)?;
-                blocking(move || {
-                    state
+                let (principal, claim) = blocking(move || {
+                    let principal = state
                         .db
-                        .read(|conn| Ok(state.auth.tenant(conn, &credentials)?))
+                        .read(|conn| Ok::<_, ApiError>(state.auth.tenant(conn, &credentials)?))?;
+                    let owner = format!("tenant:{}", principal.tenant.id);
+                    let claim = pending
+                        .map(|p| idempotency::claim(&state.db, &p, &owner))
+                        .transpose()?;
+                    Ok((principal, claim))
                 })
-                .await
+                .await?;
+                if let Some(claim) = claim {
+                    claim.apply(&req)?;
+                }
+                Ok::<_, ApiError>(principal)
             }
             .await;
             result

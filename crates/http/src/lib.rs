@@ -6,6 +6,7 @@
 mod auth;
 mod body;
 mod error;
+mod idempotency;
 pub mod pagination;
 mod request_id;
 mod state;
@@ -13,5 +14,9 @@ mod state;
 pub use auth::{AuthenticatedReseller, AuthenticatedTenant};
 pub use body::{default_true, method_not_allowed, path_config, query_config, Json, MAX_BODY_BYTES};
 pub use error::{ApiError, Problem, ProblemFieldError};
+pub use idempotency::{
+    document_idempotency_key, idempotency, IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER,
+    RETENTION as IDEMPOTENCY_RETENTION,
+};
 pub use request_id::{current_request_id, request_id, REQUEST_ID_HEADER};
 pub use state::{blocking, ok_json, openapi_json, openapi_response, AppState, ServiceConfig};

@@ -90,6 +90,10 @@ struct ServeArgs {
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "TENANTRY_WORKERS")]
     workers: Option<usize>,
+    /// Threads per HTTP worker for database and password work; raise it for a remote
+    /// PostgreSQL whose round trips are slow.
+    #[arg(long, env = "TENANTRY_BLOCKING_THREADS", default_value_t = tenantry_server::DEFAULT_BLOCKING_PER_WORKER)]
+    blocking_threads: usize,
 }
 
 #[derive(Subcommand)]
@@ -292,6 +296,7 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
     if args.login_url_ttl <= 0 {
         return Err("--login-url-ttl must be a positive number of seconds".into());
     }
+    tenantry_server::spawn_housekeeping(db.clone());
     let state = web::Data::new(AppState {
         db,
         auth: Authenticator::default(),
@@ -303,8 +308,16 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
     let listener = TcpListener::bind(&args.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
     actix_web::rt::System::new().block_on(async move {
-        let (server, addr) = tenantry_server::server(state, listener, args.surface, args.workers)
-            .map_err(|e| e.to_string())?;
+        let (server, addr) = tenantry_server::server(
+            state,
+            listener,
+            args.surface,
+            tenantry_server::Threads {
+                workers: args.workers,
+                blocking_per_worker: args.blocking_threads,
+            },
+        )
+        .map_err(|e| e.to_string())?;
         log::info!("serving {:?} surface(s) on http://{addr}", args.surface);
         server.await.map_err(|e| e.to_string())
     })

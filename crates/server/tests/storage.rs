@@ -117,3 +117,66 @@ fn a_tenant_round_trips_exactly() {
         .read(|conn| tenant::find_by_code_name(conn, &sandbox, "rt-1"))
         .is_err());
 }
+
+#[test]
+fn idempotency_claims_expire_can_be_taken_over_when_abandoned_and_are_purged() {
+    use chrono::Duration;
+    use tenantry_storage::idempotency::{self, Claim, ClaimTimes, StoredResponse};
+    let test_db = TestDb::new();
+    let db = test_db.connect();
+    let at = |now: chrono::DateTime<chrono::Utc>| ClaimTimes {
+        now,
+        expired_before: now - Duration::hours(24),
+        abandoned_before: now - Duration::minutes(5),
+    };
+    let t0 = time::now();
+    let claim = |key: &str, fingerprint: &str, now| {
+        db.write(|c| idempotency::claim(c, "p", key, fingerprint, at(now)))
+            .unwrap()
+    };
+    assert_eq!(claim("k", "f", t0), Claim::Started);
+    assert_eq!(claim("k", "f", t0), Claim::InProgress);
+    assert_eq!(claim("k", "other", t0), Claim::Mismatch);
+    let response = StoredResponse {
+        status: 201,
+        content_type: Some("application/json".into()),
+        location: None,
+        body: r#"{"id":1}"#.into(),
+    };
+    db.write(|c| idempotency::complete(c, "p", "k", &response))
+        .unwrap();
+    assert_eq!(
+        claim("k", "f", t0 + Duration::hours(23)),
+        Claim::Completed(response.clone())
+    );
+    // After the retention, the key is new again.
+    assert_eq!(claim("k", "f2", t0 + Duration::hours(25)), Claim::Started);
+
+    // An unfinished claim whose request died is taken over after five minutes, not before.
+    assert_eq!(claim("dead", "f", t0), Claim::Started);
+    assert_eq!(
+        claim("dead", "f", t0 + Duration::minutes(4)),
+        Claim::InProgress
+    );
+    assert_eq!(
+        claim("dead", "f", t0 + Duration::minutes(6)),
+        Claim::Started
+    );
+    // A released claim (a server error) lets the retry run.
+    db.write(|c| idempotency::release(c, "p", "dead")).unwrap();
+    assert_eq!(
+        claim("dead", "f", t0 + Duration::minutes(7)),
+        Claim::Started
+    );
+
+    // Purge forgets what was created before the cut and keeps the rest.
+    assert_eq!(claim("old", "f", t0 - Duration::hours(30)), Claim::Started);
+    let purged = db
+        .write(|c| idempotency::purge(c, t0 - Duration::hours(24)))
+        .unwrap();
+    assert_eq!(purged, 1);
+    assert_eq!(
+        claim("k", "f2", t0 + Duration::hours(25)),
+        Claim::InProgress
+    );
+}

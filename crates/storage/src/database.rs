@@ -218,7 +218,8 @@ impl Database {
     }
 
     /// Runs `f` in one transaction: committed when `f` returns `Ok`, rolled back otherwise.
-    /// Each request that writes makes exactly one call to this.
+    /// Each request that writes makes exactly one call to this for its work (an
+    /// Idempotency-Key's claim and stored answer are bookkeeping in their own).
     pub fn write<T, E: From<StorageError>>(
         &self,
         f: impl FnOnce(&mut DbConnection) -> std::result::Result<T, E>,

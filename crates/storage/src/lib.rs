@@ -12,6 +12,7 @@ mod error;
 pub mod schema;
 
 pub mod connection;
+pub mod idempotency;
 pub mod login;
 pub mod order;
 pub mod product;

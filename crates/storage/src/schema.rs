@@ -172,6 +172,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    idempotency_keys (principal, idempotency_key) {
+        principal -> Text,
+        idempotency_key -> Text,
+        fingerprint -> Text,
+        status_code -> Nullable<Integer>,
+        content_type -> Nullable<Text>,
+        location -> Nullable<Text>,
+        body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(tenants -> resellers (reseller_id));
 diesel::allow_tables_to_appear_in_same_query!(
     resellers,
@@ -187,4 +200,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     orders,
     products,
     tenant_tokens,
+    idempotency_keys,
 );

@@ -145,6 +145,14 @@ pub enum Auth {
 }
 
 impl Auth {
+    /// These credentials plus one more header.
+    #[allow(dead_code)]
+    pub fn with(&self, name: &str, value: &str) -> Auth {
+        let mut headers = self.headers();
+        headers.push((name.to_owned(), value.to_owned()));
+        Auth::Headers(headers)
+    }
+
     fn headers(&self) -> Vec<(String, String)> {
         use base64::Engine;
         match self {
@@ -281,7 +289,8 @@ pub struct TestServer {
     agent: ureq::Agent,
     handle: Option<actix_web::dev::ServerHandle>,
     thread: Option<std::thread::JoinHandle<()>>,
-    _database: TestDb,
+    /// The database this server owns and drops; `None` for a second server on another's.
+    _database: Option<TestDb>,
 }
 
 impl TestServer {
@@ -292,6 +301,19 @@ impl TestServer {
     pub fn start_with(config: ServiceConfig) -> TestServer {
         let database = TestDb::new();
         let db = database.connect();
+        let mut server = TestServer::serve(db, config);
+        server._database = Some(database);
+        server
+    }
+
+    /// Another server process's stand-in: a second server, with its own state (caches,
+    /// limiters), on this server's database.
+    #[allow(dead_code)]
+    pub fn second(&self) -> TestServer {
+        TestServer::serve(self.db.clone(), ServiceConfig::default())
+    }
+
+    fn serve(db: Database, config: ServiceConfig) -> TestServer {
         let state = web::Data::new(AppState {
             db: db.clone(),
             auth: Authenticator::default(),
@@ -301,9 +323,16 @@ impl TestServer {
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let (server, addr) =
-                    tenantry_server::server(state, listener, Surface::All, Some(2))
-                        .expect("server");
+                let (server, addr) = tenantry_server::server(
+                    state,
+                    listener,
+                    Surface::All,
+                    tenantry_server::Threads {
+                        workers: Some(2),
+                        ..Default::default()
+                    },
+                )
+                .expect("server");
                 tx.send((server.handle(), addr))
                     .expect("report the address");
                 server.await.expect("server runs");
@@ -316,7 +345,7 @@ impl TestServer {
             agent: agent(),
             handle: Some(handle),
             thread: Some(thread),
-            _database: database,
+            _database: None,
         }
     }
 
