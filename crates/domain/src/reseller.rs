@@ -77,6 +77,22 @@ pub fn check_new(code: &str, name: &str, code_name_prefix: &str) -> Result<(), D
     Ok(())
 }
 
+/// Checks a capability name: what a tenant's `options` may then contain.
+pub fn check_capability(name: &str) -> Result<(), DomainError> {
+    if !(1..=64).contains(&name.len())
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.:".contains(&b))
+    {
+        return Err(DomainError::invalid(
+            "capability",
+            "capability_name",
+            "must be 1 to 64 lowercase letters, digits, `-`, `_`, `.` or `:`",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,5 +104,13 @@ mod tests {
         assert!(check_new("acme partner", "Acme", "").is_err());
         assert!(check_new("acme", "", "").is_err());
         assert!(check_new("acme", "Acme", "A-").is_err());
+    }
+
+    #[test]
+    fn capability_names_are_plain() {
+        assert!(check_capability("analytics").is_ok());
+        assert!(check_capability("video:4k").is_ok());
+        assert!(check_capability("").is_err());
+        assert!(check_capability("Has Space").is_err());
     }
 }

@@ -1,11 +1,42 @@
 //! The actix extractor that authenticates the Reseller API's callers.
 
+use crate::rate_limit::{self, Allowance};
 use crate::{blocking, idempotency, ApiError, AppState};
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use tenantry_auth::scheme::Headers;
 use tenantry_auth::tenant::TenantHeaders;
 use tenantry_auth::{ResellerCredentials, ResellerPrincipal, TenantCredentials, TenantPrincipal};
+use tenantry_storage::reseller;
+
+/// Claims the request's Idempotency-Key for `owner`, unless the rate limit refused it (a
+/// refused request does nothing, so it must not hold the key).
+fn claim_unless_limited(
+    state: &AppState,
+    pending: Option<idempotency::Pending>,
+    allowance: Option<Allowance>,
+    owner: &str,
+) -> Result<Option<idempotency::ClaimOutcome>, ApiError> {
+    if allowance.is_some_and(|a| a.retry_after.is_some()) {
+        return Ok(None);
+    }
+    pending
+        .map(|p| idempotency::claim(&state.db, &p, owner))
+        .transpose()
+}
+
+/// Applies the rate-limit decision and the idempotency claim to the request.
+fn admit(
+    req: &HttpRequest,
+    allowance: Option<Allowance>,
+    claim: Option<idempotency::ClaimOutcome>,
+) -> Result<(), ApiError> {
+    rate_limit::apply(req, allowance)?;
+    match claim {
+        Some(claim) => claim.apply(req),
+        None => Ok(()),
+    }
+}
 
 /// A request authenticated as a reseller, by any of the three schemes.
 #[derive(Debug, Clone)]
@@ -41,23 +72,22 @@ impl FromRequest for AuthenticatedReseller {
         Box::pin(async move {
             let credentials = parsed?;
             let state = state.ok_or_else(ApiError::internal)?;
-            let (principal, claim) = blocking(move || {
+            let (principal, allowance, claim) = blocking(move || {
                 let principal = state
                     .db
                     .read(|conn| Ok::<_, ApiError>(state.auth.reseller(conn, &credentials)?))?;
-                let owner = format!(
-                    "reseller:{}:{}",
-                    principal.reseller.id, principal.environment
+                // Limited per reseller; idempotency keys are per reseller and environment.
+                let reseller = principal.reseller.id;
+                let allowance = state.limits.check(
+                    &reseller.to_string(),
+                    principal.reseller.rate_limit_per_minute,
                 );
-                let claim = pending
-                    .map(|p| idempotency::claim(&state.db, &p, &owner))
-                    .transpose()?;
-                Ok((principal, claim))
+                let owner = format!("reseller:{reseller}:{}", principal.environment);
+                let claim = claim_unless_limited(&state, pending, allowance, &owner)?;
+                Ok((principal, allowance, claim))
             })
             .await?;
-            if let Some(claim) = claim {
-                claim.apply(&req)?;
-            }
+            admit(&req, allowance, claim)?;
             Ok(AuthenticatedReseller(principal))
         })
     }
@@ -90,20 +120,22 @@ impl FromRequest for AuthenticatedTenant {
             let result = async {
                 let credentials = parsed?;
                 let state = state.ok_or_else(ApiError::internal)?;
-                let (principal, claim) = blocking(move || {
-                    let principal = state
-                        .db
-                        .read(|conn| Ok::<_, ApiError>(state.auth.tenant(conn, &credentials)?))?;
+                let (principal, allowance, claim) = blocking(move || {
+                    let (principal, rate) = state.db.read(|conn| {
+                        let principal = state.auth.tenant(conn, &credentials)?;
+                        let reseller = principal.tenant.reseller_id;
+                        let rate = state
+                            .limits
+                            .reseller_rate(reseller, || reseller::rate_limit(conn, reseller))?;
+                        Ok::<_, ApiError>((principal, rate))
+                    })?;
                     let owner = format!("tenant:{}", principal.tenant.id);
-                    let claim = pending
-                        .map(|p| idempotency::claim(&state.db, &p, &owner))
-                        .transpose()?;
-                    Ok((principal, claim))
+                    let allowance = state.limits.check(&owner, rate);
+                    let claim = claim_unless_limited(&state, pending, allowance, &owner)?;
+                    Ok((principal, allowance, claim))
                 })
                 .await?;
-                if let Some(claim) = claim {
-                    claim.apply(&req)?;
-                }
+                admit(&req, allowance, claim)?;
                 Ok::<_, ApiError>(principal)
             }
             .await;

@@ -1,6 +1,6 @@
 //! What every handler can reach: the database, the authenticator and the service settings.
 
-use crate::ApiError;
+use crate::{ApiError, RateLimits};
 use actix_web::web;
 use chrono::Duration;
 use tenantry_auth::Authenticator;
@@ -30,6 +30,8 @@ pub struct AppState {
     pub db: Database,
     pub auth: Authenticator,
     pub config: ServiceConfig,
+    /// This process's request rate limiters.
+    pub limits: RateLimits,
 }
 
 /// Runs blocking work (diesel, argon2) on actix's blocking pool, off the async workers.

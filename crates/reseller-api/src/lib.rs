@@ -4,6 +4,7 @@
 //! Handlers parse and authorize, the domain decides, storage persists: each handler that
 //! writes makes one `Database::write` call, which is one transaction.
 
+pub mod capability;
 pub mod connection;
 pub mod login;
 pub mod openapi;
@@ -81,6 +82,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(resource("/tenant/{codeName}/login/{login}").post(login::create))
             .service(resource("/tenant/{codeName}/sandbox/order").post(sandbox::fill))
-            .service(resource("/permission").get(permission::list)),
+            .service(resource("/permission").get(permission::list))
+            .service(resource("/capability").get(capability::list)),
     );
 }

@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
         crate::user::create, crate::user::list, crate::user::get, crate::user::update, crate::user::delete,
         crate::connection::create, crate::connection::list, crate::connection::get, crate::connection::update, crate::connection::delete,
         crate::connection::create_token, crate::connection::revoke_tokens,
-        crate::login::create, crate::sandbox::fill, crate::permission::list,
+        crate::login::create, crate::sandbox::fill, crate::permission::list, crate::capability::list,
     ),
     components(schemas(tenantry_http::Problem, tenantry_http::ProblemFieldError)),
     modifiers(&Security),

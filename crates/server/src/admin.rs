@@ -8,7 +8,7 @@ use tenantry_domain::reseller::{
     self, Reseller, ResellerKey, ResellerUser, DEFAULT_RATE_LIMIT_PER_MINUTE,
 };
 use tenantry_domain::{time, DomainError, Environment};
-use tenantry_storage::{reseller as resellers, Database, StorageError};
+use tenantry_storage::{reseller as resellers, tenant as tenants, Database, StorageError};
 use uuid::Uuid;
 
 /// Why an operator command failed.
@@ -69,6 +69,9 @@ pub fn create_reseller(
     capabilities: Vec<String>,
 ) -> Result<Reseller, AdminError> {
     reseller::check_new(code, name, code_name_prefix)?;
+    for capability in &capabilities {
+        reseller::check_capability(capability)?;
+    }
     let reseller = Reseller {
         id: Uuid::new_v4(),
         code: code.to_owned(),
@@ -87,6 +90,85 @@ pub fn create_reseller(
         })
     })?;
     Ok(reseller)
+}
+
+/// Changes a reseller's settings: its request rate (per minute; 1 to 1,000,000).
+pub fn update_reseller(
+    db: &Database,
+    code: &str,
+    rate_limit_per_minute: Option<i64>,
+) -> Result<Reseller, AdminError> {
+    if let Some(rate) = rate_limit_per_minute {
+        if !(1..=1_000_000).contains(&rate) {
+            return Err(DomainError::invalid(
+                "rateLimit",
+                "range",
+                "must be 1 to 1,000,000 requests per minute",
+            )
+            .into());
+        }
+    }
+    db.write(|conn| {
+        let reseller = resellers::find_by_code(conn, code)?;
+        if let Some(rate) = rate_limit_per_minute {
+            resellers::set_rate_limit(conn, reseller.id, rate)?;
+        }
+        Ok::<_, AdminError>(resellers::find_by_code(conn, code)?)
+    })
+}
+
+/// What removing a capability did.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CapabilityRemoved {
+    pub reseller: ResellerView,
+    /// The tenants (codeNames) that had the capability as an option and lost it.
+    pub tenants_changed: Vec<String>,
+}
+
+/// Grants a reseller a capability its tenants may then have as an option.
+pub fn add_capability(db: &Database, code: &str, capability: &str) -> Result<Reseller, AdminError> {
+    reseller::check_capability(capability)?;
+    db.write(|conn| {
+        let mut reseller = resellers::find_by_code(conn, code)?;
+        if !reseller.capabilities.iter().any(|c| c == capability) {
+            reseller.capabilities.push(capability.to_owned());
+            resellers::set_capabilities(conn, reseller.id, &reseller.capabilities)?;
+        }
+        Ok(reseller)
+    })
+}
+
+/// Takes a capability from a reseller, and with it the option from every tenant that has it
+/// (both environments), in one transaction: a tenant never keeps an option its reseller may no
+/// longer grant.
+pub fn remove_capability(
+    db: &Database,
+    code: &str,
+    capability: &str,
+) -> Result<CapabilityRemoved, AdminError> {
+    db.write(|conn| {
+        let mut reseller = resellers::find_by_code(conn, code)?;
+        if !reseller.capabilities.iter().any(|c| c == capability) {
+            return Err(AdminError::NotFound(format!(
+                "reseller `{code}` has no capability `{capability}`"
+            )));
+        }
+        reseller.capabilities.retain(|c| c != capability);
+        resellers::set_capabilities(conn, reseller.id, &reseller.capabilities)?;
+        let now = time::now();
+        let mut changed = Vec::new();
+        for mut tenant in tenants::with_option(conn, reseller.id, capability)? {
+            tenant.options.retain(|o| o != capability);
+            tenant.updated_at = now;
+            tenants::update(conn, &tenant)?;
+            changed.push(tenant.code_name);
+        }
+        Ok(CapabilityRemoved {
+            reseller: reseller.into(),
+            tenants_changed: changed,
+        })
+    })
 }
 
 /// Every reseller.

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use tenantry_auth::Authenticator;
 use tenantry_domain::Environment;
-use tenantry_http::{AppState, ServiceConfig};
+use tenantry_http::{AppState, RateLimits, ServiceConfig};
 use tenantry_server::{admin, bootstrap, Surface};
 use tenantry_storage::{Database, PoolOptions};
 
@@ -87,6 +87,9 @@ struct ServeArgs {
     /// Do not create a sandbox reseller on an empty database.
     #[arg(long, env = "TENANTRY_NO_BOOTSTRAP")]
     no_bootstrap: bool,
+    /// Do not limit request rates (when a gateway in front of Tenantry limits them already).
+    #[arg(long, env = "TENANTRY_NO_RATE_LIMIT")]
+    no_rate_limit: bool,
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "TENANTRY_WORKERS")]
     workers: Option<usize>,
@@ -114,12 +117,44 @@ enum ResellerCommand {
     },
     /// List resellers.
     List,
+    /// Change a reseller's settings.
+    Update {
+        /// The `X-Reseller` code.
+        #[arg(long)]
+        code: String,
+        /// Requests per minute, per reseller on the Reseller API and per tenant on the Tenant API.
+        #[arg(long)]
+        rate_limit: Option<i64>,
+    },
+    /// Manage the capabilities a reseller may grant its tenants as options.
+    #[command(subcommand)]
+    Capability(CapabilityCommand),
     /// Manage a reseller's users (Basic authentication).
     #[command(subcommand)]
     User(UserCommand),
     /// Manage a reseller's API keys (Bearer / x-APIKey).
     #[command(subcommand)]
     Key(KeyCommand),
+}
+
+#[derive(Subcommand)]
+enum CapabilityCommand {
+    /// Grant a capability.
+    Add {
+        /// The reseller's `X-Reseller` code.
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        capability: String,
+    },
+    /// Take a capability away; every tenant of the reseller that has it as an option loses it.
+    Remove {
+        /// The reseller's `X-Reseller` code.
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        capability: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -243,6 +278,36 @@ fn reseller(db: &Database, json: bool, command: ResellerCommand) -> Result<(), a
                     .join("\n")
             });
         }
+        ResellerCommand::Update { code, rate_limit } => {
+            let r = admin::ResellerView::from(admin::update_reseller(db, &code, rate_limit)?);
+            print(json, &r, || {
+                format!(
+                    "reseller {}: {} requests per minute",
+                    r.code, r.rate_limit_per_minute
+                )
+            });
+        }
+        ResellerCommand::Capability(CapabilityCommand::Add { code, capability }) => {
+            let r = admin::ResellerView::from(admin::add_capability(db, &code, &capability)?);
+            print(json, &r, || {
+                format!(
+                    "reseller {} capabilities: {}",
+                    r.code,
+                    r.capabilities.join(", ")
+                )
+            });
+        }
+        ResellerCommand::Capability(CapabilityCommand::Remove { code, capability }) => {
+            let removed = admin::remove_capability(db, &code, &capability)?;
+            print(json, &removed, || {
+                format!(
+                    "reseller {} no longer has `{capability}`; removed from {} tenant(s): {}",
+                    removed.reseller.code,
+                    removed.tenants_changed.len(),
+                    removed.tenants_changed.join(", ")
+                )
+            });
+        }
         ResellerCommand::User(UserCommand::Create {
             reseller,
             login,
@@ -304,6 +369,7 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
             public_url: args.public_url,
             login_url_ttl: chrono::Duration::seconds(args.login_url_ttl),
         },
+        limits: RateLimits::new(!args.no_rate_limit),
     });
     let listener = TcpListener::bind(&args.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;

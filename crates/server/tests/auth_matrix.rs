@@ -96,6 +96,7 @@ fn endpoints() -> Vec<Endpoint> {
             Some(json!({"count": 0})),
         ),
         e("GET", "/reseller/permission", None, None),
+        e("GET", "/reseller/capability", None, None),
     ]
 }
 

@@ -394,6 +394,91 @@ fn the_operator_cli_creates_resellers_users_and_keys_that_work() {
 }
 
 #[test]
+fn the_operator_cli_sets_rate_limits_and_grants_and_removes_capabilities() {
+    let db = TestDb::new();
+    cli_json(
+        &db,
+        &[
+            "reseller", "create", "--code", "acme", "--name", "Acme", "--json",
+        ],
+    );
+    let updated = cli_json(
+        &db,
+        &[
+            "reseller",
+            "update",
+            "--code",
+            "acme",
+            "--rate-limit",
+            "600",
+            "--json",
+        ],
+    );
+    assert_eq!(updated["rateLimitPerMinute"], 600);
+    let zero = cli(
+        &db,
+        &["reseller", "update", "--code", "acme", "--rate-limit", "0"],
+    );
+    assert!(!zero.status.success());
+    let granted = cli_json(
+        &db,
+        &[
+            "reseller",
+            "capability",
+            "add",
+            "--code",
+            "acme",
+            "--capability",
+            "video",
+            "--json",
+        ],
+    );
+    assert_eq!(granted["capabilities"], json!(["video"]));
+    let bad = cli(
+        &db,
+        &[
+            "reseller",
+            "capability",
+            "add",
+            "--code",
+            "acme",
+            "--capability",
+            "Not Valid",
+        ],
+    );
+    assert!(!bad.status.success());
+    let removed = cli_json(
+        &db,
+        &[
+            "reseller",
+            "capability",
+            "remove",
+            "--code",
+            "acme",
+            "--capability",
+            "video",
+            "--json",
+        ],
+    );
+    assert_eq!(removed["reseller"]["capabilities"], json!([]));
+    assert_eq!(removed["tenantsChanged"], json!([]));
+    let again = cli(
+        &db,
+        &[
+            "reseller",
+            "capability",
+            "remove",
+            "--code",
+            "acme",
+            "--capability",
+            "video",
+        ],
+    );
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no capability"));
+}
+
+#[test]
 fn the_reseller_and_tenant_surfaces_run_as_separate_processes_on_one_database() {
     let db = TestDb::new();
     let dir = temp_dir();

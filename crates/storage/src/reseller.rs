@@ -234,3 +234,40 @@ pub fn revoke_key(
         .execute(conn)?;
     Ok(())
 }
+
+/// Sets a reseller's request limit (per minute, per reseller on the Reseller API and per tenant
+/// on the Tenant API).
+pub fn set_rate_limit(conn: &mut DbConnection, reseller_id: Uuid, per_minute: i64) -> Result<()> {
+    let updated = diesel::update(resellers::table.find(reseller_id.to_string()))
+        .set(resellers::rate_limit_per_minute.eq(per_minute))
+        .execute(conn)?;
+    if updated == 0 {
+        return Err(StorageError::NotFound("reseller"));
+    }
+    Ok(())
+}
+
+/// A reseller's request limit per minute.
+pub fn rate_limit(conn: &mut DbConnection, reseller_id: Uuid) -> Result<i64> {
+    resellers::table
+        .find(reseller_id.to_string())
+        .select(resellers::rate_limit_per_minute)
+        .first(conn)
+        .optional()?
+        .ok_or(StorageError::NotFound("reseller"))
+}
+
+/// Replaces the capabilities a reseller may grant its tenants.
+pub fn set_capabilities(
+    conn: &mut DbConnection,
+    reseller_id: Uuid,
+    capabilities: &[String],
+) -> Result<()> {
+    let updated = diesel::update(resellers::table.find(reseller_id.to_string()))
+        .set(resellers::capabilities.eq(to_json(&capabilities)))
+        .execute(conn)?;
+    if updated == 0 {
+        return Err(StorageError::NotFound("reseller"));
+    }
+    Ok(())
+}

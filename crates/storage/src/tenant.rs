@@ -278,3 +278,28 @@ pub fn reserve_sequences(conn: &mut DbConnection, tenant_id: Uuid, count: i64) -
         count
     )?)
 }
+
+/// Every tenant of a reseller, in both environments, whose options include `option`.
+pub fn with_option(
+    conn: &mut DbConnection,
+    reseller_id: Uuid,
+    option: &str,
+) -> Result<Vec<Tenant>> {
+    // `options` is a JSON array of strings: narrow with LIKE, then decide on the decoded list.
+    let pattern = format!(
+        "%{}%",
+        to_json(&option).replace('%', "\\%").replace('_', "\\_")
+    );
+    tenants::table
+        .filter(tenants::reseller_id.eq(reseller_id.to_string()))
+        .filter(tenants::options.like(pattern).escape('\\'))
+        .select(TenantRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(TenantRow::into_domain)
+        .filter(|t| {
+            t.as_ref()
+                .map_or(true, |t| t.options.iter().any(|o| o == option))
+        })
+        .collect()
+}

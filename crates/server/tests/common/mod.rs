@@ -318,6 +318,7 @@ impl TestServer {
             db: db.clone(),
             auth: Authenticator::default(),
             config,
+            limits: Default::default(),
         });
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let (tx, rx) = mpsc::channel();
@@ -408,6 +409,8 @@ impl TestServer {
         let caps = capabilities.iter().map(|c| c.to_string()).collect();
         admin::create_reseller(&self.db, code, &format!("Reseller {code}"), "", caps)
             .expect("create reseller");
+        // Suites make hundreds of requests a minute; tests/rate_limit.rs sets its own limits.
+        admin::update_reseller(&self.db, code, Some(1_000_000)).expect("raise the rate limit");
         self.credentials(code, environment)
     }
 
