@@ -4,6 +4,7 @@ use crate::scheme::ResellerCredentials;
 use crate::token::{self, TokenKind};
 use crate::{AuthError, PasswordCache};
 use tenantry_domain::reseller::Reseller;
+use tenantry_domain::scope::{self, Scope};
 use tenantry_domain::Environment;
 use tenantry_storage::{reseller, DbConnection, ResellerScope};
 use uuid::Uuid;
@@ -21,6 +22,8 @@ pub struct ResellerPrincipal {
     pub reseller: Reseller,
     pub environment: Environment,
     pub credential: Credential,
+    /// What the credential may do: every scope for a user, its own for a key.
+    pub scopes: Vec<Scope>,
 }
 
 impl ResellerPrincipal {
@@ -29,6 +32,20 @@ impl ResellerPrincipal {
         ResellerScope {
             reseller_id: self.reseller.id,
             environment: self.environment,
+        }
+    }
+
+    /// Refuses (403, naming the scope) unless the credential holds `scope`.
+    pub fn require(&self, scope: Scope) -> Result<(), AuthError> {
+        if self.scopes.contains(&scope) {
+            Ok(())
+        } else {
+            Err(AuthError::Forbidden {
+                code: "missing_scope",
+                message: format!(
+                    "this operation needs the `{scope}` scope, which this key does not have"
+                ),
+            })
         }
     }
 }
@@ -74,6 +91,7 @@ impl Authenticator {
                     reseller,
                     environment: user.environment,
                     credential: Credential::ResellerUser(user.id),
+                    scopes: scope::ALL.to_vec(),
                 })
             }
             ResellerCredentials::Key(secret) => {
@@ -84,7 +102,9 @@ impl Authenticator {
                     ));
                 }
                 let hash = token::hash(secret);
-                let Some((key, reseller)) = reseller::find_active_key(conn, &hash)? else {
+                let Some((key, reseller)) =
+                    reseller::find_active_key(conn, &hash, tenantry_domain::time::now())?
+                else {
                     return Err(AuthError::Rejected(REJECTED));
                 };
                 debug_assert_eq!(
@@ -95,6 +115,7 @@ impl Authenticator {
                     reseller,
                     environment: key.environment,
                     credential: Credential::ResellerKey(key.id),
+                    scopes: key.scopes,
                 })
             }
         }

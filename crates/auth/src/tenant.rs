@@ -11,6 +11,7 @@ use crate::token::{self, TokenKind};
 use crate::{AuthError, Authenticator, Credential};
 use tenantry_domain::connection::{Connection, API_TYPE};
 use tenantry_domain::permission::CATALOGUE;
+use tenantry_domain::scope::Scope;
 use tenantry_domain::tenant::{Tenant, TenantStatus};
 use tenantry_storage::{connection, tenant, tenant_token, user, DbConnection, StorageError};
 use uuid::Uuid;
@@ -235,13 +236,26 @@ impl Authenticator {
                     .map_err(|_| AuthError::Storage(StorageError::NotFound("tenant")))?;
                 let tenant = tenant::find_by_id(conn, &reseller.scope(), id)?;
                 usable(&tenant, None)?;
+                // A reseller key acts for a tenant within its scopes: reading needs
+                // `tenant:read`, writing `tenant:write`.
+                let permissions = all_permissions()
+                    .into_iter()
+                    .filter(|p| {
+                        let needed = if p.ends_with(":read") {
+                            Scope::TenantRead
+                        } else {
+                            Scope::TenantWrite
+                        };
+                        reseller.scopes.contains(&needed)
+                    })
+                    .collect();
                 Ok(TenantPrincipal {
                     tenant,
                     access: TenantAccess::Reseller {
                         reseller_id: reseller.reseller.id,
                         credential: reseller.credential,
                     },
-                    permissions: all_permissions(),
+                    permissions,
                 })
             }
         }

@@ -29,6 +29,7 @@ pub mod permission;
 pub mod product;
 pub mod reseller;
 pub mod sandbox;
+pub mod scope;
 pub mod tenant;
 pub mod time;
 pub mod user;

@@ -1,5 +1,6 @@
 //! Resellers (integration partners) and their credentials.
 
+use crate::scope::Scope;
 use crate::{tenant::is_code_name_prefix, DomainError, Environment};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -45,6 +46,17 @@ pub struct ResellerKey {
     pub hint: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// What the key may do.
+    pub scopes: Vec<Scope>,
+    /// When a rotated key stops working (the end of its overlap with its successor).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl ResellerKey {
+    /// Whether the key still opens the API at `now`.
+    pub fn is_active(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|at| now < at)
+    }
 }
 
 /// Checks a new reseller's code (the `X-Reseller` header value) and codeName prefix.

@@ -6,7 +6,10 @@ use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use tenantry_auth::scheme::Headers;
 use tenantry_auth::tenant::TenantHeaders;
-use tenantry_auth::{ResellerCredentials, ResellerPrincipal, TenantCredentials, TenantPrincipal};
+use tenantry_auth::{
+    AuthError, ResellerCredentials, ResellerPrincipal, TenantCredentials, TenantPrincipal,
+};
+use tenantry_domain::scope::Scope;
 use tenantry_storage::reseller;
 
 /// Claims the request's Idempotency-Key for `owner`, unless the rate limit refused it (a
@@ -36,6 +39,25 @@ fn admit(
         Some(claim) => claim.apply(req),
         None => Ok(()),
     }
+}
+
+/// Which scope each operation of the Reseller API needs, by method and mounted route; the
+/// Reseller API registers it as app data and the extractor enforces it. An operation the table
+/// does not name is refused: a new route cannot slip through unscoped.
+#[derive(Clone, Copy)]
+pub struct RequiredScopes(pub fn(&str, &str) -> Option<Scope>);
+
+/// The scope this request's operation needs; `Err` when its route names none.
+fn required_scope(req: &HttpRequest) -> Option<Result<Scope, ApiError>> {
+    let table = req.app_data::<RequiredScopes>()?;
+    let pattern = req.match_pattern().unwrap_or_default();
+    Some((table.0)(req.method().as_str(), &pattern).ok_or_else(|| {
+        log::error!("no scope is declared for {} {pattern}", req.method());
+        ApiError::from(AuthError::Forbidden {
+            code: "missing_scope",
+            message: "this operation declares no scope, so no credential may call it".into(),
+        })
+    }))
 }
 
 /// A request authenticated as a reseller, by any of the three schemes.
@@ -68,6 +90,7 @@ impl FromRequest for AuthenticatedReseller {
         })();
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let pending = idempotency::pending(req);
+        let scope = required_scope(req);
         let req = req.clone();
         Box::pin(async move {
             let credentials = parsed?;
@@ -76,6 +99,9 @@ impl FromRequest for AuthenticatedReseller {
                 let principal = state
                     .db
                     .read(|conn| Ok::<_, ApiError>(state.auth.reseller(conn, &credentials)?))?;
+                if let Some(scope) = scope {
+                    principal.require(scope?)?;
+                }
                 // Limited per reseller; idempotency keys are per reseller and environment.
                 let reseller = principal.reseller.id;
                 let allowance = state.limits.check(

@@ -6,10 +6,12 @@
 
 pub mod capability;
 pub mod connection;
+pub mod key;
 pub mod login;
 pub mod openapi;
 pub mod permission;
 pub mod sandbox;
+pub mod scope;
 pub mod tenant;
 pub mod user;
 
@@ -45,6 +47,7 @@ fn resource(path: &str) -> actix_web::Resource {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/reseller")
+            .app_data(tenantry_http::RequiredScopes(scope::required))
             .route("/openapi.json", web::get().to(openapi::serve))
             .service(resource("/tenant").get(tenant::list).post(tenant::create))
             .service(
@@ -83,6 +86,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(resource("/tenant/{codeName}/login/{login}").post(login::create))
             .service(resource("/tenant/{codeName}/sandbox/order").post(sandbox::fill))
             .service(resource("/permission").get(permission::list))
-            .service(resource("/capability").get(capability::list)),
+            .service(resource("/capability").get(capability::list))
+            .service(resource("/key").get(key::list).post(key::create))
+            // Before `/key/{id}`, which would take `scope` for an id.
+            .service(resource("/key/scope").get(key::scopes))
+            .service(resource("/key/{id}").delete(key::revoke))
+            .service(resource("/key/{id}/rotate").post(key::rotate)),
     );
 }

@@ -17,6 +17,7 @@ use utoipa::{Modify, OpenApi};
         crate::connection::create, crate::connection::list, crate::connection::get, crate::connection::update, crate::connection::delete,
         crate::connection::create_token, crate::connection::revoke_tokens,
         crate::login::create, crate::sandbox::fill, crate::permission::list, crate::capability::list,
+        crate::key::create, crate::key::list, crate::key::scopes, crate::key::revoke, crate::key::rotate,
     ),
     components(schemas(tenantry_http::Problem, tenantry_http::ProblemFieldError)),
     modifiers(&Security),
@@ -26,6 +27,7 @@ use utoipa::{Modify, OpenApi};
         (name = "user", description = "Users of a tenant"),
         (name = "connection", description = "API connections, which open the Tenant API"),
         (name = "login", description = "One-time login URLs"),
+        (name = "key", description = "Your API keys and their scopes"),
     )
 )]
 pub struct ResellerApiDoc;
@@ -35,6 +37,7 @@ struct Security;
 impl Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         tenantry_http::document_idempotency_key(openapi);
+        document_scopes(openapi);
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "basic",
@@ -52,6 +55,32 @@ impl Modify for Security {
             "apiKey",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-APIKey"))),
         );
+    }
+}
+
+/// States each operation's scope (from [`crate::scope::OPERATIONS`]) in its security
+/// requirements: a reseller user holds every scope; a key must hold this one.
+fn document_scopes(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::security::SecurityRequirement;
+    for (method, path, scope) in crate::scope::OPERATIONS {
+        let Some(item) = openapi.paths.paths.get_mut(*path) else {
+            continue;
+        };
+        let operation = match *method {
+            "GET" => item.get.as_mut(),
+            "POST" => item.post.as_mut(),
+            "PATCH" => item.patch.as_mut(),
+            "DELETE" => item.delete.as_mut(),
+            _ => None,
+        };
+        if let Some(operation) = operation {
+            let scope = [scope.as_str()];
+            operation.security = Some(vec![
+                SecurityRequirement::new("basic", scope).add("reseller", [] as [&str; 0]),
+                SecurityRequirement::new("bearer", scope),
+                SecurityRequirement::new("apiKey", scope),
+            ]);
+        }
     }
 }
 

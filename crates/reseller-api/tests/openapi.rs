@@ -28,3 +28,23 @@ fn the_document_is_openapi_3_1_with_every_security_scheme() {
         "x-APIKey"
     );
 }
+
+/// Every documented operation states the scope a key needs, and it is the one enforced; every
+/// scoped route is documented.
+#[test]
+fn every_operation_states_the_scope_it_enforces() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&tenantry_reseller_api::openapi::document()).unwrap();
+    let mut documented = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let method = method.to_uppercase();
+            let enforced = tenantry_reseller_api::scope::required(&method, path)
+                .unwrap_or_else(|| panic!("{method} {path} has no scope in scope::OPERATIONS"));
+            let stated = operation["security"][1]["bearer"][0].as_str();
+            assert_eq!(stated, Some(enforced.as_str()), "{method} {path}");
+            documented += 1;
+        }
+    }
+    assert_eq!(documented, tenantry_reseller_api::scope::OPERATIONS.len());
+}

@@ -3,11 +3,9 @@
 
 use chrono::Utc;
 use serde::Serialize;
-use tenantry_auth::{password, token};
-use tenantry_domain::reseller::{
-    self, Reseller, ResellerKey, ResellerUser, DEFAULT_RATE_LIMIT_PER_MINUTE,
-};
-use tenantry_domain::{time, DomainError, Environment};
+use tenantry_auth::{key, password, token};
+use tenantry_domain::reseller::{self, Reseller, ResellerUser, DEFAULT_RATE_LIMIT_PER_MINUTE};
+use tenantry_domain::{scope, time, DomainError, Environment};
 use tenantry_storage::{reseller as resellers, tenant as tenants, Database, StorageError};
 use uuid::Uuid;
 
@@ -245,37 +243,41 @@ pub struct CreatedKey {
     pub reseller: String,
     pub name: String,
     pub environment: Environment,
+    pub scopes: Vec<&'static str>,
     pub key: String,
 }
 
-/// Creates a reseller API key.
+/// Creates a reseller API key holding `scopes` (every scope when empty).
 pub fn create_key(
     db: &Database,
     code: &str,
     name: &str,
     environment: Environment,
+    scopes: &[String],
 ) -> Result<CreatedKey, AdminError> {
-    let new = token::generate(token::TokenKind::ResellerKey, environment);
-    let id = db.write(|conn| {
+    let scopes = if scopes.is_empty() {
+        scope::ALL.to_vec()
+    } else {
+        scope::parse_all("scope", scopes)?
+    };
+    let issued = db.write(|conn| {
         let reseller = resellers::find_by_code(conn, code)?;
-        let key = ResellerKey {
-            id: Uuid::new_v4(),
-            reseller_id: reseller.id,
-            name: name.to_owned(),
+        Ok::<_, AdminError>(key::issue(
+            conn,
+            reseller.id,
+            name,
             environment,
-            hint: new.hint.clone(),
-            created_at: time::now(),
-            revoked_at: None,
-        };
-        resellers::insert_key(conn, &key, &new.hash)?;
-        Ok::<_, AdminError>(key.id)
+            scopes,
+            time::now(),
+        )?)
     })?;
     Ok(CreatedKey {
-        id,
+        id: issued.key.id,
         reseller: code.to_owned(),
         name: name.to_owned(),
         environment,
-        key: new.secret,
+        scopes: issued.key.scopes.iter().map(|s| s.as_str()).collect(),
+        key: issued.secret,
     })
 }
 

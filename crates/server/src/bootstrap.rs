@@ -29,7 +29,7 @@ pub fn run(db: &Database, credentials_file: &Path) -> Result<Option<FirstCredent
     }
     admin::create_reseller(db, RESELLER_CODE, "Sandbox reseller", "", vec![])?;
     let user = admin::create_reseller_user(db, RESELLER_CODE, "admin", None, Environment::Sandbox)?;
-    let key = admin::create_key(db, RESELLER_CODE, "first key", Environment::Sandbox)?;
+    let key = admin::create_key(db, RESELLER_CODE, "first key", Environment::Sandbox, &[])?;
     let credentials = FirstCredentials {
         reseller: RESELLER_CODE.to_owned(),
         login: user.login,

@@ -182,6 +182,9 @@ enum KeyCommand {
         name: String,
         #[arg(long, default_value = "sandbox")]
         environment: Environment,
+        /// What the key may do, such as `tenant:read` (repeatable; default: every scope).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
     },
     /// Revoke an API key; it stops working at once.
     Revoke {
@@ -326,8 +329,9 @@ fn reseller(db: &Database, json: bool, command: ResellerCommand) -> Result<(), a
             reseller,
             name,
             environment,
+            scopes,
         }) => {
-            let k = admin::create_key(db, &reseller, &name, environment)?;
+            let k = admin::create_key(db, &reseller, &name, environment, &scopes)?;
             print(json, &k, || {
                 format!(
                     "created {} key {} for {}: {}\n(shown once: store it now)",

@@ -97,14 +97,31 @@ fn endpoints() -> Vec<Endpoint> {
         ),
         e("GET", "/reseller/permission", None, None),
         e("GET", "/reseller/capability", None, None),
+        e(
+            "POST",
+            "/reseller/key",
+            Some(json!({"name": "ci", "scopes": ["tenant:read"]})),
+            Some(json!({"name": "", "scopes": ["tenant:fly"]})),
+        ),
+        e("GET", "/reseller/key", None, None),
+        e("GET", "/reseller/key/scope", None, None),
+        e("DELETE", "/reseller/key/{key}", None, None),
+        e(
+            "POST",
+            "/reseller/key/{key}/rotate",
+            Some(json!({"overlapSeconds": 60})),
+            Some(json!({"overlapSeconds": -1})),
+        ),
     ]
 }
 
-/// A reseller with one tenant, user `anna` and one connection.
+/// A reseller with one tenant, user `anna`, one connection and a spare key (the key
+/// operations' target, so revoking it leaves the credentials working).
 struct World {
     creds: ResellerCreds,
     tenant: String,
     connection: String,
+    spare_key: String,
 }
 
 fn world(s: &TestServer, code: &str) -> World {
@@ -129,10 +146,21 @@ fn world(s: &TestServer, code: &str) -> World {
         .as_str()
         .unwrap()
         .to_owned();
+    let spare_key = tenantry_server::admin::create_key(
+        &s.db,
+        code,
+        "spare",
+        tenantry_domain::Environment::Sandbox,
+        &[],
+    )
+    .unwrap()
+    .id
+    .to_string();
     World {
         creds,
         tenant,
         connection,
+        spare_key,
     }
 }
 
@@ -140,6 +168,12 @@ fn fill(path: &str, w: &World) -> String {
     path.replace("{t}", &w.tenant)
         .replace("{login}", "anna")
         .replace("{id}", &w.connection)
+        .replace("{key}", &w.spare_key)
+}
+
+/// The documented path of a matrix path.
+fn documented_path(path: &str) -> String {
+    path.replace("{t}", "{codeName}").replace("{key}", "{id}")
 }
 
 #[test]
@@ -148,16 +182,12 @@ fn the_documented_operations_are_the_ones_this_matrix_covers() {
     let mut documented: Vec<String> = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
-            documented.push(format!(
-                "{} {}",
-                method.to_uppercase(),
-                path.replace("{codeName}", "{t}")
-            ));
+            documented.push(format!("{} {path}", method.to_uppercase()));
         }
     }
     let mut covered: Vec<String> = endpoints()
         .iter()
-        .map(|e| format!("{} {}", e.method, e.path))
+        .map(|e| format!("{} {}", e.method, documented_path(e.path)))
         .collect();
     documented.sort();
     covered.sort();
@@ -449,4 +479,57 @@ fn unknown_routes_methods_and_undecodable_paths_answer_problems_not_blank_pages(
     assert_eq!(echoed.header("x-request-id"), Some("trace-me-123"));
     let replaced = s.get_with("/healthz", &[("X-Request-Id", "bad id with spaces")]);
     assert_ne!(replaced.header("x-request-id"), Some("bad id with spaces"));
+}
+
+/// Generated from the document: on every operation, a key holding every scope but the one the
+/// operation states is 403 naming it, and a key holding only that one gets past the check.
+#[test]
+fn a_key_without_the_operations_scope_is_403_naming_it_on_every_endpoint() {
+    use tenantry_domain::scope::ALL;
+    let s = TestServer::start();
+    let w = world(&s, "acme");
+    let doc: Value = serde_json::from_str(&tenantry_reseller_api::openapi::document()).unwrap();
+    let key = |scopes: Vec<String>| {
+        let k = tenantry_server::admin::create_key(
+            &s.db,
+            "acme",
+            "scoped",
+            tenantry_domain::Environment::Sandbox,
+            &scopes,
+        )
+        .unwrap();
+        Auth::Bearer(k.key)
+    };
+    for e in endpoints() {
+        let operation = &doc["paths"][documented_path(e.path)][e.method.to_lowercase()];
+        let scope = operation["security"][1]["bearer"][0]
+            .as_str()
+            .unwrap_or_else(|| panic!("{} {} states no scope", e.method, e.path))
+            .to_owned();
+        let others: Vec<String> = ALL
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .filter(|s| *s != scope)
+            .collect();
+        let path = fill(e.path, &w);
+        let p = s
+            .call(e.method, &path, &key(others), e.valid.clone())
+            .expect_problem(403, "missing_scope");
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("`{scope}`")),
+            "{} {path}: {p}",
+            e.method
+        );
+        let only = s.call(e.method, &path, &key(vec![scope.clone()]), e.valid.clone());
+        assert!(
+            only.status != 401 && only.status != 403,
+            "{} {path} with only `{scope}`: {} {}",
+            e.method,
+            only.status,
+            only.text
+        );
+    }
 }

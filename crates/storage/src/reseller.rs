@@ -6,6 +6,8 @@ use crate::{DbConnection, Result, StorageError};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use tenantry_domain::reseller::{Reseller, ResellerKey, ResellerUser};
+use tenantry_domain::scope::Scope;
+use tenantry_domain::Environment;
 use uuid::Uuid;
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -81,11 +83,17 @@ struct KeyRow {
     environment: String,
     created_at: NaiveDateTime,
     revoked_at: Option<NaiveDateTime>,
+    scopes: String,
+    expires_at: Option<NaiveDateTime>,
 }
 
 impl KeyRow {
     fn into_domain(self) -> Result<ResellerKey> {
+        let names: Vec<String> = from_json(&self.scopes)?;
         Ok(ResellerKey {
+            // A scope this build does not know (written by a newer one) grants nothing here.
+            scopes: names.iter().filter_map(|n| Scope::parse(n)).collect(),
+            expires_at: self.expires_at.map(from_db_time),
             id: uuid(&self.id)?,
             reseller_id: uuid(&self.reseller_id)?,
             name: self.name,
@@ -177,6 +185,8 @@ pub fn insert_key(conn: &mut DbConnection, key: &ResellerKey, token_hash: &str) 
         environment: key.environment.to_string(),
         created_at: to_db_time(key.created_at),
         revoked_at: key.revoked_at.map(to_db_time),
+        scopes: to_json(&key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+        expires_at: key.expires_at.map(to_db_time),
     };
     diesel::insert_into(reseller_keys::table)
         .values(row)
@@ -184,15 +194,22 @@ pub fn insert_key(conn: &mut DbConnection, key: &ResellerKey, token_hash: &str) 
     Ok(())
 }
 
-/// The unrevoked key whose token hashes to `token_hash`, with its reseller.
+/// The key whose token hashes to `token_hash`, unrevoked and unexpired at `now`, with its
+/// reseller.
 pub fn find_active_key(
     conn: &mut DbConnection,
     token_hash: &str,
+    now: DateTime<Utc>,
 ) -> Result<Option<(ResellerKey, Reseller)>> {
     let row = reseller_keys::table
         .inner_join(resellers::table.on(resellers::id.eq(reseller_keys::reseller_id)))
         .filter(reseller_keys::token_hash.eq(token_hash))
         .filter(reseller_keys::revoked_at.is_null())
+        .filter(
+            reseller_keys::expires_at
+                .is_null()
+                .or(reseller_keys::expires_at.gt(to_db_time(now))),
+        )
         .select((KeyRow::as_select(), ResellerRow::as_select()))
         .first::<(KeyRow, ResellerRow)>(conn)
         .optional()?;
@@ -269,5 +286,36 @@ pub fn set_capabilities(
     if updated == 0 {
         return Err(StorageError::NotFound("reseller"));
     }
+    Ok(())
+}
+
+/// A key of this reseller in `environment`, revoked or not.
+pub fn find_key(
+    conn: &mut DbConnection,
+    reseller_id: Uuid,
+    environment: Environment,
+    key_id: Uuid,
+) -> Result<ResellerKey> {
+    reseller_keys::table
+        .filter(reseller_keys::reseller_id.eq(reseller_id.to_string()))
+        .filter(reseller_keys::environment.eq(environment.to_string()))
+        .filter(reseller_keys::id.eq(key_id.to_string()))
+        .select(KeyRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StorageError::NotFound("key"))?
+        .into_domain()
+}
+
+/// Sets when a key stops working (a rotation's overlap); an earlier end is kept.
+pub fn expire_key(conn: &mut DbConnection, key_id: Uuid, at: DateTime<Utc>) -> Result<()> {
+    diesel::update(reseller_keys::table.find(key_id.to_string()))
+        .filter(
+            reseller_keys::expires_at
+                .is_null()
+                .or(reseller_keys::expires_at.gt(to_db_time(at))),
+        )
+        .set(reseller_keys::expires_at.eq(Some(to_db_time(at))))
+        .execute(conn)?;
     Ok(())
 }

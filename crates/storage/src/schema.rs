@@ -35,6 +35,8 @@ diesel::table! {
         environment -> Text,
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        scopes -> Text,
+        expires_at -> Nullable<Timestamp>,
     }
 }
 
@@ -169,6 +171,8 @@ diesel::table! {
         hint -> Text,
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        scopes -> Text,
+        expires_at -> Nullable<Timestamp>,
     }
 }
 

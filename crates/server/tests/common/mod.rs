@@ -428,7 +428,7 @@ impl TestServer {
             environment,
         )
         .expect("create reseller user");
-        let key = admin::create_key(&self.db, code, "test", environment).expect("create key");
+        let key = admin::create_key(&self.db, code, "test", environment, &[]).expect("create key");
         ResellerCreds {
             code: code.into(),
             login: user.login,
