@@ -19,6 +19,7 @@
 //! assert!(draft.check(&[]).is_ok());
 //! ```
 
+pub mod audit;
 pub mod connection;
 pub mod environment;
 pub mod error;

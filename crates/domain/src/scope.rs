@@ -18,6 +18,8 @@ pub enum Scope {
     LoginCreate,
     /// Read usage analytics.
     AnalyticsRead,
+    /// Read the audit log.
+    AuditRead,
     /// List the reseller's API keys.
     KeyRead,
     /// Create, revoke and rotate API keys.
@@ -25,13 +27,14 @@ pub enum Scope {
 }
 
 /// Every scope, in catalogue order.
-pub const ALL: [Scope; 8] = [
+pub const ALL: [Scope; 9] = [
     Scope::TenantRead,
     Scope::TenantWrite,
     Scope::UserWrite,
     Scope::ConnectionWrite,
     Scope::LoginCreate,
     Scope::AnalyticsRead,
+    Scope::AuditRead,
     Scope::KeyRead,
     Scope::KeyWrite,
 ];
@@ -45,6 +48,7 @@ impl Scope {
             Scope::ConnectionWrite => "connection:write",
             Scope::LoginCreate => "login:create",
             Scope::AnalyticsRead => "analytics:read",
+            Scope::AuditRead => "audit:read",
             Scope::KeyRead => "key:read",
             Scope::KeyWrite => "key:write",
         }
@@ -60,6 +64,7 @@ impl Scope {
             Scope::ConnectionWrite => "create, change and delete API connections and their tokens",
             Scope::LoginCreate => "create one-time login URLs",
             Scope::AnalyticsRead => "read usage analytics",
+            Scope::AuditRead => "read the audit log",
             Scope::KeyRead => "list API keys",
             Scope::KeyWrite => "create, revoke and rotate API keys",
         }

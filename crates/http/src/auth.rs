@@ -1,7 +1,7 @@
 //! The actix extractor that authenticates the Reseller API's callers.
 
 use crate::rate_limit::{self, Allowance};
-use crate::{blocking, idempotency, ApiError, AppState};
+use crate::{audit, blocking, idempotency, ApiError, AppState};
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use tenantry_auth::scheme::Headers;
@@ -95,24 +95,31 @@ impl FromRequest for AuthenticatedReseller {
         Box::pin(async move {
             let credentials = parsed?;
             let state = state.ok_or_else(ApiError::internal)?;
-            let (principal, allowance, claim) = blocking(move || {
+            let (principal, admitted) = blocking(move || {
                 let principal = state
                     .db
                     .read(|conn| Ok::<_, ApiError>(state.auth.reseller(conn, &credentials)?))?;
-                if let Some(scope) = scope {
-                    principal.require(scope?)?;
-                }
-                // Limited per reseller; idempotency keys are per reseller and environment.
-                let reseller = principal.reseller.id;
-                let allowance = state.limits.check(
-                    &reseller.to_string(),
-                    principal.reseller.rate_limit_per_minute,
-                );
-                let owner = format!("reseller:{reseller}:{}", principal.environment);
-                let claim = claim_unless_limited(&state, pending, allowance, &owner)?;
-                Ok((principal, allowance, claim))
+                // From here on the caller is known: what is refused is still audited.
+                let admitted = (|| {
+                    if let Some(scope) = scope {
+                        principal.require(scope?)?;
+                    }
+                    // Limited per reseller; idempotency keys are per reseller and environment.
+                    let reseller = principal.reseller.id;
+                    let allowance = state.limits.check(
+                        &reseller.to_string(),
+                        principal.reseller.rate_limit_per_minute,
+                    );
+                    let owner = format!("reseller:{reseller}:{}", principal.environment);
+                    let claim = claim_unless_limited(&state, pending, allowance, &owner)?;
+                    Ok::<_, ApiError>((allowance, claim))
+                })();
+                Ok((principal, admitted))
             })
             .await?;
+            let tenant = req.match_info().get("codeName").map(str::to_owned);
+            audit::Actor::of_reseller(&principal, tenant).attach(&req);
+            let (allowance, claim) = admitted?;
             admit(&req, allowance, claim)?;
             Ok(AuthenticatedReseller(principal))
         })
@@ -146,7 +153,7 @@ impl FromRequest for AuthenticatedTenant {
             let result = async {
                 let credentials = parsed?;
                 let state = state.ok_or_else(ApiError::internal)?;
-                let (principal, allowance, claim) = blocking(move || {
+                let (principal, admitted) = blocking(move || {
                     let (principal, rate) = state.db.read(|conn| {
                         let principal = state.auth.tenant(conn, &credentials)?;
                         let reseller = principal.tenant.reseller_id;
@@ -157,10 +164,13 @@ impl FromRequest for AuthenticatedTenant {
                     })?;
                     let owner = format!("tenant:{}", principal.tenant.id);
                     let allowance = state.limits.check(&owner, rate);
-                    let claim = claim_unless_limited(&state, pending, allowance, &owner)?;
-                    Ok((principal, allowance, claim))
+                    let admitted = claim_unless_limited(&state, pending, allowance, &owner)
+                        .map(|claim| (allowance, claim));
+                    Ok((principal, admitted))
                 })
                 .await?;
+                audit::Actor::of_tenant(&principal).attach(&req);
+                let (allowance, claim) = admitted?;
                 admit(&req, allowance, claim)?;
                 Ok::<_, ApiError>(principal)
             }

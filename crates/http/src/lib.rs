@@ -3,6 +3,7 @@
 //! extractors that turn bad input into 400/415/422, cursors, request ids, the application
 //! state and the authentication extractors.
 
+mod audit;
 mod auth;
 mod body;
 mod error;
@@ -12,6 +13,7 @@ mod rate_limit;
 mod request_id;
 mod state;
 
+pub use audit::audit;
 pub use auth::{AuthenticatedReseller, AuthenticatedTenant, RequiredScopes};
 pub use body::{default_true, method_not_allowed, path_config, query_config, Json, MAX_BODY_BYTES};
 pub use error::{ApiError, Problem, ProblemFieldError};

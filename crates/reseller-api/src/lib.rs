@@ -4,6 +4,7 @@
 //! Handlers parse and authorize, the domain decides, storage persists: each handler that
 //! writes makes one `Database::write` call, which is one transaction.
 
+pub mod audit;
 pub mod capability;
 pub mod connection;
 pub mod key;
@@ -87,6 +88,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(resource("/tenant/{codeName}/sandbox/order").post(sandbox::fill))
             .service(resource("/permission").get(permission::list))
             .service(resource("/capability").get(capability::list))
+            .service(resource("/audit").get(audit::list))
             .service(resource("/key").get(key::list).post(key::create))
             // Before `/key/{id}`, which would take `scope` for an id.
             .service(resource("/key/scope").get(key::scopes))

@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
         crate::user::create, crate::user::list, crate::user::get, crate::user::update, crate::user::delete,
         crate::connection::create, crate::connection::list, crate::connection::get, crate::connection::update, crate::connection::delete,
         crate::connection::create_token, crate::connection::revoke_tokens,
-        crate::login::create, crate::sandbox::fill, crate::permission::list, crate::capability::list,
+        crate::login::create, crate::sandbox::fill, crate::permission::list, crate::capability::list, crate::audit::list,
         crate::key::create, crate::key::list, crate::key::scopes, crate::key::revoke, crate::key::rotate,
     ),
     components(schemas(tenantry_http::Problem, tenantry_http::ProblemFieldError)),
@@ -28,6 +28,7 @@ use utoipa::{Modify, OpenApi};
         (name = "connection", description = "API connections, which open the Tenant API"),
         (name = "login", description = "One-time login URLs"),
         (name = "key", description = "Your API keys and their scopes"),
+        (name = "audit", description = "The audit log of every write"),
     )
 )]
 pub struct ResellerApiDoc;

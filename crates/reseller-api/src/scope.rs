@@ -76,6 +76,7 @@ pub const OPERATIONS: &[(&str, &str, Scope)] = &[
     ),
     ("GET", "/reseller/permission", Scope::TenantRead),
     ("GET", "/reseller/capability", Scope::TenantRead),
+    ("GET", "/reseller/audit", Scope::AuditRead),
     ("POST", "/reseller/key", Scope::KeyWrite),
     ("GET", "/reseller/key", Scope::KeyRead),
     ("GET", "/reseller/key/scope", Scope::KeyRead),

@@ -97,6 +97,7 @@ fn endpoints() -> Vec<Endpoint> {
         ),
         e("GET", "/reseller/permission", None, None),
         e("GET", "/reseller/capability", None, None),
+        e("GET", "/reseller/audit", None, None),
         e(
             "POST",
             "/reseller/key",

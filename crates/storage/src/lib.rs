@@ -11,6 +11,7 @@ mod database;
 mod error;
 pub mod schema;
 
+pub mod audit;
 pub mod connection;
 pub mod idempotency;
 pub mod login;

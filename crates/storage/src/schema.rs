@@ -189,6 +189,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        reseller_id -> Text,
+        environment -> Text,
+        tenant -> Nullable<Text>,
+        actor_type -> Text,
+        actor_id -> Text,
+        surface -> Text,
+        operation -> Text,
+        method -> Text,
+        path -> Text,
+        status -> Integer,
+        outcome -> Text,
+        request_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(tenants -> resellers (reseller_id));
 diesel::allow_tables_to_appear_in_same_query!(
     resellers,
@@ -205,4 +224,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     products,
     tenant_tokens,
     idempotency_keys,
+    audit_events,
 );
