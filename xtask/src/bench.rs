@@ -8,7 +8,9 @@
 //! - order sync: `GET /tenant/order?limit=50` at 32 connections driven by wrk (random tenant,
 //!   random cursor) on 10 × 1,000 and 1,000 × 1,000 orders: requests/s, p50/p99; the same page's query run
 //!   directly at the same concurrency (pgbench on PostgreSQL, a loop over the storage crate on
-//!   SQLite) and the ratio API ÷ direct (goal ≥ 0.5); p50 at 1M ÷ p50 at 10k (goal ≤ 1.3).
+//!   SQLite) and the ratio API ÷ direct (goal ≥ 0.5); p50 at 1M ÷ p50 at 10k (goal ≤ 1.3);
+//! - the platform guarantees' cost: the same sync page with rate limits, metrics, idempotency
+//!   and audit on, as a ratio to the same build with rate limits and metrics off (goal ≥ 0.9).
 
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -24,6 +26,8 @@ const READ_ROUNDS: usize = 5;
 const SYNC_CLIENTS: usize = 32;
 const SYNC_SECONDS: u64 = 5;
 const ORDERS_PER_TENANT: i64 = 1000;
+/// Adjacent off/on rounds of the guarantees' cost.
+const GUARANTEE_ROUNDS: usize = 3;
 
 struct Options {
     postgres: Option<String>,
@@ -177,6 +181,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
             r.large.p50_ms / r.small.p50_ms
         );
     }
+    println!();
+    println!("Guarantees: GET /tenant/order?limit=50 on 10k orders with rate limits, metrics, idempotency and audit on ÷ rate limits and metrics off");
+    for (name, r) in &sync {
+        println!(
+            "{name}: on ÷ off = {:.3} (goal ≥ 0.9; median of {GUARANTEE_ROUNDS} adjacent rounds)",
+            r.guarantees_ratio
+        );
+    }
     Ok(())
 }
 
@@ -273,6 +285,11 @@ impl Drop for Server {
 
 /// Starts `tenantry serve` on a free loopback port and waits for `/healthz`.
 fn start_server(bin: &Path, url: &str) -> Result<Server, String> {
+    start_server_with(bin, url, &[])
+}
+
+/// [`start_server`] with extra `serve` flags.
+fn start_server_with(bin: &Path, url: &str, extra: &[&str]) -> Result<Server, String> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .map_err(|e| e.to_string())?
         .local_addr()
@@ -287,6 +304,7 @@ fn start_server(bin: &Path, url: &str) -> Result<Server, String> {
             "--pool-size",
             "32",
         ])
+        .args(extra)
         .env("TENANTRY_DATABASE_URL", url)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -545,6 +563,9 @@ struct Latency {
 struct SyncFigures {
     small_orders: i64,
     small: Latency,
+    /// Median over adjacent rounds of req/s with every guarantee on ÷ with rate limits and
+    /// metrics off (idempotency and audit act on writes only, so a read pays nothing for them).
+    guarantees_ratio: f64,
     large_orders: i64,
     large: Latency,
     direct_per_s: f64,
@@ -689,10 +710,28 @@ fn bench_sync(
         std::process::id()
     ));
     let small_tenants = 10;
-    let small = with_database(admin, "sync_small", |url| {
+    let (small, guarantees_ratio) = with_database(admin, "sync_small", |url| {
         let tenants = seeded(tools, url, small_tenants, &file)?;
-        let server = start_server(&tools.bin, url)?;
-        sync_load(&server.base, &tenants)
+        let small = {
+            let server = start_server(&tools.bin, url)?;
+            sync_load(&server.base, &tenants)?
+        };
+        let mut ratios = Vec::new();
+        for _ in 0..GUARANTEE_ROUNDS {
+            let bare = {
+                let server =
+                    start_server_with(&tools.bin, url, &["--no-rate-limit", "--no-metrics"])?;
+                sync_load(&server.base, &tenants)?.per_s
+            };
+            let guarded = {
+                let server = start_server(&tools.bin, url)?;
+                sync_load(&server.base, &tenants)?.per_s
+            };
+            eprintln!("   guarantees off/on (req/s): {bare:.0}/{guarded:.0}");
+            ratios.push(guarded / bare);
+        }
+        ratios.sort_by(f64::total_cmp);
+        Ok((small, ratios[ratios.len() / 2]))
     })?;
     let (large, direct_per_s, direct_kind) = with_database(admin, "sync_large", |url| {
         let tenants = seeded(tools, url, large_tenants, &file)?;
@@ -720,6 +759,7 @@ fn bench_sync(
     Ok(SyncFigures {
         small_orders: small_tenants as i64 * ORDERS_PER_TENANT,
         small,
+        guarantees_ratio,
         large_orders: large_tenants as i64 * ORDERS_PER_TENANT,
         large,
         direct_per_s,

@@ -1,6 +1,6 @@
 //! What every handler can reach: the database, the authenticator and the service settings.
 
-use crate::{ApiError, RateLimits};
+use crate::{ApiError, Metrics, RateLimits};
 use actix_web::web;
 use chrono::Duration;
 use tenantry_auth::Authenticator;
@@ -32,6 +32,8 @@ pub struct AppState {
     pub config: ServiceConfig,
     /// This process's request rate limiters.
     pub limits: RateLimits,
+    /// This process's Prometheus metrics.
+    pub metrics: Metrics,
 }
 
 /// Runs blocking work (diesel, argon2) on actix's blocking pool, off the async workers.

@@ -56,6 +56,18 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
 }
 
+/// Prometheus metrics of this process (404 when started with `--no-metrics`).
+async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if !state.metrics.enabled() {
+        return Err(ApiError::not_found(
+            "metrics (this server runs with --no-metrics)",
+        ));
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render(state.db.pool_status())))
+}
+
 async fn no_route(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found(&format!(
         "no route for {} {}",
@@ -124,12 +136,14 @@ pub fn server(
             .wrap(from_fn(tenantry_http::audit))
             .wrap(from_fn(tenantry_http::rate_limit_headers))
             .wrap(from_fn(request_id))
+            .wrap(from_fn(tenantry_http::metrics))
             // Outermost, so the line it logs carries the request id the inner middleware set.
             .wrap(Logger::new(
                 r#"%a "%r" %s %b %Dms request_id=%{x-request-id}o"#,
             ))
             .route("/healthz", web::get().to(healthz))
-            .route("/readyz", web::get().to(readyz));
+            .route("/readyz", web::get().to(readyz))
+            .route("/metrics", web::get().to(metrics));
         if surface.reseller() {
             app = app.configure(tenantry_reseller_api::configure);
         }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use tenantry_auth::Authenticator;
 use tenantry_domain::Environment;
-use tenantry_http::{AppState, RateLimits, ServiceConfig};
+use tenantry_http::{AppState, Metrics, RateLimits, ServiceConfig};
 use tenantry_server::{admin, bootstrap, Surface};
 use tenantry_storage::{Database, PoolOptions};
 
@@ -90,6 +90,9 @@ struct ServeArgs {
     /// Do not limit request rates (when a gateway in front of Tenantry limits them already).
     #[arg(long, env = "TENANTRY_NO_RATE_LIMIT")]
     no_rate_limit: bool,
+    /// Do not collect metrics (`/metrics` then answers 404).
+    #[arg(long, env = "TENANTRY_NO_METRICS")]
+    no_metrics: bool,
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "TENANTRY_WORKERS")]
     workers: Option<usize>,
@@ -374,6 +377,7 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
             login_url_ttl: chrono::Duration::seconds(args.login_url_ttl),
         },
         limits: RateLimits::new(!args.no_rate_limit),
+        metrics: Metrics::new(!args.no_metrics),
     });
     let listener = TcpListener::bind(&args.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;

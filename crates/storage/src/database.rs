@@ -130,6 +130,14 @@ impl ManageConnection for Manager {
     }
 }
 
+/// A snapshot of the connection pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    pub connections: u32,
+    pub idle: u32,
+    pub max_size: u32,
+}
+
 /// The database: a pool of connections to one SQLite file or one PostgreSQL database.
 /// Cheap to clone; clones share the pool.
 #[derive(Clone)]
@@ -170,6 +178,16 @@ impl Database {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How the connection pool is used right now.
+    pub fn pool_status(&self) -> PoolStatus {
+        let state = self.pool.state();
+        PoolStatus {
+            connections: state.connections,
+            idle: state.idle_connections,
+            max_size: self.pool.max_size(),
+        }
     }
 
     /// Applies the embedded migrations that have not run yet; returns how many ran.

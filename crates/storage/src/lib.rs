@@ -22,7 +22,7 @@ pub mod tenant;
 pub mod tenant_token;
 pub mod user;
 
-pub use database::{provision, Backend, Database, DbConnection, PoolOptions};
+pub use database::{provision, Backend, Database, DbConnection, PoolOptions, PoolStatus};
 pub use error::{Result, StorageError};
 
 use tenantry_domain::Environment;

@@ -319,6 +319,7 @@ impl TestServer {
             auth: Authenticator::default(),
             config,
             limits: Default::default(),
+            metrics: Default::default(),
         });
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let (tx, rx) = mpsc::channel();
