@@ -14,7 +14,7 @@ mod rate_limit;
 mod request_id;
 mod state;
 
-pub use audit::audit;
+pub use audit::{audit, AuditLog};
 pub use auth::{AuthenticatedReseller, AuthenticatedTenant, RequiredScopes};
 pub use body::{default_true, method_not_allowed, path_config, query_config, Json, MAX_BODY_BYTES};
 pub use error::{ApiError, Problem, ProblemFieldError};

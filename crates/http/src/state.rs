@@ -1,6 +1,6 @@
 //! What every handler can reach: the database, the authenticator and the service settings.
 
-use crate::{ApiError, Metrics, RateLimits};
+use crate::{ApiError, AuditLog, Metrics, RateLimits};
 use actix_web::web;
 use chrono::Duration;
 use tenantry_auth::Authenticator;
@@ -34,6 +34,8 @@ pub struct AppState {
     pub limits: RateLimits,
     /// This process's Prometheus metrics.
     pub metrics: Metrics,
+    /// The audit log's batched writer.
+    pub audit: AuditLog,
 }
 
 /// Runs blocking work (diesel, argon2) on actix's blocking pool, off the async workers.

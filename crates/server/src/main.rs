@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use tenantry_auth::Authenticator;
 use tenantry_domain::Environment;
-use tenantry_http::{AppState, Metrics, RateLimits, ServiceConfig};
+use tenantry_http::{AppState, AuditLog, Metrics, RateLimits, ServiceConfig};
 use tenantry_server::{admin, bootstrap, Surface};
 use tenantry_storage::{Database, PoolOptions};
 
@@ -370,6 +370,7 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
     }
     tenantry_server::spawn_housekeeping(db.clone());
     let state = web::Data::new(AppState {
+        audit: AuditLog::new(db.clone()),
         db,
         auth: Authenticator::default(),
         config: ServiceConfig {
@@ -381,6 +382,7 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
     });
     let listener = TcpListener::bind(&args.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    let after_shutdown = state.clone();
     actix_web::rt::System::new().block_on(async move {
         let (server, addr) = tenantry_server::server(
             state,
@@ -393,6 +395,11 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
         )
         .map_err(|e| e.to_string())?;
         log::info!("serving {:?} surface(s) on http://{addr}", args.surface);
-        server.await.map_err(|e| e.to_string())
+        let served = server.await.map_err(|e| e.to_string());
+        // In-flight requests have finished: write the audit events they queued.
+        if let Err(e) = after_shutdown.audit.flush() {
+            log::error!("could not write the last audit events: {e}");
+        }
+        served
     })
 }

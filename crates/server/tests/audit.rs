@@ -226,3 +226,31 @@ fn the_log_is_filtered_paged_and_scoped_to_the_reseller_and_environment() {
     let production = s.credentials("audited", Environment::Production);
     assert_eq!(log(&s, &production.bearer(), "")["data"], json!([]));
 }
+
+#[test]
+fn queued_events_reach_the_database_without_a_read_to_flush_them() {
+    let s = TestServer::start();
+    let r = s.reseller("audited");
+    s.tenant(&r.bearer(), "one");
+    let scope = tenantry_storage::ResellerScope {
+        reseller_id: tenantry_server::admin::list_resellers(&s.db)
+            .unwrap()
+            .into_iter()
+            .find(|x| x.code == "audited")
+            .unwrap()
+            .id,
+        environment: Environment::Sandbox,
+    };
+    let stored = || {
+        s.db.read(|conn| tenantry_storage::audit::list(conn, &scope, &Default::default(), None, 10))
+            .unwrap()
+            .rows
+            .len()
+    };
+    // The writer runs every 200 ms; give it a few rounds.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while stored() == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(stored(), 1);
+}

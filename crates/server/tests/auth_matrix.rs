@@ -294,15 +294,29 @@ fn wrong_or_missing_credentials_are_401_with_a_challenge_on_every_endpoint() {
 }
 
 #[test]
-fn another_resellers_ids_are_404_on_every_endpoint_and_change_nothing() {
+fn another_resellers_or_environments_ids_are_404_on_every_endpoint_and_change_nothing() {
     let s = TestServer::start();
     let mine = world(&s, "acme");
     let theirs = world(&s, "other");
-    for e in endpoints().iter().filter(|e| e.path.contains("{t}")) {
+    // My production credentials, against my sandbox world: another environment is as foreign.
+    let live = s.credentials("acme", tenantry_domain::Environment::Production);
+    // Every operation with an id or codeName in its path (the coverage test above keeps this
+    // list equal to the document's).
+    for e in endpoints().iter().filter(|e| e.path.contains('{')) {
         let foreign = fill(e.path, &theirs);
-        for (_, auth) in mine.creds.schemes() {
-            s.call(e.method, &foreign, &auth, e.valid.clone())
-                .expect_problem(404, "not_found");
+        for (scheme, auth) in mine.creds.schemes() {
+            let r = s.call(e.method, &foreign, &auth, e.valid.clone());
+            assert_eq!(r.status, 404, "{scheme} {} {foreign}: {}", e.method, r.text);
+            r.expect_problem(404, "not_found");
+        }
+        let own = fill(e.path, &mine);
+        for (scheme, auth) in live.schemes() {
+            let r = s.call(e.method, &own, &auth, e.valid.clone());
+            assert_eq!(
+                r.status, 404,
+                "production {scheme} {} {own}: {}",
+                e.method, r.text
+            );
         }
         // My codeName with their connection id is just as unknown.
         if e.path.contains("{id}") {
@@ -315,20 +329,34 @@ fn another_resellers_ids_are_404_on_every_endpoint_and_change_nothing() {
                 .expect_problem(404, "not_found");
         }
     }
-    s.call(
-        "GET",
-        &fill("/reseller/tenant/{t}/user/anna", &theirs),
-        &theirs.creds.bearer(),
-        None,
-    )
-    .expect(200);
-    s.call(
-        "GET",
-        &fill("/reseller/tenant/{t}/connection/{id}", &theirs),
-        &theirs.creds.bearer(),
-        None,
-    )
-    .expect(200);
+    for w in [&mine, &theirs] {
+        s.call(
+            "GET",
+            &fill("/reseller/tenant/{t}/connection/{id}", w),
+            &w.creds.bearer(),
+            None,
+        )
+        .expect(200);
+        s.call(
+            "GET",
+            &fill("/reseller/tenant/{t}/user/anna", w),
+            &w.creds.bearer(),
+            None,
+        )
+        .expect(200);
+        let keys = s
+            .call("GET", "/reseller/key", &w.creds.bearer(), None)
+            .expect(200)
+            .json();
+        let spare = keys["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["id"] == w.spare_key.as_str())
+            .unwrap()
+            .clone();
+        assert_eq!(spare["active"], true, "{spare}");
+    }
 }
 
 #[test]

@@ -577,9 +577,13 @@ fn bad_order_and_product_bodies_are_refused_with_the_field_named() {
 fn another_tenants_orders_and_products_are_not_found() {
     let s = TestServer::start();
     let r = s.reseller("acme");
-    let mine = tenant(&s, &r, "mine", "admin");
-    let theirs = tenant(&s, &s.reseller("other"), "theirs", "admin");
+    let theirs = tenant(&s, &r, "theirs", "admin");
+    // Another tenant of the same reseller, a tenant of another reseller, and a tenant of the same
+    // reseller's other environment.
     let sibling = tenant(&s, &r, "sibling", "admin");
+    let stranger = tenant(&s, &s.reseller("other"), "stranger", "admin");
+    let production = s.credentials("acme", Environment::Production);
+    let live = tenant(&s, &production, "theirs", "admin");
     let their_order = s
         .call(
             "POST",
@@ -599,28 +603,53 @@ fn another_tenants_orders_and_products_are_not_found() {
         Some(json!({"sku": "SECRET", "name": "S", "price": "1", "currency": "SEK"})),
     )
     .expect(201);
-    for other in [&mine, &sibling] {
-        for (_, auth) in other.schemes() {
-            s.call("GET", &format!("/tenant/order/{their_order}"), &auth, None)
-                .expect_problem(404, "not_found");
-            s.call(
-                "PATCH",
-                &format!("/tenant/order/{their_order}"),
-                &auth,
-                Some(json!({"status": "processing"})),
-            )
-            .expect_problem(404, "not_found");
-            s.call("GET", "/tenant/product/SECRET", &auth, None)
-                .expect_problem(404, "not_found");
-            s.call(
-                "PATCH",
-                "/tenant/product/SECRET",
-                &auth,
-                Some(json!({"name": "x"})),
-            )
-            .expect_problem(404, "not_found");
-            s.call("DELETE", "/tenant/product/SECRET", &auth, None)
-                .expect_problem(404, "not_found");
+
+    // Every operation of the Tenant API document with an id in its path, with a valid body.
+    let operations: Vec<(&str, &str, Option<Value>)> = vec![
+        ("GET", "/tenant/order/{id}", None),
+        (
+            "PATCH",
+            "/tenant/order/{id}",
+            Some(json!({"status": "processing"})),
+        ),
+        ("GET", "/tenant/product/{sku}", None),
+        ("PATCH", "/tenant/product/{sku}", Some(json!({"name": "x"}))),
+        ("DELETE", "/tenant/product/{sku}", None),
+    ];
+    let doc: Value = serde_json::from_str(&tenantry_tenant_api::openapi::document()).unwrap();
+    let mut documented: Vec<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(path, _)| path.contains('{'))
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| format!("{} {path}", m.to_uppercase()))
+        })
+        .collect();
+    let mut covered: Vec<String> = operations
+        .iter()
+        .map(|(m, p, _)| format!("{m} {p}"))
+        .collect();
+    documented.sort();
+    covered.sort();
+    assert_eq!(
+        documented, covered,
+        "an operation with an id was added without being covered here"
+    );
+
+    for other in [&sibling, &stranger, &live] {
+        for (scheme, auth) in other.schemes() {
+            for (method, path, body) in &operations {
+                let path = path
+                    .replace("{id}", &their_order)
+                    .replace("{sku}", "SECRET");
+                let r = s.call(method, &path, &auth, body.clone());
+                assert_eq!(r.status, 404, "{scheme} {method} {path}: {}", r.text);
+                r.expect_problem(404, "not_found");
+            }
             assert_eq!(
                 s.call("GET", "/tenant/order", &auth, None).json()["data"],
                 json!([])
@@ -631,7 +660,7 @@ fn another_tenants_orders_and_products_are_not_found() {
             );
         }
     }
-    s.call("GET", "/tenant/order/not-a-uuid", &mine.bearer(), None)
+    s.call("GET", "/tenant/order/not-a-uuid", &sibling.bearer(), None)
         .expect_problem(404, "not_found");
     let order_state = s
         .call(

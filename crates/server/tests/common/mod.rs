@@ -320,6 +320,7 @@ impl TestServer {
             config,
             limits: Default::default(),
             metrics: Default::default(),
+            audit: tenantry_http::AuditLog::new(db.clone()),
         });
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let (tx, rx) = mpsc::channel();
