@@ -479,6 +479,105 @@ fn the_operator_cli_sets_rate_limits_and_grants_and_removes_capabilities() {
 }
 
 #[test]
+fn sigterm_lets_in_flight_requests_finish_and_writes_their_audit_events() {
+    let db = TestDb::new();
+    cli_json(
+        &db,
+        &[
+            "reseller", "create", "--code", "acme", "--name", "Acme", "--json",
+        ],
+    );
+    let key = cli_json(
+        &db,
+        &["reseller", "key", "create", "--reseller", "acme", "--json"],
+    )["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let auth = Auth::Bearer(key);
+    let dir = temp_dir();
+    let mut server = serve(&db, &dir);
+    let code_names: Vec<String> = (0..6)
+        .map(|i| {
+            call(&server.base, "POST", "/reseller/tenant", &auth, json!({
+                "customerReference": format!("c{i}"), "fullName": "C", "email": "c@x.example", "defaultLanguage": "swe"
+            }))
+            .expect(201)
+            .json()["codeName"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let finished = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let fills: Vec<_> = code_names
+            .iter()
+            .map(|code_name| {
+                let (base, auth, finished) = (&server.base, &auth, &finished);
+                scope.spawn(move || {
+                    let r = call(
+                        base,
+                        "POST",
+                        &format!("/reseller/tenant/{code_name}/sandbox/order"),
+                        auth,
+                        json!({"count": 1000}),
+                    );
+                    finished.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    r.status
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(150));
+        let status = Command::new("kill")
+            .args(["-TERM", &server.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert!(
+            finished.load(std::sync::atomic::Ordering::SeqCst) < code_names.len(),
+            "the signal must arrive while requests run"
+        );
+        for fill in fills {
+            assert_eq!(
+                fill.join().unwrap(),
+                201,
+                "an in-flight request was cut off"
+            );
+        }
+    });
+    let exit = server.child.wait().unwrap();
+    assert!(
+        exit.success(),
+        "tenantry serve exits cleanly on SIGTERM: {exit:?}"
+    );
+    // The audit events those requests queued were written on the way out.
+    let database = db.connect();
+    let reseller = tenantry_server::admin::list_resellers(&database).unwrap()[0].id;
+    let events = database
+        .read(|conn| {
+            tenantry_storage::audit::list(
+                conn,
+                &tenantry_storage::ResellerScope {
+                    reseller_id: reseller,
+                    environment: tenantry_domain::Environment::Sandbox,
+                },
+                &Default::default(),
+                None,
+                50,
+            )
+        })
+        .unwrap();
+    let fills = events
+        .rows
+        .iter()
+        .filter(|e| e.operation.ends_with("/sandbox/order") && e.status == 201)
+        .count();
+    assert_eq!(fills, code_names.len());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn the_reseller_and_tenant_surfaces_run_as_separate_processes_on_one_database() {
     let db = TestDb::new();
     let dir = temp_dir();
