@@ -270,19 +270,8 @@ fn keys_belong_to_their_principal_and_survive_in_the_database() {
 fn tenant_api_posts_are_idempotent_per_tenant() {
     let s = TestServer::start();
     let r = s.reseller("idem");
-    let make = |reference: &str| {
-        let t = s
-            .call(
-                "POST",
-                "/reseller/tenant",
-                &r.bearer(),
-                Some(json!({"customerReference": reference, "fullName": "Shop", "email": "s@x.example", "defaultLanguage": "swe", "withApiConnection": true})),
-            )
-            .expect(201)
-            .json();
-        Auth::Bearer(t["connection"]["token"].as_str().unwrap().to_owned())
-    };
-    let (one, two) = (make("shop-1"), make("shop-2"));
+    let one = s.company_token(&r.bearer(), "shop-1");
+    let two = s.company_token(&r.bearer(), "shop-2");
     let order = json!({"number": "1001", "currency": "SEK", "rows": [{"sku": "A", "name": "A", "quantity": 1, "unitPrice": "10.00", "vatRate": "25"}]});
     let first = s.call(
         "POST",

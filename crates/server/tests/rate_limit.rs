@@ -69,9 +69,11 @@ fn the_reseller_api_answers_429_at_the_configured_count_and_recovers() {
     assert!(number(&first, "ratelimit-reset") <= 60 / LIMIT);
 
     // Every credential of the reseller draws on one allowance.
+    let schemes = [r.bearer(), r.basic(), r.api_key()];
+    let next = std::cell::Cell::new(0);
     let (allowed, refusal, took) = exhaust(|| {
-        let auth = [r.bearer(), r.basic(), r.api_key()];
-        s.call("GET", "/reseller/tenant", &auth[(took_index()) % 3], None)
+        next.set(next.get() + 1);
+        s.call("GET", "/reseller/tenant", &schemes[next.get() % 3], None)
     });
     assert_limited_at_the_count(allowed + 1, &refusal, took);
 
@@ -98,29 +100,12 @@ fn the_reseller_api_answers_429_at_the_configured_count_and_recovers() {
     );
 }
 
-fn took_index() -> usize {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    N.fetch_add(1, Ordering::Relaxed)
-}
-
 #[test]
 fn the_tenant_api_limits_each_tenant_at_its_resellers_rate() {
     let s = TestServer::start();
     let r = s.reseller("limited");
-    let token = |reference: &str| {
-        let t = s
-            .call(
-                "POST",
-                "/reseller/tenant",
-                &r.bearer(),
-                Some(json!({"customerReference": reference, "fullName": "Shop", "email": "s@x.example", "defaultLanguage": "swe", "withApiConnection": true})),
-            )
-            .expect(201)
-            .json();
-        Auth::Bearer(t["connection"]["token"].as_str().unwrap().to_owned())
-    };
-    let (one, two) = (token("shop-1"), token("shop-2"));
+    let one = s.company_token(&r.bearer(), "shop-1");
+    let two = s.company_token(&r.bearer(), "shop-2");
     admin::update_reseller(&s.db, "limited", Some(LIMIT as i64)).unwrap();
 
     let (allowed, refusal, took) = exhaust(|| s.call("GET", "/tenant/order", &one, None));

@@ -440,6 +440,25 @@ impl TestServer {
         }
     }
 
+    /// Creates a tenant with an API connection and returns the connection's company token.
+    #[allow(dead_code)]
+    pub fn company_token(&self, auth: &Auth, reference: &str) -> Auth {
+        let body = serde_json::json!({
+            "customerReference": reference, "fullName": format!("{reference} AB"),
+            "email": "it@example.com", "defaultLanguage": "swe", "withApiConnection": true
+        });
+        let tenant = self
+            .call("POST", "/reseller/tenant", auth, Some(body))
+            .expect(201)
+            .json();
+        Auth::Bearer(
+            tenant["connection"]["token"]
+                .as_str()
+                .expect("token")
+                .to_owned(),
+        )
+    }
+
     /// Creates a tenant and returns its codeName.
     pub fn tenant(&self, auth: &Auth, reference: &str) -> String {
         let body = serde_json::json!({
