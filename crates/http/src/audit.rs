@@ -37,6 +37,9 @@ pub struct AuditLog {
 struct Queue {
     db: Database,
     pending: Mutex<Vec<AuditEvent>>,
+    /// Held for a whole flush, so a flush that returns has seen every earlier batch
+    /// committed: a reader flushing while the writer thread is mid-batch waits for it.
+    flushing: Mutex<()>,
 }
 
 impl AuditLog {
@@ -45,6 +48,7 @@ impl AuditLog {
         let inner = Arc::new(Queue {
             db,
             pending: Mutex::new(Vec::new()),
+            flushing: Mutex::new(()),
         });
         let weak: Weak<Queue> = Arc::downgrade(&inner);
         std::thread::Builder::new()
@@ -77,6 +81,7 @@ impl Queue {
     }
 
     fn flush(&self) -> Result<usize, StorageError> {
+        let _flushing = self.flushing.lock().unwrap_or_else(|e| e.into_inner());
         let batch = std::mem::take(&mut *self.lock());
         if batch.is_empty() {
             return Ok(0);
