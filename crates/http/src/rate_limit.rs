@@ -74,14 +74,16 @@ impl RateLimits {
             .expect("clamped to at least 1");
         let gcra = {
             let mut limiters = self.limiters.lock().unwrap_or_else(|e| e.into_inner());
-            let entry = limiters
-                .entry(principal.to_owned())
-                .or_insert_with(|| (limit.get(), Arc::new(gcra(limit))));
-            // The operator changed the rate: start the principal afresh at the new one.
-            if entry.0 != limit.get() {
-                *entry = (limit.get(), Arc::new(gcra(limit)));
+            match limiters.get(principal) {
+                // A known principal at an unchanged rate: the common case, no allocation.
+                Some((rate, gcra)) if *rate == limit.get() => gcra.clone(),
+                // New, or the operator changed the rate: start afresh at the new one.
+                _ => {
+                    let fresh = Arc::new(gcra(limit));
+                    limiters.insert(principal.to_owned(), (limit.get(), fresh.clone()));
+                    fresh
+                }
             }
-            entry.1.clone()
         };
         let cell = Duration::from_secs(60) / limit.get();
         Some(match gcra.check() {

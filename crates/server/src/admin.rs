@@ -107,11 +107,12 @@ pub fn update_reseller(
         }
     }
     db.write(|conn| {
-        let reseller = resellers::find_by_code(conn, code)?;
+        let mut reseller = resellers::find_by_code(conn, code)?;
         if let Some(rate) = rate_limit_per_minute {
             resellers::set_rate_limit(conn, reseller.id, rate)?;
+            reseller.rate_limit_per_minute = rate;
         }
-        Ok::<_, AdminError>(resellers::find_by_code(conn, code)?)
+        Ok::<_, AdminError>(reseller)
     })
 }
 
