@@ -184,21 +184,35 @@ pub fn list(
     filter: &OrderFilter,
     limit: i64,
 ) -> Result<Page<Order>> {
-    let mut query = orders::table
-        .filter(orders::tenant_id.eq(tenant_id.to_string()))
-        .filter(orders::sequence.gt(after))
-        .into_boxed();
-    if let Some(status) = filter.status {
-        query = query.filter(orders::status.eq(status.to_string()));
-    }
-    if let Some(since) = filter.modified_since {
-        query = query.filter(orders::updated_at.ge(to_db_time(since)));
-    }
-    let rows = query
-        .order(orders::sequence.asc())
-        .limit(limit + 1)
-        .select(StoredOrder::as_select())
-        .load(conn)?
+    let tenant_id = tenant_id.to_string();
+    let rows = if filter.status.is_none() && filter.modified_since.is_none() {
+        // The sync loop's page, polled all day: a statically typed query, so diesel keeps it
+        // prepared per connection instead of building and parsing its SQL on every call.
+        orders::table
+            .filter(orders::tenant_id.eq(&tenant_id))
+            .filter(orders::sequence.gt(after))
+            .order(orders::sequence.asc())
+            .limit(limit + 1)
+            .select(StoredOrder::as_select())
+            .load(conn)?
+    } else {
+        let mut query = orders::table
+            .filter(orders::tenant_id.eq(&tenant_id))
+            .filter(orders::sequence.gt(after))
+            .into_boxed();
+        if let Some(status) = filter.status {
+            query = query.filter(orders::status.eq(status.to_string()));
+        }
+        if let Some(since) = filter.modified_since {
+            query = query.filter(orders::updated_at.ge(to_db_time(since)));
+        }
+        query
+            .order(orders::sequence.asc())
+            .limit(limit + 1)
+            .select(StoredOrder::as_select())
+            .load(conn)?
+    };
+    let rows = rows
         .into_iter()
         .map(StoredOrder::into_domain)
         .collect::<Result<Vec<_>>>()?;
