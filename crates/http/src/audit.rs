@@ -3,11 +3,12 @@
 //! The authentication extractors name the actor as soon as the credential checks out, so a
 //! request refused after that (a missing scope, the rate limit, a bad body) is recorded too.
 //!
-//! Events are queued in memory and written in batches, one transaction every
-//! [`FLUSH_EVERY`], off the request path: writing each one in its own transaction halved
-//! SQLite's onboarding throughput (every write request took the writer lock twice). The cost
-//! is that a process killed outright loses at most the last interval's events; a graceful
-//! shutdown flushes, and `GET /reseller/audit` flushes before it reads.
+//! A write's event is committed before its response leaves, so an acknowledged write is never
+//! missing from the log, even when the process is killed right after answering. The middleware
+//! queues the event and waits (asynchronously) for the writer thread, which commits whatever is
+//! queued in one transaction: a group commit, so concurrent writers share audit transactions
+//! instead of each taking SQLite's writer lock a second time (one transaction per event halved
+//! SQLite's onboarding throughput).
 
 use crate::{current_request_id, AppState, REPLAYED_HEADER};
 use actix_web::body::MessageBody;
@@ -15,30 +16,39 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpRequest};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::Duration;
 use tenantry_auth::{Credential, ResellerPrincipal, TenantAccess, TenantPrincipal};
 use tenantry_domain::audit::{ActorType, AuditEvent, Outcome};
 use tenantry_domain::Environment;
 use tenantry_storage::{audit, Database, StorageError};
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
-/// How often queued events are written.
-pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
+/// How long the writer waits for events before checking whether the log was dropped, and
+/// before retrying events a failed commit left queued.
+const IDLE_WAIT: Duration = Duration::from_millis(200);
 /// Queued events beyond this (the database has been unreachable for a while) are dropped,
 /// oldest first, with an error in the log, rather than exhausting memory.
 const MAX_QUEUED: usize = 100_000;
 
-/// The audit log's writer: a queue and a thread that empties it into the database.
+/// The audit log's writer: a queue and a thread that commits it to the database.
 pub struct AuditLog {
     inner: Arc<Queue>,
 }
 
+/// An event and the request waiting for its commit (none once a failed commit released it).
+struct Queued {
+    event: AuditEvent,
+    committed: Option<oneshot::Sender<()>>,
+}
+
 struct Queue {
     db: Database,
-    pending: Mutex<Vec<AuditEvent>>,
+    pending: Mutex<Vec<Queued>>,
+    arrived: Condvar,
     /// Held for a whole flush, so a flush that returns has seen every earlier batch
-    /// committed: a reader flushing while the writer thread is mid-batch waits for it.
+    /// committed: a caller flushing while the writer thread is mid-batch waits for it.
     flushing: Mutex<()>,
 }
 
@@ -48,25 +58,34 @@ impl AuditLog {
         let inner = Arc::new(Queue {
             db,
             pending: Mutex::new(Vec::new()),
+            arrived: Condvar::new(),
             flushing: Mutex::new(()),
         });
         let weak: Weak<Queue> = Arc::downgrade(&inner);
         std::thread::Builder::new()
             .name("audit-writer".into())
             .spawn(move || loop {
-                std::thread::sleep(FLUSH_EVERY);
                 let Some(queue) = weak.upgrade() else { break };
+                queue.wait_for_events();
                 if let Err(e) = queue.flush() {
                     log::error!("could not write audit events (will retry): {e}");
+                    std::thread::sleep(IDLE_WAIT);
                 }
             })
             .expect("spawn the audit writer");
         AuditLog { inner }
     }
 
-    /// Queues one event.
-    pub fn record(&self, event: AuditEvent) {
-        self.inner.lock().push(event);
+    /// Queues one event; the receiver completes when it is committed, or fails when the
+    /// commit did (the event stays queued for the next attempt).
+    pub fn record(&self, event: AuditEvent) -> oneshot::Receiver<()> {
+        let (committed, receiver) = oneshot::channel();
+        self.inner.lock().push(Queued {
+            event,
+            committed: Some(committed),
+        });
+        self.inner.arrived.notify_one();
+        receiver
     }
 
     /// Writes every queued event now; returns how many.
@@ -76,8 +95,16 @@ impl AuditLog {
 }
 
 impl Queue {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<AuditEvent>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Queued>> {
         self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wait_for_events(&self) {
+        let pending = self.lock();
+        if pending.is_empty() {
+            // A timeout, not a wait forever: the thread must notice when the log is dropped.
+            let _ = self.arrived.wait_timeout(pending, IDLE_WAIT);
+        }
     }
 
     fn flush(&self) -> Result<usize, StorageError> {
@@ -87,20 +114,34 @@ impl Queue {
             return Ok(0);
         }
         let written = self.db.write(|conn| {
-            for event in &batch {
-                audit::insert(conn, event)?;
+            for queued in &batch {
+                audit::insert(conn, &queued.event)?;
             }
             Ok::<_, StorageError>(batch.len())
         });
-        if written.is_err() {
-            // Put the batch back in front of what arrived meanwhile, for the next attempt.
-            let mut pending = self.lock();
-            let newer = std::mem::replace(&mut *pending, batch);
-            pending.extend(newer);
-            if pending.len() > MAX_QUEUED {
-                let dropped = pending.len() - MAX_QUEUED;
-                pending.drain(..dropped);
-                log::error!("dropped {dropped} audit event(s): the database is unreachable");
+        match written {
+            Ok(_) => {
+                for queued in batch {
+                    if let Some(committed) = queued.committed {
+                        let _ = committed.send(());
+                    }
+                }
+            }
+            Err(_) => {
+                // The requests go on (their own work is done and logged); the events are put
+                // back in front of what arrived meanwhile, for the next attempt.
+                let retry = batch.into_iter().map(|q| Queued {
+                    event: q.event,
+                    committed: None,
+                });
+                let mut pending = self.lock();
+                let newer = std::mem::replace(&mut *pending, retry.collect());
+                pending.extend(newer);
+                if pending.len() > MAX_QUEUED {
+                    let dropped = pending.len() - MAX_QUEUED;
+                    pending.drain(..dropped);
+                    log::error!("dropped {dropped} audit event(s): the database is unreachable");
+                }
             }
         }
         written
@@ -217,6 +258,7 @@ pub async fn audit(
         request_id: current_request_id().unwrap_or_default(),
         created_at: tenantry_domain::time::now(),
     };
-    state.audit.record(event);
+    // Answer only once the event is committed; a failed commit was logged by the writer.
+    let _ = state.audit.record(event).await;
     Ok(response)
 }
