@@ -8,6 +8,7 @@ mod auth;
 mod body;
 mod error;
 mod idempotency;
+mod json_writer;
 mod metrics;
 pub mod pagination;
 mod rate_limit;
@@ -22,6 +23,7 @@ pub use idempotency::{
     document_idempotency_key, idempotency, IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER,
     RETENTION as IDEMPOTENCY_RETENTION,
 };
+pub use json_writer::JsonWriter;
 pub use metrics::{metrics, Metrics};
 pub use rate_limit::{rate_limit_headers, Allowance, RateLimits};
 pub use request_id::{current_request_id, request_id, REQUEST_ID_HEADER};

@@ -8,7 +8,7 @@ use tenantry_domain::money::format_vat_rate;
 use tenantry_domain::order::{self as domain, Address, Customer, Order, OrderStatus, RowDraft};
 use tenantry_domain::{time, DomainError};
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, ApiError, Json, Problem};
+use tenantry_http::{blocking, ApiError, Json, JsonWriter, Problem};
 use tenantry_storage::order::{self as orders, OrderFilter, PlaceError};
 use tenantry_storage::{tenant, StorageError};
 use utoipa::{IntoParams, ToSchema};
@@ -162,6 +162,94 @@ impl From<Order> for OrderOut {
             sequence: o.sequence,
         }
     }
+}
+
+impl OrderOut {
+    /// Writes this order exactly as its `Serialize` does, several times faster: the sync page
+    /// writes fifty of them per request (a test holds the two to the same bytes).
+    fn write_json(&self, w: &mut JsonWriter) {
+        let address = |w: &mut JsonWriter, a: &Address| {
+            w.raw("{\"name\":");
+            w.string(&a.name);
+            w.raw(",\"street\":");
+            w.string(&a.street);
+            w.raw(",\"postalCode\":");
+            w.string(&a.postal_code);
+            w.raw(",\"city\":");
+            w.string(&a.city);
+            w.raw(",\"country\":");
+            w.string(&a.country);
+            w.raw("}");
+        };
+        w.raw("{\"id\":");
+        w.uuid(self.id);
+        w.raw(",\"number\":");
+        w.string(&self.number);
+        w.raw(",\"status\":");
+        w.string(self.status.as_str());
+        w.raw(",\"currency\":");
+        w.string(&self.currency);
+        w.raw(",\"customer\":{\"name\":");
+        w.string(&self.customer.name);
+        w.raw(",\"email\":");
+        w.string(&self.customer.email);
+        w.raw(",\"phone\":");
+        w.string(&self.customer.phone);
+        w.raw("},\"billingAddress\":");
+        address(w, &self.billing_address);
+        w.raw(",\"shippingAddress\":");
+        address(w, &self.shipping_address);
+        w.raw(",\"rows\":");
+        w.array(&self.rows, |w, r| {
+            w.raw("{\"sku\":");
+            w.string(&r.sku);
+            w.raw(",\"name\":");
+            w.string(&r.name);
+            w.raw(",\"quantity\":");
+            w.int(r.quantity);
+            w.raw(",\"unitPrice\":");
+            w.string(&r.unit_price);
+            w.raw(",\"vatRate\":");
+            w.string(&r.vat_rate);
+            w.raw(",\"net\":");
+            w.string(&r.net);
+            w.raw(",\"vat\":");
+            w.string(&r.vat);
+            w.raw("}");
+        });
+        w.raw(",\"totals\":{\"net\":");
+        w.string(&self.totals.net);
+        w.raw(",\"vat\":");
+        w.string(&self.totals.vat);
+        w.raw(",\"gross\":");
+        w.string(&self.totals.gross);
+        w.raw("},\"metadata\":");
+        w.serde(&self.metadata);
+        w.raw(",\"createdAt\":");
+        w.timestamp(self.created_at);
+        w.raw(",\"updatedAt\":");
+        w.timestamp(self.updated_at);
+        w.raw(",\"sequence\":");
+        w.int(self.sequence);
+        w.raw("}");
+    }
+}
+
+/// A page of orders as `ListPage<OrderOut>` serializes it, written with [`OrderOut::write_json`].
+fn write_page(page: &ListPage<OrderOut>) -> JsonWriter {
+    // About 900 bytes an order: sized once instead of doubling five times.
+    let mut w = JsonWriter::with_capacity(1024 * (page.data.len() + 1));
+    w.raw("{\"data\":");
+    w.array(&page.data, |w, o| o.write_json(w));
+    w.raw(",\"nextCursor\":");
+    match &page.next_cursor {
+        Some(cursor) => w.string(cursor),
+        None => w.raw("null"),
+    }
+    w.raw(",\"hasMore\":");
+    w.bool(page.has_more);
+    w.raw("}");
+    w
 }
 
 /// Query of the order list.
@@ -321,11 +409,12 @@ pub async fn list(
     })
     .await?;
     let last = page.rows.last().map(|o| o.sequence).unwrap_or(after);
-    ok_json(&ListPage {
+    let page = ListPage {
         next_cursor: Some(pagination::encode_cursor(&last.to_string())),
         has_more: page.has_more,
         data: page.rows.into_iter().map(OrderOut::from).collect(),
-    })
+    };
+    Ok(write_page(&page).into_response())
 }
 
 fn order_id(id: &str) -> Result<Uuid, ApiError> {
@@ -406,4 +495,53 @@ pub async fn update(
     })
     .await?;
     ok_json(&OrderOut::from(order))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn order(body: serde_json::Value, sequence: i64) -> OrderOut {
+        let body: OrderIn = serde_json::from_value(body).unwrap();
+        let mut order = draft(Uuid::new_v4(), body, time::now()).unwrap();
+        order.sequence = sequence;
+        OrderOut::from(order)
+    }
+
+    #[test]
+    fn the_sync_page_is_written_byte_for_byte_as_serde_writes_it() {
+        let plain = order(
+            json!({"number": "WEB-1", "currency": "SEK",
+                   "rows": [{"sku": "MUG", "name": "Mug", "quantity": 3, "unitPrice": "89.00", "vatRate": "25"}]}),
+            7,
+        );
+        let tricky = order(
+            json!({"number": "Q/1.x_-", "status": "processing", "currency": "JPY",
+                   "customer": {"name": "Åsa \"Ace\" Öberg 💡", "email": "a@x.example", "phone": "+46\n70"},
+                   "billingAddress": {"name": "A\tB", "street": "Gatan 1", "postalCode": "123 45", "city": "Umeå", "country": "SE"},
+                   "shippingAddress": {"name": "\u{1}", "street": "", "postalCode": "", "city": "", "country": ""},
+                   "rows": [{"sku": "A/B", "name": "</script>", "quantity": 1, "unitPrice": "0", "vatRate": "12.5"},
+                            {"sku": "C", "name": "", "quantity": 1000000, "unitPrice": "99999", "vatRate": "0"}],
+                   "metadata": {"z": [1, 2.5, null, true], "a": {"nested": "v\"al"}, "emoji": "🦀"}}),
+            8,
+        );
+        for page in [
+            ListPage {
+                data: vec![plain, tricky],
+                next_cursor: Some("OA".into()),
+                has_more: true,
+            },
+            ListPage {
+                data: vec![],
+                next_cursor: None,
+                has_more: false,
+            },
+        ] {
+            assert_eq!(
+                String::from_utf8(write_page(&page).into_bytes()).unwrap(),
+                serde_json::to_string(&page).unwrap()
+            );
+        }
+    }
 }
