@@ -164,90 +164,90 @@ impl From<Order> for OrderOut {
     }
 }
 
-impl OrderOut {
-    /// Writes this order exactly as its `Serialize` does, several times faster: the sync page
-    /// writes fifty of them per request (a test holds the two to the same bytes).
-    fn write_json(&self, w: &mut JsonWriter) {
-        let address = |w: &mut JsonWriter, a: &Address| {
-            w.raw("{\"name\":");
-            w.string(&a.name);
-            w.raw(",\"street\":");
-            w.string(&a.street);
-            w.raw(",\"postalCode\":");
-            w.string(&a.postal_code);
-            w.raw(",\"city\":");
-            w.string(&a.city);
-            w.raw(",\"country\":");
-            w.string(&a.country);
-            w.raw("}");
-        };
-        w.raw("{\"id\":");
-        w.uuid(self.id);
-        w.raw(",\"number\":");
-        w.string(&self.number);
-        w.raw(",\"status\":");
-        w.string(self.status.as_str());
-        w.raw(",\"currency\":");
-        w.string(&self.currency);
-        w.raw(",\"customer\":{\"name\":");
-        w.string(&self.customer.name);
-        w.raw(",\"email\":");
-        w.string(&self.customer.email);
-        w.raw(",\"phone\":");
-        w.string(&self.customer.phone);
-        w.raw("},\"billingAddress\":");
-        address(w, &self.billing_address);
-        w.raw(",\"shippingAddress\":");
-        address(w, &self.shipping_address);
-        w.raw(",\"rows\":");
-        w.array(&self.rows, |w, r| {
-            w.raw("{\"sku\":");
-            w.string(&r.sku);
-            w.raw(",\"name\":");
-            w.string(&r.name);
-            w.raw(",\"quantity\":");
-            w.int(r.quantity);
-            w.raw(",\"unitPrice\":");
-            w.string(&r.unit_price);
-            w.raw(",\"vatRate\":");
-            w.string(&r.vat_rate);
-            w.raw(",\"net\":");
-            w.string(&r.net);
-            w.raw(",\"vat\":");
-            w.string(&r.vat);
-            w.raw("}");
-        });
-        w.raw(",\"totals\":{\"net\":");
-        w.string(&self.totals.net);
-        w.raw(",\"vat\":");
-        w.string(&self.totals.vat);
-        w.raw(",\"gross\":");
-        w.string(&self.totals.gross);
-        w.raw("},\"metadata\":");
-        w.serde(&self.metadata);
-        w.raw(",\"createdAt\":");
-        w.timestamp(self.created_at);
-        w.raw(",\"updatedAt\":");
-        w.timestamp(self.updated_at);
-        w.raw(",\"sequence\":");
-        w.int(self.sequence);
+/// Writes `o` exactly as `OrderOut::from(o)` serializes, several times faster: the sync page
+/// writes fifty orders per request (a test holds the two to the same bytes).
+fn write_order(w: &mut JsonWriter, o: &Order) {
+    let address = |w: &mut JsonWriter, a: &Address| {
+        w.raw("{\"name\":");
+        w.string(&a.name);
+        w.raw(",\"street\":");
+        w.string(&a.street);
+        w.raw(",\"postalCode\":");
+        w.string(&a.postal_code);
+        w.raw(",\"city\":");
+        w.string(&a.city);
+        w.raw(",\"country\":");
+        w.string(&a.country);
         w.raw("}");
-    }
+    };
+    let c = o.currency;
+    let money = |w: &mut JsonWriter, minor: i64| w.string(&c.format(minor));
+    w.raw("{\"id\":");
+    w.uuid(o.id);
+    w.raw(",\"number\":");
+    w.string(&o.number);
+    w.raw(",\"status\":");
+    w.string(o.status.as_str());
+    w.raw(",\"currency\":");
+    w.string(c.code);
+    w.raw(",\"customer\":{\"name\":");
+    w.string(&o.customer.name);
+    w.raw(",\"email\":");
+    w.string(&o.customer.email);
+    w.raw(",\"phone\":");
+    w.string(&o.customer.phone);
+    w.raw("},\"billingAddress\":");
+    address(w, &o.billing_address);
+    w.raw(",\"shippingAddress\":");
+    address(w, &o.shipping_address);
+    w.raw(",\"rows\":");
+    w.array(&o.rows, |w, r| {
+        w.raw("{\"sku\":");
+        w.string(&r.sku);
+        w.raw(",\"name\":");
+        w.string(&r.name);
+        w.raw(",\"quantity\":");
+        w.int(r.quantity);
+        w.raw(",\"unitPrice\":");
+        money(w, r.unit_price);
+        w.raw(",\"vatRate\":");
+        w.string(&format_vat_rate(r.vat_rate));
+        w.raw(",\"net\":");
+        money(w, r.net);
+        w.raw(",\"vat\":");
+        money(w, r.vat);
+        w.raw("}");
+    });
+    w.raw(",\"totals\":{\"net\":");
+    money(w, o.totals.net);
+    w.raw(",\"vat\":");
+    money(w, o.totals.vat);
+    w.raw(",\"gross\":");
+    money(w, o.totals.gross);
+    w.raw("},\"metadata\":");
+    w.serde(&o.metadata);
+    w.raw(",\"createdAt\":");
+    w.timestamp(o.created_at);
+    w.raw(",\"updatedAt\":");
+    w.timestamp(o.updated_at);
+    w.raw(",\"sequence\":");
+    w.int(o.sequence);
+    w.raw("}");
 }
 
-/// A page of orders as `ListPage<OrderOut>` serializes it, written with [`OrderOut::write_json`].
-fn write_page(page: &ListPage<OrderOut>) -> JsonWriter {
+/// A page of orders as `ListPage<OrderOut>` serializes it, written with [`write_order`].
+fn write_page(orders: &[Order], next_cursor: Option<&str>, has_more: bool) -> JsonWriter {
     // About 900 bytes an order: sized once instead of doubling five times.
-    let mut w = JsonWriter::with_capacity(1024 * (page.data.len() + 1));
+    let mut w = JsonWriter::with_capacity(1024 * (orders.len() + 1));
     w.raw("{\"data\":");
-    w.array(&page.data, |w, o| o.write_json(w));
+    w.array(orders, write_order);
     w.raw(",\"nextCursor\":");
-    match &page.next_cursor {
+    match next_cursor {
         Some(cursor) => w.string(cursor),
         None => w.raw("null"),
     }
     w.raw(",\"hasMore\":");
-    w.bool(page.has_more);
+    w.bool(has_more);
     w.raw("}");
     w
 }
@@ -409,12 +409,9 @@ pub async fn list(
     })
     .await?;
     let last = page.rows.last().map(|o| o.sequence).unwrap_or(after);
-    let page = ListPage {
-        next_cursor: Some(pagination::encode_cursor(&last.to_string())),
-        has_more: page.has_more,
-        data: page.rows.into_iter().map(OrderOut::from).collect(),
-    };
-    Ok(write_page(&page).into_response())
+    // Written as `ListPage<OrderOut>` serializes (the documented schema), without building it.
+    let next_cursor = pagination::encode_cursor(&last.to_string());
+    Ok(write_page(&page.rows, Some(&next_cursor), page.has_more).into_response())
 }
 
 fn order_id(id: &str) -> Result<Uuid, ApiError> {
@@ -502,11 +499,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn order(body: serde_json::Value, sequence: i64) -> OrderOut {
+    fn order(body: serde_json::Value, sequence: i64) -> Order {
         let body: OrderIn = serde_json::from_value(body).unwrap();
         let mut order = draft(Uuid::new_v4(), body, time::now()).unwrap();
         order.sequence = sequence;
-        OrderOut::from(order)
+        order
     }
 
     #[test]
@@ -526,20 +523,18 @@ mod tests {
                    "metadata": {"z": [1, 2.5, null, true], "a": {"nested": "v\"al"}, "emoji": "🦀"}}),
             8,
         );
-        for page in [
-            ListPage {
-                data: vec![plain, tricky],
-                next_cursor: Some("OA".into()),
-                has_more: true,
-            },
-            ListPage {
-                data: vec![],
-                next_cursor: None,
-                has_more: false,
-            },
+        for (orders, next_cursor, has_more) in [
+            (vec![plain, tricky], Some("OA"), true),
+            (vec![], None, false),
         ] {
+            let written = write_page(&orders, next_cursor, has_more).into_bytes();
+            let page = ListPage {
+                data: orders.into_iter().map(OrderOut::from).collect(),
+                next_cursor: next_cursor.map(str::to_owned),
+                has_more,
+            };
             assert_eq!(
-                String::from_utf8(write_page(&page).into_bytes()).unwrap(),
+                String::from_utf8(written).unwrap(),
                 serde_json::to_string(&page).unwrap()
             );
         }
