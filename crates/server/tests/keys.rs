@@ -89,6 +89,24 @@ fn a_read_only_key_reads_everything_and_every_write_names_the_missing_scope() {
         Some(json!({"number": "1", "currency": "SEK", "rows": [{"sku": "A", "name": "A", "quantity": 1, "unitPrice": "1.00", "vatRate": "25"}]})),
     )
     .expect_problem(403, "missing_permission");
+
+    // A key without `tenant:read` reads no orders; the permission is judged before the query.
+    let write_only = create(
+        &s,
+        &r.basic(),
+        json!({"name": "writer", "scopes": ["tenant:write"]}),
+    );
+    let as_writer = Auth::Headers(vec![
+        (
+            "Authorization".into(),
+            format!("Bearer {}", write_only["secret"].as_str().unwrap()),
+        ),
+        ("X-Tenant-ID".into(), tenant["id"].as_str().unwrap().into()),
+    ]);
+    let p = s
+        .call("GET", "/tenant/order?limit=500", &as_writer, None)
+        .expect_problem(403, "missing_permission");
+    assert!(p["detail"].as_str().unwrap().contains("order:read"), "{p}");
 }
 
 #[test]

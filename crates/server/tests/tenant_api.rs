@@ -936,6 +936,11 @@ fn the_sync_feed_pages_by_change_and_resumes_from_any_cursor() {
         .expect_problem(400, "invalid_cursor");
     s.call("GET", "/tenant/order?limit=500", &auth, None)
         .expect_problem(400, "invalid_limit");
+    s.call("GET", "/tenant/order?limit=x", &auth, None)
+        .expect_problem(400, "invalid_query");
+    // The caller is judged before its query: a bad credential hears 401, not the query's fault.
+    s.call("GET", "/tenant/order?limit=500", &Auth::None, None)
+        .expect_problem(401, "unauthorized");
     let _ = cursor;
 }
 

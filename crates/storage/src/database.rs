@@ -133,9 +133,10 @@ impl ManageConnection for Manager {
     }
 
     fn has_broken(&self, pooled: &mut Pooled) -> bool {
-        // Called as the connection goes back to the pool: the moment of its last use.
+        // Called as the connection goes back to the pool: the moment of its last use. One a
+        // panic left inside a transaction is dropped, not handed to the next request.
         pooled.returned_at = Instant::now();
-        false
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(&mut pooled.conn)
     }
 }
 
