@@ -29,7 +29,7 @@ const ORDERS_PER_TENANT: i64 = 1000;
 /// Adjacent off/on rounds of the guarantees' cost.
 const GUARANTEE_ROUNDS: usize = 3;
 /// Rounds of each order-sync measurement; the large data set alternates API and direct rounds.
-const SYNC_ROUNDS: usize = 3;
+const SYNC_ROUNDS: usize = 5;
 
 struct Options {
     postgres: Option<String>,

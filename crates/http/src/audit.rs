@@ -28,6 +28,9 @@ use uuid::Uuid;
 /// How long the writer waits for events before checking whether the log was dropped, and
 /// before retrying events a failed commit left queued.
 const IDLE_WAIT: Duration = Duration::from_millis(200);
+/// How long a response waits for its event's commit before it is sent anyway (the writer
+/// logs why): longer than the pool's wait for a connection, so only a stuck writer hits it.
+const COMMIT_WAIT: Duration = Duration::from_secs(15);
 /// Queued events beyond this (the database has been unreachable for a while) are dropped,
 /// oldest first, with an error in the log, rather than exhausting memory.
 const MAX_QUEUED: usize = 100_000;
@@ -259,6 +262,12 @@ pub async fn audit(
         created_at: tenantry_domain::time::now(),
     };
     // Answer only once the event is committed; a failed commit was logged by the writer.
-    let _ = state.audit.record(event).await;
+    let committed = state.audit.record(event);
+    if actix_web::rt::time::timeout(COMMIT_WAIT, committed)
+        .await
+        .is_err()
+    {
+        log::error!("an audit event was not committed within {COMMIT_WAIT:?}; answering anyway");
+    }
     Ok(response)
 }
