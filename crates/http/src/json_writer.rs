@@ -29,14 +29,24 @@ impl JsonWriter {
 
     /// Appends a string value, escaped exactly as serde_json escapes it.
     pub fn string(&mut self, s: &str) {
-        // serde_json escapes exactly these bytes: control characters, `"` and `\`.
-        if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-            self.out.push(b'"');
-            self.out.extend_from_slice(s.as_bytes());
-            self.out.push(b'"');
-        } else {
+        if needs_escaping(s.as_bytes()) {
             self.serde(s);
+        } else {
+            self.quoted(s);
         }
+    }
+
+    /// Appends a string value that cannot need escaping (digits, hex ids, codes), unscanned.
+    pub fn plain(&mut self, s: &str) {
+        debug_assert!(!needs_escaping(s.as_bytes()), "{s:?} needs escaping");
+        self.quoted(s);
+    }
+
+    fn quoted(&mut self, s: &str) {
+        self.out.reserve(s.len() + 2);
+        self.out.push(b'"');
+        self.out.extend_from_slice(s.as_bytes());
+        self.out.push(b'"');
     }
 
     /// Appends an integer.
@@ -51,7 +61,7 @@ impl JsonWriter {
 
     /// Appends an id as serde writes a `Uuid`: hyphenated, lowercase.
     pub fn uuid(&mut self, id: Uuid) {
-        self.string(id.hyphenated().encode_lower(&mut Uuid::encode_buffer()));
+        self.plain(id.hyphenated().encode_lower(&mut Uuid::encode_buffer()));
     }
 
     /// Appends a time as serde writes a `DateTime<Utc>`: RFC 3339 in UTC with `Z`, and 0, 3, 6
@@ -137,6 +147,31 @@ impl JsonWriter {
     }
 }
 
+/// Whether serde_json would escape any of `bytes`: control characters, `"` and `\\`, exactly.
+fn needs_escaping(bytes: &[u8]) -> bool {
+    // Eight bytes at a time (the classic has-zero-byte test): most strings are scanned in a
+    // few steps instead of a branch per byte.
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS != 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        // A byte below 0x20 is one whose top three bits are all clear.
+        let control = x.wrapping_sub(ONES * 0x20) & !x & HIGHS != 0;
+        if control
+            || has_zero(x ^ (ONES * u64::from(b'"')))
+            || has_zero(x ^ (ONES * u64::from(b'\\')))
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +191,25 @@ mod tests {
             w.string(s);
             assert_eq!(w.into_bytes(), serde_json::to_vec(s).unwrap(), "{s:?}");
         }
+    }
+
+    #[test]
+    fn the_word_at_a_time_scan_finds_exactly_the_bytes_serde_escapes() {
+        let naive = |b: &[u8]| b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
+        // Every byte value at every position of strings around the eight-byte boundaries,
+        // among plain text and among non-ASCII bytes.
+        for len in 1..=19 {
+            for at in 0..len {
+                for filler in [b'a', 0x80, 0xff, b'!', 0x21, 0x5d, 0x1f + 1] {
+                    for byte in 0..=255u8 {
+                        let mut text = vec![filler; len];
+                        text[at] = byte;
+                        assert_eq!(needs_escaping(&text), naive(&text), "{text:?}");
+                    }
+                }
+            }
+        }
+        assert!(!needs_escaping(b""));
     }
 
     #[test]

@@ -181,15 +181,15 @@ fn write_order(w: &mut JsonWriter, o: &Order) {
         w.raw("}");
     };
     let c = o.currency;
-    let money = |w: &mut JsonWriter, minor: i64| w.string(&c.format(minor));
+    let money = |w: &mut JsonWriter, minor: i64| w.plain(&c.format(minor));
     w.raw("{\"id\":");
     w.uuid(o.id);
     w.raw(",\"number\":");
     w.string(&o.number);
     w.raw(",\"status\":");
-    w.string(o.status.as_str());
+    w.plain(o.status.as_str());
     w.raw(",\"currency\":");
-    w.string(c.code);
+    w.plain(c.code);
     w.raw(",\"customer\":{\"name\":");
     w.string(&o.customer.name);
     w.raw(",\"email\":");
@@ -211,7 +211,7 @@ fn write_order(w: &mut JsonWriter, o: &Order) {
         w.raw(",\"unitPrice\":");
         money(w, r.unit_price);
         w.raw(",\"vatRate\":");
-        w.string(&format_vat_rate(r.vat_rate));
+        w.plain(&format_vat_rate(r.vat_rate));
         w.raw(",\"net\":");
         money(w, r.net);
         w.raw(",\"vat\":");
