@@ -117,7 +117,7 @@ impl JsonWriter {
         self.out.extend_from_slice(b"Z\"");
     }
 
-    /// Appends any value through serde_json (timestamps, free-form metadata).
+    /// Appends any value through serde_json (free-form metadata, say).
     pub fn serde<T: Serialize + ?Sized>(&mut self, value: &T) {
         serde_json::to_writer(&mut self.out, value).expect("a value serde_json can write");
     }
@@ -147,17 +147,17 @@ impl JsonWriter {
     }
 }
 
-/// Whether serde_json would escape any of `bytes`: control characters, `"` and `\\`, exactly.
+/// Whether serde_json would escape any of `bytes`: exactly the control characters, `"` and `\`.
 fn needs_escaping(bytes: &[u8]) -> bool {
-    // Eight bytes at a time (the classic has-zero-byte test): most strings are scanned in a
-    // few steps instead of a branch per byte.
+    // Eight bytes at a time with the classic "has a byte less than n" word test (exact for
+    // n ≤ 128; a byte equal to c is a zero byte of x ^ c…c): a short string is scanned in a
+    // step or two instead of a branch per byte.
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS != 0;
     let mut chunks = bytes.chunks_exact(8);
     for chunk in &mut chunks {
         let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        // A byte below 0x20 is one whose top three bits are all clear.
         let control = x.wrapping_sub(ONES * 0x20) & !x & HIGHS != 0;
         if control
             || has_zero(x ^ (ONES * u64::from(b'"')))
