@@ -481,8 +481,7 @@ fn bench_backend(bin: &Path, url: &str) -> Result<Figures, String> {
             .collect::<Vec<_>>()
             .join(" ")
     );
-    pair_ratios.sort_by(f64::total_cmp);
-    let basic_to_bearer = pair_ratios[pair_ratios.len() / 2];
+    let basic_to_bearer = median(&mut pair_ratios);
     let rate = |runs: &[Load]| {
         runs.iter().map(|r| r.count as f64).sum::<f64>()
             / runs.iter().map(|r| r.seconds).sum::<f64>()
@@ -717,15 +716,23 @@ fn median_round(mut rounds: Vec<Latency>) -> Latency {
     rounds.swap_remove(rounds.len() / 2)
 }
 
-/// The same page's query run straight against the database: a loop over the storage crate on
-/// SQLite, pgbench on PostgreSQL. Returns (pages per second, what ran it).
+/// What runs the page's query straight against the database: a loop over the storage crate on
+/// SQLite, pgbench on PostgreSQL.
+fn direct_kind(admin: Option<&str>) -> &'static str {
+    match admin {
+        None => "storage-crate loop",
+        Some(_) => "pgbench",
+    }
+}
+
+/// One round of [`direct_kind`]'s load; returns pages per second.
 fn direct_load(
     tools: &Tools,
     admin: Option<&str>,
     url: &str,
     file: &Path,
     tenants: usize,
-) -> Result<(f64, &'static str), String> {
+) -> Result<f64, String> {
     match admin {
         None => {
             let out = Command::new(&tools.data)
@@ -736,9 +743,9 @@ fn direct_load(
                 .map_err(|e| e.to_string())?;
             let v: Value =
                 serde_json::from_slice(&out.stdout).map_err(|e| format!("direct loop: {e}"))?;
-            Ok((v["perSecond"].as_f64().unwrap_or(0.0), "storage-crate loop"))
+            Ok(v["perSecond"].as_f64().unwrap_or(0.0))
         }
-        Some(_) => Ok((pgbench(url, tenants)?, "pgbench")),
+        Some(_) => pgbench(url, tenants),
     }
 }
 
@@ -777,32 +784,31 @@ fn bench_sync(
         }
         Ok((small, median(&mut ratios)))
     })?;
-    let (large, direct_per_s, direct_kind, api_to_direct) =
-        with_database(admin, "sync_large", |url| {
-            let tenants = seeded(tools, url, large_tenants, &file)?;
-            let server = start_server(&tools.bin, url)?;
-            // API and direct rounds alternate, and the ratio is the median of adjacent pairs:
-            // this VM's speed drifts by a third between runs of the same build.
-            let mut rounds = Vec::new();
-            let mut directs = Vec::new();
-            let mut ratios = Vec::new();
-            let mut kind = "";
-            for _ in 0..SYNC_ROUNDS {
-                let api = sync_load(&server.base, &tenants)?;
-                let (direct, k) = direct_load(tools, admin, url, &file, large_tenants)?;
-                eprintln!("   sync API/direct (req/s): {:.0}/{direct:.0}", api.per_s);
-                ratios.push(api.per_s / direct);
-                directs.push(direct);
-                rounds.push(api);
-                kind = k;
-            }
-            Ok((
-                median_round(rounds),
-                median(&mut directs),
-                kind,
-                median(&mut ratios),
-            ))
-        })?;
+    let (large, direct_per_s, api_to_direct) = with_database(admin, "sync_large", |url| {
+        let tenants = seeded(tools, url, large_tenants, &file)?;
+        if admin.is_some() {
+            pgbench_tenants(url)?;
+        }
+        let server = start_server(&tools.bin, url)?;
+        // API and direct rounds alternate, and the ratio is the median of adjacent pairs:
+        // this VM's speed drifts by a third between runs of the same build.
+        let mut rounds = Vec::new();
+        let mut directs = Vec::new();
+        let mut ratios = Vec::new();
+        for _ in 0..SYNC_ROUNDS {
+            let api = sync_load(&server.base, &tenants)?;
+            let direct = direct_load(tools, admin, url, &file, large_tenants)?;
+            eprintln!("   sync API/direct (req/s): {:.0}/{direct:.0}", api.per_s);
+            ratios.push(api.per_s / direct);
+            directs.push(direct);
+            rounds.push(api);
+        }
+        Ok((
+            median_round(rounds),
+            median(&mut directs),
+            median(&mut ratios),
+        ))
+    })?;
     let _ = std::fs::remove_file(&file);
     Ok(SyncFigures {
         small_orders: small_tenants as i64 * ORDERS_PER_TENANT,
@@ -811,15 +817,19 @@ fn bench_sync(
         large_orders: large_tenants as i64 * ORDERS_PER_TENANT,
         large,
         direct_per_s,
-        direct_kind,
+        direct_kind: direct_kind(admin),
         api_to_direct,
     })
 }
 
+/// Numbers the seeded tenants (`bench_tenants`), so pgbench can pick one at random.
+fn pgbench_tenants(url: &str) -> Result<(), String> {
+    psql(url, "CREATE TABLE bench_tenants AS SELECT (row_number() OVER (ORDER BY code_name) - 1)::int AS n, id FROM tenants; ALTER TABLE bench_tenants ADD PRIMARY KEY (n); ANALYZE bench_tenants;")
+}
+
 /// pgbench running the sync page's query (all columns, 51 rows after a random sequence) for a
-/// random tenant; returns transactions per second.
+/// random tenant of [`pgbench_tenants`]; returns transactions per second.
 fn pgbench(url: &str, tenants: usize) -> Result<f64, String> {
-    psql(url, "DROP TABLE IF EXISTS bench_tenants; CREATE TABLE bench_tenants AS SELECT (row_number() OVER (ORDER BY code_name) - 1)::int AS n, id FROM tenants; ALTER TABLE bench_tenants ADD PRIMARY KEY (n); ANALYZE bench_tenants;")?;
     let script = std::env::temp_dir().join(format!("tenantry-pgbench-{}.sql", std::process::id()));
     std::fs::write(
         &script,
