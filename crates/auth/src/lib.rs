@@ -11,6 +11,7 @@ pub mod principal;
 pub mod scheme;
 pub mod tenant;
 pub mod token;
+pub mod webhook;
 
 pub use error::AuthError;
 pub use password::PasswordCache;

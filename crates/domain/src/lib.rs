@@ -23,6 +23,7 @@ pub mod audit;
 pub mod connection;
 pub mod environment;
 pub mod error;
+pub mod event;
 pub mod login_url;
 pub mod money;
 pub mod order;
@@ -34,6 +35,7 @@ pub mod scope;
 pub mod tenant;
 pub mod time;
 pub mod user;
+pub mod webhook;
 
 pub use environment::Environment;
 pub use error::{DomainError, FieldError};

@@ -18,6 +18,10 @@ pub enum Scope {
     LoginCreate,
     /// Read usage analytics.
     AnalyticsRead,
+    /// Read the events feed.
+    EventRead,
+    /// Manage webhook endpoints: create, change, delete, rotate secrets, read attempts, resend.
+    WebhookWrite,
     /// Read the audit log.
     AuditRead,
     /// List the reseller's API keys.
@@ -27,13 +31,15 @@ pub enum Scope {
 }
 
 /// Every scope, in catalogue order.
-pub const ALL: [Scope; 9] = [
+pub const ALL: [Scope; 11] = [
     Scope::TenantRead,
     Scope::TenantWrite,
     Scope::UserWrite,
     Scope::ConnectionWrite,
     Scope::LoginCreate,
     Scope::AnalyticsRead,
+    Scope::EventRead,
+    Scope::WebhookWrite,
     Scope::AuditRead,
     Scope::KeyRead,
     Scope::KeyWrite,
@@ -48,6 +54,8 @@ impl Scope {
             Scope::ConnectionWrite => "connection:write",
             Scope::LoginCreate => "login:create",
             Scope::AnalyticsRead => "analytics:read",
+            Scope::EventRead => "event:read",
+            Scope::WebhookWrite => "webhook:write",
             Scope::AuditRead => "audit:read",
             Scope::KeyRead => "key:read",
             Scope::KeyWrite => "key:write",
@@ -64,6 +72,8 @@ impl Scope {
             Scope::ConnectionWrite => "create, change and delete API connections and their tokens",
             Scope::LoginCreate => "create one-time login URLs",
             Scope::AnalyticsRead => "read usage analytics",
+            Scope::EventRead => "read the events feed",
+            Scope::WebhookWrite => "manage webhook endpoints, their secrets, attempts and resends",
             Scope::AuditRead => "read the audit log",
             Scope::KeyRead => "list API keys",
             Scope::KeyWrite => "create, revoke and rotate API keys",

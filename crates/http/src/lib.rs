@@ -27,4 +27,4 @@ pub use json_writer::JsonWriter;
 pub use metrics::{metrics, Metrics};
 pub use rate_limit::{rate_limit_headers, Allowance, RateLimits};
 pub use request_id::{current_request_id, request_id, REQUEST_ID_HEADER};
-pub use state::{blocking, ok_json, openapi_json, openapi_response, AppState, ServiceConfig};
+pub use state::{blocking, emit, ok_json, openapi_json, openapi_response, AppState, ServiceConfig};

@@ -14,6 +14,8 @@ pub struct ServiceConfig {
     pub public_url: Option<String>,
     /// How long a login URL works.
     pub login_url_ttl: Duration,
+    /// Which webhook URLs resellers may register.
+    pub webhook_policy: tenantry_domain::webhook::UrlPolicy,
 }
 
 impl Default for ServiceConfig {
@@ -21,6 +23,7 @@ impl Default for ServiceConfig {
         ServiceConfig {
             public_url: None,
             login_url_ttl: tenantry_domain::login_url::DEFAULT_TTL,
+            webhook_policy: Default::default(),
         }
     }
 }
@@ -67,4 +70,20 @@ pub fn openapi_response(document: String) -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok()
         .content_type("application/json")
         .body(document)
+}
+
+/// Appends a lifecycle event about `tenant` to the outbox, in the caller's transaction:
+/// `data` is the resource as the response shows it (without one-time secrets).
+pub fn emit(
+    conn: &mut tenantry_storage::DbConnection,
+    tenant: &tenantry_domain::tenant::Tenant,
+    kind: tenantry_domain::event::EventType,
+    data: &impl serde::Serialize,
+) -> Result<(), ApiError> {
+    tenantry_storage::event::append(
+        conn,
+        tenantry_domain::event::NewEvent::about(tenant, kind, data),
+        tenantry_domain::time::now(),
+    )?;
+    Ok(())
 }

@@ -6,10 +6,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tenantry_auth::token::{self, TokenKind};
 use tenantry_domain::connection::{self as domain, Connection, ConnectionDraft, ConnectionPatch};
+use tenantry_domain::event::EventType;
 use tenantry_domain::tenant::Tenant;
 use tenantry_domain::time;
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, ApiError, Json, Problem};
+use tenantry_http::{blocking, emit, ApiError, Json, Problem};
 use tenantry_storage::{connection as connections, tenant_token, DbConnection};
 use utoipa::{IntoParams, ToSchema};
 
@@ -123,6 +124,13 @@ pub(crate) fn create_in(
         updated_at: now,
     };
     connections::insert(conn, &connection)?;
+    // The event carries no token: a token is shown once, to the caller that created it.
+    emit(
+        conn,
+        tenant,
+        EventType::ConnectionCreated,
+        &ConnectionOut::from(connection.clone()),
+    )?;
     let token = (connection.kind == domain::API_TYPE)
         .then(|| issue_token(conn, tenant, &connection.id))
         .transpose()?;
@@ -289,9 +297,11 @@ pub async fn update(
     };
     let connection = blocking(move || {
         state.db.write(|conn| {
-            let (_, mut connection) = connection_in_scope(conn, &principal, &code_name, &id)?;
+            let (tenant, mut connection) = connection_in_scope(conn, &principal, &code_name, &id)?;
             patch.apply(&mut connection, time::now())?;
             connections::update(conn, &connection)?;
+            let out = ConnectionOut::from(connection.clone());
+            emit(conn, &tenant, EventType::ConnectionUpdated, &out)?;
             Ok(connection)
         })
     })
@@ -311,8 +321,14 @@ pub async fn delete(
     check_id(&id)?;
     blocking(move || {
         state.db.write(|conn| {
-            let (tenant, _) = connection_in_scope(conn, &principal, &code_name, &id)?;
-            Ok(connections::delete(conn, tenant.id, &id)?)
+            let (tenant, connection) = connection_in_scope(conn, &principal, &code_name, &id)?;
+            connections::delete(conn, tenant.id, &id)?;
+            emit(
+                conn,
+                &tenant,
+                EventType::ConnectionDeleted,
+                &ConnectionOut::from(connection),
+            )
         })
     })
     .await?;

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod capability;
 pub mod connection;
+pub mod event;
 pub mod key;
 pub mod login;
 pub mod openapi;
@@ -15,6 +16,7 @@ pub mod sandbox;
 pub mod scope;
 pub mod tenant;
 pub mod user;
+pub mod webhook;
 
 use actix_web::web;
 use tenantry_auth::ResellerPrincipal;
@@ -89,6 +91,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(resource("/permission").get(permission::list))
             .service(resource("/capability").get(capability::list))
             .service(resource("/audit").get(audit::list))
+            .service(resource("/event").get(event::list))
+            .service(
+                resource("/webhook")
+                    .get(webhook::list)
+                    .post(webhook::create),
+            )
+            .service(
+                resource("/webhook/{id}")
+                    .get(webhook::get)
+                    .patch(webhook::update)
+                    .delete(webhook::delete),
+            )
+            .service(resource("/webhook/{id}/secret/rotate").post(webhook::rotate))
+            .service(resource("/webhook/{id}/attempt").get(webhook::attempts))
+            .service(resource("/webhook/{id}/event/{eventId}/resend").post(webhook::resend))
             .service(resource("/key").get(key::list).post(key::create))
             // Before `/key/{id}`, which would take `scope` for an id.
             .service(resource("/key/scope").get(key::scopes))

@@ -18,6 +18,9 @@ use utoipa::{Modify, OpenApi};
         crate::connection::create_token, crate::connection::revoke_tokens,
         crate::login::create, crate::sandbox::fill, crate::permission::list, crate::capability::list, crate::audit::list,
         crate::key::create, crate::key::list, crate::key::scopes, crate::key::revoke, crate::key::rotate,
+        crate::event::list,
+        crate::webhook::create, crate::webhook::list, crate::webhook::get, crate::webhook::update, crate::webhook::delete,
+        crate::webhook::rotate, crate::webhook::attempts, crate::webhook::resend,
     ),
     components(schemas(tenantry_http::Problem, tenantry_http::ProblemFieldError)),
     modifiers(&Security),
@@ -29,6 +32,8 @@ use utoipa::{Modify, OpenApi};
         (name = "login", description = "One-time login URLs"),
         (name = "key", description = "Your API keys and their scopes"),
         (name = "audit", description = "The audit log of every write"),
+        (name = "event", description = "Lifecycle events: the feed every state change appends to"),
+        (name = "webhook", description = "Webhook endpoints: signed, at-least-once delivery of events"),
     )
 )]
 pub struct ResellerApiDoc;

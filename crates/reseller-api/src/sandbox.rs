@@ -5,10 +5,11 @@
 use crate::{tenant_in_scope, Principal, State};
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use tenantry_domain::event::EventType;
 use tenantry_domain::order::{price_rows, Order, OrderStatus};
 use tenantry_domain::product::Product;
 use tenantry_domain::{money::Currency, sandbox, time, Environment};
-use tenantry_http::{blocking, ApiError, Json, Problem};
+use tenantry_http::{blocking, emit, ApiError, Json, Problem};
 use tenantry_storage::{order as orders, product as products, tenant};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -77,6 +78,8 @@ pub async fn fill(
                         sequence: tenant::next_sequence(conn, t.id)?,
                     };
                     products::insert(conn, &product)?;
+                    let out = tenantry_tenant_api::product::ProductOut::from(product);
+                    emit(conn, &t, EventType::ProductCreated, &out)?;
                     products_created += 1;
                 }
             }
@@ -100,12 +103,13 @@ pub async fn fill(
                     updated_at: now,
                     sequence: 0,
                 };
-                orders::place(conn, order).map_err(|e| match e {
+                let (order, drawn) = orders::place(conn, order).map_err(|e| match e {
                     orders::PlaceError::Storage(s) => ApiError::from(s),
                     orders::PlaceError::Stock(s) => {
                         ApiError::conflict("insufficient_stock", s.to_string())
                     }
                 })?;
+                tenantry_tenant_api::order::emit_placed(conn, &t, &order, drawn)?;
             }
             Ok(SandboxOut {
                 orders_created: body.count,

@@ -6,12 +6,13 @@ use actix_web::{http::header, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tenantry_domain::connection::{ConnectionDraft, API_TYPE};
+use tenantry_domain::event::EventType;
 use tenantry_domain::tenant::{
     code_name, code_name_base, Tenant, TenantDraft, TenantPatch, TenantStatus,
 };
 use tenantry_domain::{time, Environment};
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, ApiError, Json, Problem};
+use tenantry_http::{blocking, emit, ApiError, Json, Problem};
 use tenantry_storage::tenant::{self as tenants, TenantFilter};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -183,6 +184,12 @@ pub async fn create(
                 updated_at: now,
             };
             tenants::insert(conn, &tenant)?;
+            emit(
+                conn,
+                &tenant,
+                EventType::TenantCreated,
+                &TenantOut::from(tenant.clone()),
+            )?;
             let connection = with_api_connection
                 .then(|| {
                     let draft = ConnectionDraft {
@@ -315,8 +322,20 @@ pub async fn update(
                     return Err(exists(&existing));
                 }
             }
+            let before = tenant.status;
             patch.apply(&mut tenant, &principal.reseller.capabilities, time::now())?;
             tenants::update(conn, &tenant)?;
+            let out = TenantOut::from(tenant.clone());
+            emit(conn, &tenant, EventType::TenantUpdated, &out)?;
+            match (before, tenant.status) {
+                (TenantStatus::Active, TenantStatus::Deactivated) => {
+                    emit(conn, &tenant, EventType::TenantDeactivated, &out)?
+                }
+                (TenantStatus::Deactivated, TenantStatus::Active) => {
+                    emit(conn, &tenant, EventType::TenantActivated, &out)?
+                }
+                _ => {}
+            }
             Ok(tenant)
         })
     })
@@ -337,7 +356,13 @@ pub async fn delete(
     blocking(move || {
         state.db.write(|conn| {
             let tenant = tenant_in_scope(conn, &principal, &code_name)?;
-            Ok(tenants::delete(conn, tenant.id)?)
+            tenants::delete(conn, tenant.id)?;
+            emit(
+                conn,
+                &tenant,
+                EventType::TenantDeleted,
+                &TenantOut::from(tenant.clone()),
+            )
         })
     })
     .await?;

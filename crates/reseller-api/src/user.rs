@@ -5,11 +5,12 @@ use actix_web::{http::header, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use tenantry_auth::password;
+use tenantry_domain::event::EventType;
 use tenantry_domain::permission::Role;
 use tenantry_domain::time;
 use tenantry_domain::user::{TenantUser, UserDraft, UserPatch};
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, ApiError, Json, Problem};
+use tenantry_http::{blocking, emit, ApiError, Json, Problem};
 use tenantry_storage::{user as users, StorageError};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -161,6 +162,12 @@ pub async fn create(
                 .with("login", user.login.clone()),
                 other => other.into(),
             })?;
+            emit(
+                conn,
+                &tenant,
+                EventType::UserCreated,
+                &UserOut::from(user.clone()),
+            )?;
             Ok(user)
         })
     })
@@ -258,6 +265,12 @@ pub async fn update(
             let mut user = users::find_by_login(conn, tenant.id, &login)?;
             patch.apply(&mut user, password_hash, time::now());
             users::update(conn, &user)?;
+            emit(
+                conn,
+                &tenant,
+                EventType::UserUpdated,
+                &UserOut::from(user.clone()),
+            )?;
             Ok(user)
         })
     })
@@ -278,7 +291,8 @@ pub async fn delete(
         state.db.write(|conn| {
             let tenant = tenant_in_scope(conn, &principal, &code_name)?;
             let user = users::find_by_login(conn, tenant.id, &login)?;
-            Ok(users::delete(conn, tenant.id, user.id)?)
+            users::delete(conn, tenant.id, user.id)?;
+            emit(conn, &tenant, EventType::UserDeleted, &UserOut::from(user))
         })
     })
     .await?;

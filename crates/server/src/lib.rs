@@ -77,16 +77,26 @@ async fn no_route(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError>
 }
 
 /// Starts the background housekeeping of a server process: every ten minutes it forgets
-/// Idempotency-Keys older than their 24-hour retention. Idempotent across processes (each
-/// deletes what has expired), so every process may run it.
-pub fn spawn_housekeeping(db: tenantry_storage::Database) -> std::thread::JoinHandle<()> {
+/// Idempotency-Keys older than their 24-hour retention and events older than
+/// `event_retention`. Idempotent across processes (each deletes what has expired), so every
+/// process may run it.
+pub fn spawn_housekeeping(
+    db: tenantry_storage::Database,
+    event_retention: chrono::Duration,
+) -> std::thread::JoinHandle<()> {
     std::thread::Builder::new()
         .name("housekeeping".into())
         .spawn(move || loop {
-            let before = tenantry_domain::time::now() - tenantry_http::IDEMPOTENCY_RETENTION;
+            let now = tenantry_domain::time::now();
+            let before = now - tenantry_http::IDEMPOTENCY_RETENTION;
             match db.write(|conn| tenantry_storage::idempotency::purge(conn, before)) {
                 Ok(0) => {}
                 Ok(n) => log::info!("forgot {n} expired Idempotency-Key(s)"),
+                Err(e) => log::warn!("housekeeping: {e}"),
+            }
+            match db.write(|conn| tenantry_storage::event::purge(conn, now - event_retention)) {
+                Ok(0) => {}
+                Ok(n) => log::info!("forgot {n} event(s) past their retention"),
                 Err(e) => log::warn!("housekeeping: {e}"),
             }
             std::thread::sleep(std::time::Duration::from_secs(600));

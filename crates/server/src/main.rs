@@ -100,6 +100,23 @@ struct ServeArgs {
     /// PostgreSQL whose round trips are slow.
     #[arg(long, env = "TENANTRY_BLOCKING_THREADS", default_value_t = tenantry_server::DEFAULT_BLOCKING_PER_WORKER)]
     blocking_threads: usize,
+    /// Threads delivering webhooks (0: this process delivers none; another must).
+    #[arg(long, env = "TENANTRY_WEBHOOK_WORKERS", default_value_t = 4)]
+    webhook_workers: usize,
+    /// Allow webhook URLs over plain http and to loopback, private and link-local addresses
+    /// (development and tests; never on a server resellers share).
+    #[arg(long, env = "TENANTRY_WEBHOOK_ALLOW_PRIVATE")]
+    webhook_allow_private: bool,
+    /// Seconds one webhook attempt may take.
+    #[arg(long, env = "TENANTRY_WEBHOOK_TIMEOUT", default_value_t = 15)]
+    webhook_timeout: u64,
+    /// Seconds a claimed delivery is its worker's; a process that dies mid-delivery leaves it
+    /// to be delivered by another after this.
+    #[arg(long, env = "TENANTRY_WEBHOOK_LEASE", default_value_t = 60)]
+    webhook_lease: i64,
+    /// Days the events feed keeps events.
+    #[arg(long, env = "TENANTRY_EVENT_RETENTION_DAYS", default_value_t = tenantry_domain::event::DEFAULT_RETENTION_DAYS)]
+    event_retention_days: i64,
 }
 
 #[derive(Subcommand)]
@@ -368,7 +385,29 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
     if args.login_url_ttl <= 0 {
         return Err("--login-url-ttl must be a positive number of seconds".into());
     }
-    tenantry_server::spawn_housekeeping(db.clone());
+    if args.webhook_lease <= args.webhook_timeout as i64 {
+        return Err("--webhook-lease must be longer than --webhook-timeout".into());
+    }
+    if args.event_retention_days < 1 {
+        return Err("--event-retention-days must be at least 1".into());
+    }
+    let webhook_policy = tenantry_domain::webhook::UrlPolicy {
+        allow_private: args.webhook_allow_private,
+    };
+    tenantry_server::spawn_housekeeping(
+        db.clone(),
+        chrono::Duration::days(args.event_retention_days),
+    );
+    let webhooks = std::sync::Arc::new(tenantry_webhook::Dispatcher::new(
+        db.clone(),
+        tenantry_webhook::Settings {
+            policy: webhook_policy,
+            timeout: std::time::Duration::from_secs(args.webhook_timeout),
+            lease: chrono::Duration::seconds(args.webhook_lease),
+            ..Default::default()
+        },
+    ))
+    .spawn(args.webhook_workers);
     let state = web::Data::new(AppState {
         audit: AuditLog::new(db.clone()),
         db,
@@ -376,6 +415,7 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
         config: ServiceConfig {
             public_url: args.public_url,
             login_url_ttl: chrono::Duration::seconds(args.login_url_ttl),
+            webhook_policy,
         },
         limits: RateLimits::new(!args.no_rate_limit),
         metrics: Metrics::new(!args.no_metrics),
@@ -400,6 +440,8 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
         if let Err(e) = after_shutdown.audit.flush() {
             log::error!("could not write the last audit events: {e}");
         }
+        // Each worker finishes the attempt it is making; what is left waits in the outbox.
+        webhooks.stop();
         served
     })
 }

@@ -113,7 +113,47 @@ fn endpoints() -> Vec<Endpoint> {
             Some(json!({"overlapSeconds": 60})),
             Some(json!({"overlapSeconds": -1})),
         ),
+        e("GET", "/reseller/event", None, None),
+        e(
+            "POST",
+            "/reseller/webhook",
+            Some(json!({"url": "https://hooks.example.com/in"})),
+            Some(json!({"url": "https://127.0.0.1/in", "eventTypes": ["tenant.exploded"]})),
+        ),
+        e("GET", "/reseller/webhook", None, None),
+        e("GET", "/reseller/webhook/{hook}", None, None),
+        e(
+            "PATCH",
+            "/reseller/webhook/{hook}",
+            Some(json!({"description": "orders"})),
+            Some(json!({"eventTypes": ["nope"]})),
+        ),
+        e("DELETE", "/reseller/webhook/{hook}", None, None),
+        e(
+            "POST",
+            "/reseller/webhook/{hook}/secret/rotate",
+            Some(json!({"overlapHours": 1})),
+            Some(json!({"overlapHours": -1})),
+        ),
+        e("GET", "/reseller/webhook/{hook}/attempt", None, None),
+        e(
+            "POST",
+            "/reseller/webhook/{hook}/event/{event}/resend",
+            None,
+            None,
+        ),
     ]
+}
+
+/// The status a valid request answers with.
+fn success_status(e: &Endpoint) -> u16 {
+    match e.method {
+        "POST" if e.path.ends_with("/resend") => 202,
+        "POST" if e.path.ends_with("/rotate") && e.path.starts_with("/reseller/webhook") => 200,
+        "POST" => 201,
+        "DELETE" => 204,
+        _ => 200,
+    }
 }
 
 /// A reseller with one tenant, user `anna`, one connection and a spare key (the key
@@ -123,6 +163,8 @@ struct World {
     tenant: String,
     connection: String,
     spare_key: String,
+    webhook: String,
+    event: String,
 }
 
 fn world(s: &TestServer, code: &str) -> World {
@@ -157,11 +199,32 @@ fn world(s: &TestServer, code: &str) -> World {
     .unwrap()
     .id
     .to_string();
+    let webhook = s
+        .call(
+            "POST",
+            "/reseller/webhook",
+            &creds.bearer(),
+            Some(json!({"url": "https://hooks.example.com/in"})),
+        )
+        .expect(201)
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let event = s
+        .call("GET", "/reseller/event?limit=1", &creds.bearer(), None)
+        .expect(200)
+        .json()["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     World {
         creds,
         tenant,
         connection,
         spare_key,
+        webhook,
+        event,
     }
 }
 
@@ -170,11 +233,16 @@ fn fill(path: &str, w: &World) -> String {
         .replace("{login}", "anna")
         .replace("{id}", &w.connection)
         .replace("{key}", &w.spare_key)
+        .replace("{hook}", &w.webhook)
+        .replace("{event}", &w.event)
 }
 
 /// The documented path of a matrix path.
 fn documented_path(path: &str) -> String {
-    path.replace("{t}", "{codeName}").replace("{key}", "{id}")
+    path.replace("{t}", "{codeName}")
+        .replace("{key}", "{id}")
+        .replace("{hook}", "{id}")
+        .replace("{event}", "{eventId}")
 }
 
 #[test]
@@ -319,12 +387,14 @@ fn another_resellers_or_environments_ids_are_404_on_every_endpoint_and_change_no
             );
         }
         // My codeName with their connection id is just as unknown.
-        if e.path.contains("{id}") {
+        if e.path.contains("{id}") || e.path.contains("{event}") {
             let mixed = e
                 .path
                 .replace("{t}", &mine.tenant)
                 .replace("{login}", "anna")
-                .replace("{id}", &theirs.connection);
+                .replace("{id}", &theirs.connection)
+                .replace("{hook}", &mine.webhook)
+                .replace("{event}", &theirs.event);
             s.call(e.method, &mixed, &mine.creds.bearer(), e.valid.clone())
                 .expect_problem(404, "not_found");
         }
@@ -450,7 +520,7 @@ fn valid_requests_work_with_each_scheme_on_every_endpoint() {
                     r.text
                 );
             } else {
-                let expected = if e.method == "POST" { 201 } else { 200 };
+                let expected = success_status(&e);
                 assert_eq!(
                     status, expected,
                     "{scheme} {} {}: {}",

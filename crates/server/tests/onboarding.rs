@@ -4,77 +4,12 @@
 
 mod common;
 
+use common::process::{serve, serve_with, BIN};
 use common::{agent, send, Auth, ResellerCreds, TestDb};
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_tenantry");
-
-/// A `tenantry serve` process.
-struct Serve {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn serve(db: &TestDb, dir: &Path) -> Serve {
-    serve_with(db, dir, &[], &[])
-}
-
-/// `tenantry serve` with extra arguments and environment.
-fn serve_with(db: &TestDb, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Serve {
-    let port = free_port();
-    let child = Command::new(BIN)
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--workers",
-            "2",
-        ])
-        .args(args)
-        .env("TENANTRY_DATABASE_URL", &db.url)
-        .env(
-            "TENANTRY_CREDENTIALS_FILE",
-            dir.join("tenantry-credentials.json"),
-        )
-        .env("RUST_LOG", "warn")
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start tenantry serve");
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = ureq::get(&format!("{base}/readyz")).call() {
-            assert_eq!(r.status(), 200);
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "tenantry serve was not ready within a minute"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Serve { child, base }
-}
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::Duration;
 
 fn cli(db: &TestDb, args: &[&str]) -> Output {
     Command::new(BIN)

@@ -5,7 +5,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection, Pool};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -182,6 +182,9 @@ pub struct Database {
     /// writers of this process queue here instead of failing with "database is locked" when a
     /// deferred transaction tries to upgrade. Unused on PostgreSQL.
     sqlite_writer: Arc<Mutex<()>>,
+    /// Counts this process's committed transactions that queued webhook deliveries, so the
+    /// delivery worker wakes at such a commit instead of polling fast.
+    queued: Arc<(Mutex<u64>, Condvar)>,
 }
 
 enum TxError<E> {
@@ -210,6 +213,7 @@ impl Database {
             pool,
             backend,
             sqlite_writer: Arc::new(Mutex::new(())),
+            queued: Arc::default(),
         })
     }
 
@@ -283,6 +287,7 @@ impl Database {
     ) -> std::result::Result<T, E> {
         let _writer = self.lock_writer();
         let mut conn = self.pool.get().map_err(StorageError::from)?;
+        crate::webhook::QUEUED_IN_TRANSACTION.set(false);
         let result = conn
             .conn
             .transaction(|c| f(c).map_err(TxError::Inner))
@@ -291,7 +296,35 @@ impl Database {
                 TxError::Database(e) => E::from(StorageError::from(e)),
             });
         conn.suspect = result.is_err();
+        if crate::webhook::QUEUED_IN_TRANSACTION.replace(false) && result.is_ok() {
+            self.wake_queued_waiters();
+        }
         result
+    }
+
+    /// How many of this process's commits queued webhook deliveries (see
+    /// [`Database::wait_for_queued`]).
+    pub fn queued_commits(&self) -> u64 {
+        *self.queued.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes every thread in [`Database::wait_for_queued`] (to stop them).
+    pub fn wake_queued_waiters(&self) {
+        let (count, changed) = &*self.queued;
+        *count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        changed.notify_all();
+    }
+
+    /// Waits until this process commits a transaction that queued deliveries, after `seen`
+    /// such commits, or `timeout` passes; returns the count then. Other processes' commits do
+    /// not wake it: the worker polls as well.
+    pub fn wait_for_queued(&self, seen: u64, timeout: Duration) -> u64 {
+        let (count, changed) = &*self.queued;
+        let guard = count.lock().unwrap_or_else(|e| e.into_inner());
+        let (guard, _) = changed
+            .wait_timeout_while(guard, timeout, |c| *c == seen)
+            .unwrap_or_else(|e| e.into_inner());
+        *guard
     }
 
     fn lock_writer(&self) -> Option<std::sync::MutexGuard<'_, ()>> {

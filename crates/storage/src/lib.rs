@@ -13,6 +13,7 @@ pub mod schema;
 
 pub mod audit;
 pub mod connection;
+pub mod event;
 pub mod idempotency;
 pub mod login;
 pub mod order;
@@ -21,6 +22,7 @@ pub mod reseller;
 pub mod tenant;
 pub mod tenant_token;
 pub mod user;
+pub mod webhook;
 
 pub use database::{provision, Backend, Database, DbConnection, PoolOptions, PoolStatus};
 pub use error::{Result, StorageError};

@@ -247,13 +247,18 @@ pub enum PlaceError {
 
 /// Places a new order in the caller's transaction: draws stock from the tenant's products its
 /// rows name (the domain decides whether it may), gives the order and each touched product the
-/// next change sequence values, and stores them.
+/// next change sequence values, and stores them. Returns the order and the products whose
+/// stock it drew.
 ///
 /// The order's sequence value is taken first: that locks the tenant's counter row until
 /// commit, so concurrent writers of one tenant queue there and never draw the same stock twice.
-pub fn place(conn: &mut DbConnection, mut order: Order) -> std::result::Result<Order, PlaceError> {
+pub fn place(
+    conn: &mut DbConnection,
+    mut order: Order,
+) -> std::result::Result<(Order, Vec<tenantry_domain::product::Product>), PlaceError> {
     order.sequence = crate::tenant::next_sequence(conn, order.tenant_id)?;
     let mut wanted: Vec<(String, i64)> = Vec::new();
+    let mut drawn = Vec::new();
     for row in &order.rows {
         match wanted.iter_mut().find(|(sku, _)| *sku == row.sku) {
             Some((_, quantity)) => *quantity += row.quantity,
@@ -267,9 +272,10 @@ pub fn place(conn: &mut DbConnection, mut order: Order) -> std::result::Result<O
                 product.updated_at = order.created_at;
                 product.sequence = crate::tenant::next_sequence(conn, order.tenant_id)?;
                 crate::product::update(conn, &product)?;
+                drawn.push(product);
             }
         }
     }
     insert(conn, &order)?;
-    Ok(order)
+    Ok((order, drawn))
 }

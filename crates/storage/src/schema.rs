@@ -208,6 +208,73 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    event_sequences (reseller_id) {
+        reseller_id -> Text,
+        last_value -> BigInt,
+    }
+}
+
+diesel::table! {
+    events (reseller_id, sequence) {
+        reseller_id -> Text,
+        sequence -> BigInt,
+        id -> Text,
+        environment -> Text,
+        event_type -> Text,
+        tenant_id -> Nullable<Text>,
+        tenant_code_name -> Nullable<Text>,
+        payload -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        reseller_id -> Text,
+        environment -> Text,
+        url -> Text,
+        description -> Text,
+        event_types -> Text,
+        active -> Bool,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
+        failing_since -> Nullable<Timestamp>,
+        disabled_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        endpoint_id -> Text,
+        reseller_id -> Text,
+        event_sequence -> BigInt,
+        state -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Text,
+        endpoint_id -> Text,
+        delivery_id -> Text,
+        event_id -> Text,
+        attempted_at -> Timestamp,
+        status_code -> Nullable<Integer>,
+        latency_ms -> BigInt,
+        succeeded -> Bool,
+        response -> Text,
+    }
+}
+
 diesel::joinable!(tenants -> resellers (reseller_id));
 diesel::allow_tables_to_appear_in_same_query!(
     resellers,
@@ -225,4 +292,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     tenant_tokens,
     idempotency_keys,
     audit_events,
+    event_sequences,
+    events,
+    webhook_endpoints,
+    webhook_deliveries,
+    webhook_attempts,
 );

@@ -1,16 +1,20 @@
 //! `/tenant/order`: the tenant's orders, with gap-free incremental sync.
 
+use crate::product::ProductOut;
 use crate::{ok_json, Caller, State};
 use actix_web::{http::header, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use tenantry_domain::event::EventType;
 use tenantry_domain::money::format_vat_rate;
 use tenantry_domain::order::{self as domain, Address, Customer, Order, OrderStatus, RowDraft};
+use tenantry_domain::product::Product;
+use tenantry_domain::tenant::Tenant;
 use tenantry_domain::{time, DomainError};
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, ApiError, Json, JsonWriter, Problem};
+use tenantry_http::{blocking, emit, ApiError, Json, JsonWriter, Problem};
 use tenantry_storage::order::{self as orders, OrderFilter, PlaceError};
-use tenantry_storage::{tenant, StorageError};
+use tenantry_storage::{tenant, DbConnection, StorageError};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -345,15 +349,44 @@ pub async fn create(
     let tenant_id = caller.tenant.id;
     let order = draft(tenant_id, body, time::now())?;
     let number = order.number.clone();
+    let tenant = caller.tenant.clone();
     let order = blocking(move || {
-        state
-            .db
-            .write(|conn| orders::place(conn, order).map_err(|e| placement_problem(e, &number)))
+        state.db.write(|conn| {
+            let (order, drawn) =
+                orders::place(conn, order).map_err(|e| placement_problem(e, &number))?;
+            emit_placed(conn, &tenant, &order, drawn)?;
+            Ok(order)
+        })
     })
     .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/tenant/order/{}", order.id)))
         .json(OrderOut::from(order)))
+}
+
+/// The events of a placed order: `order.created`, and `product.updated` for each product
+/// whose stock it drew.
+pub fn emit_placed(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    order: &Order,
+    drawn: Vec<Product>,
+) -> Result<(), ApiError> {
+    emit(
+        conn,
+        tenant,
+        EventType::OrderCreated,
+        &OrderOut::from(order.clone()),
+    )?;
+    for product in drawn {
+        emit(
+            conn,
+            tenant,
+            EventType::ProductUpdated,
+            &ProductOut::from(product),
+        )?;
+    }
+    Ok(())
 }
 
 fn parse_sequence_cursor(key: &str) -> Option<i64> {
@@ -445,7 +478,8 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     caller.require("order:write")?;
     let id = order_id(&path)?;
-    let tenant_id = caller.tenant.id;
+    let tenant = caller.tenant.clone();
+    let tenant_id = tenant.id;
     let order = blocking(move || {
         state.db.write(|conn| {
             // The sequence first: it locks the tenant's counter, so concurrent updates of this
@@ -485,6 +519,12 @@ pub async fn update(
             order.updated_at = time::now();
             order.sequence = sequence;
             orders::update(conn, &order)?;
+            emit(
+                conn,
+                &tenant,
+                EventType::OrderUpdated,
+                &OrderOut::from(order.clone()),
+            )?;
             Ok(order)
         })
     })

@@ -4,10 +4,11 @@ use crate::{ok_json, Caller, State};
 use actix_web::{http::header, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
+use tenantry_domain::event::EventType;
 use tenantry_domain::product::{is_sku, Product, ProductDraft, ProductPatch};
 use tenantry_domain::time;
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, ApiError, Json, Problem};
+use tenantry_http::{blocking, emit, ApiError, Json, Problem};
 use tenantry_storage::{product as products, tenant, StorageError};
 use utoipa::{IntoParams, ToSchema};
 
@@ -120,6 +121,7 @@ pub async fn create(
         active: body.active,
     };
     let mut product = draft.check(tenant_id, time::now())?;
+    let tenant = caller.tenant.clone();
     let product = blocking(move || {
         state.db.write(|conn| {
             product.sequence = tenant::next_sequence(conn, tenant_id)?;
@@ -131,6 +133,12 @@ pub async fn create(
                 .with("sku", product.sku.clone()),
                 other => other.into(),
             })?;
+            emit(
+                conn,
+                &tenant,
+                EventType::ProductCreated,
+                &ProductOut::from(product.clone()),
+            )?;
             Ok(product)
         })
     })
@@ -213,6 +221,7 @@ pub async fn update(
         allow_backorder: body.allow_backorder,
         active: body.active,
     };
+    let tenant = caller.tenant.clone();
     let product = blocking(move || {
         state.db.write(|conn| {
             let sequence = tenant::next_sequence(conn, tenant_id)?;
@@ -221,6 +230,12 @@ pub async fn update(
             patch.apply(&mut product, time::now())?;
             product.sequence = sequence;
             products::update(conn, &product)?;
+            emit(
+                conn,
+                &tenant,
+                EventType::ProductUpdated,
+                &ProductOut::from(product.clone()),
+            )?;
             Ok(product)
         })
     })
@@ -238,11 +253,18 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     caller.require("product:write")?;
     let sku = sku(&path)?;
-    let tenant_id = caller.tenant.id;
+    let tenant = caller.tenant.clone();
     blocking(move || {
         state.db.write(|conn| {
-            products::find(conn, tenant_id, &sku)?.ok_or_else(|| ApiError::not_found("product"))?;
-            Ok(products::delete(conn, tenant_id, &sku)?)
+            let product = products::find(conn, tenant.id, &sku)?
+                .ok_or_else(|| ApiError::not_found("product"))?;
+            products::delete(conn, tenant.id, &sku)?;
+            emit(
+                conn,
+                &tenant,
+                EventType::ProductDeleted,
+                &ProductOut::from(product),
+            )
         })
     })
     .await?;

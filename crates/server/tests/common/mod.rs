@@ -3,6 +3,9 @@
 //! loopback port, and a small HTTP client.
 #![allow(dead_code)]
 
+pub mod process;
+pub mod receiver;
+
 use actix_web::web;
 use serde_json::Value;
 use std::net::TcpListener;
@@ -296,6 +299,31 @@ pub struct TestServer {
 impl TestServer {
     pub fn start() -> TestServer {
         TestServer::start_with(ServiceConfig::default())
+    }
+
+    /// A server whose resellers may register webhooks on loopback (the receivers tests run).
+    pub fn with_webhooks() -> TestServer {
+        TestServer::start_with(ServiceConfig {
+            webhook_policy: tenantry_domain::webhook::UrlPolicy {
+                allow_private: true,
+            },
+            ..Default::default()
+        })
+    }
+
+    /// A delivery worker on this server's database, run by the test (`drain(now)`), so retries
+    /// are driven by a clock the test sets rather than by waiting.
+    pub fn dispatcher(&self) -> tenantry_webhook::Dispatcher {
+        tenantry_webhook::Dispatcher::new(
+            self.db.clone(),
+            tenantry_webhook::Settings {
+                policy: tenantry_domain::webhook::UrlPolicy {
+                    allow_private: true,
+                },
+                timeout: std::time::Duration::from_secs(5),
+                ..Default::default()
+            },
+        )
     }
 
     pub fn start_with(config: ServiceConfig) -> TestServer {

@@ -1,0 +1,616 @@
+//! Events and webhooks: every state change appends an event, the feed lists them gap-free,
+//! and the delivery worker posts each one, signed, to a real receiver on loopback.
+
+mod common;
+
+use chrono::Duration;
+use common::receiver::{Received, Receiver};
+use common::{Auth, ResellerCreds, TestServer};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use tenantry_auth::webhook::verify;
+use tenantry_domain::time;
+
+/// Registers an endpoint for `types` (all when empty); returns (id, secret).
+fn endpoint(s: &TestServer, auth: &Auth, url: &str, types: &[&str]) -> (String, String) {
+    let body = s
+        .call(
+            "POST",
+            "/reseller/webhook",
+            auth,
+            Some(json!({"url": url, "eventTypes": types, "description": "test receiver"})),
+        )
+        .expect(201)
+        .json();
+    let secret = body["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"), "{body}");
+    (body["id"].as_str().unwrap().to_owned(), secret)
+}
+
+/// Checks a delivery's signature as a receiver would, and that a changed body fails it.
+fn assert_signed(r: &Received, secret: &str) {
+    let (id, ts, sig) = (
+        r.header("webhook-id"),
+        r.header("webhook-timestamp"),
+        r.header("webhook-signature"),
+    );
+    let now: i64 = ts.parse().unwrap();
+    verify(secret, id, ts, sig, &r.body, now).unwrap_or_else(|e| panic!("{e}: {r:?}"));
+    let mut tampered = r.body.clone();
+    let last = tampered.len() - 2;
+    tampered[last] ^= 1;
+    assert!(verify(secret, id, ts, sig, &tampered, now).is_err());
+    assert_eq!(r.json()["id"], id, "webhook-id is the event id");
+}
+
+/// The whole feed, paged with a small limit.
+fn feed(s: &TestServer, auth: &Auth, query: &str) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = s
+            .call(
+                "GET",
+                &format!("/reseller/event?limit=3{query}{after}"),
+                auth,
+                None,
+            )
+            .expect(200)
+            .json();
+        all.extend(page["data"].as_array().unwrap().iter().cloned());
+        after = format!("&after={}", page["nextCursor"].as_str().unwrap());
+        if page["hasMore"] == false {
+            return all;
+        }
+    }
+}
+
+/// Makes one change of every kind the Reseller and Tenant API offer; returns the codeName.
+fn change_everything(s: &TestServer, creds: &ResellerCreds) -> String {
+    let auth = creds.bearer();
+    let token = s.company_token(&auth, "everything");
+    let tenant = s
+        .call(
+            "GET",
+            "/reseller/tenant?customerReference=everything",
+            &auth,
+            None,
+        )
+        .expect(200)
+        .json()["data"][0]["codeName"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let t = format!("/reseller/tenant/{tenant}");
+    s.call(
+        "PATCH",
+        &t,
+        &auth,
+        Some(json!({"fullName": "Everything AB"})),
+    )
+    .expect(200);
+    s.call("PATCH", &t, &auth, Some(json!({"active": false})))
+        .expect(200);
+    s.call("PATCH", &t, &auth, Some(json!({"active": true})))
+        .expect(200);
+    s.call(
+        "POST",
+        &format!("{t}/user"),
+        &auth,
+        Some(json!({"login": "anna", "email": "anna@x.example"})),
+    )
+    .expect(201);
+    s.call(
+        "PATCH",
+        &format!("{t}/user/anna"),
+        &auth,
+        Some(json!({"fullName": "Anna A"})),
+    )
+    .expect(200);
+    s.call("DELETE", &format!("{t}/user/anna"), &auth, None)
+        .expect(204);
+    let spare = s
+        .call(
+            "POST",
+            &format!("{t}/connection"),
+            &auth,
+            Some(json!({"name": "Spare", "type": "shop"})),
+        )
+        .expect(201)
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.call(
+        "PATCH",
+        &format!("{t}/connection/{spare}"),
+        &auth,
+        Some(json!({"active": false})),
+    )
+    .expect(200);
+    s.call("DELETE", &format!("{t}/connection/{spare}"), &auth, None)
+        .expect(204);
+    s.call(
+        "POST",
+        "/tenant/product",
+        &token,
+        Some(
+            json!({"sku": "MUG", "name": "Mug", "price": "89.00", "currency": "SEK", "stock": 10}),
+        ),
+    )
+    .expect(201);
+    s.call(
+        "PATCH",
+        "/tenant/product/MUG",
+        &token,
+        Some(json!({"name": "Blue mug"})),
+    )
+    .expect(200);
+    let order = s
+        .call(
+            "POST",
+            "/tenant/order",
+            &token,
+            Some(json!({"number": "W-1", "currency": "SEK",
+                "rows": [{"sku": "MUG", "name": "Mug", "quantity": 2, "unitPrice": "89.00", "vatRate": "25"}]})),
+        )
+        .expect(201)
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.call(
+        "PATCH",
+        &format!("/tenant/order/{order}"),
+        &token,
+        Some(json!({"status": "processing"})),
+    )
+    .expect(200);
+    s.call("DELETE", "/tenant/product/MUG", &token, None)
+        .expect(204);
+    tenant
+}
+
+#[test]
+fn every_change_is_an_event_in_the_feed_and_arrives_signed_at_the_receiver() {
+    let s = TestServer::with_webhooks();
+    let creds = s.reseller("acme");
+    let auth = creds.bearer();
+    let receiver = Receiver::start();
+    let (_, secret) = endpoint(&s, &auth, &receiver.url, &[]);
+    let tenant = change_everything(&s, &creds);
+    s.call("DELETE", &format!("/reseller/tenant/{tenant}"), &auth, None)
+        .expect(204);
+
+    let events = feed(&s, &auth, "");
+    let sequences: Vec<i64> = events
+        .iter()
+        .map(|e| e["sequence"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        sequences,
+        (1..=events.len() as i64).collect::<Vec<_>>(),
+        "gap-free, in order"
+    );
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    let expected = [
+        "tenant.created",
+        "connection.created",
+        "tenant.updated",
+        "tenant.updated",
+        "tenant.deactivated",
+        "tenant.updated",
+        "tenant.activated",
+        "user.created",
+        "user.updated",
+        "user.deleted",
+        "connection.created",
+        "connection.updated",
+        "connection.deleted",
+        "product.created",
+        "product.updated",
+        "order.created",
+        "product.updated",
+        "order.updated",
+        "product.deleted",
+        "tenant.deleted",
+    ];
+    assert_eq!(types, expected);
+    // Payloads are the resources as the API shows them, without one-time secrets.
+    assert_eq!(events[0]["data"]["codeName"], tenant.as_str());
+    assert_eq!(events[0]["tenant"]["codeName"], tenant.as_str());
+    assert!(events[1]["data"].get("token").is_none(), "{}", events[1]);
+    assert_eq!(events[15]["data"]["totals"]["gross"], "222.50");
+    assert_eq!(events[16]["data"]["stock"], 8);
+    assert_eq!(events[17]["data"]["status"], "processing");
+
+    let made = s.dispatcher().drain(time::now()).unwrap();
+    assert_eq!(made, expected.len());
+    let received = receiver.received();
+    assert_eq!(received.len(), expected.len());
+    let mut by_id: HashMap<String, &Received> = HashMap::new();
+    for r in &received {
+        assert_signed(r, &secret);
+        assert_eq!(r.header("content-type"), "application/json");
+        by_id.insert(r.header("webhook-id").to_owned(), r);
+    }
+    for e in &events {
+        let r = by_id[e["id"].as_str().unwrap()];
+        assert_eq!(&r.json(), e, "the body is the event as the feed shows it");
+    }
+}
+
+#[test]
+fn the_feed_filters_by_type_and_tenant_and_resumes_from_its_cursor() {
+    let s = TestServer::start();
+    let creds = s.reseller("acme");
+    let auth = creds.bearer();
+    let a = s.tenant(&auth, "alpha");
+    let b = s.tenant(&auth, "beta");
+    s.call(
+        "PATCH",
+        &format!("/reseller/tenant/{a}"),
+        &auth,
+        Some(json!({"fullName": "A2"})),
+    )
+    .expect(200);
+    let only_a = feed(&s, &auth, &format!("&tenant={a}"));
+    assert_eq!(
+        only_a
+            .iter()
+            .map(|e| e["type"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["tenant.created", "tenant.updated"]
+    );
+    let created = feed(&s, &auth, "&type=tenant.created,user.created");
+    assert_eq!(
+        created
+            .iter()
+            .map(|e| e["tenant"]["codeName"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        [a.as_str(), b.as_str()]
+    );
+    // The last page's cursor is where a poller resumes: it sees only what came after.
+    let first = s
+        .call("GET", "/reseller/event", &auth, None)
+        .expect(200)
+        .json();
+    assert_eq!(first["data"].as_array().unwrap().len(), 3);
+    let cursor = first["nextCursor"].as_str().unwrap().to_owned();
+    let empty = s
+        .call(
+            "GET",
+            &format!("/reseller/event?after={cursor}"),
+            &auth,
+            None,
+        )
+        .expect(200)
+        .json();
+    assert_eq!(empty["data"], json!([]));
+    assert_eq!(empty["nextCursor"], cursor.as_str());
+    s.tenant(&auth, "gamma");
+    let next = s
+        .call(
+            "GET",
+            &format!("/reseller/event?after={cursor}"),
+            &auth,
+            None,
+        )
+        .expect(200)
+        .json();
+    assert_eq!(next["data"][0]["type"], "tenant.created");
+    assert_eq!(next["data"][0]["sequence"], 4);
+    // Another reseller, and another environment, see none of these.
+    let other = s.reseller("other");
+    assert_eq!(feed(&s, &other.bearer(), ""), Vec::<Value>::new());
+    let live = s.credentials("acme", tenantry_domain::Environment::Production);
+    assert_eq!(feed(&s, &live.bearer(), ""), Vec::<Value>::new());
+    // Bad queries are named.
+    s.call("GET", "/reseller/event?type=tenant.exploded", &auth, None)
+        .expect_problem(422, "validation_failed");
+    s.call("GET", "/reseller/event?after=%%%", &auth, None)
+        .expect_problem(400, "invalid_cursor");
+}
+
+#[test]
+fn the_feed_has_no_gaps_while_writers_commit_concurrently() {
+    let s = TestServer::start();
+    let creds = s.reseller("acme");
+    let auth = creds.bearer();
+    let writers = 4;
+    let per_writer = 15;
+    let seen = std::thread::scope(|scope| {
+        for w in 0..writers {
+            let (s, auth) = (&s, auth.clone());
+            scope.spawn(move || {
+                for i in 0..per_writer {
+                    s.tenant(&auth, &format!("w{w}-{i}"));
+                }
+            });
+        }
+        // A poller that reads while they write: it must never skip an event that commits later
+        // with a smaller sequence.
+        let mut seen: Vec<i64> = Vec::new();
+        let mut after = String::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while seen.len() < writers * per_writer {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "saw {} events",
+                seen.len()
+            );
+            let page = s
+                .call(
+                    "GET",
+                    &format!("/reseller/event?limit=7{after}"),
+                    &auth,
+                    None,
+                )
+                .expect(200)
+                .json();
+            seen.extend(
+                page["data"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["sequence"].as_i64().unwrap()),
+            );
+            after = format!("&after={}", page["nextCursor"].as_str().unwrap());
+        }
+        seen
+    });
+    assert_eq!(
+        seen,
+        (1..=(writers * per_writer) as i64).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_receiver_that_fails_gets_the_event_again_and_the_attempts_are_listed() {
+    let s = TestServer::with_webhooks();
+    let creds = s.reseller("acme");
+    let auth = creds.bearer();
+    let receiver = Receiver::start();
+    receiver.script(&[500]);
+    let (hook, secret) = endpoint(&s, &auth, &receiver.url, &["tenant.created"]);
+    s.tenant(&auth, "retry-me");
+    let dispatcher = s.dispatcher();
+    let now = time::now();
+    assert_eq!(dispatcher.drain(now).unwrap(), 1);
+    // Not due again until the backoff has passed.
+    assert_eq!(dispatcher.drain(now + Duration::seconds(2)).unwrap(), 0);
+    let failing = s
+        .call("GET", &format!("/reseller/webhook/{hook}"), &auth, None)
+        .expect(200)
+        .json();
+    assert!(failing["failingSince"].is_string(), "{failing}");
+    assert_eq!(dispatcher.drain(now + Duration::seconds(10)).unwrap(), 1);
+    let received = receiver.received();
+    assert_eq!(
+        received.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [500, 200]
+    );
+    assert_eq!(
+        received[0].header("webhook-id"),
+        received[1].header("webhook-id")
+    );
+    assert_signed(&received[1], &secret);
+    let attempts = s
+        .call(
+            "GET",
+            &format!("/reseller/webhook/{hook}/attempt"),
+            &auth,
+            None,
+        )
+        .expect(200)
+        .json();
+    let list = attempts["data"].as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(
+        (
+            list[0]["statusCode"].as_u64(),
+            list[0]["succeeded"].as_bool()
+        ),
+        (Some(200), Some(true))
+    );
+    assert_eq!(
+        (
+            list[1]["statusCode"].as_u64(),
+            list[1]["succeeded"].as_bool()
+        ),
+        (Some(500), Some(false))
+    );
+    assert_eq!(list[1]["response"], "answered");
+    let healthy = s
+        .call("GET", &format!("/reseller/webhook/{hook}"), &auth, None)
+        .expect(200)
+        .json();
+    assert_eq!(healthy["failingSince"], Value::Null);
+
+    // A resend delivers the same event once more.
+    let event = list[0]["eventId"].as_str().unwrap();
+    let queued = s
+        .call(
+            "POST",
+            &format!("/reseller/webhook/{hook}/event/{event}/resend"),
+            &auth,
+            None,
+        )
+        .expect(202)
+        .json();
+    assert_eq!(queued["eventId"], event);
+    assert_eq!(dispatcher.drain(time::now()).unwrap(), 1);
+    let again = receiver.received();
+    assert_eq!(again.len(), 3);
+    assert_eq!(again[2].header("webhook-id"), event);
+}
+
+#[test]
+fn an_endpoint_that_fails_for_three_days_is_disabled_and_a_webhook_disabled_event_says_so() {
+    let s = TestServer::with_webhooks();
+    let creds = s.reseller("acme");
+    let auth = creds.bearer();
+    let broken = Receiver::start();
+    broken.script(&[503; 20]);
+    let watcher = Receiver::start();
+    let (hook, _) = endpoint(&s, &auth, &broken.url, &["tenant.created"]);
+    endpoint(&s, &auth, &watcher.url, &["webhook.disabled"]);
+    s.tenant(&auth, "doomed");
+    let dispatcher = s.dispatcher();
+    let mut now = time::now();
+    let mut attempts = 0;
+    for _ in 0..20 {
+        attempts += dispatcher.drain(now).unwrap();
+        now += Duration::hours(25);
+    }
+    // Ten attempts (the first and nine retries), then it gave up.
+    assert_eq!(broken.received().len(), 10);
+    let disabled = s
+        .call("GET", &format!("/reseller/webhook/{hook}"), &auth, None)
+        .expect(200)
+        .json();
+    assert_eq!(disabled["active"], false, "{disabled}");
+    assert!(disabled["disabledReason"]
+        .as_str()
+        .unwrap()
+        .contains("72 hours"));
+    let notice = watcher.received();
+    assert_eq!(notice.len(), 1, "{attempts} attempts");
+    assert_eq!(notice[0].json()["type"], "webhook.disabled");
+    assert_eq!(notice[0].json()["data"]["id"], hook.as_str());
+    // Nothing more goes to a disabled endpoint; enabling it again clears its record.
+    s.tenant(&auth, "later");
+    dispatcher.drain(now).unwrap();
+    assert_eq!(broken.received().len(), 10);
+    s.call(
+        "POST",
+        &format!(
+            "/reseller/webhook/{hook}/event/{}/resend",
+            notice[0].header("webhook-id")
+        ),
+        &auth,
+        None,
+    )
+    .expect_problem(409, "webhook_disabled");
+    let enabled = s
+        .call(
+            "PATCH",
+            &format!("/reseller/webhook/{hook}"),
+            &auth,
+            Some(json!({"active": true})),
+        )
+        .expect(200)
+        .json();
+    assert_eq!(
+        (enabled["active"].as_bool(), &enabled["disabledReason"]),
+        (Some(true), &Value::Null)
+    );
+}
+
+#[test]
+fn a_rotated_secret_signs_beside_the_new_one_during_the_overlap() {
+    let s = TestServer::with_webhooks();
+    let creds = s.reseller("acme");
+    let auth = creds.bearer();
+    let receiver = Receiver::start();
+    let (hook, old) = endpoint(&s, &auth, &receiver.url, &[]);
+    let rotated = s
+        .call(
+            "POST",
+            &format!("/reseller/webhook/{hook}/secret/rotate"),
+            &auth,
+            Some(json!({"overlapHours": 2})),
+        )
+        .expect(200)
+        .json();
+    let new = rotated["secret"].as_str().unwrap().to_owned();
+    assert_ne!(new, old);
+    s.tenant(&auth, "rotating");
+    s.dispatcher().drain(time::now()).unwrap();
+    let r = &receiver.received()[0];
+    assert_eq!(r.header("webhook-signature").matches("v1,").count(), 2);
+    assert_signed(r, &old);
+    assert_signed(r, &new);
+    // With no overlap, only the new secret signs.
+    s.call(
+        "POST",
+        &format!("/reseller/webhook/{hook}/secret/rotate"),
+        &auth,
+        Some(json!({"overlapHours": 0})),
+    )
+    .expect(200);
+    let newest = s
+        .call("GET", &format!("/reseller/webhook/{hook}"), &auth, None)
+        .expect(200)
+        .json();
+    assert!(newest.get("secret").is_none(), "a secret is shown once");
+    s.tenant(&auth, "rotated");
+    s.dispatcher().drain(time::now()).unwrap();
+    assert_eq!(
+        receiver.received()[1]
+            .header("webhook-signature")
+            .matches("v1,")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn private_addresses_are_refused_when_registering_and_when_delivering() {
+    let strict = TestServer::start();
+    let creds = strict.reseller("acme");
+    let live = strict.credentials("acme", tenantry_domain::Environment::Production);
+    for (auth, url, code) in [
+        (
+            live.bearer(),
+            "http://hooks.example.com/in",
+            "https_required",
+        ),
+        (live.bearer(), "https://10.0.0.8/in", "forbidden_address"),
+        (creds.bearer(), "http://127.0.0.1:9/in", "forbidden_address"),
+        (creds.bearer(), "http://[::1]/in", "forbidden_address"),
+        (
+            creds.bearer(),
+            "http://localhost:8080/in",
+            "forbidden_address",
+        ),
+    ] {
+        let p = strict
+            .call(
+                "POST",
+                "/reseller/webhook",
+                &auth,
+                Some(json!({"url": url})),
+            )
+            .expect_problem(422, "validation_failed");
+        assert_eq!(p["errors"][0]["code"], code, "{url}: {p}");
+    }
+    // A name that resolves to a private address at delivery time is refused too: a strict
+    // worker never connects to this receiver, registered by an operator-allowed server.
+    let open = TestServer::with_webhooks();
+    let creds = open.reseller("acme");
+    let receiver = Receiver::start();
+    let url = receiver.url.replace("127.0.0.1", "localhost");
+    let (hook, _) = endpoint(&open, &creds.bearer(), &url, &[]);
+    open.tenant(&creds.bearer(), "ssrf");
+    let strict_worker = tenantry_webhook::Dispatcher::new(open.db.clone(), Default::default());
+    assert_eq!(strict_worker.drain(time::now()).unwrap(), 1);
+    assert!(receiver.received().is_empty());
+    let attempts = open
+        .call(
+            "GET",
+            &format!("/reseller/webhook/{hook}/attempt"),
+            &creds.bearer(),
+            None,
+        )
+        .expect(200)
+        .json();
+    assert_eq!(attempts["data"][0]["statusCode"], Value::Null);
+    assert!(
+        attempts["data"][0]["response"]
+            .as_str()
+            .unwrap()
+            .contains("private"),
+        "{attempts}"
+    );
+}

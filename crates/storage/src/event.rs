@@ -1,0 +1,153 @@
+//! The events outbox: appended in the writing transaction, paged by the reseller's sequence.
+
+use crate::convert::{from_db_time, from_json, parse, to_db_time, to_json, uuid};
+use crate::database::increment_counter;
+use crate::schema::{event_sequences, events};
+use crate::{webhook, DbConnection, Page, ResellerScope, Result};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use tenantry_domain::event::{Event, EventTenant, EventType, NewEvent};
+use uuid::Uuid;
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = events)]
+struct EventRow {
+    reseller_id: String,
+    sequence: i64,
+    id: String,
+    environment: String,
+    event_type: String,
+    tenant_id: Option<String>,
+    tenant_code_name: Option<String>,
+    payload: String,
+    created_at: NaiveDateTime,
+}
+
+impl EventRow {
+    fn into_domain(self) -> Result<Event> {
+        let tenant = match (self.tenant_id, self.tenant_code_name) {
+            (Some(id), Some(code_name)) => Some(EventTenant {
+                id: uuid(&id)?,
+                code_name,
+            }),
+            _ => None,
+        };
+        Ok(Event {
+            id: uuid(&self.id)?,
+            kind: parse(&self.event_type)?,
+            sequence: self.sequence,
+            reseller_id: uuid(&self.reseller_id)?,
+            environment: parse(&self.environment)?,
+            tenant,
+            created_at: from_db_time(self.created_at),
+            data: from_json(&self.payload)?,
+        })
+    }
+}
+
+/// Appends an event at `now` and queues it for every endpoint of the reseller's environment
+/// that wants it. Call it inside the transaction of the change it records: the change and its
+/// event commit together or not at all. Taking the sequence locks the reseller's counter row
+/// until that commit, so one reseller's events commit in sequence order.
+pub fn append(conn: &mut DbConnection, new: NewEvent, now: DateTime<Utc>) -> Result<Event> {
+    let reseller_id = new.reseller_id.to_string();
+    let sequence =
+        increment_counter!(conn, event_sequences, reseller_id, &reseller_id, last_value)?;
+    let event = Event {
+        id: Uuid::now_v7(),
+        kind: new.kind,
+        sequence,
+        reseller_id: new.reseller_id,
+        environment: new.environment,
+        tenant: new.tenant,
+        created_at: now,
+        data: new.data,
+    };
+    diesel::insert_into(events::table)
+        .values(EventRow {
+            reseller_id,
+            sequence,
+            id: event.id.to_string(),
+            environment: event.environment.to_string(),
+            event_type: event.kind.as_str().to_owned(),
+            tenant_id: event.tenant.as_ref().map(|t| t.id.to_string()),
+            tenant_code_name: event.tenant.as_ref().map(|t| t.code_name.clone()),
+            payload: to_json(&event.data),
+            created_at: to_db_time(now),
+        })
+        .execute(conn)?;
+    webhook::queue_event(conn, &event, now)?;
+    Ok(event)
+}
+
+/// What the feed lists.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// Only these types (all when empty).
+    pub types: Vec<EventType>,
+    /// Only events of the tenant with this codeName.
+    pub tenant: Option<String>,
+}
+
+/// The scope's events after sequence `after`, oldest first.
+pub fn list(
+    conn: &mut DbConnection,
+    scope: &ResellerScope,
+    filter: &EventFilter,
+    after: i64,
+    limit: i64,
+) -> Result<Page<Event>> {
+    let mut query = events::table
+        .filter(events::reseller_id.eq(scope.reseller_id.to_string()))
+        .filter(events::environment.eq(scope.environment.as_str()))
+        .filter(events::sequence.gt(after))
+        .into_boxed();
+    if !filter.types.is_empty() {
+        query = query.filter(events::event_type.eq_any(filter.types.iter().map(|t| t.as_str())));
+    }
+    if let Some(tenant) = &filter.tenant {
+        query = query.filter(events::tenant_code_name.eq(tenant.clone()));
+    }
+    let rows = query
+        .order(events::sequence.asc())
+        .limit(limit + 1)
+        .select(EventRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(EventRow::into_domain)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(rows, limit))
+}
+
+/// The scope's event with this id.
+pub fn find(conn: &mut DbConnection, scope: &ResellerScope, id: Uuid) -> Result<Event> {
+    events::table
+        .filter(events::reseller_id.eq(scope.reseller_id.to_string()))
+        .filter(events::environment.eq(scope.environment.as_str()))
+        .filter(events::id.eq(id.to_string()))
+        .select(EventRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(crate::StorageError::NotFound("event"))?
+        .into_domain()
+}
+
+/// The reseller's event with this sequence (what a delivery points at).
+pub fn by_sequence(conn: &mut DbConnection, reseller_id: Uuid, sequence: i64) -> Result<Event> {
+    events::table
+        .filter(events::reseller_id.eq(reseller_id.to_string()))
+        .filter(events::sequence.eq(sequence))
+        .select(EventRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(crate::StorageError::NotFound("event"))?
+        .into_domain()
+}
+
+/// Forgets events older than `before` (the retention); returns how many.
+pub fn purge(conn: &mut DbConnection, before: DateTime<Utc>) -> Result<usize> {
+    Ok(
+        diesel::delete(events::table.filter(events::created_at.lt(to_db_time(before))))
+            .execute(conn)?,
+    )
+}

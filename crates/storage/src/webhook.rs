@@ -1,0 +1,407 @@
+//! Webhook endpoints, the deliveries queued for them, and the log of attempts.
+
+use crate::convert::{from_db_time, from_json, parse, to_db_time, to_json, uuid};
+use crate::schema::webhook_endpoints as endpoints;
+use crate::schema::{webhook_attempts as attempts, webhook_deliveries as deliveries};
+use crate::{DbConnection, Page, ResellerScope, Result, StorageError};
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use tenantry_domain::event::{Event, EventType};
+use tenantry_domain::webhook::Endpoint;
+use uuid::Uuid;
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = endpoints, treat_none_as_null = true)]
+struct EndpointRow {
+    id: String,
+    reseller_id: String,
+    environment: String,
+    url: String,
+    description: String,
+    event_types: String,
+    active: bool,
+    secret: String,
+    previous_secret: Option<String>,
+    previous_secret_expires_at: Option<NaiveDateTime>,
+    failing_since: Option<NaiveDateTime>,
+    disabled_reason: Option<String>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl EndpointRow {
+    fn from_domain(e: &Endpoint) -> Self {
+        let types: Vec<&str> = e.event_types.iter().map(|t| t.as_str()).collect();
+        EndpointRow {
+            id: e.id.to_string(),
+            reseller_id: e.reseller_id.to_string(),
+            environment: e.environment.to_string(),
+            url: e.url.clone(),
+            description: e.description.clone(),
+            event_types: to_json(&types),
+            active: e.active,
+            secret: e.secret.clone(),
+            previous_secret: e.previous_secret.clone(),
+            previous_secret_expires_at: e.previous_secret_expires_at.map(to_db_time),
+            failing_since: e.failing_since.map(to_db_time),
+            disabled_reason: e.disabled_reason.clone(),
+            created_at: to_db_time(e.created_at),
+            updated_at: to_db_time(e.updated_at),
+        }
+    }
+
+    fn into_domain(self) -> Result<Endpoint> {
+        let types: Vec<String> = from_json(&self.event_types)?;
+        Ok(Endpoint {
+            id: uuid(&self.id)?,
+            reseller_id: uuid(&self.reseller_id)?,
+            environment: parse(&self.environment)?,
+            url: self.url,
+            description: self.description,
+            event_types: types
+                .iter()
+                .map(|t| parse::<EventType>(t))
+                .collect::<Result<_>>()?,
+            active: self.active,
+            secret: self.secret,
+            previous_secret: self.previous_secret,
+            previous_secret_expires_at: self.previous_secret_expires_at.map(from_db_time),
+            failing_since: self.failing_since.map(from_db_time),
+            disabled_reason: self.disabled_reason,
+            created_at: from_db_time(self.created_at),
+            updated_at: from_db_time(self.updated_at),
+        })
+    }
+}
+
+/// Stores a new endpoint.
+pub fn insert(conn: &mut DbConnection, endpoint: &Endpoint) -> Result<()> {
+    diesel::insert_into(endpoints::table)
+        .values(EndpointRow::from_domain(endpoint))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Saves every field of an endpoint.
+pub fn update(conn: &mut DbConnection, endpoint: &Endpoint) -> Result<()> {
+    diesel::update(endpoints::table.filter(endpoints::id.eq(endpoint.id.to_string())))
+        .set(EndpointRow::from_domain(endpoint))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes an endpoint with its queued deliveries and its attempt log.
+pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<()> {
+    diesel::delete(endpoints::table.filter(endpoints::id.eq(id.to_string()))).execute(conn)?;
+    Ok(())
+}
+
+/// The scope's endpoint with this id.
+pub fn find(conn: &mut DbConnection, scope: &ResellerScope, id: Uuid) -> Result<Endpoint> {
+    endpoints::table
+        .filter(endpoints::reseller_id.eq(scope.reseller_id.to_string()))
+        .filter(endpoints::environment.eq(scope.environment.as_str()))
+        .filter(endpoints::id.eq(id.to_string()))
+        .select(EndpointRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StorageError::NotFound("webhook endpoint"))?
+        .into_domain()
+}
+
+/// The scope's endpoints, oldest first.
+pub fn list(conn: &mut DbConnection, scope: &ResellerScope) -> Result<Vec<Endpoint>> {
+    endpoints::table
+        .filter(endpoints::reseller_id.eq(scope.reseller_id.to_string()))
+        .filter(endpoints::environment.eq(scope.environment.as_str()))
+        .order((endpoints::created_at.asc(), endpoints::id.asc()))
+        .select(EndpointRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(EndpointRow::into_domain)
+        .collect()
+}
+
+/// Queues `event` for every active endpoint of its reseller's environment that wants it.
+pub(crate) fn queue_event(
+    conn: &mut DbConnection,
+    event: &Event,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let scope = ResellerScope {
+        reseller_id: event.reseller_id,
+        environment: event.environment,
+    };
+    let active: Vec<EndpointRow> = endpoints::table
+        .filter(endpoints::reseller_id.eq(scope.reseller_id.to_string()))
+        .filter(endpoints::environment.eq(scope.environment.as_str()))
+        .filter(endpoints::active.eq(true))
+        .select(EndpointRow::as_select())
+        .load(conn)?;
+    for row in active {
+        let endpoint = row.into_domain()?;
+        if endpoint.wants(event.kind) {
+            queue(conn, endpoint.id, event, now)?;
+        }
+    }
+    Ok(())
+}
+
+/// Queues one delivery of `event` to an endpoint, due at `now` (a resend uses this too).
+pub fn queue(
+    conn: &mut DbConnection,
+    endpoint_id: Uuid,
+    event: &Event,
+    now: DateTime<Utc>,
+) -> Result<Uuid> {
+    let id = Uuid::now_v7();
+    diesel::insert_into(deliveries::table)
+        .values((
+            deliveries::id.eq(id.to_string()),
+            deliveries::endpoint_id.eq(endpoint_id.to_string()),
+            deliveries::reseller_id.eq(event.reseller_id.to_string()),
+            deliveries::event_sequence.eq(event.sequence),
+            deliveries::state.eq(PENDING),
+            deliveries::attempts.eq(0_i64),
+            deliveries::next_attempt_at.eq(to_db_time(now)),
+            deliveries::created_at.eq(to_db_time(now)),
+        ))
+        .execute(conn)?;
+    QUEUED_IN_TRANSACTION.set(true);
+    Ok(id)
+}
+
+thread_local! {
+    /// Set when the transaction running on this thread queued a delivery; `Database::write`
+    /// reads it after the commit to wake the delivery worker.
+    pub(crate) static QUEUED_IN_TRANSACTION: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+const PENDING: &str = "pending";
+const DELIVERED: &str = "delivered";
+const FAILED: &str = "failed";
+
+/// A delivery a worker has claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: Uuid,
+    pub endpoint_id: Uuid,
+    pub reseller_id: Uuid,
+    pub event_sequence: i64,
+    /// Attempts made before this one.
+    pub attempts: u32,
+}
+
+/// Claims up to `limit` deliveries due at `now` for one attempt each: their due time moves
+/// `lease` ahead, so no other worker takes them meanwhile, and a worker that dies leaves
+/// them to be claimed again once the lease ends. On PostgreSQL, `FOR UPDATE SKIP LOCKED`
+/// lets workers of several processes claim side by side without waiting on each other; on
+/// SQLite the claim runs under the one writer lock. Call inside a write transaction.
+pub fn claim_due(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: i64,
+) -> Result<Vec<Delivery>> {
+    type Claimed = (String, String, String, i64, i64);
+    let due = deliveries::table
+        .filter(deliveries::state.eq(PENDING))
+        .filter(deliveries::next_attempt_at.le(to_db_time(now)))
+        .order(deliveries::next_attempt_at.asc())
+        .limit(limit)
+        .select((
+            deliveries::id,
+            deliveries::endpoint_id,
+            deliveries::reseller_id,
+            deliveries::event_sequence,
+            deliveries::attempts,
+        ));
+    let rows: Vec<Claimed> = match conn {
+        DbConnection::Postgres(c) => due.for_update().skip_locked().load(c)?,
+        DbConnection::Sqlite(c) => due.load(c)?,
+    };
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<&String> = rows.iter().map(|r| &r.0).collect();
+    diesel::update(deliveries::table.filter(deliveries::id.eq_any(ids)))
+        .set(deliveries::next_attempt_at.eq(to_db_time(now + lease)))
+        .execute(conn)?;
+    rows.into_iter()
+        .map(|(id, endpoint_id, reseller_id, event_sequence, attempts)| {
+            Ok(Delivery {
+                id: uuid(&id)?,
+                endpoint_id: uuid(&endpoint_id)?,
+                reseller_id: uuid(&reseller_id)?,
+                event_sequence,
+                attempts: attempts.try_into().unwrap_or(u32::MAX),
+            })
+        })
+        .collect()
+}
+
+/// An endpoint by id alone, for the delivery worker (None once deleted).
+pub fn endpoint(conn: &mut DbConnection, id: Uuid) -> Result<Option<Endpoint>> {
+    endpoints::table
+        .filter(endpoints::id.eq(id.to_string()))
+        .select(EndpointRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(EndpointRow::into_domain)
+        .transpose()
+}
+
+/// One attempt to deliver, as logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub id: Uuid,
+    pub endpoint_id: Uuid,
+    pub delivery_id: Uuid,
+    pub event_id: Uuid,
+    pub attempted_at: DateTime<Utc>,
+    /// The HTTP status, when an answer came.
+    pub status_code: Option<u16>,
+    pub latency_ms: i64,
+    pub succeeded: bool,
+    /// The start of the answer's body, or what went wrong.
+    pub response: String,
+}
+
+/// What became of a delivery after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterAttempt {
+    Delivered,
+    /// Try again then.
+    Retry(DateTime<Utc>),
+    /// Attempts used up.
+    Failed,
+}
+
+/// Logs an attempt and moves its delivery on.
+pub fn record_attempt(
+    conn: &mut DbConnection,
+    attempt: &Attempt,
+    after: AfterAttempt,
+) -> Result<()> {
+    diesel::insert_into(attempts::table)
+        .values((
+            attempts::id.eq(attempt.id.to_string()),
+            attempts::endpoint_id.eq(attempt.endpoint_id.to_string()),
+            attempts::delivery_id.eq(attempt.delivery_id.to_string()),
+            attempts::event_id.eq(attempt.event_id.to_string()),
+            attempts::attempted_at.eq(to_db_time(attempt.attempted_at)),
+            attempts::status_code.eq(attempt.status_code.map(i32::from)),
+            attempts::latency_ms.eq(attempt.latency_ms),
+            attempts::succeeded.eq(attempt.succeeded),
+            attempts::response.eq(&attempt.response),
+        ))
+        .execute(conn)?;
+    let delivery = deliveries::table.filter(deliveries::id.eq(attempt.delivery_id.to_string()));
+    let (state, next) = match after {
+        AfterAttempt::Delivered => (DELIVERED, attempt.attempted_at),
+        AfterAttempt::Retry(at) => (PENDING, at),
+        AfterAttempt::Failed => (FAILED, attempt.attempted_at),
+    };
+    diesel::update(delivery)
+        .set((
+            deliveries::state.eq(state),
+            deliveries::attempts.eq(deliveries::attempts + 1_i64),
+            deliveries::next_attempt_at.eq(to_db_time(next)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Ends a delivery that cannot be made (its event expired): no attempt is logged.
+pub fn abandon(conn: &mut DbConnection, delivery_id: Uuid) -> Result<()> {
+    diesel::update(deliveries::table.filter(deliveries::id.eq(delivery_id.to_string())))
+        .set(deliveries::state.eq(FAILED))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Drops the endpoint's deliveries still waiting (when the server disables it).
+pub fn cancel_pending(conn: &mut DbConnection, endpoint_id: Uuid) -> Result<usize> {
+    Ok(diesel::update(
+        deliveries::table
+            .filter(deliveries::endpoint_id.eq(endpoint_id.to_string()))
+            .filter(deliveries::state.eq(PENDING)),
+    )
+    .set(deliveries::state.eq(FAILED))
+    .execute(conn)?)
+}
+
+/// How many deliveries wait (due or not).
+pub fn pending_count(conn: &mut DbConnection) -> Result<i64> {
+    Ok(deliveries::table
+        .filter(deliveries::state.eq(PENDING))
+        .count()
+        .get_result(conn)?)
+}
+
+/// How many deliveries are due at `now` and not claimed by a worker.
+pub fn claimable(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<i64> {
+    Ok(deliveries::table
+        .filter(deliveries::state.eq(PENDING))
+        .filter(deliveries::next_attempt_at.le(to_db_time(now)))
+        .count()
+        .get_result(conn)?)
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = attempts)]
+struct AttemptRow {
+    id: String,
+    endpoint_id: String,
+    delivery_id: String,
+    event_id: String,
+    attempted_at: NaiveDateTime,
+    status_code: Option<i32>,
+    latency_ms: i64,
+    succeeded: bool,
+    response: String,
+}
+
+/// Where a page of attempts starts: before this (attemptedAt, id).
+pub type AttemptCursor = (DateTime<Utc>, Uuid);
+
+/// The endpoint's attempts, newest first.
+pub fn attempts(
+    conn: &mut DbConnection,
+    endpoint_id: Uuid,
+    before: Option<AttemptCursor>,
+    limit: i64,
+) -> Result<Page<Attempt>> {
+    let mut query = attempts::table
+        .filter(attempts::endpoint_id.eq(endpoint_id.to_string()))
+        .into_boxed();
+    if let Some((at, id)) = before {
+        let at = to_db_time(at);
+        query = query.filter(
+            attempts::attempted_at.lt(at).or(attempts::attempted_at
+                .eq(at)
+                .and(attempts::id.lt(id.to_string()))),
+        );
+    }
+    let rows = query
+        .order((attempts::attempted_at.desc(), attempts::id.desc()))
+        .limit(limit + 1)
+        .select(AttemptRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|r| {
+            Ok(Attempt {
+                id: uuid(&r.id)?,
+                endpoint_id: uuid(&r.endpoint_id)?,
+                delivery_id: uuid(&r.delivery_id)?,
+                event_id: uuid(&r.event_id)?,
+                attempted_at: from_db_time(r.attempted_at),
+                status_code: r.status_code.and_then(|s| u16::try_from(s).ok()),
+                latency_ms: r.latency_ms,
+                succeeded: r.succeeded,
+                response: r.response,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(rows, limit))
+}

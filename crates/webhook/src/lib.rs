@@ -1,0 +1,340 @@
+//! Webhook delivery: workers take due deliveries from the outbox (`webhook_deliveries`), post
+//! each event signed as the Standard Webhooks specification says, log the attempt, and retry
+//! failures with backoff for about three days before giving up and disabling the endpoint.
+//!
+//! Delivery is at least once: a delivery is claimed with a lease, so a worker (or process)
+//! that dies mid-delivery leaves it to be claimed again when the lease ends; a receiver
+//! deduplicates on `webhook-id`, which is the event's id and the same on every attempt.
+//! Claims never overlap, also across processes on one PostgreSQL (`FOR UPDATE SKIP LOCKED`).
+
+use chrono::{DateTime, Utc};
+use std::io::Read;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tenantry_domain::event::{EventType, NewEvent};
+use tenantry_domain::time;
+use tenantry_domain::webhook::{next_attempt, Endpoint, UrlPolicy};
+use tenantry_storage::webhook::{self as store, AfterAttempt, Attempt, Delivery};
+use tenantry_storage::{event as events, Database, StorageError};
+use uuid::Uuid;
+
+/// How long an endpoint must have failed, with a delivery's retries used up, before the
+/// server disables it.
+pub const DISABLE_AFTER: chrono::Duration = chrono::Duration::hours(72);
+
+/// How much of an answer's body an attempt log keeps.
+const RESPONSE_EXCERPT_BYTES: u64 = 1024;
+
+/// How deliveries are made.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Which URLs and addresses deliveries may reach.
+    pub policy: UrlPolicy,
+    /// How long one attempt may take, connecting included.
+    pub timeout: Duration,
+    /// How long a claimed delivery is a worker's own; past it another worker may take it.
+    pub lease: chrono::Duration,
+    /// Deliveries one worker claims at once.
+    pub batch: i64,
+    /// How often an idle worker looks for work that another process queued.
+    pub poll: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            policy: UrlPolicy::default(),
+            timeout: Duration::from_secs(15),
+            lease: chrono::Duration::seconds(60),
+            batch: 8,
+            poll: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The delivery worker.
+pub struct Dispatcher {
+    db: Database,
+    settings: Settings,
+    agent: ureq::Agent,
+}
+
+impl Dispatcher {
+    pub fn new(db: Database, settings: Settings) -> Dispatcher {
+        let policy = settings.policy;
+        let agent = ureq::AgentBuilder::new()
+            .timeout(settings.timeout)
+            // A redirect could lead to an address the policy forbids; the attempt fails instead.
+            .redirects(0)
+            .user_agent("Tenantry-Webhooks/1")
+            // Every address a host name resolves to is checked as the connection is made, so a
+            // name that resolves to a private address at delivery time is refused too.
+            .resolver(move |addr: &str| -> std::io::Result<Vec<SocketAddr>> {
+                let resolved: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
+                let allowed: Vec<SocketAddr> = resolved
+                    .iter()
+                    .copied()
+                    .filter(|a| policy.allows_address(a.ip()))
+                    .collect();
+                if allowed.is_empty() && !resolved.is_empty() {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::PermissionDenied,
+                        format!(
+                            "{addr} resolves only to loopback, private or link-local addresses"
+                        ),
+                    ));
+                }
+                Ok(allowed)
+            })
+            .build();
+        Dispatcher {
+            db,
+            settings,
+            agent,
+        }
+    }
+
+    /// Claims the deliveries due at `now` and makes one attempt each; returns how many
+    /// attempts were made. Tests drive retries through `now` instead of waiting.
+    pub fn run_due(&self, now: DateTime<Utc>) -> Result<usize, StorageError> {
+        let claimed = self
+            .db
+            .write(|conn| store::claim_due(conn, now, self.settings.lease, self.settings.batch))?;
+        let mut attempts = 0;
+        for delivery in claimed {
+            if self.deliver(&delivery, now)? {
+                attempts += 1;
+            }
+        }
+        Ok(attempts)
+    }
+
+    /// Makes every delivery due up to `now`, however many batches that takes.
+    pub fn drain(&self, now: DateTime<Utc>) -> Result<usize, StorageError> {
+        let mut total = 0;
+        loop {
+            let made = self.run_due(now)?;
+            if made == 0 && self.db.read(|c| store::claimable(c, now))? == 0 {
+                return Ok(total);
+            }
+            total += made;
+        }
+    }
+
+    /// One attempt; false when the delivery could not be attempted (endpoint or event gone).
+    fn deliver(
+        &self,
+        delivery: &Delivery,
+        claimed_at: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        let (endpoint, event) = self.db.read(|conn| {
+            let endpoint = store::endpoint(conn, delivery.endpoint_id)?;
+            let event =
+                match events::by_sequence(conn, delivery.reseller_id, delivery.event_sequence) {
+                    Ok(e) => Some(e),
+                    Err(StorageError::NotFound(_)) => None,
+                    Err(e) => return Err(e),
+                };
+            Ok::<_, StorageError>((endpoint, event))
+        })?;
+        let (Some(endpoint), Some(event)) = (endpoint, event) else {
+            self.db.write(|conn| store::abandon(conn, delivery.id))?;
+            return Ok(false);
+        };
+        if !endpoint.active {
+            self.db.write(|conn| store::abandon(conn, delivery.id))?;
+            return Ok(false);
+        }
+        let body = serde_json::to_vec(&event).expect("an event serializes");
+        let sent_at = claimed_at.max(time::now());
+        let started = Instant::now();
+        let outcome = self.post(&endpoint, &event.id.to_string(), sent_at, &body);
+        let latency_ms = started.elapsed().as_millis() as i64;
+        let (status_code, succeeded, response) = outcome;
+        let attempt = Attempt {
+            id: Uuid::now_v7(),
+            endpoint_id: endpoint.id,
+            delivery_id: delivery.id,
+            event_id: event.id,
+            attempted_at: sent_at,
+            status_code,
+            latency_ms,
+            succeeded,
+            response,
+        };
+        let made = delivery.attempts + 1;
+        let after = if succeeded {
+            AfterAttempt::Delivered
+        } else {
+            match next_attempt(made, sent_at, rand::random::<f64>()) {
+                Some(at) => AfterAttempt::Retry(at),
+                None => AfterAttempt::Failed,
+            }
+        };
+        if !succeeded {
+            log::info!(
+                "webhook {} event {} attempt {made} failed ({}): {}",
+                endpoint.id,
+                event.id,
+                status_code.map_or("no answer".into(), |s| s.to_string()),
+                attempt.response
+            );
+        }
+        self.db.write(|conn| {
+            store::record_attempt(conn, &attempt, after)?;
+            // Re-read: a concurrent attempt may have changed the endpoint's failure record.
+            let Some(mut current) = store::endpoint(conn, endpoint.id)? else {
+                return Ok(());
+            };
+            if succeeded {
+                if current.failing_since.is_some() {
+                    current.failing_since = None;
+                    store::update(conn, &current)?;
+                }
+                return Ok(());
+            }
+            let since = *current.failing_since.get_or_insert(sent_at);
+            if after == AfterAttempt::Failed && sent_at - since >= DISABLE_AFTER && current.active {
+                disable(conn, &mut current, sent_at)?;
+            } else {
+                store::update(conn, &current)?;
+            }
+            Ok::<_, StorageError>(())
+        })?;
+        Ok(true)
+    }
+
+    /// Posts one signed delivery: (status, whether it succeeded, answer excerpt or error).
+    fn post(
+        &self,
+        endpoint: &Endpoint,
+        id: &str,
+        at: DateTime<Utc>,
+        body: &[u8],
+    ) -> (Option<u16>, bool, String) {
+        let timestamp = at.timestamp();
+        let signature = match tenantry_auth::webhook::sign(
+            &endpoint.signing_secrets(at),
+            id,
+            timestamp,
+            body,
+        ) {
+            Ok(s) => s,
+            Err(e) => return (None, false, format!("cannot sign: {e}")),
+        };
+        let request = self
+            .agent
+            .post(&endpoint.url)
+            .set("content-type", "application/json")
+            .set("webhook-id", id)
+            .set("webhook-timestamp", &timestamp.to_string())
+            .set("webhook-signature", &signature);
+        let response = match request.send_bytes(body) {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(ureq::Error::Transport(t)) => return (None, false, t.to_string()),
+        };
+        let status = response.status();
+        let mut excerpt = Vec::new();
+        let _ = response
+            .into_reader()
+            .take(RESPONSE_EXCERPT_BYTES)
+            .read_to_end(&mut excerpt);
+        let text = String::from_utf8_lossy(&excerpt).into_owned();
+        (Some(status), (200..300).contains(&status), text)
+    }
+
+    /// Starts `workers` threads that deliver until [`Workers::stop`]: each wakes when this
+    /// process commits an event and polls for other processes' every `poll`.
+    pub fn spawn(self: Arc<Self>, workers: usize) -> Workers {
+        let stop = Arc::new(AtomicBool::new(false));
+        let threads = (0..workers.max(1))
+            .map(|i| {
+                let dispatcher = self.clone();
+                let stop = stop.clone();
+                std::thread::Builder::new()
+                    .name(format!("webhook-{i}"))
+                    .spawn(move || dispatcher.work(&stop))
+                    .expect("spawn a webhook worker")
+            })
+            .collect();
+        Workers {
+            stop,
+            threads,
+            db: self.db.clone(),
+        }
+    }
+
+    fn work(&self, stop: &AtomicBool) {
+        while !stop.load(Ordering::Relaxed) {
+            let seen = self.db.queued_commits();
+            match self.run_due(time::now()) {
+                Ok(0) => {}
+                Ok(_) => continue,
+                Err(e) => log::warn!("webhook delivery: {e}"),
+            }
+            self.db.wait_for_queued(seen, self.settings.poll);
+        }
+    }
+}
+
+/// Disables an endpoint that has failed for [`DISABLE_AFTER`] and says so with a
+/// `webhook.disabled` event; the deliveries still waiting for it are dropped.
+fn disable(
+    conn: &mut tenantry_storage::DbConnection,
+    endpoint: &mut Endpoint,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    endpoint.active = false;
+    endpoint.disabled_reason = Some(format!(
+        "every delivery failed for {} hours",
+        DISABLE_AFTER.num_hours()
+    ));
+    endpoint.updated_at = now;
+    store::update(conn, endpoint)?;
+    store::cancel_pending(conn, endpoint.id)?;
+    log::warn!(
+        "webhook endpoint {} disabled: {}",
+        endpoint.id,
+        endpoint.url
+    );
+    events::append(
+        conn,
+        NewEvent {
+            kind: EventType::WebhookDisabled,
+            reseller_id: endpoint.reseller_id,
+            environment: endpoint.environment,
+            tenant: None,
+            data: serde_json::json!({
+                "id": endpoint.id,
+                "url": endpoint.url,
+                "description": endpoint.description,
+                "active": false,
+                "disabledReason": endpoint.disabled_reason,
+                "failingSince": endpoint.failing_since,
+            }),
+        },
+        now,
+    )?;
+    Ok(())
+}
+
+/// Running delivery workers.
+pub struct Workers {
+    stop: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+    db: Database,
+}
+
+impl Workers {
+    /// Lets each worker finish its current attempt, then stops them.
+    pub fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.db.wake_queued_waiters();
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+}
