@@ -614,3 +614,156 @@ fn private_addresses_are_refused_when_registering_and_when_delivering() {
         "{attempts}"
     );
 }
+
+/// Real `tenantry serve` processes delivering to a receiver: killed mid-delivery and
+/// restarted, or two side by side on one database.
+mod processes {
+    use super::common::process::{serve_with, Serve};
+    use super::common::receiver::Receiver;
+    use super::common::{send, Auth, TestDb};
+    use serde_json::json;
+    use std::collections::{BTreeSet, HashMap};
+    use std::time::Duration;
+
+    /// Leases shorter than a test's patience: a killed process's claims come free in 2 s.
+    const FAST: &[&str] = &[
+        "--webhook-allow-private",
+        "--webhook-lease",
+        "2",
+        "--webhook-timeout",
+        "1",
+    ];
+
+    fn start(db: &TestDb, dir: &std::path::Path) -> Serve {
+        serve_with(db, dir, FAST, &[("TENANTRY_NO_BOOTSTRAP", "true")])
+    }
+
+    /// A reseller and its key, made by the operator's commands on the test database.
+    fn reseller(db: &TestDb) -> Auth {
+        let database = db.connect();
+        tenantry_server::admin::create_reseller(&database, "acme", "Acme", "", vec![]).unwrap();
+        tenantry_server::admin::update_reseller(&database, "acme", Some(1_000_000)).unwrap();
+        let key = tenantry_server::admin::create_key(
+            &database,
+            "acme",
+            "test",
+            tenantry_domain::Environment::Sandbox,
+            &[],
+        )
+        .unwrap();
+        Auth::Bearer(key.key)
+    }
+
+    fn post(base: &str, path: &str, auth: &Auth, body: serde_json::Value) -> serde_json::Value {
+        let r = send(
+            &super::common::agent(),
+            "POST",
+            &format!("{base}{path}"),
+            auth,
+            Some(("application/json", &body.to_string())),
+        );
+        assert!(r.status < 300, "{path}: {} {}", r.status, r.text);
+        r.json()
+    }
+
+    fn create_tenants(base: &str, auth: &Auth, prefix: &str, n: usize) {
+        for i in 0..n {
+            post(
+                base,
+                "/reseller/tenant",
+                auth,
+                json!({
+                    "customerReference": format!("{prefix}{i}"), "fullName": "C", "email": "c@x.example", "defaultLanguage": "swe"
+                }),
+            );
+        }
+    }
+
+    fn ids_in_feed(db: &TestDb) -> BTreeSet<String> {
+        let database = db.connect();
+        let reseller = tenantry_server::admin::list_resellers(&database).unwrap()[0].id;
+        let scope = tenantry_storage::ResellerScope {
+            reseller_id: reseller,
+            environment: tenantry_domain::Environment::Sandbox,
+        };
+        let page = database
+            .read(|c| tenantry_storage::event::list(c, &scope, &Default::default(), 0, 1000))
+            .unwrap();
+        page.rows.iter().map(|e| e.id.to_string()).collect()
+    }
+
+    fn temp_dir() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "tenantry-webhook-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_server_killed_mid_delivery_and_restarted_delivers_every_event_and_loses_none() {
+        let db = TestDb::new();
+        let dir = temp_dir();
+        let auth = reseller(&db);
+        let receiver = Receiver::start();
+        receiver.delay(Duration::from_millis(100));
+        let first = start(&db, &dir);
+        post(
+            &first.base,
+            "/reseller/webhook",
+            &auth,
+            json!({"url": receiver.url}),
+        );
+        create_tenants(&first.base, &auth, "k", 30);
+        receiver.wait_until(Duration::from_secs(30), |r| r.len() >= 5);
+        drop(first); // SIGKILL, mid-delivery: deliveries are claimed and in flight.
+        let delivered_before = receiver.received().len();
+        assert!(delivered_before < 30, "the kill must come mid-delivery");
+        receiver.delay(Duration::ZERO);
+        let _second = start(&db, &dir);
+        let expected = ids_in_feed(&db);
+        assert_eq!(expected.len(), 30);
+        let received = receiver.wait_until(Duration::from_secs(60), |r| {
+            r.iter()
+                .map(|x| x.header("webhook-id").to_owned())
+                .collect::<BTreeSet<_>>()
+                == expected
+        });
+        assert!(received.len() >= 30, "at least once");
+    }
+
+    #[test]
+    fn two_server_processes_on_one_database_deliver_each_event_once() {
+        let db = TestDb::new();
+        let dir = temp_dir();
+        let auth = reseller(&db);
+        let receiver = Receiver::start();
+        let a = start(&db, &dir);
+        let b = start(&db, &dir);
+        post(
+            &a.base,
+            "/reseller/webhook",
+            &auth,
+            json!({"url": receiver.url}),
+        );
+        // Both processes take writes, so both workers are woken by commits of their own.
+        std::thread::scope(|scope| {
+            scope.spawn(|| create_tenants(&a.base, &auth, "a", 20));
+            scope.spawn(|| create_tenants(&b.base, &auth, "b", 20));
+        });
+        receiver.wait_until(Duration::from_secs(60), |r| r.len() >= 40);
+        // Longer than a lease and a poll: a second delivery of anything would have come.
+        std::thread::sleep(Duration::from_secs(3));
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        for r in receiver.received() {
+            *counts.entry(r.header("webhook-id").to_owned()).or_default() += 1;
+        }
+        assert_eq!(counts.len(), 40);
+        assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+        assert_eq!(
+            counts.keys().cloned().collect::<BTreeSet<_>>(),
+            ids_in_feed(&db)
+        );
+    }
+}

@@ -198,6 +198,34 @@ impl<E> From<diesel::result::Error> for TxError<E> {
     }
 }
 
+/// A SQLite transaction that takes the write lock at its start (`BEGIN IMMEDIATE`). A deferred
+/// one takes it at its first write, and when another process (a second server, an operator's
+/// command) holds it then, SQLite answers "database is locked" at once instead of waiting the
+/// busy timeout: the upgrade could deadlock. Taken first, the lock is waited for.
+fn immediate_transaction<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> std::result::Result<T, E>,
+) -> std::result::Result<T, TxError<E>> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    fn inner(conn: &mut DbConnection) -> &mut SqliteConnection {
+        match conn {
+            DbConnection::Sqlite(c) => c,
+            DbConnection::Postgres(_) => unreachable!("called for SQLite connections only"),
+        }
+    }
+    AnsiTransactionManager::begin_transaction_sql(inner(conn), "BEGIN IMMEDIATE")?;
+    match f(conn) {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(inner(conn))?;
+            Ok(value)
+        }
+        Err(e) => {
+            AnsiTransactionManager::rollback_transaction(inner(conn))?;
+            Err(TxError::Inner(e))
+        }
+    }
+}
+
 impl Database {
     /// Opens a pool for `url` (`sqlite://PATH` or `postgres://…`). Does not migrate.
     pub fn connect(url: &str, options: PoolOptions) -> Result<Database> {
@@ -288,13 +316,14 @@ impl Database {
         let _writer = self.lock_writer();
         let mut conn = self.pool.get().map_err(StorageError::from)?;
         crate::webhook::QUEUED_IN_TRANSACTION.set(false);
-        let result = conn
-            .conn
-            .transaction(|c| f(c).map_err(TxError::Inner))
-            .map_err(|e| match e {
-                TxError::Inner(e) => e,
-                TxError::Database(e) => E::from(StorageError::from(e)),
-            });
+        let result = match conn.conn {
+            DbConnection::Postgres(_) => conn.conn.transaction(|c| f(c).map_err(TxError::Inner)),
+            DbConnection::Sqlite(_) => immediate_transaction(&mut conn.conn, f),
+        }
+        .map_err(|e| match e {
+            TxError::Inner(e) => e,
+            TxError::Database(e) => E::from(StorageError::from(e)),
+        });
         conn.suspect = result.is_err();
         if crate::webhook::QUEUED_IN_TRANSACTION.replace(false) && result.is_ok() {
             self.wake_queued_waiters();
