@@ -12,7 +12,7 @@ use crate::{AuthError, Authenticator, Credential};
 use tenantry_domain::connection::{Connection, API_TYPE};
 use tenantry_domain::permission::CATALOGUE;
 use tenantry_domain::scope::Scope;
-use tenantry_domain::tenant::{Tenant, TenantStatus};
+use tenantry_domain::tenant::Tenant;
 use tenantry_storage::{connection, tenant, tenant_token, user, DbConnection, StorageError};
 use uuid::Uuid;
 
@@ -143,10 +143,10 @@ fn all_permissions() -> Vec<String> {
 }
 
 fn usable(tenant: &Tenant, connection: Option<&Connection>) -> Result<(), AuthError> {
-    if tenant.status != TenantStatus::Active {
+    if !tenant.status.is_usable() {
         return Err(AuthError::Forbidden {
             code: "tenant_deactivated",
-            message: format!("tenant {} is deactivated", tenant.code_name),
+            message: format!("tenant {} is {}", tenant.code_name, tenant.status),
         });
     }
     if let Some(c) = connection {

@@ -29,36 +29,152 @@ pub struct Tenant {
     pub options: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The partner's subscription (XAPP); every field optional.
+    pub subscription: Subscription,
+    /// When a scheduled cancellation takes effect.
+    pub cancellation_effective_at: Option<DateTime<Utc>>,
+}
+
+/// A tenant's subscription as the partner program (XAPP) describes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    #[validate(length(min = 1, max = 50, message = "must be 1 to 50 characters"))]
+    pub tier: Option<String>,
+    /// Months.
+    #[validate(range(min = 1, max = 120, message = "must be 1 to 120 months"))]
+    pub contract_length: Option<i64>,
+    #[validate(url(message = "must be a URL"), length(max = 2000))]
+    pub website: Option<String>,
+    #[validate(length(min = 1, max = 100, message = "must be 1 to 100 characters"))]
+    pub template: Option<String>,
+    /// The partner's own id for the customer.
+    #[validate(length(min = 1, max = 100, message = "must be 1 to 100 characters"))]
+    pub external_id: Option<String>,
+}
+
+impl Subscription {
+    /// Checks the subscription's fields.
+    pub fn check(self) -> Result<Self, DomainError> {
+        into_result(rule_errors(&self))?;
+        Ok(self)
+    }
 }
 
 impl Tenant {
-    /// `active` as Sharespine shows it: true only while the tenant is usable.
+    /// `active` as Sharespine shows it: true while the tenant is usable (also while it is being
+    /// provisioned, and until a scheduled cancellation takes effect).
     pub fn active(&self) -> bool {
-        self.status == TenantStatus::Active
+        self.status.is_usable()
     }
+
+    /// Schedules the tenant's cancellation at `effective`; a date not after `now` cancels it at
+    /// once. Returns the status reached.
+    pub fn cancel(
+        &mut self,
+        effective: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<TenantStatus, LifecycleError> {
+        if self.status == TenantStatus::Cancelled {
+            return Err(LifecycleError::Cancelled);
+        }
+        if effective <= now {
+            self.status = TenantStatus::Cancelled;
+            self.cancellation_effective_at = Some(now);
+        } else {
+            self.status = TenantStatus::CancellationScheduled;
+            self.cancellation_effective_at = Some(effective);
+        }
+        self.updated_at = now;
+        Ok(self.status)
+    }
+
+    /// Withdraws a scheduled cancellation: the tenant is active again.
+    pub fn withdraw_cancellation(&mut self, now: DateTime<Utc>) -> Result<(), LifecycleError> {
+        if self.status != TenantStatus::CancellationScheduled {
+            return Err(LifecycleError::NotScheduled);
+        }
+        self.status = TenantStatus::Active;
+        self.cancellation_effective_at = None;
+        self.updated_at = now;
+        Ok(())
+    }
+
+    /// Ends provisioning: a tenant created active becomes active (one created deactivated
+    /// stays so). False when it was not provisioning.
+    pub fn finish_provisioning(&mut self, now: DateTime<Utc>) -> bool {
+        if self.status != TenantStatus::Provisioning {
+            return false;
+        }
+        self.status = TenantStatus::Active;
+        self.updated_at = now;
+        true
+    }
+}
+
+/// A lifecycle step the tenant's status does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LifecycleError {
+    #[error("the tenant is cancelled")]
+    Cancelled,
+    #[error("the tenant has no scheduled cancellation")]
+    NotScheduled,
 }
 
 /// Where a tenant is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TenantStatus {
+    /// Created; the work that follows creation (default connection, sandbox data) runs after
+    /// the request returned. Usable meanwhile.
+    Provisioning,
     Active,
     /// Temporarily stopped by the reseller; all data kept, `active: true` brings it back.
     Deactivated,
+    /// Usable until its `cancellationEffectiveAt`.
+    CancellationScheduled,
+    /// Stopped for good: no Tenant API access, its connections deactivated; data kept until
+    /// the tenant is deleted.
+    Cancelled,
 }
 
 impl TenantStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            TenantStatus::Provisioning => "provisioning",
             TenantStatus::Active => "active",
             TenantStatus::Deactivated => "deactivated",
+            TenantStatus::CancellationScheduled => "cancellation_scheduled",
+            TenantStatus::Cancelled => "cancelled",
         }
     }
 
-    /// The status the `active` flag of a create or patch asks for.
-    pub fn from_active(active: bool) -> Self {
+    /// Whether the tenant's users and integrations may use it.
+    pub fn is_usable(self) -> bool {
+        matches!(
+            self,
+            TenantStatus::Provisioning | TenantStatus::Active | TenantStatus::CancellationScheduled
+        )
+    }
+
+    /// The statuses an `active` filter (true: usable) selects.
+    pub fn matching_active(active: bool) -> Vec<TenantStatus> {
+        [
+            TenantStatus::Provisioning,
+            TenantStatus::Active,
+            TenantStatus::Deactivated,
+            TenantStatus::CancellationScheduled,
+            TenantStatus::Cancelled,
+        ]
+        .into_iter()
+        .filter(|s| s.is_usable() == active)
+        .collect()
+    }
+
+    /// The status a new tenant starts in, given the `active` flag of its create request.
+    pub fn initial(active: bool) -> Self {
         if active {
-            TenantStatus::Active
+            TenantStatus::Provisioning
         } else {
             TenantStatus::Deactivated
         }
@@ -75,8 +191,11 @@ impl FromStr for TenantStatus {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
+            "provisioning" => Ok(TenantStatus::Provisioning),
             "active" => Ok(TenantStatus::Active),
             "deactivated" => Ok(TenantStatus::Deactivated),
+            "cancellation_scheduled" => Ok(TenantStatus::CancellationScheduled),
+            "cancelled" => Ok(TenantStatus::Cancelled),
             other => Err(format!("unknown tenant status `{other}`")),
         }
     }
@@ -146,7 +265,12 @@ impl TenantPatch {
             tenant.customer_reference = v;
         }
         if let Some(active) = self.active {
-            tenant.status = TenantStatus::from_active(active);
+            // A cancelled tenant stays cancelled (the API refuses the patch before this).
+            tenant.status = match (active, tenant.status) {
+                (true, TenantStatus::Deactivated) => TenantStatus::Active,
+                (false, s) if s.is_usable() => TenantStatus::Deactivated,
+                (_, s) => s,
+            };
         }
         if let Some(v) = self.full_name {
             tenant.full_name = v;
@@ -335,6 +459,52 @@ mod tests {
     }
 
     #[test]
+    fn a_cancellation_is_scheduled_withdrawn_or_immediate_and_final() {
+        let now = chrono::Utc::now();
+        let mut t = sample(now);
+        let later = now + chrono::Duration::days(30);
+        assert_eq!(
+            t.cancel(later, now),
+            Ok(TenantStatus::CancellationScheduled)
+        );
+        assert!(t.active(), "usable until the date");
+        assert_eq!(t.cancellation_effective_at, Some(later));
+        t.withdraw_cancellation(now).unwrap();
+        assert_eq!(
+            (t.status, t.cancellation_effective_at),
+            (TenantStatus::Active, None)
+        );
+        assert_eq!(
+            t.withdraw_cancellation(now),
+            Err(LifecycleError::NotScheduled)
+        );
+        assert_eq!(t.cancel(now, now), Ok(TenantStatus::Cancelled));
+        assert!(!t.active());
+        assert_eq!(t.cancel(later, now), Err(LifecycleError::Cancelled));
+        assert!(!t.finish_provisioning(now));
+    }
+
+    fn sample(now: DateTime<Utc>) -> Tenant {
+        Tenant {
+            id: Uuid::new_v4(),
+            reseller_id: Uuid::new_v4(),
+            code_name: "acme-1".into(),
+            customer_reference: "acme".into(),
+            environment: Environment::Sandbox,
+            status: TenantStatus::Active,
+            full_name: "Acme".into(),
+            email: "a@acme.example".into(),
+            default_language: "swe".into(),
+            languages: vec!["swe".into()],
+            options: vec![],
+            created_at: now,
+            updated_at: now,
+            subscription: Default::default(),
+            cancellation_effective_at: None,
+        }
+    }
+
+    #[test]
     fn a_patch_changes_only_what_it_names() {
         let now = chrono::Utc::now();
         let mut t = Tenant {
@@ -351,6 +521,8 @@ mod tests {
             options: vec![],
             created_at: now,
             updated_at: now,
+            subscription: Default::default(),
+            cancellation_effective_at: None,
         };
         let patch = TenantPatch {
             active: Some(false),

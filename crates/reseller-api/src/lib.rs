@@ -9,6 +9,7 @@ pub mod capability;
 pub mod connection;
 pub mod event;
 pub mod key;
+pub mod lifecycle;
 pub mod login;
 pub mod openapi;
 pub mod permission;
@@ -87,6 +88,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .delete(connection::revoke_tokens),
             )
             .service(resource("/tenant/{codeName}/login/{login}").post(login::create))
+            .service(
+                resource("/tenant/{codeName}/cancel")
+                    .post(lifecycle::cancel)
+                    .delete(lifecycle::withdraw),
+            )
             .service(resource("/tenant/{codeName}/sandbox/order").post(sandbox::fill))
             .service(resource("/permission").get(permission::list))
             .service(resource("/capability").get(capability::list))

@@ -51,13 +51,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let (code_name, user_login) = path.into_inner();
     check_path(&body.path)?;
-    let base = match &state.config.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => {
-            let info = req.connection_info();
-            format!("{}://{}", info.scheme(), info.host())
-        }
-    };
+    let base = crate::lifecycle::base_url(&state.config, &req);
     let ttl = state.config.login_url_ttl;
     let secret = token::random_base62(43);
     let hash = token::hash(&secret);

@@ -53,70 +53,78 @@ pub async fn fill(
     let out = blocking(move || {
         state.db.write(|conn| {
             let t = tenant_in_scope(conn, &principal, &code_name)?;
-            if t.environment != Environment::Sandbox {
-                return Err(ApiError::conflict(
-                    "production_tenant",
-                    "fake data is only for sandbox tenants",
-                ));
-            }
-            let sek = Currency::from_code("SEK").expect("SEK is known");
-            let now = time::now();
-            let mut products_created = 0;
-            for (sku, name, price, _) in sandbox::PRODUCTS {
-                if products::find(conn, t.id, sku)?.is_none() {
-                    let product = Product {
-                        tenant_id: t.id,
-                        sku: sku.to_string(),
-                        name: name.to_string(),
-                        price: sek.parse_amount(price, "price")?,
-                        currency: sek,
-                        stock: None,
-                        allow_backorder: false,
-                        active: true,
-                        created_at: now,
-                        updated_at: now,
-                        sequence: tenant::next_sequence(conn, t.id)?,
-                    };
-                    products::insert(conn, &product)?;
-                    let out = tenantry_tenant_api::product::ProductOut::from(product);
-                    emit(conn, &t, EventType::ProductCreated, &out)?;
-                    products_created += 1;
-                }
-            }
-            let seed = Uuid::new_v4().as_u64_pair().0;
-            let first = now.timestamp_micros() as u64;
-            for generated in sandbox::orders(seed, first, body.count as u64) {
-                let (rows, totals) = price_rows(sek, &generated.rows)?;
-                let order = Order {
-                    tenant_id: t.id,
-                    id: Uuid::new_v4(),
-                    number: generated.number,
-                    status: OrderStatus::New,
-                    currency: sek,
-                    customer: generated.customer,
-                    billing_address: generated.address.clone(),
-                    shipping_address: generated.address,
-                    rows,
-                    totals,
-                    metadata: Default::default(),
-                    created_at: now,
-                    updated_at: now,
-                    sequence: 0,
-                };
-                let (order, drawn) = orders::place(conn, order).map_err(|e| match e {
-                    orders::PlaceError::Storage(s) => ApiError::from(s),
-                    orders::PlaceError::Stock(s) => {
-                        ApiError::conflict("insufficient_stock", s.to_string())
-                    }
-                })?;
-                tenantry_tenant_api::order::emit_placed(conn, &t, &order, drawn)?;
-            }
-            Ok(SandboxOut {
-                orders_created: body.count,
-                products_created,
-            })
+            fill_in(conn, &t, body.count)
         })
     })
     .await?;
     Ok(HttpResponse::Created().json(out))
+}
+
+/// Fills `t` with `count` generated orders (and the products they name), in the caller's
+/// transaction; refused for a production tenant.
+pub(crate) fn fill_in(
+    conn: &mut tenantry_storage::DbConnection,
+    t: &tenantry_domain::tenant::Tenant,
+    count: i64,
+) -> Result<SandboxOut, ApiError> {
+    if t.environment != Environment::Sandbox {
+        return Err(ApiError::conflict(
+            "production_tenant",
+            "fake data is only for sandbox tenants",
+        ));
+    }
+    let sek = Currency::from_code("SEK").expect("SEK is known");
+    let now = time::now();
+    let mut products_created = 0;
+    for (sku, name, price, _) in sandbox::PRODUCTS {
+        if products::find(conn, t.id, sku)?.is_none() {
+            let product = Product {
+                tenant_id: t.id,
+                sku: sku.to_string(),
+                name: name.to_string(),
+                price: sek.parse_amount(price, "price")?,
+                currency: sek,
+                stock: None,
+                allow_backorder: false,
+                active: true,
+                created_at: now,
+                updated_at: now,
+                sequence: tenant::next_sequence(conn, t.id)?,
+            };
+            products::insert(conn, &product)?;
+            let out = tenantry_tenant_api::product::ProductOut::from(product);
+            emit(conn, t, EventType::ProductCreated, &out)?;
+            products_created += 1;
+        }
+    }
+    let seed = Uuid::new_v4().as_u64_pair().0;
+    let first = now.timestamp_micros() as u64;
+    for generated in sandbox::orders(seed, first, count as u64) {
+        let (rows, totals) = price_rows(sek, &generated.rows)?;
+        let order = Order {
+            tenant_id: t.id,
+            id: Uuid::new_v4(),
+            number: generated.number,
+            status: OrderStatus::New,
+            currency: sek,
+            customer: generated.customer,
+            billing_address: generated.address.clone(),
+            shipping_address: generated.address,
+            rows,
+            totals,
+            metadata: Default::default(),
+            created_at: now,
+            updated_at: now,
+            sequence: 0,
+        };
+        let (order, drawn) = orders::place(conn, order).map_err(|e| match e {
+            orders::PlaceError::Storage(s) => ApiError::from(s),
+            orders::PlaceError::Stock(s) => ApiError::conflict("insufficient_stock", s.to_string()),
+        })?;
+        tenantry_tenant_api::order::emit_placed(conn, t, &order, drawn)?;
+    }
+    Ok(SandboxOut {
+        orders_created: count,
+        products_created,
+    })
 }

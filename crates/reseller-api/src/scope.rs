@@ -74,6 +74,16 @@ pub const OPERATIONS: &[(&str, &str, Scope)] = &[
         "/reseller/tenant/{codeName}/sandbox/order",
         Scope::TenantWrite,
     ),
+    (
+        "POST",
+        "/reseller/tenant/{codeName}/cancel",
+        Scope::TenantWrite,
+    ),
+    (
+        "DELETE",
+        "/reseller/tenant/{codeName}/cancel",
+        Scope::TenantWrite,
+    ),
     ("GET", "/reseller/permission", Scope::TenantRead),
     ("GET", "/reseller/capability", Scope::TenantRead),
     ("GET", "/reseller/audit", Scope::AuditRead),

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use tenantry_domain::connection::{ConnectionDraft, API_TYPE};
 use tenantry_domain::event::EventType;
 use tenantry_domain::tenant::{
-    code_name, code_name_base, Tenant, TenantDraft, TenantPatch, TenantStatus,
+    code_name, code_name_base, Subscription, Tenant, TenantDraft, TenantPatch, TenantStatus,
 };
 use tenantry_domain::{time, Environment};
 use tenantry_http::pagination::{self, ListPage};
@@ -43,6 +43,30 @@ pub struct TenantIn {
     /// Calipsa-style company token) in the response.
     #[serde(default)]
     pub with_api_connection: bool,
+    /// Subscription tier (XAPP).
+    pub tier: Option<String>,
+    /// Contract length in months.
+    pub contract_length: Option<i64>,
+    pub website: Option<String>,
+    pub template: Option<String>,
+    /// Your own id for the customer.
+    pub external_id: Option<String>,
+    /// What provisioning, which runs after this request returns, prepares; `tenant.ready`
+    /// announces the result.
+    #[serde(default)]
+    pub install: InstallIn,
+}
+
+/// What `tenant.ready` should carry.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InstallIn {
+    /// Create an `api` connection and put its company token in `tenant.ready`.
+    #[serde(default)]
+    pub company_token: bool,
+    /// Generated sandbox orders to fill a sandbox tenant with (0 to 1000).
+    #[serde(default)]
+    pub sandbox_orders: i64,
 }
 
 /// A partial update; absent fields keep their value. `active: false` deactivates the tenant
@@ -80,6 +104,10 @@ pub struct TenantOut {
     pub options: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    #[schema(value_type = Object)]
+    pub subscription: Subscription,
+    /// When the scheduled (or done) cancellation takes effect.
+    pub cancellation_effective_at: Option<DateTime<Utc>>,
     /// With `withApiConnection`: the default API connection, its `token` shown this once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connection: Option<ConnectionOut>,
@@ -101,6 +129,8 @@ impl From<Tenant> for TenantOut {
             options: t.options,
             created_at: t.created_at,
             updated_at: t.updated_at,
+            subscription: t.subscription,
+            cancellation_effective_at: t.cancellation_effective_at,
             connection: None,
         }
     }
@@ -141,6 +171,7 @@ fn exists(existing: &Tenant) -> ApiError {
 pub async fn create(
     state: State,
     Principal(principal): Principal,
+    req: actix_web::HttpRequest,
     Json(body): Json<TenantIn>,
 ) -> Result<HttpResponse, ApiError> {
     let draft = TenantDraft {
@@ -153,6 +184,33 @@ pub async fn create(
         options: body.options,
     }
     .check(&principal.reseller.capabilities)?;
+    let subscription = Subscription {
+        tier: body.tier,
+        contract_length: body.contract_length,
+        website: body.website,
+        template: body.template,
+        external_id: body.external_id,
+    }
+    .check()?;
+    if !(0..=1000).contains(&body.install.sandbox_orders) {
+        return Err(ApiError::invalid_field(
+            "install.sandboxOrders",
+            "range",
+            "must be 0 to 1000",
+        ));
+    }
+    if body.install.sandbox_orders > 0 && principal.environment != Environment::Sandbox {
+        return Err(ApiError::invalid_field(
+            "install.sandboxOrders",
+            "production_tenant",
+            "fake data is only for sandbox tenants",
+        ));
+    }
+    let provisioning = crate::lifecycle::Provisioning {
+        api_base_url: crate::lifecycle::base_url(&state.config, &req),
+        company_token: body.install.company_token,
+        sandbox_orders: body.install.sandbox_orders,
+    };
     let with_api_connection = body.with_api_connection;
     let (tenant, connection) = blocking(move || {
         state.db.write(|conn| {
@@ -174,7 +232,7 @@ pub async fn create(
                 code_name: code_name(&base, number),
                 customer_reference: draft.customer_reference,
                 environment: principal.environment,
-                status: TenantStatus::from_active(draft.active),
+                status: TenantStatus::initial(draft.active),
                 full_name: draft.full_name,
                 email: draft.email,
                 default_language: draft.default_language,
@@ -182,8 +240,11 @@ pub async fn create(
                 options: draft.options,
                 created_at: now,
                 updated_at: now,
+                subscription,
+                cancellation_effective_at: None,
             };
             tenants::insert(conn, &tenant)?;
+            crate::lifecycle::schedule_provisioning(conn, &tenant, &provisioning, now)?;
             emit(
                 conn,
                 &tenant,
@@ -311,6 +372,15 @@ pub async fn update(
     let tenant = blocking(move || {
         state.db.write(|conn| {
             let mut tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            if tenant.status == TenantStatus::Cancelled && patch.active.is_some() {
+                return Err(ApiError::conflict(
+                    "tenant_cancelled",
+                    format!(
+                        "tenant {} is cancelled; it cannot be activated or deactivated",
+                        tenant.code_name
+                    ),
+                ));
+            }
             if let Some(reference) = patch
                 .customer_reference
                 .as_deref()
@@ -328,7 +398,7 @@ pub async fn update(
             let out = TenantOut::from(tenant.clone());
             emit(conn, &tenant, EventType::TenantUpdated, &out)?;
             match (before, tenant.status) {
-                (TenantStatus::Active, TenantStatus::Deactivated) => {
+                (from, TenantStatus::Deactivated) if from != TenantStatus::Deactivated => {
                     emit(conn, &tenant, EventType::TenantDeactivated, &out)?
                 }
                 (TenantStatus::Deactivated, TenantStatus::Active) => {

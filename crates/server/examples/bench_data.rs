@@ -66,6 +66,8 @@ fn seed(url: &str, tenants: usize, orders: i64, out: &str) {
             options: vec![],
             created_at: now,
             updated_at: now,
+            subscription: Default::default(),
+            cancellation_effective_at: None,
         };
         let secret = db
             .write(|conn| {

@@ -398,6 +398,7 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
         db.clone(),
         chrono::Duration::days(args.event_retention_days),
     );
+    tenantry_reseller_api::lifecycle::spawn(db.clone());
     let webhooks = std::sync::Arc::new(tenantry_webhook::Dispatcher::new(
         db.clone(),
         tenantry_webhook::Settings {

@@ -95,6 +95,13 @@ fn endpoints() -> Vec<Endpoint> {
             Some(json!({"count": 2})),
             Some(json!({"count": 0})),
         ),
+        e(
+            "POST",
+            "/reseller/tenant/{t}/cancel",
+            Some(json!({"effectiveDate": "2099-01-01T00:00:00Z"})),
+            Some(json!({"effectiveDate": 5})),
+        ),
+        e("DELETE", "/reseller/tenant/{t}/cancel", None, None),
         e("GET", "/reseller/permission", None, None),
         e("GET", "/reseller/capability", None, None),
         e("GET", "/reseller/audit", None, None),
@@ -149,6 +156,7 @@ fn endpoints() -> Vec<Endpoint> {
 fn success_status(e: &Endpoint) -> u16 {
     match e.method {
         "POST" if e.path.ends_with("/resend") => 202,
+        "POST" if e.path.ends_with("/cancel") => 200,
         "POST" if e.path.ends_with("/rotate") && e.path.starts_with("/reseller/webhook") => 200,
         "POST" => 201,
         "DELETE" => 204,
@@ -199,6 +207,14 @@ fn world(s: &TestServer, code: &str) -> World {
     .unwrap()
     .id
     .to_string();
+    // A cancellation far ahead, so withdrawing it is an operation that succeeds.
+    s.call(
+        "POST",
+        &format!("/reseller/tenant/{tenant}/cancel"),
+        &creds.bearer(),
+        Some(json!({"effectiveDate": "2099-01-01T00:00:00Z"})),
+    )
+    .expect(200);
     let webhook = s
         .call(
             "POST",
@@ -510,7 +526,11 @@ fn valid_requests_work_with_each_scheme_on_every_endpoint() {
             }
             let r = s.call(e.method, &fill(e.path, &w), &auth, body);
             let status = r.status;
-            if e.method == "DELETE" {
+            if e.method == "DELETE" && e.path.ends_with("/cancel") {
+                // The world has one cancellation to withdraw; then there is none.
+                let expected = if scheme == "basic" { 200 } else { 409 };
+                assert_eq!(status, expected, "{scheme} {}: {}", e.path, r.text);
+            } else if e.method == "DELETE" {
                 // One delete per world; the other schemes then see it gone.
                 assert!(
                     status == 204 || status == 404,

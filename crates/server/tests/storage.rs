@@ -99,6 +99,8 @@ fn a_tenant_round_trips_exactly() {
         options: vec!["a".into()],
         created_at: now,
         updated_at: now,
+        subscription: Default::default(),
+        cancellation_effective_at: None,
     };
     db.write(|conn| tenant::insert(conn, &t)).unwrap();
     let scope = ResellerScope {

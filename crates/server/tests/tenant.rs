@@ -34,7 +34,10 @@ fn create_answers_201_with_code_name_and_id_and_the_tenant_reads_back() {
     assert_eq!(body["codeName"], "mycustomer-1");
     assert_eq!(body["id"].as_str().unwrap().len(), 36);
     assert_eq!(body["environment"], "sandbox");
-    assert_eq!(body["status"], "active");
+    assert_eq!(
+        body["status"], "provisioning",
+        "usable while the work after creation runs"
+    );
     let read = s
         .call("GET", "/reseller/tenant/mycustomer-1", &r.basic(), None)
         .expect(200)

@@ -179,8 +179,30 @@ fn every_change_is_an_event_in_the_feed_and_arrives_signed_at_the_receiver() {
     let receiver = Receiver::start();
     let (_, secret) = endpoint(&s, &auth, &receiver.url, &[]);
     let tenant = change_everything(&s, &creds);
-    s.call("DELETE", &format!("/reseller/tenant/{tenant}"), &auth, None)
-        .expect(204);
+    let t = format!("/reseller/tenant/{tenant}");
+    assert_eq!(
+        tenantry_reseller_api::lifecycle::run_due(&s.db, time::now()).unwrap(),
+        1
+    );
+    let later = (time::now() + Duration::days(30)).to_rfc3339();
+    s.call(
+        "POST",
+        &format!("{t}/cancel"),
+        &auth,
+        Some(json!({"effectiveDate": later})),
+    )
+    .expect(200);
+    s.call("DELETE", &format!("{t}/cancel"), &auth, None)
+        .expect(200);
+    let now = time::now().to_rfc3339();
+    s.call(
+        "POST",
+        &format!("{t}/cancel"),
+        &auth,
+        Some(json!({"effectiveDate": now})),
+    )
+    .expect(200);
+    s.call("DELETE", &t, &auth, None).expect(204);
 
     let events = feed(&s, &auth, "");
     let sequences: Vec<i64> = events
@@ -213,9 +235,20 @@ fn every_change_is_an_event_in_the_feed_and_arrives_signed_at_the_receiver() {
         "product.updated",
         "order.updated",
         "product.deleted",
+        "tenant.ready",
+        "tenant.cancellation_scheduled",
+        "tenant.cancellation_withdrawn",
+        "tenant.cancelled",
         "tenant.deleted",
     ];
     assert_eq!(types, expected);
+    // Every type there is but `webhook.disabled`, which has a test of its own.
+    let all: std::collections::BTreeSet<&str> = tenantry_domain::event::EventType::ALL
+        .iter()
+        .map(|t| t.as_str())
+        .filter(|t| *t != "webhook.disabled")
+        .collect();
+    assert_eq!(all, expected.iter().copied().collect());
     // Payloads are the resources as the API shows them, without one-time secrets.
     assert_eq!(events[0]["data"]["codeName"], tenant.as_str());
     assert_eq!(events[0]["tenant"]["codeName"], tenant.as_str());
@@ -687,7 +720,13 @@ mod processes {
             environment: tenantry_domain::Environment::Sandbox,
         };
         let page = database
-            .read(|c| tenantry_storage::event::list(c, &scope, &Default::default(), 0, 1000))
+            .read(|c| {
+                let filter = tenantry_storage::event::EventFilter {
+                    types: vec![tenantry_domain::event::EventType::TenantCreated],
+                    tenant: None,
+                };
+                tenantry_storage::event::list(c, &scope, &filter, 0, 1000)
+            })
             .unwrap();
         page.rows.iter().map(|e| e.id.to_string()).collect()
     }
@@ -713,7 +752,7 @@ mod processes {
             &first.base,
             "/reseller/webhook",
             &auth,
-            json!({"url": receiver.url}),
+            json!({"url": receiver.url, "eventTypes": ["tenant.created"]}),
         );
         create_tenants(&first.base, &auth, "k", 30);
         receiver.wait_until(Duration::from_secs(30), |r| r.len() >= 5);
@@ -745,7 +784,7 @@ mod processes {
             &a.base,
             "/reseller/webhook",
             &auth,
-            json!({"url": receiver.url}),
+            json!({"url": receiver.url, "eventTypes": ["tenant.created"]}),
         );
         // Both processes take writes, so both workers are woken by commits of their own.
         std::thread::scope(|scope| {

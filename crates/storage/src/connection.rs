@@ -124,3 +124,21 @@ pub fn delete(conn: &mut DbConnection, tenant_id: Uuid, id: &str) -> Result<()> 
         .execute(conn)?;
     Ok(())
 }
+
+/// Deactivates every connection of the tenant (a cancellation); returns how many changed.
+pub fn deactivate_all(
+    conn: &mut DbConnection,
+    tenant_id: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize> {
+    Ok(diesel::update(
+        connections::table
+            .filter(connections::tenant_id.eq(tenant_id.to_string()))
+            .filter(connections::active.eq(true)),
+    )
+    .set((
+        connections::active.eq(false),
+        connections::updated_at.eq(to_db_time(now)),
+    ))
+    .execute(conn)?)
+}

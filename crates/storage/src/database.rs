@@ -38,6 +38,13 @@ macro_rules! increment_counter {
 }
 pub(crate) use increment_counter;
 
+thread_local! {
+    /// Set when the transaction running on this thread queued background work (a webhook
+    /// delivery, a tenant job); `Database::write` reads it after the commit to wake the
+    /// workers of this process.
+    pub(crate) static WORK_QUEUED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// One connection to either backend. Queries written against it run on both; where a
 /// backend needs its own statement (ON CONFLICT, say), code matches on the variant.
 #[derive(diesel::MultiConnection)]
@@ -182,8 +189,8 @@ pub struct Database {
     /// writers of this process queue here instead of failing with "database is locked" when a
     /// deferred transaction tries to upgrade. Unused on PostgreSQL.
     sqlite_writer: Arc<Mutex<()>>,
-    /// Counts this process's committed transactions that queued webhook deliveries, so the
-    /// delivery worker wakes at such a commit instead of polling fast.
+    /// Counts this process's committed transactions that queued background work, so the
+    /// workers wake at such a commit instead of polling fast.
     queued: Arc<(Mutex<u64>, Condvar)>,
 }
 
@@ -315,7 +322,7 @@ impl Database {
     ) -> std::result::Result<T, E> {
         let _writer = self.lock_writer();
         let mut conn = self.pool.get().map_err(StorageError::from)?;
-        crate::webhook::QUEUED_IN_TRANSACTION.set(false);
+        WORK_QUEUED.set(false);
         let result = match conn.conn {
             DbConnection::Postgres(_) => conn.conn.transaction(|c| f(c).map_err(TxError::Inner)),
             DbConnection::Sqlite(_) => immediate_transaction(&mut conn.conn, f),
@@ -325,13 +332,13 @@ impl Database {
             TxError::Database(e) => E::from(StorageError::from(e)),
         });
         conn.suspect = result.is_err();
-        if crate::webhook::QUEUED_IN_TRANSACTION.replace(false) && result.is_ok() {
+        if WORK_QUEUED.replace(false) && result.is_ok() {
             self.wake_queued_waiters();
         }
         result
     }
 
-    /// How many of this process's commits queued webhook deliveries (see
+    /// How many of this process's commits queued background work (see
     /// [`Database::wait_for_queued`]).
     pub fn queued_commits(&self) -> u64 {
         *self.queued.0.lock().unwrap_or_else(|e| e.into_inner())
@@ -344,9 +351,9 @@ impl Database {
         changed.notify_all();
     }
 
-    /// Waits until this process commits a transaction that queued deliveries, after `seen`
-    /// such commits, or `timeout` passes; returns the count then. Other processes' commits do
-    /// not wake it: the worker polls as well.
+    /// Waits until this process commits a transaction that queued background work, after
+    /// `seen` such commits, or `timeout` passes; returns the count then. Other processes'
+    /// commits do not wake it: workers poll as well.
     pub fn wait_for_queued(&self, seen: u64, timeout: Duration) -> u64 {
         let (count, changed) = &*self.queued;
         let guard = count.lock().unwrap_or_else(|e| e.into_inner());

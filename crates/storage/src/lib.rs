@@ -15,6 +15,7 @@ pub mod audit;
 pub mod connection;
 pub mod event;
 pub mod idempotency;
+pub mod job;
 pub mod login;
 pub mod order;
 pub mod product;

@@ -62,6 +62,23 @@ diesel::table! {
         options -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        tier -> Nullable<Text>,
+        contract_length -> Nullable<BigInt>,
+        website -> Nullable<Text>,
+        template -> Nullable<Text>,
+        external_id -> Nullable<Text>,
+        cancellation_effective_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    tenant_jobs (id) {
+        id -> Text,
+        tenant_id -> Text,
+        kind -> Text,
+        due_at -> Timestamp,
+        payload -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -297,4 +314,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     webhook_deliveries,
     webhook_attempts,
+    tenant_jobs,
 );

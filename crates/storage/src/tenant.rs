@@ -7,7 +7,7 @@ use crate::schema::{
 use crate::{DbConnection, Page, ResellerScope, Result, StorageError};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use tenantry_domain::tenant::Tenant;
+use tenantry_domain::tenant::{Subscription, Tenant, TenantStatus};
 use uuid::Uuid;
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
@@ -26,6 +26,12 @@ pub(crate) struct TenantRow {
     options: String,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    tier: Option<String>,
+    contract_length: Option<i64>,
+    website: Option<String>,
+    template: Option<String>,
+    external_id: Option<String>,
+    cancellation_effective_at: Option<NaiveDateTime>,
 }
 
 impl TenantRow {
@@ -44,6 +50,12 @@ impl TenantRow {
             options: to_json(&t.options),
             created_at: to_db_time(t.created_at),
             updated_at: to_db_time(t.updated_at),
+            tier: t.subscription.tier.clone(),
+            contract_length: t.subscription.contract_length,
+            website: t.subscription.website.clone(),
+            template: t.subscription.template.clone(),
+            external_id: t.subscription.external_id.clone(),
+            cancellation_effective_at: t.cancellation_effective_at.map(to_db_time),
         }
     }
 
@@ -62,6 +74,14 @@ impl TenantRow {
             options: from_json(&self.options)?,
             created_at: from_db_time(self.created_at),
             updated_at: from_db_time(self.updated_at),
+            subscription: Subscription {
+                tier: self.tier,
+                contract_length: self.contract_length,
+                website: self.website,
+                template: self.template,
+                external_id: self.external_id,
+            },
+            cancellation_effective_at: self.cancellation_effective_at.map(from_db_time),
         })
     }
 }
@@ -99,6 +119,12 @@ pub fn update(conn: &mut DbConnection, tenant: &Tenant) -> Result<()> {
             tenants::languages.eq(&row.languages),
             tenants::options.eq(&row.options),
             tenants::updated_at.eq(row.updated_at),
+            tenants::tier.eq(&row.tier),
+            tenants::contract_length.eq(row.contract_length),
+            tenants::website.eq(&row.website),
+            tenants::template.eq(&row.template),
+            tenants::external_id.eq(&row.external_id),
+            tenants::cancellation_effective_at.eq(row.cancellation_effective_at),
         ))
         .execute(conn)?;
     Ok(())
@@ -180,8 +206,8 @@ pub fn list(
 ) -> Result<Page<Tenant>> {
     let mut query = scoped(scope);
     if let Some(active) = filter.active {
-        let status = tenantry_domain::tenant::TenantStatus::from_active(active).to_string();
-        query = query.filter(tenants::status.eq(status));
+        let statuses = TenantStatus::matching_active(active);
+        query = query.filter(tenants::status.eq_any(statuses.into_iter().map(|s| s.as_str())));
     }
     if let Some(reference) = &filter.customer_reference {
         query = query.filter(tenants::customer_reference.eq(reference.clone()));
@@ -239,6 +265,17 @@ pub fn owned_row_count(conn: &mut DbConnection, tenant_id: Uuid) -> Result<i64> 
         .count()
         .get_result(conn)?;
     Ok(users + conns + tokens + sess + tenant_tokens + orders + products)
+}
+
+/// The tenant with this id, whoever its reseller: for background jobs, which carry the id.
+pub fn find_unscoped(conn: &mut DbConnection, id: Uuid) -> Result<Option<Tenant>> {
+    tenants::table
+        .filter(tenants::id.eq(id.to_string()))
+        .select(TenantRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(TenantRow::into_domain)
+        .transpose()
 }
 
 /// The tenant with this codeName, whoever its reseller: for the Tenant API's `X-Tenant`, where

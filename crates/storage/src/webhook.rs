@@ -167,14 +167,8 @@ pub fn queue(
             deliveries::created_at.eq(to_db_time(now)),
         ))
         .execute(conn)?;
-    QUEUED_IN_TRANSACTION.set(true);
+    crate::database::WORK_QUEUED.set(true);
     Ok(id)
-}
-
-thread_local! {
-    /// Set when the transaction running on this thread queued a delivery; `Database::write`
-    /// reads it after the commit to wake the delivery worker.
-    pub(crate) static QUEUED_IN_TRANSACTION: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 const PENDING: &str = "pending";

@@ -9,7 +9,6 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use tenantry_auth::token;
 use tenantry_domain::login_url::{LoginTokenStatus, SESSION_TTL};
-use tenantry_domain::tenant::TenantStatus;
 use tenantry_domain::time;
 use tenantry_http::{blocking, ApiError, AppState};
 use tenantry_storage::login::{self, Session};
@@ -40,7 +39,7 @@ pub async fn token_login(
                     "This login link is not valid. Ask for a new one.",
                 ));
             };
-            if tenant_status != TenantStatus::Active {
+            if !tenant_status.is_usable() {
                 return Ok(Outcome::Refused(
                     StatusCode::FORBIDDEN,
                     "Account deactivated",

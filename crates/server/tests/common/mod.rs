@@ -341,6 +341,24 @@ impl TestServer {
         TestServer::serve(self.db.clone(), ServiceConfig::default())
     }
 
+    /// A new process's stand-in: a second server with a pool of its own on this database.
+    pub fn restarted(&self) -> TestServer {
+        let url = &self
+            ._database
+            .as_ref()
+            .expect("the first server owns the database")
+            .url;
+        let db = Database::connect(
+            url,
+            PoolOptions {
+                max_size: 8,
+                ..Default::default()
+            },
+        )
+        .expect("connect");
+        TestServer::serve(db, ServiceConfig::default())
+    }
+
     fn serve(db: Database, config: ServiceConfig) -> TestServer {
         let state = web::Data::new(AppState {
             db: db.clone(),

@@ -1,0 +1,253 @@
+//! The subscription lifecycle (XAPP): provisioning after a tenant is created, announced by
+//! `tenant.ready`; cancellation at an effective date, scheduled, withdrawn or immediate. The
+//! jobs run in [`run_due`], which the server calls from a background thread and tests call
+//! with a clock of their own.
+
+use crate::tenant::TenantOut;
+use crate::{ok_json, tenant_in_scope, Principal, State};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tenantry_domain::connection::{ConnectionDraft, API_TYPE};
+use tenantry_domain::event::EventType;
+use tenantry_domain::tenant::{LifecycleError, Tenant, TenantStatus};
+use tenantry_domain::time;
+use tenantry_http::{blocking, emit, ApiError, Json, Problem, ServiceConfig};
+use tenantry_storage::job::{self as jobs, JobKind};
+use tenantry_storage::{connection as connections, tenant as tenants, Database, DbConnection};
+use utoipa::ToSchema;
+
+/// The base URL clients reach this server at: the configured public URL, or the request's.
+pub(crate) fn base_url(config: &ServiceConfig, req: &HttpRequest) -> String {
+    match &config.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let info = req.connection_info();
+            format!("{}://{}", info.scheme(), info.host())
+        }
+    }
+}
+
+/// What a provisioning job does, kept in its payload.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Provisioning {
+    pub api_base_url: String,
+    pub company_token: bool,
+    pub sandbox_orders: i64,
+}
+
+/// Schedules a new tenant's provisioning to run as soon as its creation commits.
+pub(crate) fn schedule_provisioning(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    provisioning: &Provisioning,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let payload = serde_json::to_value(provisioning).expect("serializable");
+    jobs::schedule(conn, tenant.id, JobKind::Provision, now, &payload, now)?;
+    Ok(())
+}
+
+/// `tenant.ready`'s payload: what the partner needs to install.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadyOut {
+    #[serde(flatten)]
+    pub tenant: TenantOut,
+    /// Where the Tenant API is.
+    pub api_base_url: String,
+    /// A company token (`tnt_…`) for the Tenant API, when asked for with `install.companyToken`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company_token: Option<String>,
+    /// How many sandbox orders provisioning created.
+    pub sandbox_orders: i64,
+}
+
+/// Runs every job due at `now`, each in its own transaction; returns how many ran.
+pub fn run_due(db: &Database, now: DateTime<Utc>) -> Result<usize, ApiError> {
+    let mut ran = 0;
+    loop {
+        let done = db.write(|conn| {
+            let Some(job) = jobs::take_due(conn, now)? else {
+                return Ok::<_, ApiError>(false);
+            };
+            let Some(tenant) = tenants::find_unscoped(conn, job.tenant_id)? else {
+                return Ok(true);
+            };
+            match job.kind {
+                JobKind::Provision => {
+                    let provisioning: Provisioning =
+                        serde_json::from_value(job.payload).map_err(|e| {
+                            log::error!("a provisioning job's payload is unreadable: {e}");
+                            ApiError::internal()
+                        })?;
+                    provision(conn, tenant, &provisioning, now)?;
+                }
+                JobKind::Cancel => {
+                    if tenant.status != TenantStatus::Cancelled {
+                        let mut tenant = tenant;
+                        tenant.cancel(now, now).map_err(conflict)?;
+                        cancelled(conn, &tenant)?;
+                    }
+                }
+            }
+            Ok(true)
+        })?;
+        if !done {
+            return Ok(ran);
+        }
+        ran += 1;
+    }
+}
+
+fn provision(
+    conn: &mut DbConnection,
+    mut tenant: Tenant,
+    provisioning: &Provisioning,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let mut sandbox_orders = 0;
+    if provisioning.sandbox_orders > 0 {
+        sandbox_orders =
+            crate::sandbox::fill_in(conn, &tenant, provisioning.sandbox_orders)?.orders_created;
+    }
+    let company_token = if provisioning.company_token {
+        let draft = ConnectionDraft {
+            name: "API".into(),
+            kind: API_TYPE.into(),
+            active: true,
+            configuration: Default::default(),
+        };
+        crate::connection::create_in(conn, &tenant, draft)?.token
+    } else {
+        None
+    };
+    if tenant.finish_provisioning(now) {
+        tenants::update(conn, &tenant)?;
+    }
+    let ready = ReadyOut {
+        tenant: TenantOut::from(tenant.clone()),
+        api_base_url: provisioning.api_base_url.clone(),
+        company_token,
+        sandbox_orders,
+    };
+    emit(conn, &tenant, EventType::TenantReady, &ready)
+}
+
+/// A cancellation that took effect: the tenant's connections are deactivated (its
+/// integrations stop), and `tenant.cancelled` says so.
+fn cancelled(conn: &mut DbConnection, tenant: &Tenant) -> Result<(), ApiError> {
+    tenants::update(conn, tenant)?;
+    jobs::unschedule(conn, tenant.id, JobKind::Cancel)?;
+    connections::deactivate_all(conn, tenant.id, tenant.updated_at)?;
+    emit(
+        conn,
+        tenant,
+        EventType::TenantCancelled,
+        &TenantOut::from(tenant.clone()),
+    )
+}
+
+fn conflict(e: LifecycleError) -> ApiError {
+    match e {
+        LifecycleError::Cancelled => {
+            ApiError::conflict("tenant_cancelled", "the tenant is cancelled already")
+        }
+        LifecycleError::NotScheduled => ApiError::conflict(
+            "no_cancellation_scheduled",
+            "the tenant has no scheduled cancellation to withdraw",
+        ),
+    }
+}
+
+/// Starts the thread that runs jobs as they fall due: woken by this process's commits that
+/// schedule one, and polling each second for other processes' and for dates reached.
+pub fn spawn(db: Database) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("lifecycle".into())
+        .spawn(move || loop {
+            let seen = db.queued_commits();
+            if let Err(e) = run_due(&db, time::now()) {
+                log::warn!("tenant jobs: {e}");
+            }
+            db.wait_for_queued(seen, std::time::Duration::from_secs(1));
+        })
+        .expect("spawn the lifecycle thread")
+}
+
+/// When the cancellation takes effect.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CancelIn {
+    /// RFC 3339; now or earlier cancels at once.
+    pub effective_date: DateTime<Utc>,
+}
+
+/// Cancel a tenant at `effectiveDate` (XAPP). Until then it works as before and the
+/// cancellation can be withdrawn; at the date its connections are deactivated and the Tenant
+/// API refuses it. Scheduling again moves the date.
+#[utoipa::path(post, path = "/reseller/tenant/{codeName}/cancel", tag = "tenant", params(("codeName" = String, Path)), request_body = CancelIn,
+    responses((status = 200, body = TenantOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, description = "cancelled already", body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn cancel(
+    state: State,
+    Principal(principal): Principal,
+    path: web::Path<String>,
+    Json(body): Json<CancelIn>,
+) -> Result<HttpResponse, ApiError> {
+    let code_name = path.into_inner();
+    let tenant = blocking(move || {
+        state.db.write(|conn| {
+            let mut tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            let now = time::now();
+            match tenant.cancel(body.effective_date, now).map_err(conflict)? {
+                TenantStatus::Cancelled => cancelled(conn, &tenant)?,
+                _ => {
+                    tenants::update(conn, &tenant)?;
+                    jobs::unschedule(conn, tenant.id, JobKind::Cancel)?;
+                    jobs::schedule(
+                        conn,
+                        tenant.id,
+                        JobKind::Cancel,
+                        body.effective_date,
+                        &serde_json::Value::Null,
+                        now,
+                    )?;
+                    let out = TenantOut::from(tenant.clone());
+                    emit(conn, &tenant, EventType::TenantCancellationScheduled, &out)?;
+                }
+            }
+            Ok(tenant)
+        })
+    })
+    .await?;
+    ok_json(&TenantOut::from(tenant))
+}
+
+/// Withdraw a scheduled cancellation; the tenant is active again.
+#[utoipa::path(delete, path = "/reseller/tenant/{codeName}/cancel", tag = "tenant", params(("codeName" = String, Path)),
+    responses((status = 200, body = TenantOut), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "no cancellation is scheduled", body = Problem)))]
+pub async fn withdraw(
+    state: State,
+    Principal(principal): Principal,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let code_name = path.into_inner();
+    let tenant = blocking(move || {
+        state.db.write(|conn| {
+            let mut tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            tenant
+                .withdraw_cancellation(time::now())
+                .map_err(conflict)?;
+            tenants::update(conn, &tenant)?;
+            jobs::unschedule(conn, tenant.id, JobKind::Cancel)?;
+            let out = TenantOut::from(tenant.clone());
+            emit(conn, &tenant, EventType::TenantCancellationWithdrawn, &out)?;
+            Ok(tenant)
+        })
+    })
+    .await?;
+    ok_json(&TenantOut::from(tenant))
+}
