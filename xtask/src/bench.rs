@@ -10,6 +10,8 @@
 //!   directly at the same concurrency (pgbench on PostgreSQL, a loop over the storage crate on
 //!   SQLite) and the ratio API ÷ direct (goal ≥ 0.5; the median of adjacent API/direct round
 //!   pairs, since this VM's speed drifts between runs); p50 at 1M ÷ p50 at 10k (goal ≤ 1.3);
+//! - webhook delivery (`webhook_bench.rs`): events/s from commit to the receiver's 2xx, and
+//!   latency p50/p99 from a write to its webhook's arrival;
 //! - the platform guarantees' cost: the same sync page with rate limits, metrics, idempotency
 //!   and audit on, as a ratio to the same build with rate limits and metrics off (goal ≥ 0.9).
 
@@ -36,15 +38,19 @@ struct Options {
     postgres: Option<String>,
     /// Tenants of the large order-sync data set (1,000 by default; `--sync-tenants N`).
     sync_tenants: usize,
+    /// Only the webhook figures (`--webhooks-only`), for a quick check.
+    webhooks_only: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut postgres = Some("postgres://postgres@127.0.0.1:5432/postgres".to_owned());
     let mut sync_tenants = 1000;
+    let mut webhooks_only = false;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
             "--sqlite-only" => postgres = None,
+            "--webhooks-only" => webhooks_only = true,
             "--postgres" => {
                 i += 1;
                 postgres = Some(args.get(i).ok_or("--postgres needs a URL")?.clone());
@@ -63,6 +69,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
     Ok(Options {
         postgres,
         sync_tenants,
+        webhooks_only,
     })
 }
 
@@ -98,7 +105,18 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     let mut onboarding = Vec::new();
     let mut sync = Vec::new();
+    let mut webhooks = Vec::new();
     for (name, admin) in &backends {
+        eprintln!("== {name}: webhook delivery");
+        webhooks.push((
+            *name,
+            with_database(admin.as_deref(), "webhook", |url| {
+                crate::webhook_bench::bench(&tools.bin, url)
+            })?,
+        ));
+        if options.webhooks_only {
+            continue;
+        }
         eprintln!("== {name}: onboarding and auth");
         onboarding.push((
             *name,
@@ -119,6 +137,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
     println!(
         "Tenantry bench — release build, loopback, {cpus} CPU(s); client and server share them"
     );
+    println!();
+    print_webhooks(&webhooks);
+    if options.webhooks_only {
+        return Ok(());
+    }
     println!();
     println!("Onboarding (tenant + user + connection + login URL) at {CLIENTS} clients; GET /reseller/tenant/{{codeName}} Basic vs Bearer");
     println!(
@@ -193,6 +216,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+fn print_webhooks(webhooks: &[(&str, crate::webhook_bench::WebhookFigures)]) {
+    println!("Webhooks: a burst of 2,000 order.created events (two sandbox fills), commit to receiver 2xx; 200 paced tenant creates, write to arrival");
+    for (name, w) in webhooks {
+        println!(
+            "{name}: {:.0} events/s; latency p50 {:.1} ms, p99 {:.1} ms",
+            w.events_per_s, w.p50_ms, w.p99_ms
+        );
+    }
 }
 
 /// Installs a Debian package when its command is missing (the bench's load generators).
@@ -274,9 +307,9 @@ struct Figures {
     p99_ms: f64,
 }
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Drop for Server {
@@ -292,7 +325,7 @@ fn start_server(bin: &Path, url: &str) -> Result<Server, String> {
 }
 
 /// [`start_server`] with extra `serve` flags.
-fn start_server_with(bin: &Path, url: &str, extra: &[&str]) -> Result<Server, String> {
+pub(crate) fn start_server_with(bin: &Path, url: &str, extra: &[&str]) -> Result<Server, String> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .map_err(|e| e.to_string())?
         .local_addr()
@@ -365,13 +398,24 @@ fn raise_rate_limit(bin: &Path, url: &str) -> Result<(), String> {
     .map(drop)
 }
 
-fn bench_backend(bin: &Path, url: &str) -> Result<Figures, String> {
+/// Creates the `bench` reseller (rate limit out of the way); returns an API key of it.
+pub(crate) fn bench_reseller(bin: &Path, url: &str) -> Result<String, String> {
     cli(
         bin,
         url,
         &["reseller", "create", "--code", "bench", "--name", "Bench"],
     )?;
     raise_rate_limit(bin, url)?;
+    let key = cli(
+        bin,
+        url,
+        &["reseller", "key", "create", "--reseller", "bench"],
+    )?;
+    Ok(key["key"].as_str().ok_or("no key")?.to_owned())
+}
+
+fn bench_backend(bin: &Path, url: &str) -> Result<Figures, String> {
+    let key = bench_reseller(bin, url)?;
     let user = cli(
         bin,
         url,
@@ -385,13 +429,7 @@ fn bench_backend(bin: &Path, url: &str) -> Result<Figures, String> {
             "bench",
         ],
     )?;
-    let key = cli(
-        bin,
-        url,
-        &["reseller", "key", "create", "--reseller", "bench"],
-    )?;
     let password = user["password"].as_str().unwrap().to_owned();
-    let key = key["key"].as_str().unwrap().to_owned();
     let server = start_server(bin, url)?;
     let base = server.base.clone();
     let bearer = format!("Bearer {key}");

@@ -2,6 +2,7 @@
 //! Kept to a few dependencies; the server binary does the real work where it can.
 
 mod bench;
+mod webhook_bench;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};

@@ -507,23 +507,7 @@ mod tests {
     #[test]
     fn a_patch_changes_only_what_it_names() {
         let now = chrono::Utc::now();
-        let mut t = Tenant {
-            id: Uuid::new_v4(),
-            reseller_id: Uuid::new_v4(),
-            code_name: "acme-1".into(),
-            customer_reference: "acme".into(),
-            environment: Environment::Sandbox,
-            status: TenantStatus::Active,
-            full_name: "Acme".into(),
-            email: "a@acme.example".into(),
-            default_language: "swe".into(),
-            languages: vec!["swe".into()],
-            options: vec![],
-            created_at: now,
-            updated_at: now,
-            subscription: Default::default(),
-            cancellation_effective_at: None,
-        };
+        let mut t = sample(now);
         let patch = TenantPatch {
             active: Some(false),
             default_language: Some("eng".into()),
