@@ -107,6 +107,10 @@ fn provision(
     provisioning: &Provisioning,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
+    if tenant.status == TenantStatus::Cancelled {
+        // Cancelled before its set-up ran: nothing to install, nothing to announce.
+        return Ok(());
+    }
     let mut sandbox_orders = 0;
     if provisioning.sandbox_orders > 0 {
         sandbox_orders =
