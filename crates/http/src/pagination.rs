@@ -3,8 +3,10 @@
 
 use crate::ApiError;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 /// Page size when `limit` is absent.
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -43,6 +45,25 @@ pub fn decode_cursor<T>(
         })
 }
 
+/// The sort key of a list in (time, id) order: `micros/id`.
+pub fn time_id_key(at: DateTime<Utc>, id: impl std::fmt::Display) -> String {
+    format!("{}/{id}", at.timestamp_micros())
+}
+
+/// Parses a [`time_id_key`] whose id is a UUID.
+pub fn parse_time_uuid_key(key: &str) -> Option<(DateTime<Utc>, Uuid)> {
+    let (micros, id) = key.split_once('/')?;
+    Some((
+        DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+        Uuid::parse_str(id).ok()?,
+    ))
+}
+
+/// Parses the key of a list in sequence order: a non-negative integer.
+pub fn parse_sequence_key(key: &str) -> Option<i64> {
+    key.parse().ok().filter(|n: &i64| *n >= 0)
+}
+
 /// One page of a list.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -70,5 +91,11 @@ mod tests {
         );
         assert!(decode_cursor(&c, |_| None::<()>).is_err());
         assert!(decode_cursor("!!", |k| Some(k.to_owned())).is_err());
+        let at = DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap();
+        let id = Uuid::new_v4();
+        assert_eq!(parse_time_uuid_key(&time_id_key(at, id)), Some((at, id)));
+        assert_eq!(parse_time_uuid_key("12/not-a-uuid"), None);
+        assert_eq!(parse_sequence_key("42"), Some(42));
+        assert_eq!(parse_sequence_key("-1"), None);
     }
 }

@@ -237,9 +237,9 @@ pub async fn list(
     let next_cursor = page
         .has_more
         .then(|| {
-            page.rows.last().map(|c| {
-                pagination::encode_cursor(&format!("{}/{}", c.created_at.timestamp_micros(), c.id))
-            })
+            page.rows
+                .last()
+                .map(|c| pagination::encode_cursor(&pagination::time_id_key(c.created_at, &c.id)))
         })
         .flatten();
     ok_json(&ListPage {

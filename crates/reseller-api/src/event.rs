@@ -93,10 +93,6 @@ pub(crate) fn known_types() -> String {
         .join(", ")
 }
 
-fn parse_cursor(key: &str) -> Option<i64> {
-    key.parse().ok().filter(|n: &i64| *n >= 0)
-}
-
 /// List your environment's events, oldest first.
 #[utoipa::path(get, path = "/reseller/event", tag = "event", params(EventQuery),
     responses((status = 200, body = EventPage), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
@@ -111,7 +107,7 @@ pub async fn list(
     let after = query
         .after
         .as_deref()
-        .map(|c| pagination::decode_cursor(c, parse_cursor))
+        .map(|c| pagination::decode_cursor(c, pagination::parse_sequence_key))
         .transpose()?
         .unwrap_or(0);
     let names: Vec<String> = query

@@ -290,7 +290,7 @@ pub async fn list(
     let after = query
         .cursor
         .as_deref()
-        .map(|c| pagination::decode_cursor(c, parse_cursor))
+        .map(|c| pagination::decode_cursor(c, pagination::parse_time_uuid_key))
         .transpose()?;
     let filter = TenantFilter {
         active: query.active,
@@ -320,15 +320,7 @@ pub async fn list(
 }
 
 fn cursor_of(t: &Tenant) -> String {
-    pagination::encode_cursor(&format!("{}/{}", t.created_at.timestamp_micros(), t.id))
-}
-
-fn parse_cursor(key: &str) -> Option<(DateTime<Utc>, Uuid)> {
-    let (micros, id) = key.split_once('/')?;
-    Some((
-        DateTime::from_timestamp_micros(micros.parse().ok()?)?,
-        Uuid::parse_str(id).ok()?,
-    ))
+    pagination::encode_cursor(&pagination::time_id_key(t.created_at, t.id))
 }
 
 /// Read a tenant.

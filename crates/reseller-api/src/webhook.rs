@@ -354,14 +354,6 @@ impl From<Attempt> for AttemptOut {
     }
 }
 
-fn parse_attempt_cursor(key: &str) -> Option<(DateTime<Utc>, Uuid)> {
-    let (micros, id) = key.split_once('/')?;
-    Some((
-        DateTime::from_timestamp_micros(micros.parse().ok()?)?,
-        Uuid::parse_str(id).ok()?,
-    ))
-}
-
 /// List an endpoint's delivery attempts, newest first.
 #[utoipa::path(get, path = "/reseller/webhook/{id}/attempt", tag = "webhook", params(("id" = Uuid, Path), AttemptQuery),
     responses((status = 200, body = ListPage<AttemptOut>), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
@@ -376,7 +368,7 @@ pub async fn attempts(
     let before = query
         .cursor
         .as_deref()
-        .map(|c| pagination::decode_cursor(c, parse_attempt_cursor))
+        .map(|c| pagination::decode_cursor(c, pagination::parse_time_uuid_key))
         .transpose()?;
     let page = blocking(move || {
         state.db.read(|conn| {
@@ -388,13 +380,9 @@ pub async fn attempts(
     let next_cursor = page
         .has_more
         .then(|| {
-            page.rows.last().map(|a| {
-                pagination::encode_cursor(&format!(
-                    "{}/{}",
-                    a.attempted_at.timestamp_micros(),
-                    a.id
-                ))
-            })
+            page.rows
+                .last()
+                .map(|a| pagination::encode_cursor(&pagination::time_id_key(a.attempted_at, a.id)))
         })
         .flatten();
     ok_json(&ListPage {

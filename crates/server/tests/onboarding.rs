@@ -4,10 +4,9 @@
 
 mod common;
 
-use common::process::{serve, serve_with, BIN};
+use common::process::{serve, serve_with, temp_dir, BIN};
 use common::{agent, send, Auth, ResellerCreds, TestDb};
 use serde_json::{json, Value};
-use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
@@ -34,15 +33,6 @@ fn cli_json(db: &TestDb, args: &[&str]) -> Value {
         "one JSON object on one line: {stdout}"
     );
     serde_json::from_str(&stdout).unwrap()
-}
-
-fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "tenantry-onboarding-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn call(base: &str, method: &str, path: &str, auth: &Auth, body: Value) -> common::Response {
@@ -143,7 +133,7 @@ fn onboard(base: &str, auth: &Auth, reference: &str) {
 #[test]
 fn the_onboarding_flow_runs_against_tenantry_serve_with_each_scheme() {
     let db = TestDb::new();
-    let dir = temp_dir();
+    let dir = temp_dir("onboarding");
     let server = serve(&db, &dir);
     // First run on an empty database: the sandbox reseller's credentials are in the file.
     let file = dir.join("tenantry-credentials.json");
@@ -283,7 +273,7 @@ fn the_operator_cli_creates_resellers_users_and_keys_that_work() {
             .success()
     );
 
-    let dir = temp_dir();
+    let dir = temp_dir("onboarding");
     let server = serve(&db, &dir);
     assert!(
         !dir.join("tenantry-credentials.json").exists(),
@@ -430,7 +420,7 @@ fn sigterm_lets_in_flight_requests_finish_and_writes_their_audit_events() {
         .unwrap()
         .to_owned();
     let auth = Auth::Bearer(key);
-    let dir = temp_dir();
+    let dir = temp_dir("onboarding");
     let mut server = serve(&db, &dir);
     let code_names: Vec<String> = (0..6)
         .map(|i| {
@@ -515,7 +505,7 @@ fn sigterm_lets_in_flight_requests_finish_and_writes_their_audit_events() {
 #[test]
 fn the_reseller_and_tenant_surfaces_run_as_separate_processes_on_one_database() {
     let db = TestDb::new();
-    let dir = temp_dir();
+    let dir = temp_dir("onboarding");
     let tenant_side = serve_with(&db, &dir, &["--surface", "tenant"], &[]);
     let reseller_side = serve_with(
         &db,

@@ -651,7 +651,7 @@ fn private_addresses_are_refused_when_registering_and_when_delivering() {
 /// Real `tenantry serve` processes delivering to a receiver: killed mid-delivery and
 /// restarted, or two side by side on one database.
 mod processes {
-    use super::common::process::{serve_with, Serve};
+    use super::common::process::{serve_with, temp_dir, Serve};
     use super::common::receiver::Receiver;
     use super::common::{send, Auth, TestDb};
     use serde_json::json;
@@ -731,19 +731,10 @@ mod processes {
         page.rows.iter().map(|e| e.id.to_string()).collect()
     }
 
-    fn temp_dir() -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "tenantry-webhook-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
     #[test]
     fn a_server_killed_mid_delivery_and_restarted_delivers_every_event_and_loses_none() {
         let db = TestDb::new();
-        let dir = temp_dir();
+        let dir = temp_dir("webhook");
         let auth = reseller(&db);
         let receiver = Receiver::start();
         receiver.delay(Duration::from_millis(100));
@@ -775,7 +766,7 @@ mod processes {
     #[test]
     fn two_server_processes_on_one_database_deliver_each_event_once() {
         let db = TestDb::new();
-        let dir = temp_dir();
+        let dir = temp_dir("webhook");
         let auth = reseller(&db);
         let receiver = Receiver::start();
         let a = start(&db, &dir);

@@ -325,14 +325,6 @@ pub fn cancel_pending(conn: &mut DbConnection, endpoint_id: Uuid) -> Result<usiz
     .execute(conn)?)
 }
 
-/// How many deliveries wait (due or not).
-pub fn pending_count(conn: &mut DbConnection) -> Result<i64> {
-    Ok(deliveries::table
-        .filter(deliveries::state.eq(PENDING))
-        .count()
-        .get_result(conn)?)
-}
-
 /// How many deliveries are due at `now` and not claimed by a worker.
 pub fn claimable(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<i64> {
     Ok(deliveries::table

@@ -389,10 +389,6 @@ pub fn emit_placed(
     Ok(())
 }
 
-fn parse_sequence_cursor(key: &str) -> Option<i64> {
-    key.parse().ok().filter(|n: &i64| *n >= 0)
-}
-
 /// List orders in change order: the incremental sync feed. Store `nextCursor` (present on
 /// every page, also an empty one) and pass it back as `cursor` to get what changed since.
 #[utoipa::path(get, path = "/tenant/order", tag = "order", params(OrderListQuery),
@@ -408,7 +404,7 @@ pub async fn list(
     let after = query
         .cursor
         .as_deref()
-        .map(|c| pagination::decode_cursor(c, parse_sequence_cursor))
+        .map(|c| pagination::decode_cursor(c, pagination::parse_sequence_key))
         .transpose()?
         .unwrap_or(0);
     let modified_since = query

@@ -139,14 +139,11 @@ impl Dispatcher {
                 };
             Ok::<_, StorageError>((endpoint, event))
         })?;
-        let (Some(endpoint), Some(event)) = (endpoint, event) else {
+        // A deleted or deactivated endpoint, or an event past its retention: nothing to send.
+        let (Some(endpoint), Some(event)) = (endpoint.filter(|e| e.active), event) else {
             self.db.write(|conn| store::abandon(conn, delivery.id))?;
             return Ok(false);
         };
-        if !endpoint.active {
-            self.db.write(|conn| store::abandon(conn, delivery.id))?;
-            return Ok(false);
-        }
         let body = serde_json::to_vec(&event).expect("an event serializes");
         let sent_at = claimed_at.max(time::now());
         let started = Instant::now();
@@ -195,10 +192,11 @@ impl Dispatcher {
                 }
                 return Ok(());
             }
+            let newly_failing = current.failing_since.is_none();
             let since = *current.failing_since.get_or_insert(sent_at);
             if after == AfterAttempt::Failed && sent_at - since >= DISABLE_AFTER && current.active {
                 disable(conn, &mut current, sent_at)?;
-            } else {
+            } else if newly_failing {
                 store::update(conn, &current)?;
             }
             Ok::<_, StorageError>(())

@@ -70,3 +70,13 @@ pub fn serve_with(db: &TestDb, dir: &Path, args: &[&str], env: &[(&str, &str)]) 
     }
     Serve { child, base }
 }
+
+/// A fresh directory for a process's files (its credentials file).
+pub fn temp_dir(label: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "tenantry-{label}-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
