@@ -34,6 +34,7 @@ pub mod sandbox;
 pub mod scope;
 pub mod tenant;
 pub mod time;
+pub mod usage;
 pub mod user;
 pub mod webhook;
 

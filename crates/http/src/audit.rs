@@ -154,12 +154,17 @@ impl Queue {
 /// Who a request acts as; set on the request by the authentication extractors.
 #[derive(Debug, Clone)]
 pub(crate) struct Actor {
-    reseller_id: Uuid,
-    environment: Environment,
+    pub(crate) reseller_id: Uuid,
+    pub(crate) environment: Environment,
+    /// The tenant's codeName, when the request named one.
     tenant: Option<String>,
     actor_type: ActorType,
     actor_id: String,
-    surface: &'static str,
+    pub(crate) surface: &'static str,
+    /// The tenant user a Tenant API request signed in as, if any.
+    pub(crate) tenant_user: Option<String>,
+    /// The API connection a Tenant API request came through, if any.
+    pub(crate) connection: Option<String>,
 }
 
 fn credential(c: Credential) -> (ActorType, String) {
@@ -179,6 +184,8 @@ impl Actor {
             actor_type,
             actor_id,
             surface: "reseller",
+            tenant_user: None,
+            connection: None,
         }
     }
 
@@ -192,6 +199,15 @@ impl Actor {
             }
             TenantAccess::Reseller { credential: c, .. } => credential(*c),
         };
+        let (tenant_user, connection) = match &p.access {
+            TenantAccess::ConnectionUser {
+                user_id,
+                connection_id,
+                ..
+            } => (Some(user_id.to_string()), Some(connection_id.clone())),
+            TenantAccess::TenantToken { connection_id } => (None, Some(connection_id.clone())),
+            TenantAccess::Reseller { .. } => (None, None),
+        };
         Actor {
             reseller_id: p.tenant.reseller_id,
             environment: p.tenant.environment,
@@ -199,12 +215,36 @@ impl Actor {
             actor_type,
             actor_id,
             surface: "tenant",
+            tenant_user,
+            connection,
         }
+    }
+
+    /// The tenant the request was about: the one it named or, for a created tenant, the one
+    /// its `Location` names (the request could not name it).
+    pub(crate) fn tenant_of(&self, headers: &header::HeaderMap) -> Option<String> {
+        self.tenant.clone().or_else(|| {
+            headers
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| l.strip_prefix("/reseller/tenant/"))
+                .filter(|rest| !rest.is_empty() && !rest.contains('/'))
+                .map(str::to_owned)
+        })
     }
 
     pub(crate) fn attach(self, req: &HttpRequest) {
         req.extensions_mut().insert(self);
     }
+}
+
+/// Method and route of a request, such as `POST /reseller/tenant/{codeName}/user`.
+pub(crate) fn operation(request: &HttpRequest) -> String {
+    format!(
+        "{} {}",
+        request.method(),
+        request.match_pattern().unwrap_or_default()
+    )
 }
 
 fn is_write(method: &Method) -> bool {
@@ -232,15 +272,7 @@ pub async fn audit(
     let status = response.status().as_u16();
     let headers = response.headers();
     let replayed = headers.contains_key(REPLAYED_HEADER);
-    // A created tenant is named by its Location, since the request could not name it.
-    let tenant = actor.tenant.clone().or_else(|| {
-        headers
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|l| l.strip_prefix("/reseller/tenant/"))
-            .filter(|rest| !rest.is_empty() && !rest.contains('/'))
-            .map(str::to_owned)
-    });
+    let tenant = actor.tenant_of(headers);
     let event = AuditEvent {
         id: Uuid::now_v7(),
         reseller_id: actor.reseller_id,
@@ -249,11 +281,7 @@ pub async fn audit(
         actor_type: actor.actor_type,
         actor_id: actor.actor_id,
         surface: actor.surface,
-        operation: format!(
-            "{} {}",
-            request.method(),
-            request.match_pattern().unwrap_or_default()
-        ),
+        operation: operation(request),
         method: request.method().to_string(),
         path: request.path().to_owned(),
         status,

@@ -2,7 +2,7 @@
 
 use crate::rate_limit::{self, Allowance};
 use crate::{audit, blocking, idempotency, ApiError, AppState};
-use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use tenantry_auth::scheme::Headers;
 use tenantry_auth::tenant::TenantHeaders;
@@ -11,6 +11,7 @@ use tenantry_auth::{
 };
 use tenantry_domain::scope::Scope;
 use tenantry_storage::reseller;
+use tokio::sync::watch;
 
 /// Claims the request's Idempotency-Key for `owner`, unless the rate limit refused it (a
 /// refused request does nothing, so it must not hold the key).
@@ -60,6 +61,27 @@ fn required_scope(req: &HttpRequest) -> Option<Result<Scope, ApiError>> {
     }))
 }
 
+/// On a request while its credentials are checked. Extractors run concurrently and the first
+/// error answers, so a body extractor that fails waits for this ([`authenticated`]).
+#[derive(Clone)]
+struct Authenticating(watch::Receiver<()>);
+
+/// Marks `req` as being authenticated until the returned guard drops.
+fn authenticating(req: &HttpRequest) -> watch::Sender<()> {
+    let (done, watching) = watch::channel(());
+    req.extensions_mut().insert(Authenticating(watching));
+    done
+}
+
+/// Waits until the authentication of `req`, if one is under way, has finished.
+pub(crate) async fn authenticated(req: &HttpRequest) {
+    let pending = req.extensions().get::<Authenticating>().cloned();
+    if let Some(Authenticating(mut watching)) = pending {
+        // Nothing is ever sent: this returns when the sender drops, at the end of the check.
+        let _ = watching.changed().await;
+    }
+}
+
 /// A request authenticated as a reseller, by any of the three schemes.
 #[derive(Debug, Clone)]
 pub struct AuthenticatedReseller(pub ResellerPrincipal);
@@ -91,8 +113,10 @@ impl FromRequest for AuthenticatedReseller {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let pending = idempotency::pending(req);
         let scope = required_scope(req);
+        let checking = authenticating(req);
         let req = req.clone();
         Box::pin(async move {
+            let _checking = checking;
             let credentials = parsed?;
             let state = state.ok_or_else(ApiError::internal)?;
             let (principal, admitted) = blocking(move || {
@@ -148,8 +172,10 @@ impl FromRequest for AuthenticatedTenant {
         })();
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let pending = idempotency::pending(req);
+        let checking = authenticating(req);
         let req = req.clone();
         Box::pin(async move {
+            let _checking = checking;
             let result = async {
                 let credentials = parsed?;
                 let state = state.ok_or_else(ApiError::internal)?;

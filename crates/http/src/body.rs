@@ -1,5 +1,11 @@
 //! Extractors that answer bad input with a clear problem: 415 for a body that is not JSON,
-//! 400 for malformed JSON, 422 naming the field for JSON of the wrong shape, 413 when too large.
+//! 400 for malformed JSON, 422 naming the field for JSON of the wrong shape, 413 when too large,
+//! 400 for a query string and 404 for a path that do not parse.
+//!
+//! actix runs a handler's extractors concurrently and answers with the first error, so each of
+//! these refuses only once the request's authentication (if any) has finished: bad credentials
+//! then win over bad input whichever comes first, and a refusal is audited and metered as the
+//! caller's.
 
 use crate::ApiError;
 use actix_web::http::StatusCode;
@@ -31,31 +37,87 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let json = is_json(req);
         let body = web::Bytes::from_request(req, payload);
+        let req = req.clone();
         Box::pin(async move {
-            if !json {
-                return Err(ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "the request body must be JSON: send the header `Content-Type: application/json`",
-                ));
+            let parsed = read(json, body).await;
+            if parsed.is_err() {
+                crate::auth::authenticated(&req).await;
             }
-            let bytes = body.await.map_err(|e| {
-                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "body_too_large",
-                        format!("the body must be at most {MAX_BODY_BYTES} bytes"),
-                    )
-                } else {
-                    ApiError::bad_request(
-                        "unreadable_body",
-                        format!("the body could not be read: {e}"),
-                    )
-                }
-            })?;
-            parse(&bytes).map(Json)
+            parsed
         })
     }
+}
+
+/// Declares an extractor wrapping actix's `$inner`, refused only after authentication.
+macro_rules! after_authentication {
+    ($name:ident, $inner:ty, $what:literal) => {
+        #[doc = concat!("`", $what, "`, refused (by its configured error handler) only once the request's authentication has finished.")]
+        #[derive(Debug)]
+        pub struct $name<T>(pub T);
+
+        impl<T> $name<T> {
+            pub fn into_inner(self) -> T {
+                self.0
+            }
+        }
+
+        impl<T> std::ops::Deref for $name<T> {
+            type Target = T;
+            fn deref(&self) -> &T {
+                &self.0
+            }
+        }
+
+        impl<T: DeserializeOwned + 'static> FromRequest for $name<T> {
+            type Error = actix_web::Error;
+            type Future = LocalBoxFuture<'static, Result<Self, actix_web::Error>>;
+
+            fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+                let extracted = <$inner>::from_request(req, payload);
+                let req = req.clone();
+                Box::pin(async move {
+                    match extracted.await {
+                        Ok(inner) => Ok($name(inner.into_inner())),
+                        Err(e) => {
+                            crate::auth::authenticated(&req).await;
+                            Err(e)
+                        }
+                    }
+                })
+            }
+        }
+    };
+}
+
+after_authentication!(Query, web::Query<T>, "web::Query");
+after_authentication!(Path, web::Path<T>, "web::Path");
+
+async fn read<T: DeserializeOwned>(
+    json: bool,
+    body: impl std::future::Future<Output = Result<web::Bytes, actix_web::Error>>,
+) -> Result<Json<T>, ApiError> {
+    if !json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "the request body must be JSON: send the header `Content-Type: application/json`",
+        ));
+    }
+    let bytes = body.await.map_err(|e| {
+        if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the body must be at most {MAX_BODY_BYTES} bytes"),
+            )
+        } else {
+            ApiError::bad_request(
+                "unreadable_body",
+                format!("the body could not be read: {e}"),
+            )
+        }
+    })?;
+    parse(&bytes).map(Json)
 }
 
 /// Parses a JSON body, telling syntax errors (400) from shape errors (422, with the field path).

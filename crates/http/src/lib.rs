@@ -14,10 +14,13 @@ pub mod pagination;
 mod rate_limit;
 mod request_id;
 mod state;
+mod usage;
 
 pub use audit::{audit, AuditLog};
 pub use auth::{AuthenticatedReseller, AuthenticatedTenant, RequiredScopes};
-pub use body::{default_true, method_not_allowed, path_config, query_config, Json, MAX_BODY_BYTES};
+pub use body::{
+    default_true, method_not_allowed, path_config, query_config, Json, Path, Query, MAX_BODY_BYTES,
+};
 pub use error::{ApiError, Problem, ProblemFieldError};
 pub use idempotency::{
     document_idempotency_key, idempotency, IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER,
@@ -28,3 +31,4 @@ pub use metrics::{metrics, Metrics};
 pub use rate_limit::{rate_limit_headers, Allowance, RateLimits};
 pub use request_id::{current_request_id, request_id, REQUEST_ID_HEADER};
 pub use state::{blocking, emit, ok_json, openapi_json, openapi_response, AppState, ServiceConfig};
+pub use usage::{usage, UsageMeter};

@@ -1,6 +1,6 @@
 //! What every handler can reach: the database, the authenticator and the service settings.
 
-use crate::{ApiError, AuditLog, Metrics, RateLimits};
+use crate::{ApiError, AuditLog, Metrics, RateLimits, UsageMeter};
 use actix_web::web;
 use chrono::Duration;
 use tenantry_auth::Authenticator;
@@ -39,6 +39,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The audit log's batched writer.
     pub audit: AuditLog,
+    /// The usage analytics' batched meter.
+    pub usage: UsageMeter,
 }
 
 /// Runs blocking work (diesel, argon2) on actix's blocking pool, off the async workers.

@@ -2,12 +2,12 @@
 //! (on either surface), newest first.
 
 use crate::{ok_json, Principal, State};
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tenantry_domain::audit::{AuditEvent, Outcome};
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, ApiError, Problem};
+use tenantry_http::{blocking, ApiError, Problem, Query};
 use tenantry_storage::audit::{self as events, AuditFilter};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -108,7 +108,7 @@ fn parse_cursor(key: &str) -> Option<(DateTime<Utc>, Uuid)> {
 pub async fn list(
     state: State,
     Principal(principal): Principal,
-    query: web::Query<AuditQuery>,
+    query: Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;

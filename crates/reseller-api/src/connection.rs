@@ -1,7 +1,7 @@
 //! `/reseller/tenant/{codeName}/connection`: API connections, which open the Tenant API.
 
 use crate::{ok_json, tenant_in_scope, Principal, State};
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::{http::header, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tenantry_auth::token::{self, TokenKind};
@@ -10,7 +10,7 @@ use tenantry_domain::event::EventType;
 use tenantry_domain::tenant::Tenant;
 use tenantry_domain::time;
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, emit, ApiError, Json, Problem};
+use tenantry_http::{blocking, emit, ApiError, Json, Path, Problem, Query};
 use tenantry_storage::{connection as connections, tenant_token, DbConnection};
 use utoipa::{IntoParams, ToSchema};
 
@@ -187,7 +187,7 @@ fn check_id(id: &str) -> Result<(), ApiError> {
 pub async fn create(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<String>,
+    path: Path<String>,
     Json(body): Json<ConnectionIn>,
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
@@ -217,8 +217,8 @@ pub async fn create(
 pub async fn list(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<String>,
-    query: web::Query<ConnectionListQuery>,
+    path: Path<String>,
+    query: Query<ConnectionListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
     let limit = pagination::limit(query.limit)?;
@@ -264,7 +264,7 @@ fn parse_cursor(key: &str) -> Option<(DateTime<Utc>, String)> {
 pub async fn get(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<(String, String)>,
+    path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (code_name, id) = path.into_inner();
     check_id(&id)?;
@@ -285,7 +285,7 @@ pub async fn get(
 pub async fn update(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<(String, String)>,
+    path: Path<(String, String)>,
     Json(body): Json<ConnectionPatchIn>,
 ) -> Result<HttpResponse, ApiError> {
     let (code_name, id) = path.into_inner();
@@ -315,7 +315,7 @@ pub async fn update(
 pub async fn delete(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<(String, String)>,
+    path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (code_name, id) = path.into_inner();
     check_id(&id)?;
@@ -341,7 +341,7 @@ pub async fn delete(
 pub async fn create_token(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<(String, String)>,
+    path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (code_name, id) = path.into_inner();
     check_id(&id)?;
@@ -370,7 +370,7 @@ pub async fn create_token(
 pub async fn revoke_tokens(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<(String, String)>,
+    path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (code_name, id) = path.into_inner();
     check_id(&id)?;

@@ -3,13 +3,13 @@
 //! reader that keeps the last cursor never misses an event, whatever commits concurrently.
 
 use crate::{ok_json, Principal, State};
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tenantry_domain::event::{parse_types, Event, EventTenant, EventType};
 use tenantry_domain::Environment;
 use tenantry_http::pagination;
-use tenantry_http::{blocking, ApiError, Problem};
+use tenantry_http::{blocking, ApiError, Problem, Query};
 use tenantry_storage::event::{self as events, EventFilter};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -100,7 +100,7 @@ pub(crate) fn known_types() -> String {
 pub async fn list(
     state: State,
     Principal(principal): Principal,
-    query: web::Query<EventQuery>,
+    query: Query<EventQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;

@@ -2,7 +2,7 @@
 //! calling credential's environment. A key never creates a key with a scope it lacks itself.
 
 use crate::{ok_json, Principal, State};
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::{http::header, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use tenantry_auth::key;
@@ -10,7 +10,7 @@ use tenantry_auth::ResellerPrincipal;
 use tenantry_domain::reseller::ResellerKey;
 use tenantry_domain::scope::{self, Scope};
 use tenantry_domain::{time, DomainError, Environment, FieldError};
-use tenantry_http::{blocking, ApiError, Json, Problem};
+use tenantry_http::{blocking, ApiError, Json, Path, Problem};
 use tenantry_storage::reseller as resellers;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -199,7 +199,7 @@ fn key_id(raw: &str) -> Result<Uuid, ApiError> {
 pub async fn revoke(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<String>,
+    path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = key_id(&path.into_inner())?;
     blocking(move || {
@@ -226,7 +226,7 @@ pub async fn revoke(
 pub async fn rotate(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<String>,
+    path: Path<String>,
     Json(body): Json<RotateIn>,
 ) -> Result<HttpResponse, ApiError> {
     let id = key_id(&path.into_inner())?;

@@ -4,6 +4,7 @@
 //! Handlers parse and authorize, the domain decides, storage persists: each handler that
 //! writes makes one `Database::write` call, which is one transaction.
 
+pub mod analytics;
 pub mod audit;
 pub mod capability;
 pub mod connection;
@@ -98,6 +99,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(resource("/capability").get(capability::list))
             .service(resource("/audit").get(audit::list))
             .service(resource("/event").get(event::list))
+            .service(resource("/analytics").get(analytics::show))
             .service(
                 resource("/webhook")
                     .get(webhook::list)

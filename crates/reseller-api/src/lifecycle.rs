@@ -5,14 +5,14 @@
 
 use crate::tenant::TenantOut;
 use crate::{ok_json, tenant_in_scope, Principal, State};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tenantry_domain::connection::{ConnectionDraft, API_TYPE};
 use tenantry_domain::event::EventType;
 use tenantry_domain::tenant::{LifecycleError, Tenant, TenantStatus};
 use tenantry_domain::time;
-use tenantry_http::{blocking, emit, ApiError, Json, Problem, ServiceConfig};
+use tenantry_http::{blocking, emit, ApiError, Json, Path, Problem, ServiceConfig};
 use tenantry_storage::job::{self as jobs, JobKind};
 use tenantry_storage::{connection as connections, tenant as tenants, Database, DbConnection};
 use utoipa::ToSchema;
@@ -197,7 +197,7 @@ pub struct CancelIn {
 pub async fn cancel(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<String>,
+    path: Path<String>,
     Json(body): Json<CancelIn>,
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
@@ -236,7 +236,7 @@ pub async fn cancel(
 pub async fn withdraw(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<String>,
+    path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
     let tenant = blocking(move || {

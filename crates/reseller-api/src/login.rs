@@ -1,13 +1,14 @@
 //! `/reseller/tenant/{codeName}/login/{login}`: a one-time URL that signs the user in.
 
 use crate::{tenant_in_scope, Principal, State};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tenantry_auth::token;
 use tenantry_domain::login_url::{check_path, LoginToken};
 use tenantry_domain::time;
-use tenantry_http::{blocking, ApiError, Json, Problem};
+use tenantry_domain::usage::{Metric, Tally};
+use tenantry_http::{blocking, ApiError, Json, Path, Problem};
 use tenantry_storage::{login, user as users};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -45,7 +46,7 @@ pub struct LoginOut {
 pub async fn create(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<(String, String)>,
+    path: Path<(String, String)>,
     req: HttpRequest,
     Json(body): Json<LoginIn>,
 ) -> Result<HttpResponse, ApiError> {
@@ -55,7 +56,8 @@ pub async fn create(
     let ttl = state.config.login_url_ttl;
     let secret = token::random_base62(43);
     let hash = token::hash(&secret);
-    let (login_token, login_name) = blocking(move || {
+    let meter = state.clone();
+    let (login_token, login_name, tenant) = blocking(move || {
         state.db.write(|conn| {
             let tenant = tenant_in_scope(conn, &principal, &code_name)?;
             let user = users::find_by_login(conn, tenant.id, &user_login)?;
@@ -70,10 +72,13 @@ pub async fn create(
                 consumed_at: None,
             };
             login::insert_token(conn, &login_token, &hash)?;
-            Ok((login_token, user.login))
+            Ok((login_token, user.login, tenant))
         })
     })
     .await?;
+    meter
+        .usage
+        .count(&tenant, Metric::LoginUrlsCreated, "", Tally::one(0));
     Ok(HttpResponse::Created().json(LoginOut {
         login_url: format!("{base}/_tokenlogin/{login_name}/{secret}"),
         path: login_token.path,

@@ -18,7 +18,7 @@ use utoipa::{Modify, OpenApi};
         crate::connection::create_token, crate::connection::revoke_tokens,
         crate::login::create, crate::sandbox::fill, crate::lifecycle::cancel, crate::lifecycle::withdraw, crate::permission::list, crate::capability::list, crate::audit::list,
         crate::key::create, crate::key::list, crate::key::scopes, crate::key::revoke, crate::key::rotate,
-        crate::event::list,
+        crate::event::list, crate::analytics::show,
         crate::webhook::create, crate::webhook::list, crate::webhook::get, crate::webhook::update, crate::webhook::delete,
         crate::webhook::rotate, crate::webhook::attempts, crate::webhook::resend,
     ),
@@ -34,6 +34,7 @@ use utoipa::{Modify, OpenApi};
         (name = "audit", description = "The audit log of every write"),
         (name = "event", description = "Lifecycle events: the feed every state change appends to"),
         (name = "webhook", description = "Webhook endpoints: signed, at-least-once delivery of events"),
+        (name = "analytics", description = "Usage of the APIs per tenant and day"),
     )
 )]
 pub struct ResellerApiDoc;

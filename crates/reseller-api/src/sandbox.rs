@@ -3,13 +3,13 @@
 //! fake data").
 
 use crate::{tenant_in_scope, Principal, State};
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use tenantry_domain::event::EventType;
 use tenantry_domain::order::{price_rows, Order, OrderStatus};
 use tenantry_domain::product::Product;
 use tenantry_domain::{money::Currency, sandbox, time, Environment};
-use tenantry_http::{blocking, emit, ApiError, Json, Problem};
+use tenantry_http::{blocking, emit, ApiError, Json, Path, Problem};
 use tenantry_storage::{order as orders, product as products, tenant};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -39,7 +39,7 @@ pub struct SandboxOut {
 pub async fn fill(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<String>,
+    path: Path<String>,
     Json(body): Json<SandboxIn>,
 ) -> Result<HttpResponse, ApiError> {
     if !(1..=1000).contains(&body.count) {

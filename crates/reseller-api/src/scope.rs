@@ -88,6 +88,7 @@ pub const OPERATIONS: &[(&str, &str, Scope)] = &[
     ("GET", "/reseller/capability", Scope::TenantRead),
     ("GET", "/reseller/audit", Scope::AuditRead),
     ("GET", "/reseller/event", Scope::EventRead),
+    ("GET", "/reseller/analytics", Scope::AnalyticsRead),
     ("POST", "/reseller/webhook", Scope::WebhookWrite),
     ("GET", "/reseller/webhook", Scope::EventRead),
     ("GET", "/reseller/webhook/{id}", Scope::EventRead),

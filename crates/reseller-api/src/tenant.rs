@@ -2,7 +2,7 @@
 
 use crate::connection::ConnectionOut;
 use crate::{ok_json, tenant_in_scope, Principal, State};
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::{http::header, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tenantry_domain::connection::{ConnectionDraft, API_TYPE};
@@ -12,7 +12,7 @@ use tenantry_domain::tenant::{
 };
 use tenantry_domain::{time, Environment};
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, emit, ApiError, Json, Problem};
+use tenantry_http::{blocking, emit, ApiError, Json, Path, Problem, Query};
 use tenantry_storage::tenant::{self as tenants, TenantFilter};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -283,7 +283,7 @@ pub async fn create(
 pub async fn list(
     state: State,
     Principal(principal): Principal,
-    query: web::Query<TenantListQuery>,
+    query: Query<TenantListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
@@ -329,7 +329,7 @@ fn cursor_of(t: &Tenant) -> String {
 pub async fn get(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<String>,
+    path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
     let tenant = blocking(move || {
@@ -348,7 +348,7 @@ pub async fn get(
 pub async fn update(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<String>,
+    path: Path<String>,
     Json(body): Json<TenantPatchIn>,
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
@@ -412,7 +412,7 @@ pub async fn update(
 pub async fn delete(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<String>,
+    path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
     blocking(move || {

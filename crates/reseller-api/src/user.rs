@@ -1,7 +1,7 @@
 //! `/reseller/tenant/{codeName}/user`: the tenant's users (people and API users).
 
 use crate::{ok_json, tenant_in_scope, Principal, State};
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::{http::header, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use tenantry_auth::password;
@@ -10,7 +10,7 @@ use tenantry_domain::permission::Role;
 use tenantry_domain::time;
 use tenantry_domain::user::{TenantUser, UserDraft, UserPatch};
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, emit, ApiError, Json, Problem};
+use tenantry_http::{blocking, emit, ApiError, Json, Path, Problem, Query};
 use tenantry_storage::{user as users, StorageError};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -111,7 +111,7 @@ pub struct UserListQuery {
 pub async fn create(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<String>,
+    path: Path<String>,
     Json(body): Json<UserIn>,
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
@@ -183,8 +183,8 @@ pub async fn create(
 pub async fn list(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<String>,
-    query: web::Query<UserListQuery>,
+    path: Path<String>,
+    query: Query<UserListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
     let limit = pagination::limit(query.limit)?;
@@ -221,7 +221,7 @@ pub async fn list(
 pub async fn get(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<(String, String)>,
+    path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (code_name, login) = path.into_inner();
     let user = blocking(move || {
@@ -242,7 +242,7 @@ pub async fn get(
 pub async fn update(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<(String, String)>,
+    path: Path<(String, String)>,
     Json(body): Json<UserPatchIn>,
 ) -> Result<HttpResponse, ApiError> {
     let (code_name, login) = path.into_inner();
@@ -284,7 +284,7 @@ pub async fn update(
 pub async fn delete(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<(String, String)>,
+    path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (code_name, login) = path.into_inner();
     blocking(move || {

@@ -2,14 +2,14 @@
 //! delivery attempts, and re-sending an event.
 
 use crate::{ok_json, Principal, State};
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::{http::header, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tenantry_auth::webhook::new_secret;
 use tenantry_domain::time;
 use tenantry_domain::webhook::{Endpoint, EndpointDraft};
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, ApiError, Json, Problem};
+use tenantry_http::{blocking, ApiError, Json, Path, Problem, Query};
 use tenantry_storage::event as events;
 use tenantry_storage::webhook::{self as store, Attempt};
 use utoipa::{IntoParams, ToSchema};
@@ -171,7 +171,7 @@ pub async fn list(state: State, Principal(principal): Principal) -> Result<HttpR
 pub async fn get(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<String>,
+    path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = endpoint_id(&path)?;
     let endpoint = blocking(move || {
@@ -190,7 +190,7 @@ pub async fn get(
 pub async fn update(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<String>,
+    path: Path<String>,
     Json(body): Json<WebhookPatchIn>,
 ) -> Result<HttpResponse, ApiError> {
     let id = endpoint_id(&path)?;
@@ -236,7 +236,7 @@ pub async fn update(
 pub async fn delete(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<String>,
+    path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = endpoint_id(&path)?;
     blocking(move || {
@@ -279,7 +279,7 @@ pub struct RotatedOut {
 pub async fn rotate(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<String>,
+    path: Path<String>,
     Json(body): Json<RotateIn>,
 ) -> Result<HttpResponse, ApiError> {
     let id = endpoint_id(&path)?;
@@ -360,8 +360,8 @@ impl From<Attempt> for AttemptOut {
 pub async fn attempts(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<String>,
-    query: web::Query<AttemptQuery>,
+    path: Path<String>,
+    query: Query<AttemptQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = endpoint_id(&path)?;
     let limit = pagination::limit(query.limit)?;
@@ -407,7 +407,7 @@ pub struct ResendOut {
 pub async fn resend(
     state: State,
     Principal(principal): Principal,
-    path: web::Path<(String, String)>,
+    path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (endpoint, event) = path.into_inner();
     let endpoint_id = endpoint_id(&endpoint)?;

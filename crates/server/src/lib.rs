@@ -144,6 +144,7 @@ pub fn server(
             .app_data(web::PayloadConfig::new(tenantry_http::MAX_BODY_BYTES))
             .wrap(from_fn(tenantry_http::idempotency))
             .wrap(from_fn(tenantry_http::audit))
+            .wrap(from_fn(tenantry_http::usage))
             .wrap(from_fn(tenantry_http::rate_limit_headers))
             .wrap(from_fn(request_id))
             .wrap(from_fn(tenantry_http::metrics))

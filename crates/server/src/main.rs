@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use tenantry_auth::Authenticator;
 use tenantry_domain::Environment;
-use tenantry_http::{AppState, AuditLog, Metrics, RateLimits, ServiceConfig};
+use tenantry_http::{AppState, AuditLog, Metrics, RateLimits, ServiceConfig, UsageMeter};
 use tenantry_server::{admin, bootstrap, Surface};
 use tenantry_storage::{Database, PoolOptions};
 
@@ -93,6 +93,10 @@ struct ServeArgs {
     /// Do not collect metrics (`/metrics` then answers 404).
     #[arg(long, env = "TENANTRY_NO_METRICS")]
     no_metrics: bool,
+    /// Do not meter usage for `GET /reseller/analytics` (it then shows only what other
+    /// processes metered).
+    #[arg(long, env = "TENANTRY_NO_USAGE_METERING")]
+    no_usage_metering: bool,
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "TENANTRY_WORKERS")]
     workers: Option<usize>,
@@ -411,6 +415,7 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
     .spawn(args.webhook_workers);
     let state = web::Data::new(AppState {
         audit: AuditLog::new(db.clone()),
+        usage: UsageMeter::new(db.clone(), !args.no_usage_metering),
         db,
         auth: Authenticator::default(),
         config: ServiceConfig {
@@ -440,6 +445,9 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
         // In-flight requests have finished: write the audit events they queued.
         if let Err(e) = after_shutdown.audit.flush() {
             log::error!("could not write the last audit events: {e}");
+        }
+        if let Err(e) = after_shutdown.usage.flush() {
+            log::error!("could not write the last usage counts: {e}");
         }
         // Each worker finishes the attempt it is making; what is left waits in the outbox.
         webhooks.stop();

@@ -121,6 +121,7 @@ fn endpoints() -> Vec<Endpoint> {
             Some(json!({"overlapSeconds": -1})),
         ),
         e("GET", "/reseller/event", None, None),
+        e("GET", "/reseller/analytics", None, None),
         e(
             "POST",
             "/reseller/webhook",
@@ -358,6 +359,26 @@ fn wrong_or_missing_credentials_are_401_with_a_challenge_on_every_endpoint() {
                 e.method
             );
             r.expect_problem(401, "unauthorized");
+        }
+        // Bad credentials win over bad input, whichever the server notices first: a body
+        // that is not JSON, broken JSON, a wrong shape, a path or query that does not parse.
+        let wrong = Auth::Bearer("rsl_wrong".into());
+        if e.valid.is_some() {
+            for (content_type, body) in [("text/plain", "{}"), ("application/json", "{")] {
+                s.raw(e.method, &path, &wrong, content_type, body)
+                    .expect_problem(401, "unauthorized");
+            }
+            s.call(e.method, &path, &wrong, e.invalid.clone())
+                .expect_problem(401, "unauthorized");
+        }
+        if e.path.contains("{t}") {
+            let undecodable = fill(&e.path.replace("{t}", "%FF%FE"), &w);
+            s.call(e.method, &undecodable, &wrong, e.valid.clone())
+                .expect_problem(401, "unauthorized");
+        }
+        if e.method == "GET" {
+            s.call(e.method, &format!("{path}?limit=x"), &wrong, None)
+                .expect_problem(401, "unauthorized");
         }
     }
     // Nothing above changed anything: the world is as it was.

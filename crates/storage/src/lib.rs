@@ -22,6 +22,7 @@ pub mod product;
 pub mod reseller;
 pub mod tenant;
 pub mod tenant_token;
+pub mod usage;
 pub mod user;
 pub mod webhook;
 

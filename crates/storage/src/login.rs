@@ -1,12 +1,13 @@
 //! Login URL tokens and the browser sessions they start. Only hashes of secrets are stored.
 
-use crate::convert::{from_db_time, parse, to_db_time, uuid};
+use crate::convert::{from_db_time, to_db_time, uuid};
 use crate::schema::{login_tokens, sessions, tenant_users, tenants};
+use crate::tenant::TenantRow;
 use crate::{DbConnection, Result};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use tenantry_domain::login_url::LoginToken;
-use tenantry_domain::tenant::TenantStatus;
+use tenantry_domain::tenant::Tenant;
 use uuid::Uuid;
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -54,13 +55,13 @@ pub fn insert_token(conn: &mut DbConnection, token: &LoginToken, token_hash: &st
     Ok(())
 }
 
-/// The token whose secret hashes to `token_hash`, if it belongs to the user `login`, with the
-/// status of its tenant (a deactivated tenant's login URLs do not sign anyone in).
+/// The token whose secret hashes to `token_hash`, if it belongs to the user `login`, with its
+/// tenant (a deactivated tenant's login URLs do not sign anyone in).
 pub fn find_token(
     conn: &mut DbConnection,
     token_hash: &str,
     login: &str,
-) -> Result<Option<(LoginToken, TenantStatus)>> {
+) -> Result<Option<(LoginToken, Tenant)>> {
     let row = login_tokens::table
         .inner_join(
             tenant_users::table.on(tenant_users::tenant_id
@@ -70,10 +71,10 @@ pub fn find_token(
         .inner_join(tenants::table.on(tenants::id.eq(login_tokens::tenant_id)))
         .filter(login_tokens::token_hash.eq(token_hash))
         .filter(tenant_users::login.eq(login))
-        .select((TokenRow::as_select(), tenants::status))
-        .first::<(TokenRow, String)>(conn)
+        .select((TokenRow::as_select(), TenantRow::as_select()))
+        .first::<(TokenRow, TenantRow)>(conn)
         .optional()?;
-    row.map(|(token, status)| Ok((token.into_domain()?, parse(&status)?)))
+    row.map(|(token, tenant)| Ok((token.into_domain()?, tenant.into_domain()?)))
         .transpose()
 }
 

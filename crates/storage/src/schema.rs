@@ -292,6 +292,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    usage_counters (reseller_id, environment, day, tenant, metric, dimension) {
+        reseller_id -> Text,
+        environment -> Text,
+        day -> Text,
+        tenant -> Text,
+        metric -> Text,
+        dimension -> Text,
+        quantity -> BigInt,
+        amount -> BigInt,
+    }
+}
+
+diesel::table! {
+    usage_subjects (reseller_id, environment, day, tenant, kind, subject) {
+        reseller_id -> Text,
+        environment -> Text,
+        day -> Text,
+        tenant -> Text,
+        kind -> Text,
+        subject -> Text,
+    }
+}
+
 diesel::joinable!(tenants -> resellers (reseller_id));
 diesel::allow_tables_to_appear_in_same_query!(
     resellers,
@@ -315,4 +339,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     webhook_attempts,
     tenant_jobs,
+    usage_counters,
+    usage_subjects,
 );

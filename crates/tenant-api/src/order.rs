@@ -2,7 +2,7 @@
 
 use crate::product::ProductOut;
 use crate::{ok_json, Caller, State};
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::{http::header, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tenantry_domain::event::EventType;
@@ -10,9 +10,10 @@ use tenantry_domain::money::format_vat_rate;
 use tenantry_domain::order::{self as domain, Address, Customer, Order, OrderStatus, RowDraft};
 use tenantry_domain::product::Product;
 use tenantry_domain::tenant::Tenant;
+use tenantry_domain::usage::{Metric, Tally};
 use tenantry_domain::{time, DomainError};
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, emit, ApiError, Json, JsonWriter, Problem};
+use tenantry_http::{blocking, emit, ApiError, Json, JsonWriter, Path, Problem, Query};
 use tenantry_storage::order::{self as orders, OrderFilter, PlaceError};
 use tenantry_storage::{tenant, DbConnection, StorageError};
 use utoipa::{IntoParams, ToSchema};
@@ -350,6 +351,7 @@ pub async fn create(
     let order = draft(tenant_id, body, time::now())?;
     let number = order.number.clone();
     let tenant = caller.tenant.clone();
+    let meter = state.clone();
     let order = blocking(move || {
         state.db.write(|conn| {
             let (order, drawn) =
@@ -359,6 +361,12 @@ pub async fn create(
         })
     })
     .await?;
+    meter.usage.count(
+        &caller.tenant,
+        Metric::OrdersCreated,
+        order.currency.code,
+        Tally::one(order.totals.gross),
+    );
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/tenant/order/{}", order.id)))
         .json(OrderOut::from(order)))
@@ -396,7 +404,7 @@ pub fn emit_placed(
 pub async fn list(
     state: State,
     Caller(caller): Caller,
-    query: web::Query<OrderListQuery>,
+    query: Query<OrderListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require("order:read")?;
     let query = query.into_inner();
@@ -451,7 +459,7 @@ fn order_id(id: &str) -> Result<Uuid, ApiError> {
 pub async fn get(
     state: State,
     Caller(caller): Caller,
-    path: web::Path<String>,
+    path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require("order:read")?;
     let id = order_id(&path)?;
@@ -469,7 +477,7 @@ pub async fn get(
 pub async fn update(
     state: State,
     Caller(caller): Caller,
-    path: web::Path<String>,
+    path: Path<String>,
     Json(body): Json<OrderPatchIn>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require("order:write")?;

@@ -1,14 +1,14 @@
 //! `/tenant/product`: the tenant's catalogue.
 
 use crate::{ok_json, Caller, State};
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::{http::header, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use tenantry_domain::event::EventType;
 use tenantry_domain::product::{is_sku, Product, ProductDraft, ProductPatch};
 use tenantry_domain::time;
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, emit, ApiError, Json, Problem};
+use tenantry_http::{blocking, emit, ApiError, Json, Path, Problem, Query};
 use tenantry_storage::{product as products, tenant, StorageError};
 use utoipa::{IntoParams, ToSchema};
 
@@ -154,7 +154,7 @@ pub async fn create(
 pub async fn list(
     state: State,
     Caller(caller): Caller,
-    query: web::Query<ProductListQuery>,
+    query: Query<ProductListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require("product:read")?;
     let limit = pagination::limit(query.limit)?;
@@ -187,7 +187,7 @@ pub async fn list(
 pub async fn get(
     state: State,
     Caller(caller): Caller,
-    path: web::Path<String>,
+    path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require("product:read")?;
     let sku = sku(&path)?;
@@ -208,7 +208,7 @@ pub async fn get(
 pub async fn update(
     state: State,
     Caller(caller): Caller,
-    path: web::Path<String>,
+    path: Path<String>,
     Json(body): Json<ProductPatchIn>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require("product:write")?;
@@ -249,7 +249,7 @@ pub async fn update(
 pub async fn delete(
     state: State,
     Caller(caller): Caller,
-    path: web::Path<String>,
+    path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require("product:write")?;
     let sku = sku(&path)?;

@@ -9,37 +9,43 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use tenantry_auth::token;
 use tenantry_domain::login_url::{LoginTokenStatus, SESSION_TTL};
+use tenantry_domain::tenant::Tenant;
 use tenantry_domain::time;
-use tenantry_http::{blocking, ApiError, AppState};
+use tenantry_domain::usage::{Metric, Tally};
+use tenantry_http::{blocking, ApiError, AppState, Path};
 use tenantry_storage::login::{self, Session};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "tenantry_session";
 
 enum Outcome {
-    SignedIn { secret: String, path: String },
+    SignedIn {
+        secret: String,
+        path: String,
+        tenant: Box<Tenant>,
+    },
     Refused(StatusCode, &'static str, &'static str),
 }
 
 /// `GET /_tokenlogin/{login}/{token}`: uses a login URL.
 pub async fn token_login(
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: Path<(String, String)>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (user_login, secret) = path.into_inner();
     let hash = token::hash(&secret);
+    let meter = state.clone();
     let outcome = blocking(move || {
         state.db.write(|conn| {
-            let Some((login_token, tenant_status)) = login::find_token(conn, &hash, &user_login)?
-            else {
+            let Some((login_token, tenant)) = login::find_token(conn, &hash, &user_login)? else {
                 return Ok(Outcome::Refused(
                     StatusCode::NOT_FOUND,
                     "Unknown login link",
                     "This login link is not valid. Ask for a new one.",
                 ));
             };
-            if !tenant_status.is_usable() {
+            if !tenant.status.is_usable() {
                 return Ok(Outcome::Refused(
                     StatusCode::FORBIDDEN,
                     "Account deactivated",
@@ -74,6 +80,7 @@ pub async fn token_login(
                     Ok(Outcome::SignedIn {
                         secret,
                         path: login_token.path,
+                        tenant: Box::new(tenant),
                     })
                 }
             }
@@ -81,7 +88,14 @@ pub async fn token_login(
     })
     .await?;
     Ok(match outcome {
-        Outcome::SignedIn { secret, path } => {
+        Outcome::SignedIn {
+            secret,
+            path,
+            tenant,
+        } => {
+            meter
+                .usage
+                .count(&tenant, Metric::LoginUrlsUsed, "", Tally::one(0));
             let cookie = Cookie::build(SESSION_COOKIE, secret)
                 .path("/")
                 .http_only(true)

@@ -367,6 +367,7 @@ impl TestServer {
             limits: Default::default(),
             metrics: Default::default(),
             audit: tenantry_http::AuditLog::new(db.clone()),
+            usage: tenantry_http::UsageMeter::new(db.clone(), true),
         });
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let (tx, rx) = mpsc::channel();

@@ -1,0 +1,196 @@
+//! Usage metering: every authenticated request of either surface, and the login URLs and
+//! orders they create, counted per tenant and UTC day for `GET /reseller/analytics`.
+//!
+//! A request adds to counters in memory (a hash map behind a mutex, no I/O); a thread writes
+//! the sums every second in one transaction, so metering costs the request path nothing it
+//! would wait on, and the database one small write per second whatever the traffic. A
+//! process that stops gracefully writes what it holds; one that is killed loses at most the
+//! last second of counts (never the requests themselves). A failed write keeps its counts
+//! for the next.
+
+use crate::audit::Actor;
+use crate::AppState;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+use tenantry_domain::tenant::Tenant;
+use tenantry_domain::usage::{
+    CounterKey, Metric, StatusClass, Subject, SubjectKind, Tally, UsageScope,
+};
+use tenantry_domain::Environment;
+use tenantry_storage::{usage, Database, StorageError};
+use uuid::Uuid;
+
+/// How often the counts are written.
+pub const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// This process's usage meter.
+pub struct UsageMeter {
+    inner: Arc<Meter>,
+}
+
+#[derive(Default)]
+struct Counts {
+    counters: HashMap<CounterKey, Tally>,
+    seen: HashSet<Subject>,
+}
+
+struct Meter {
+    db: Database,
+    enabled: bool,
+    counts: Mutex<Counts>,
+    /// Held for a whole flush, so one that returns has seen every earlier one committed.
+    flushing: Mutex<()>,
+}
+
+impl UsageMeter {
+    /// Starts the writer thread; it ends when the meter is dropped. A disabled meter counts
+    /// nothing (the analytics endpoint then shows only what other processes metered).
+    pub fn new(db: Database, enabled: bool) -> Self {
+        let inner = Arc::new(Meter {
+            db,
+            enabled,
+            counts: Mutex::new(Counts::default()),
+            flushing: Mutex::new(()),
+        });
+        if enabled {
+            let weak: Weak<Meter> = Arc::downgrade(&inner);
+            std::thread::Builder::new()
+                .name("usage-writer".into())
+                .spawn(move || loop {
+                    std::thread::sleep(FLUSH_INTERVAL);
+                    let Some(meter) = weak.upgrade() else { break };
+                    if let Err(e) = meter.flush() {
+                        log::error!("could not write usage counts (will retry): {e}");
+                    }
+                })
+                .expect("spawn the usage writer");
+        }
+        UsageMeter { inner }
+    }
+
+    /// Counts one occurrence of `metric` for `tenant`, today.
+    pub fn count(&self, tenant: &Tenant, metric: Metric, dimension: &str, tally: Tally) {
+        let scope = today(
+            tenant.reseller_id,
+            tenant.environment,
+            Some(tenant.code_name.clone()),
+        );
+        self.add(
+            CounterKey {
+                scope,
+                metric,
+                dimension: dimension.to_owned(),
+            },
+            tally,
+            None,
+        );
+    }
+
+    /// Writes every count held now; returns how many counters and subjects.
+    pub fn flush(&self) -> Result<usize, StorageError> {
+        self.inner.flush()
+    }
+
+    fn add(&self, key: CounterKey, tally: Tally, seen: impl IntoIterator<Item = Subject>) {
+        if !self.inner.enabled {
+            return;
+        }
+        let mut counts = self.inner.lock();
+        counts.counters.entry(key).or_default().add(tally);
+        counts.seen.extend(seen);
+    }
+}
+
+impl Drop for UsageMeter {
+    fn drop(&mut self) {
+        if let Err(e) = self.inner.flush() {
+            log::error!("usage counts lost at shutdown: {e}");
+        }
+    }
+}
+
+fn today(reseller_id: Uuid, environment: Environment, tenant: Option<String>) -> UsageScope {
+    UsageScope {
+        reseller_id,
+        environment,
+        day: tenantry_domain::time::now().date_naive(),
+        tenant,
+    }
+}
+
+impl Meter {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Counts> {
+        self.counts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn flush(&self) -> Result<usize, StorageError> {
+        let _flushing = self.flushing.lock().unwrap_or_else(|e| e.into_inner());
+        let batch = std::mem::take(&mut *self.lock());
+        if batch.counters.is_empty() && batch.seen.is_empty() {
+            return Ok(0);
+        }
+        let counters: Vec<_> = batch.counters.into_iter().collect();
+        let seen: Vec<_> = batch.seen.into_iter().collect();
+        let written = self
+            .db
+            .write(|conn| usage::add(conn, &counters, &seen))
+            .map(|()| counters.len() + seen.len());
+        if written.is_err() {
+            // Put the counts back, added to what arrived meanwhile.
+            let mut counts = self.lock();
+            for (key, tally) in counters {
+                counts.counters.entry(key).or_default().add(tally);
+            }
+            counts.seen.extend(seen);
+        }
+        written
+    }
+}
+
+/// The middleware: `App::new().wrap(from_fn(usage))`. Meters every request whose caller
+/// authenticated (a refused credential names no tenant to count it for).
+pub async fn usage(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let response = next.call(req).await?;
+    let request = response.request();
+    let Some(actor) = request.extensions().get::<Actor>().cloned() else {
+        return Ok(response);
+    };
+    let Some(state) = request.app_data::<web::Data<AppState>>() else {
+        return Ok(response);
+    };
+    let status = response.status().as_u16();
+    // A reseller's 404 may be about the tenant itself: such a codeName, possibly made up,
+    // gets no figures of its own; the request counts in the totals.
+    let tenant = actor
+        .tenant_of(response.headers())
+        .filter(|_| !(actor.surface == "reseller" && status == 404));
+    let scope = today(actor.reseller_id, actor.environment, tenant);
+    let seen = |kind, id: Option<&String>| {
+        id.filter(|_| scope.tenant.is_some()).map(|id| Subject {
+            scope: scope.clone(),
+            kind,
+            id: id.clone(),
+        })
+    };
+    let seen = [
+        seen(SubjectKind::User, actor.tenant_user.as_ref()),
+        seen(SubjectKind::Connection, actor.connection.as_ref()),
+    ];
+    let key = CounterKey {
+        scope: scope.clone(),
+        metric: Metric::Requests(StatusClass::of(status)),
+        dimension: crate::audit::operation(request),
+    };
+    state
+        .usage
+        .add(key, Tally::one(0), seen.into_iter().flatten());
+    Ok(response)
+}

@@ -1,0 +1,2 @@
+DROP TABLE usage_subjects;
+DROP TABLE usage_counters;
