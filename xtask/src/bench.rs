@@ -12,8 +12,11 @@
 //!   pairs, since this VM's speed drifts between runs); p50 at 1M ÷ p50 at 10k (goal ≤ 1.3);
 //! - webhook delivery (`webhook_bench.rs`): events/s from commit to the receiver's 2xx, and
 //!   latency p50/p99 from a write to its webhook's arrival;
-//! - the platform guarantees' cost: the same sync page with rate limits, metrics, idempotency
-//!   and audit on, as a ratio to the same build with rate limits and metrics off (goal ≥ 0.9).
+//! - the platform guarantees' cost: the same sync page with rate limits, metrics, usage
+//!   metering, idempotency and audit on, as a ratio to the same build with rate limits, metrics
+//!   and metering off (goal ≥ 0.9); and usage metering's own cost, on ÷ off;
+//! - usage analytics: `GET /reseller/analytics` over a year of daily counters of 100 tenants,
+//!   for all tenants (totals and a page of 50) and for one, p50/p99.
 
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -33,24 +36,36 @@ const ORDERS_PER_TENANT: i64 = 1000;
 const GUARANTEE_ROUNDS: usize = 3;
 /// Rounds of each order-sync measurement; the large data set alternates API and direct rounds.
 const SYNC_ROUNDS: usize = 5;
+/// The analytics data set: tenants × days of daily counters.
+const USAGE_TENANTS: usize = 100;
+const USAGE_DAYS: i64 = 365;
+/// Sequential analytics queries timed per kind.
+const ANALYTICS_QUERIES: usize = 30;
 
 struct Options {
     postgres: Option<String>,
     /// Tenants of the large order-sync data set (1,000 by default; `--sync-tenants N`).
     sync_tenants: usize,
-    /// Only the webhook figures (`--webhooks-only`), for a quick check.
-    webhooks_only: bool,
+    /// Only the webhook figures (`--only webhooks`) or the analytics ones (`--only analytics`),
+    /// for a quick check.
+    only: Option<String>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut postgres = Some("postgres://postgres@127.0.0.1:5432/postgres".to_owned());
     let mut sync_tenants = 1000;
-    let mut webhooks_only = false;
+    let mut only = None;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
             "--sqlite-only" => postgres = None,
-            "--webhooks-only" => webhooks_only = true,
+            "--only" => {
+                i += 1;
+                match args.get(i).map(String::as_str) {
+                    Some(part @ ("webhooks" | "analytics")) => only = Some(part.to_owned()),
+                    _ => return Err("--only needs `webhooks` or `analytics`".into()),
+                }
+            }
             "--postgres" => {
                 i += 1;
                 postgres = Some(args.get(i).ok_or("--postgres needs a URL")?.clone());
@@ -69,7 +84,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
     Ok(Options {
         postgres,
         sync_tenants,
-        webhooks_only,
+        only,
     })
 }
 
@@ -106,15 +121,28 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut onboarding = Vec::new();
     let mut sync = Vec::new();
     let mut webhooks = Vec::new();
+    let mut analytics = Vec::new();
+    let part = |name: &str| options.only.as_deref().is_none_or(|only| only == name);
     for (name, admin) in &backends {
-        eprintln!("== {name}: webhook delivery");
-        webhooks.push((
-            *name,
-            with_database(admin.as_deref(), "webhook", |url| {
-                crate::webhook_bench::bench(&tools.bin, url)
-            })?,
-        ));
-        if options.webhooks_only {
+        if part("webhooks") {
+            eprintln!("== {name}: webhook delivery");
+            webhooks.push((
+                *name,
+                with_database(admin.as_deref(), "webhook", |url| {
+                    crate::webhook_bench::bench(&tools.bin, url)
+                })?,
+            ));
+        }
+        if part("analytics") {
+            eprintln!("== {name}: usage analytics");
+            analytics.push((
+                *name,
+                with_database(admin.as_deref(), "analytics", |url| {
+                    bench_analytics(&tools, url)
+                })?,
+            ));
+        }
+        if options.only.is_some() {
             continue;
         }
         eprintln!("== {name}: onboarding and auth");
@@ -139,7 +167,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     );
     println!();
     print_webhooks(&webhooks);
-    if options.webhooks_only {
+    print_analytics(&analytics);
+    if options.only.is_some() {
         return Ok(());
     }
     println!();
@@ -208,14 +237,86 @@ pub fn run(args: &[String]) -> Result<(), String> {
         );
     }
     println!();
-    println!("Guarantees: GET /tenant/order?limit=50 on 10k orders with rate limits, metrics, idempotency and audit on ÷ rate limits and metrics off");
+    println!("Guarantees: GET /tenant/order?limit=50 on 10k orders with rate limits, metrics, usage metering, idempotency and audit on ÷ rate limits, metrics and metering off");
     for (name, r) in &sync {
         println!(
-            "{name}: on ÷ off = {:.3} (goal ≥ 0.9; median of {GUARANTEE_ROUNDS} adjacent rounds)",
-            r.guarantees_ratio
+            "{name}: on ÷ off = {:.3} (goal ≥ 0.9); usage metering on ÷ off = {:.3} (median of {GUARANTEE_ROUNDS} adjacent rounds)",
+            r.guarantees_ratio, r.metering_ratio
         );
     }
     Ok(())
+}
+
+fn print_analytics(analytics: &[(&str, AnalyticsFigures)]) {
+    if analytics.is_empty() {
+        return;
+    }
+    println!();
+    println!("Usage analytics: GET /reseller/analytics over {USAGE_DAYS} days × {USAGE_TENANTS} tenants of daily counters, {ANALYTICS_QUERIES} sequential queries each");
+    for (name, a) in analytics {
+        println!(
+            "{name}: all tenants (totals + 50) p50 {:.1} ms, p99 {:.1} ms; one tenant p50 {:.1} ms, p99 {:.1} ms; seeded in {:.1} s",
+            a.all.0, a.all.1, a.one.0, a.one.1, a.seed_seconds
+        );
+    }
+}
+
+struct AnalyticsFigures {
+    /// (p50, p99) ms.
+    all: (f64, f64),
+    one: (f64, f64),
+    seed_seconds: f64,
+}
+
+/// A year of usage for [`USAGE_TENANTS`] tenants, then timed analytics queries over it.
+fn bench_analytics(tools: &Tools, url: &str) -> Result<AnalyticsFigures, String> {
+    let key = bench_reseller(&tools.bin, url)?;
+    let started = Instant::now();
+    crate::status(Command::new(&tools.data).args([
+        "usage",
+        url,
+        &USAGE_TENANTS.to_string(),
+        &USAGE_DAYS.to_string(),
+    ]))?;
+    let seed_seconds = started.elapsed().as_secs_f64();
+    if url.starts_with("postgres") {
+        psql(url, "VACUUM ANALYZE")?;
+    }
+    let server = start_server(&tools.bin, url)?;
+    let today = chrono::Utc::now().date_naive();
+    let range = format!(
+        "startDate={}&endDate={today}",
+        today - chrono::Duration::days(USAGE_DAYS - 1)
+    );
+    let timed = |query: &str, expect_tenants: usize| -> Result<(f64, f64), String> {
+        let mut millis = Vec::new();
+        for _ in 0..ANALYTICS_QUERIES {
+            let started = Instant::now();
+            let body: Value = ureq::get(&format!("{}/reseller/analytics?{query}", server.base))
+                .set("Authorization", &format!("Bearer {key}"))
+                .call()
+                .map_err(|e| format!("analytics: {e}"))?
+                .into_json()
+                .map_err(|e| e.to_string())?;
+            millis.push(started.elapsed().as_secs_f64() * 1000.0);
+            let tenants = body["tenants"].as_array().map_or(0, Vec::len);
+            // Every seeded day counts: five operations of 10..14 requests and a 4xx per day.
+            let expected = (10 + 11 + 12 + 13 + 14 + 1) * USAGE_DAYS;
+            if tenants != expect_tenants
+                || body["tenants"][0]["requests"]["total"].as_i64() != Some(expected)
+            {
+                return Err(format!("unexpected analytics answer: {body}"));
+            }
+        }
+        millis.sort_by(f64::total_cmp);
+        let pct = |p: f64| millis[((millis.len() as f64 * p) as usize).min(millis.len() - 1)];
+        Ok((pct(0.5), pct(0.99)))
+    };
+    Ok(AnalyticsFigures {
+        all: timed(&range, 50)?,
+        one: timed(&format!("{range}&tenant=bench-7"), 1)?,
+        seed_seconds,
+    })
 }
 
 fn print_webhooks(webhooks: &[(&str, crate::webhook_bench::WebhookFigures)]) {
@@ -606,6 +707,8 @@ struct SyncFigures {
     /// Median over adjacent rounds of req/s with every guarantee on ÷ with rate limits and
     /// metrics off (idempotency and audit act on writes only, so a read pays nothing for them).
     guarantees_ratio: f64,
+    /// Median over adjacent rounds of req/s with usage metering on ÷ off, all else on.
+    metering_ratio: f64,
     large_orders: i64,
     large: Latency,
     direct_per_s: f64,
@@ -797,7 +900,7 @@ fn bench_sync(
         std::process::id()
     ));
     let small_tenants = 10;
-    let (small, guarantees_ratio) = with_database(admin, "sync_small", |url| {
+    let (small, guarantees_ratio, metering_ratio) = with_database(admin, "sync_small", |url| {
         let tenants = seeded(tools, url, small_tenants, &file)?;
         let small = {
             let server = start_server(&tools.bin, url)?;
@@ -806,21 +909,22 @@ fn bench_sync(
                 .collect::<Result<Vec<_>, _>>()?;
             median_round(rounds)
         };
-        let mut ratios = Vec::new();
+        let (mut ratios, mut metering) = (Vec::new(), Vec::new());
+        let rate = |flags: &[&str]| -> Result<f64, String> {
+            let server = start_server_with(&tools.bin, url, flags)?;
+            Ok(sync_load(&server.base, &tenants)?.per_s)
+        };
         for _ in 0..GUARANTEE_ROUNDS {
-            let bare = {
-                let server =
-                    start_server_with(&tools.bin, url, &["--no-rate-limit", "--no-metrics"])?;
-                sync_load(&server.base, &tenants)?.per_s
-            };
-            let guarded = {
-                let server = start_server(&tools.bin, url)?;
-                sync_load(&server.base, &tenants)?.per_s
-            };
-            eprintln!("   guarantees off/on (req/s): {bare:.0}/{guarded:.0}");
+            let bare = rate(&["--no-rate-limit", "--no-metrics", "--no-usage-metering"])?;
+            let unmetered = rate(&["--no-usage-metering"])?;
+            let guarded = rate(&[])?;
+            eprintln!(
+                "   guarantees off / metering off / all on (req/s): {bare:.0}/{unmetered:.0}/{guarded:.0}"
+            );
             ratios.push(guarded / bare);
+            metering.push(guarded / unmetered);
         }
-        Ok((small, median(&mut ratios)))
+        Ok((small, median(&mut ratios), median(&mut metering)))
     })?;
     let (large, direct_per_s, api_to_direct) = with_database(admin, "sync_large", |url| {
         let tenants = seeded(tools, url, large_tenants, &file)?;
@@ -852,6 +956,7 @@ fn bench_sync(
         small_orders: small_tenants as i64 * ORDERS_PER_TENANT,
         small,
         guarantees_ratio,
+        metering_ratio,
         large_orders: large_tenants as i64 * ORDERS_PER_TENANT,
         large,
         direct_per_s,

@@ -5,6 +5,10 @@
 //! - `direct URL TENANTS_FILE CLIENTS SECONDS`: runs the order-sync page's query
 //!   (`storage::order::list`, limit 50 at a random position) from CLIENTS threads straight against
 //!   the database, no HTTP, and prints `{"perSecond", "p50Ms", "p99Ms"}`.
+//! - `usage URL TENANTS DAYS`: writes DAYS days of usage counters (eight per tenant and day:
+//!   five operations, a 4xx, orders, login URLs) and two subjects per tenant and day for the
+//!   `bench` reseller's sandbox tenants `bench-0…`, which it creates, through
+//!   `storage::usage::add`, one transaction per day.
 
 use serde_json::json;
 
@@ -29,7 +33,8 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("seed") => seed(&args[1], args[2].parse().unwrap(), args[3].parse().unwrap(), &args[4]),
         Some("direct") => direct(&args[1], &args[2], args[3].parse().unwrap(), args[4].parse().unwrap()),
-        _ => eprintln!("usage: bench_data seed URL TENANTS ORDERS OUT | direct URL TENANTS_FILE CLIENTS SECONDS"),
+        Some("usage") => usage(&args[1], args[2].parse().unwrap(), args[3].parse().unwrap()),
+        _ => eprintln!("usage: bench_data seed URL TENANTS ORDERS OUT | direct URL TENANTS_FILE CLIENTS SECONDS | usage URL TENANTS DAYS"),
     }
 }
 
@@ -52,23 +57,7 @@ fn seed(url: &str, tenants: usize, orders: i64, out: &str) {
     let started = Instant::now();
     for i in 0..tenants {
         let now = time::now();
-        let t = Tenant {
-            id: Uuid::new_v4(),
-            reseller_id: reseller.id,
-            code_name: format!("bench-{i}"),
-            customer_reference: format!("bench-{i}"),
-            environment: Environment::Sandbox,
-            status: TenantStatus::Active,
-            full_name: format!("Bench {i}"),
-            email: "bench@example.com".into(),
-            default_language: "swe".into(),
-            languages: vec!["swe".into()],
-            options: vec![],
-            created_at: now,
-            updated_at: now,
-            subscription: Default::default(),
-            cancellation_effective_at: None,
-        };
+        let t = bench_tenant(reseller.id, i, now);
         let secret = db
             .write(|conn| {
                 tenant::insert(conn, &t)?;
@@ -124,6 +113,27 @@ fn seed(url: &str, tenants: usize, orders: i64, out: &str) {
         if i % 100 == 99 {
             eprintln!("  seeded {} tenants in {:.0?}", i + 1, started.elapsed());
         }
+    }
+}
+
+/// The sandbox tenant `bench-{i}` of the bench reseller.
+fn bench_tenant(reseller_id: Uuid, i: usize, now: chrono::DateTime<chrono::Utc>) -> Tenant {
+    Tenant {
+        id: Uuid::new_v4(),
+        reseller_id,
+        code_name: format!("bench-{i}"),
+        customer_reference: format!("bench-{i}"),
+        environment: Environment::Sandbox,
+        status: TenantStatus::Active,
+        full_name: format!("Bench {i}"),
+        email: "bench@example.com".into(),
+        default_language: "swe".into(),
+        languages: vec!["swe".into()],
+        options: vec![],
+        created_at: now,
+        updated_at: now,
+        subscription: Default::default(),
+        cancellation_effective_at: None,
     }
 }
 
@@ -192,5 +202,85 @@ fn direct(url: &str, tenants_file: &str, clients: usize, seconds: u64) {
     println!(
         "{}",
         json!({"perSecond": latencies.len() as f64 / elapsed, "p50Ms": pct(0.5), "p99Ms": pct(0.99)})
+    );
+}
+
+fn usage(url: &str, tenants: usize, days: i64) {
+    use tenantry_domain::usage::{
+        CounterKey, Metric, StatusClass, Subject, SubjectKind, Tally, UsageScope,
+    };
+    let db = Database::connect(url, PoolOptions::default()).expect("connect");
+    let reseller = db
+        .read(|conn| tenantry_storage::reseller::find_by_code(conn, "bench"))
+        .expect("the bench reseller");
+    let now = time::now();
+    db.write(|conn| {
+        (0..tenants).try_for_each(|t| tenant::insert(conn, &bench_tenant(reseller.id, t, now)))
+    })
+    .expect("the tenants");
+    let today = now.date_naive();
+    let operations = [
+        "GET /tenant/order",
+        "POST /tenant/order",
+        "GET /tenant/product",
+        "PATCH /tenant/order/{id}",
+        "GET /tenant",
+    ];
+    let started = Instant::now();
+    for d in 0..days {
+        let day = today - chrono::Duration::days(d);
+        let mut counters = Vec::new();
+        let mut seen = Vec::new();
+        for t in 0..tenants {
+            let scope = UsageScope {
+                reseller_id: reseller.id,
+                environment: Environment::Sandbox,
+                day,
+                tenant: Some(format!("bench-{t}")),
+            };
+            let key = |metric, dimension: &str| CounterKey {
+                scope: scope.clone(),
+                metric,
+                dimension: dimension.to_owned(),
+            };
+            for (n, operation) in operations.iter().enumerate() {
+                let count = Tally {
+                    count: 10 + n as i64,
+                    amount: 0,
+                };
+                counters.push((
+                    key(Metric::Requests(StatusClass::Success), operation),
+                    count,
+                ));
+            }
+            counters.push((
+                key(Metric::Requests(StatusClass::ClientError), operations[1]),
+                Tally::one(0),
+            ));
+            counters.push((
+                key(Metric::OrdersCreated, "SEK"),
+                Tally {
+                    count: 11,
+                    amount: 1_234_500,
+                },
+            ));
+            counters.push((key(Metric::LoginUrlsCreated, ""), Tally::one(0)));
+            seen.push(Subject {
+                scope: scope.clone(),
+                kind: SubjectKind::User,
+                id: format!("user-{t}"),
+            });
+            seen.push(Subject {
+                scope,
+                kind: SubjectKind::Connection,
+                id: format!("conn-{t}"),
+            });
+        }
+        db.write(|conn| tenantry_storage::usage::add(conn, &counters, &seen))
+            .expect("write a day of usage");
+    }
+    eprintln!(
+        "  wrote {days} days × {tenants} tenants of usage in {:.0?}",
+        started.elapsed()
     );
 }
