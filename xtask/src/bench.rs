@@ -320,6 +320,9 @@ fn bench_analytics(tools: &Tools, url: &str) -> Result<AnalyticsFigures, String>
 }
 
 fn print_webhooks(webhooks: &[(&str, crate::webhook_bench::WebhookFigures)]) {
+    if webhooks.is_empty() {
+        return;
+    }
     println!("Webhooks: a burst of 2,000 order.created events (two sandbox fills), commit to receiver 2xx; 200 paced tenant creates, write to arrival");
     for (name, w) in webhooks {
         println!(

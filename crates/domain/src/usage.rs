@@ -5,11 +5,14 @@
 //! A counter is named by a [`Metric`] and a dimension that qualifies it: the operation of a
 //! request (`GET /tenant/order`), the currency of an order. Unique users and connections
 //! cannot be summed over days, so they are kept as the set of ids seen each day.
+//!
+//! Counts are also kept per month, so a range reads whole months from month rows and only its
+//! ragged ends from day rows ([`DayRange::pieces`]): a year is about a dozen rows per counter.
 
 use crate::error::DomainError;
 use crate::money::Currency;
 use crate::Environment;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -218,6 +221,83 @@ impl DayRange {
     }
 }
 
+/// How long a stored row's period is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Period {
+    Day,
+    /// A calendar month, named by its first day.
+    Month,
+}
+
+impl Period {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Day => "day",
+            Period::Month => "month",
+        }
+    }
+}
+
+/// The first day of `day`'s month: what names its month row.
+pub fn month_of(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).expect("every month has a first day")
+}
+
+/// Rows of one period whose first day lies in `from..=to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Piece {
+    pub period: Period,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl DayRange {
+    /// The rows that cover exactly this range: whole months as month rows, the days before
+    /// the first and after the last whole month as day rows.
+    pub fn pieces(&self) -> Vec<Piece> {
+        let day = chrono::Duration::days(1);
+        let first_whole = if self.start.day() == 1 {
+            self.start
+        } else {
+            next_month(self.start)
+        };
+        // The first day after the last whole month.
+        let after_whole = month_of(self.end + day);
+        if first_whole >= after_whole {
+            return vec![Piece {
+                period: Period::Day,
+                from: self.start,
+                to: self.end,
+            }];
+        }
+        let mut pieces = Vec::with_capacity(3);
+        if self.start < first_whole {
+            pieces.push(Piece {
+                period: Period::Day,
+                from: self.start,
+                to: first_whole - day,
+            });
+        }
+        pieces.push(Piece {
+            period: Period::Month,
+            from: first_whole,
+            to: month_of(after_whole - day),
+        });
+        if after_whole <= self.end {
+            pieces.push(Piece {
+                period: Period::Day,
+                from: after_whole,
+                to: self.end,
+            });
+        }
+        pieces
+    }
+}
+
+fn next_month(day: NaiveDate) -> NaiveDate {
+    month_of(month_of(day) + chrono::Duration::days(32))
+}
+
 /// Requests of one operation, by status class.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OperationRequests {
@@ -336,6 +416,65 @@ mod tests {
         let last = DayRange::last(30, day("2026-03-01"));
         assert_eq!(last.start, day("2026-01-31"));
         assert_eq!(last.end, day("2026-03-01"));
+    }
+
+    #[test]
+    fn a_range_reads_whole_months_and_its_ragged_ends() {
+        let piece = |period, from: &str, to: &str| Piece {
+            period,
+            from: day(from),
+            to: day(to),
+        };
+        let pieces = |start: &str, end: &str| DayRange::new(day(start), day(end)).unwrap().pieces();
+        assert_eq!(
+            pieces("2025-11-26", "2026-11-25"),
+            vec![
+                piece(Period::Day, "2025-11-26", "2025-11-30"),
+                piece(Period::Month, "2025-12-01", "2026-10-01"),
+                piece(Period::Day, "2026-11-01", "2026-11-25"),
+            ]
+        );
+        assert_eq!(
+            pieces("2024-01-01", "2024-12-31"),
+            vec![piece(Period::Month, "2024-01-01", "2024-12-01")]
+        );
+        assert_eq!(
+            pieces("2024-02-01", "2024-02-29"),
+            vec![piece(Period::Month, "2024-02-01", "2024-02-01")]
+        );
+        // No whole month: days only.
+        assert_eq!(
+            pieces("2026-01-15", "2026-02-10"),
+            vec![piece(Period::Day, "2026-01-15", "2026-02-10")]
+        );
+        assert_eq!(
+            pieces("2026-01-01", "2026-01-30"),
+            vec![piece(Period::Day, "2026-01-01", "2026-01-30")]
+        );
+        assert_eq!(
+            pieces("2026-01-31", "2026-03-01"),
+            vec![
+                piece(Period::Day, "2026-01-31", "2026-01-31"),
+                piece(Period::Month, "2026-02-01", "2026-02-01"),
+                piece(Period::Day, "2026-03-01", "2026-03-01"),
+            ]
+        );
+        // Every day of any range is covered once.
+        let start = day("2025-12-20");
+        for len in 0..120 {
+            let end = start + chrono::Duration::days(len);
+            let covered: i64 = DayRange::new(start, end)
+                .unwrap()
+                .pieces()
+                .iter()
+                .map(|p| match p.period {
+                    Period::Day => (p.to - p.from).num_days() + 1,
+                    Period::Month => (next_month(p.to) - p.from).num_days(),
+                })
+                .sum();
+            assert_eq!(covered, len + 1, "{start}..{end}");
+        }
+        assert_eq!(month_of(day("2026-02-28")), day("2026-02-01"));
     }
 
     #[test]

@@ -560,6 +560,9 @@ fn ranges_sum_the_days_they_cover_and_count_each_user_once() {
     assert_eq!(total("2025-03-02", "2025-03-02"), 1 + 8);
     assert_eq!(total("2025-02-27", "2025-03-01"), 3 + 5);
     assert_eq!(total("2024-01-01", "2024-12-31"), 0);
+    // Ragged ends and whole months between them: 17 + 28 + 31 + 10 days of a, and b's March.
+    assert_eq!(total("2025-01-15", "2025-04-10"), 86 + 13);
+    assert_eq!(total("2025-03-02", "2025-04-30"), 30 + 30 + 8);
     let per_tenant = sum(
         "2025-03-01",
         "2025-03-31",
@@ -594,6 +597,13 @@ fn ranges_sum_the_days_they_cover_and_count_each_user_once() {
     );
     assert_eq!(all.len(), 1);
     assert_eq!((all[0].kind, all[0].count), (SubjectKind::User, 1));
+    // Seen on three days of one month, counted once over a range of a whole month and days.
+    let a_only = users(
+        "2025-02-20",
+        "2025-03-31",
+        Breakdown::Total { tenant: Some("a") },
+    );
+    assert_eq!(a_only[0].count, 1, "{a_only:?}");
     let each = users(
         "2025-03-02",
         "2025-03-31",

@@ -293,11 +293,12 @@ diesel::table! {
 }
 
 diesel::table! {
-    usage_counters (reseller_id, environment, day, tenant, metric, dimension) {
+    usage_counters (reseller_id, environment, tenant, period, day, metric, dimension) {
         reseller_id -> Text,
         environment -> Text,
-        day -> Text,
         tenant -> Text,
+        period -> Text,
+        day -> Text,
         metric -> Text,
         dimension -> Text,
         quantity -> BigInt,
@@ -306,11 +307,12 @@ diesel::table! {
 }
 
 diesel::table! {
-    usage_subjects (reseller_id, environment, day, tenant, kind, subject) {
+    usage_subjects (reseller_id, environment, tenant, period, day, kind, subject) {
         reseller_id -> Text,
         environment -> Text,
-        day -> Text,
         tenant -> Text,
+        period -> Text,
+        day -> Text,
         kind -> Text,
         subject -> Text,
     }

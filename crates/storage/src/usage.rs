@@ -1,123 +1,178 @@
-//! Usage analytics: daily counters and the users and connections seen each day, added to in
-//! batches and summed over a range of days within one reseller's environment.
+//! Usage analytics: counters and the users and connections seen, per day and per month, per
+//! tenant and for all tenants together, added to in batches and summed over a range of days
+//! within one reseller's environment.
+//!
+//! Each count is written four times — its day and its month, its tenant and `*` (all) — so a
+//! query reads a dozen month rows for a year, and totals never sum over tenants.
 
 use crate::schema::{usage_counters as counters, usage_subjects as subjects};
 use crate::{DbConnection, Page, ResellerScope, Result};
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
+use diesel::upsert::excluded;
+use std::collections::{BTreeMap, BTreeSet};
 use tenantry_domain::usage::{
-    CounterKey, DayRange, Metric, Subject, SubjectKind, Tally, UsageScope,
+    month_of, CounterKey, DayRange, Metric, Period, Piece, Subject, SubjectKind, Tally, UsageScope,
 };
 
-/// Expands `$statement` once per backend: ON CONFLICT is not portable through the
-/// multi-backend connection.
+/// The tenant column of the rows that sum every tenant and the requests about none.
+const ALL: &str = "*";
+
+/// Rows per INSERT: well under PostgreSQL's 65,535 bind parameters.
+const ROWS_PER_STATEMENT: usize = 1000;
+
+#[derive(Insertable)]
+#[diesel(table_name = counters)]
+struct CounterRow {
+    reseller_id: String,
+    environment: String,
+    tenant: String,
+    period: &'static str,
+    day: String,
+    metric: &'static str,
+    dimension: String,
+    quantity: i64,
+    amount: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = subjects)]
+struct SubjectRow {
+    reseller_id: String,
+    environment: String,
+    tenant: String,
+    period: &'static str,
+    day: String,
+    kind: &'static str,
+    subject: String,
+}
+
+/// The (reseller, environment, tenant, period, day) of each row a scope's count goes to, in
+/// one order: several processes adding to the same rows lock them in that order, so they
+/// cannot deadlock.
+fn rows_of(scope: &UsageScope) -> Vec<(String, String, String, &'static str, String)> {
+    let tenants = scope.tenant.as_deref().into_iter().chain([ALL]);
+    tenants
+        .flat_map(|tenant| {
+            [
+                (Period::Day, scope.day),
+                (Period::Month, month_of(scope.day)),
+            ]
+            .map(|(period, day)| {
+                (
+                    scope.reseller_id.to_string(),
+                    scope.environment.to_string(),
+                    tenant.to_owned(),
+                    period.as_str(),
+                    day.to_string(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Runs `$statement!(connection, rows)` over `$rows`: on PostgreSQL as multi-row statements
+/// (one round trip per thousand rows), on SQLite row by row (no round trips to save, and
+/// diesel has no multi-row ON CONFLICT for it). ON CONFLICT is not portable through the
+/// multi-backend connection, so each backend gets its own expansion.
 macro_rules! per_backend {
-    ($conn:expr, |$c:ident| $statement:expr) => {
+    ($conn:expr, $rows:expr, $statement:ident) => {
         match $conn {
-            DbConnection::Postgres($c) => $statement,
-            DbConnection::Sqlite($c) => $statement,
+            DbConnection::Postgres(c) => {
+                for chunk in $rows.chunks(ROWS_PER_STATEMENT) {
+                    $statement!(c, chunk)?;
+                }
+            }
+            DbConnection::Sqlite(c) => {
+                for row in &$rows {
+                    $statement!(c, row)?;
+                }
+            }
         }
     };
 }
 
-/// The rows of `$table` in a reseller scope and range of days (both tables share the key).
-macro_rules! in_range {
-    ($table:ident, $scope:expr, $range:expr) => {
-        $table::reseller_id
-            .eq($scope.reseller_id.to_string())
-            .and($table::environment.eq($scope.environment.to_string()))
-            .and($table::day.between($range.start.to_string(), $range.end.to_string()))
-    };
-}
-
-fn tenant_column(tenant: &Option<String>) -> &str {
-    tenant.as_deref().unwrap_or("")
-}
-
-/// The row key of a scope, in the order rows are written: several processes adding to the
-/// same counters take their row locks in one order, so they cannot deadlock.
-fn scope_key(s: &UsageScope) -> (String, String, String, String) {
-    (
-        s.reseller_id.to_string(),
-        s.environment.to_string(),
-        s.day.to_string(),
-        tenant_column(&s.tenant).to_owned(),
-    )
-}
-
-/// Adds `counters` to their rows and records `seen` subjects, in the caller's transaction.
+/// Adds `counters` and records `seen` subjects, in the caller's transaction.
 pub fn add(
     conn: &mut DbConnection,
     counters: &[(CounterKey, Tally)],
     seen: &[Subject],
 ) -> Result<()> {
-    let mut rows: Vec<_> = counters
-        .iter()
-        .map(|(key, tally)| {
-            let (reseller_id, environment, day, tenant) = scope_key(&key.scope);
-            (
-                (
-                    reseller_id,
-                    environment,
-                    day,
-                    tenant,
-                    key.metric.as_str(),
-                    key.dimension.as_str(),
-                ),
-                *tally,
-            )
+    let mut sums = BTreeMap::new();
+    for (key, tally) in counters {
+        for row in rows_of(&key.scope) {
+            let sum: &mut Tally = sums
+                .entry((row, key.metric.as_str(), key.dimension.clone()))
+                .or_default();
+            sum.add(*tally);
+        }
+    }
+    let rows: Vec<CounterRow> = sums
+        .into_iter()
+        .map(|((row, metric, dimension), tally)| CounterRow {
+            reseller_id: row.0,
+            environment: row.1,
+            tenant: row.2,
+            period: row.3,
+            day: row.4,
+            metric,
+            dimension,
+            quantity: tally.count,
+            amount: tally.amount,
         })
         .collect();
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
-    for ((reseller_id, environment, day, tenant, metric, dimension), tally) in rows {
-        let values = (
-            counters::reseller_id.eq(reseller_id),
-            counters::environment.eq(environment),
-            counters::day.eq(day),
-            counters::tenant.eq(tenant),
-            counters::metric.eq(metric),
-            counters::dimension.eq(dimension),
-            counters::quantity.eq(tally.count),
-            counters::amount.eq(tally.amount),
-        );
-        per_backend!(conn, |c| diesel::insert_into(counters::table)
-            .values(values)
-            .on_conflict((
-                counters::reseller_id,
-                counters::environment,
-                counters::day,
-                counters::tenant,
-                counters::metric,
-                counters::dimension,
-            ))
-            .do_update()
-            .set((
-                counters::quantity.eq(counters::quantity + tally.count),
-                counters::amount.eq(counters::amount + tally.amount),
-            ))
-            .execute(c))?;
+    macro_rules! upsert {
+        ($c:expr, $values:expr) => {
+            diesel::insert_into(counters::table)
+                .values($values)
+                .on_conflict((
+                    counters::reseller_id,
+                    counters::environment,
+                    counters::tenant,
+                    counters::period,
+                    counters::day,
+                    counters::metric,
+                    counters::dimension,
+                ))
+                .do_update()
+                .set((
+                    counters::quantity.eq(counters::quantity + excluded(counters::quantity)),
+                    counters::amount.eq(counters::amount + excluded(counters::amount)),
+                ))
+                .execute($c)
+        };
     }
-    let mut seen: Vec<_> = seen
+    per_backend!(conn, rows, upsert);
+    let seen: BTreeSet<_> = seen
         .iter()
-        .map(|s| (scope_key(&s.scope), s.kind.as_str(), s.id.as_str()))
+        .flat_map(|s| {
+            rows_of(&s.scope)
+                .into_iter()
+                .map(|row| (row, s.kind.as_str(), s.id.clone()))
+        })
         .collect();
-    seen.sort();
-    seen.dedup();
-    for ((reseller_id, environment, day, tenant), kind, subject) in seen {
-        let values = (
-            subjects::reseller_id.eq(reseller_id),
-            subjects::environment.eq(environment),
-            subjects::day.eq(day),
-            subjects::tenant.eq(tenant),
-            subjects::kind.eq(kind),
-            subjects::subject.eq(subject),
-        );
-        per_backend!(conn, |c| diesel::insert_into(subjects::table)
-            .values(values)
-            .on_conflict_do_nothing()
-            .execute(c))?;
+    let rows: Vec<SubjectRow> = seen
+        .into_iter()
+        .map(|(row, kind, subject)| SubjectRow {
+            reseller_id: row.0,
+            environment: row.1,
+            tenant: row.2,
+            period: row.3,
+            day: row.4,
+            kind,
+            subject,
+        })
+        .collect();
+    macro_rules! insert {
+        ($c:expr, $values:expr) => {
+            diesel::insert_into(subjects::table)
+                .values($values)
+                .on_conflict_do_nothing()
+                .execute($c)
+        };
     }
+    per_backend!(conn, rows, insert);
     Ok(())
 }
 
@@ -147,6 +202,52 @@ pub enum Breakdown<'a> {
     PerTenant(&'a [String]),
 }
 
+impl Breakdown<'_> {
+    /// The tenant column values to read.
+    fn tenants(self) -> Vec<String> {
+        match self {
+            Breakdown::Total { tenant } => vec![tenant.unwrap_or(ALL).to_owned()],
+            Breakdown::PerTenant(tenants) => tenants.to_vec(),
+        }
+    }
+
+    /// How a row's tenant is reported.
+    fn report(self, tenant: String) -> Option<String> {
+        match self {
+            Breakdown::Total { .. } => None,
+            Breakdown::PerTenant(_) => Some(tenant),
+        }
+    }
+}
+
+/// Always three pieces, so the query has one shape: a range needs at most three, and a
+/// padding piece (from after to) matches nothing.
+fn three_pieces(range: DayRange) -> [(&'static str, String, String); 3] {
+    let mut pieces = range
+        .pieces()
+        .into_iter()
+        .map(|Piece { period, from, to }| (period.as_str(), from.to_string(), to.to_string()));
+    std::array::from_fn(|_| {
+        pieces
+            .next()
+            .unwrap_or(("day", "9999-12-31".into(), "0000-01-01".into()))
+    })
+}
+
+/// The rows of `$table` in a reseller scope that cover a range of days exactly.
+macro_rules! covering {
+    ($table:ident, $scope:expr, $range:expr) => {{
+        let [a, b, c] = three_pieces($range);
+        let piece = |(period, from, to): (&'static str, String, String)| {
+            $table::period.eq(period).and($table::day.between(from, to))
+        };
+        $table::reseller_id
+            .eq($scope.reseller_id.to_string())
+            .and($table::environment.eq($scope.environment.to_string()))
+            .and(piece(a).or(piece(b)).or(piece(c)))
+    }};
+}
+
 /// The counters of `scope` summed over `range`.
 pub fn sums(
     conn: &mut DbConnection,
@@ -155,44 +256,22 @@ pub fn sums(
     breakdown: Breakdown<'_>,
 ) -> Result<Vec<CounterSum>> {
     // PostgreSQL sums BIGINT to NUMERIC: cast back, on both backends alike.
-    let quantity = || sql::<BigInt>("CAST(SUM(quantity) AS BIGINT)");
-    let amount = || sql::<BigInt>("CAST(SUM(amount) AS BIGINT)");
-    let rows: Vec<(Option<String>, String, String, i64, i64)> = match breakdown {
-        Breakdown::Total { tenant } => {
-            let mut query = counters::table
-                .filter(in_range!(counters, scope, range))
-                .group_by((counters::metric, counters::dimension))
-                .select((counters::metric, counters::dimension, quantity(), amount()))
-                .into_boxed();
-            if let Some(tenant) = tenant {
-                query = query.filter(counters::tenant.eq(tenant.to_owned()));
-            }
-            query
-                .load::<(String, String, i64, i64)>(conn)?
-                .into_iter()
-                .map(|(m, d, q, a)| (None, m, d, q, a))
-                .collect()
-        }
-        Breakdown::PerTenant(tenants) => counters::table
-            .filter(in_range!(counters, scope, range))
-            .filter(counters::tenant.eq_any(tenants))
-            .group_by((counters::tenant, counters::metric, counters::dimension))
-            .select((
-                counters::tenant,
-                counters::metric,
-                counters::dimension,
-                quantity(),
-                amount(),
-            ))
-            .load::<(String, String, String, i64, i64)>(conn)?
-            .into_iter()
-            .map(|(t, m, d, q, a)| (Some(t), m, d, q, a))
-            .collect(),
-    };
+    let rows = counters::table
+        .filter(covering!(counters, scope, range))
+        .filter(counters::tenant.eq_any(breakdown.tenants()))
+        .group_by((counters::tenant, counters::metric, counters::dimension))
+        .select((
+            counters::tenant,
+            counters::metric,
+            counters::dimension,
+            sql::<BigInt>("CAST(SUM(quantity) AS BIGINT)"),
+            sql::<BigInt>("CAST(SUM(amount) AS BIGINT)"),
+        ))
+        .load::<(String, String, String, i64, i64)>(conn)?;
     rows.into_iter()
         .map(|(tenant, metric, dimension, count, amount)| {
             Ok(CounterSum {
-                tenant,
+                tenant: breakdown.report(tenant),
                 metric: crate::convert::parse(&metric)?,
                 dimension,
                 tally: Tally { count, amount },
@@ -208,37 +287,20 @@ pub fn uniques(
     range: DayRange,
     breakdown: Breakdown<'_>,
 ) -> Result<Vec<UniqueCount>> {
-    let distinct = || sql::<BigInt>("COUNT(DISTINCT subject)");
-    let rows: Vec<(Option<String>, String, i64)> = match breakdown {
-        Breakdown::Total { tenant } => {
-            let mut query = subjects::table
-                .filter(in_range!(subjects, scope, range))
-                .group_by(subjects::kind)
-                .select((subjects::kind, distinct()))
-                .into_boxed();
-            if let Some(tenant) = tenant {
-                query = query.filter(subjects::tenant.eq(tenant.to_owned()));
-            }
-            query
-                .load::<(String, i64)>(conn)?
-                .into_iter()
-                .map(|(k, n)| (None, k, n))
-                .collect()
-        }
-        Breakdown::PerTenant(tenants) => subjects::table
-            .filter(in_range!(subjects, scope, range))
-            .filter(subjects::tenant.eq_any(tenants))
-            .group_by((subjects::tenant, subjects::kind))
-            .select((subjects::tenant, subjects::kind, distinct()))
-            .load::<(String, String, i64)>(conn)?
-            .into_iter()
-            .map(|(t, k, n)| (Some(t), k, n))
-            .collect(),
-    };
+    let rows = subjects::table
+        .filter(covering!(subjects, scope, range))
+        .filter(subjects::tenant.eq_any(breakdown.tenants()))
+        .group_by((subjects::tenant, subjects::kind))
+        .select((
+            subjects::tenant,
+            subjects::kind,
+            sql::<BigInt>("COUNT(DISTINCT subject)"),
+        ))
+        .load::<(String, String, i64)>(conn)?;
     rows.into_iter()
         .map(|(tenant, kind, count)| {
             Ok(UniqueCount {
-                tenant,
+                tenant: breakdown.report(tenant),
                 kind: crate::convert::parse(&kind)?,
                 count,
             })
@@ -255,8 +317,8 @@ pub fn tenants(
     limit: i64,
 ) -> Result<Page<String>> {
     let mut query = counters::table
-        .filter(in_range!(counters, scope, range))
-        .filter(counters::tenant.ne(""))
+        .filter(covering!(counters, scope, range))
+        .filter(counters::tenant.ne(ALL))
         .into_boxed();
     if let Some(after) = after {
         query = query.filter(counters::tenant.gt(after.to_owned()));
