@@ -112,6 +112,22 @@ pub(crate) fn create_in(
     tenant: &Tenant,
     draft: ConnectionDraft,
 ) -> Result<ConnectionOut, ApiError> {
+    let connection = insert_in(conn, tenant, draft)?;
+    let token = (connection.kind == domain::API_TYPE)
+        .then(|| issue_token(conn, tenant, &connection.id))
+        .transpose()?;
+    Ok(ConnectionOut {
+        token,
+        ..ConnectionOut::from(connection)
+    })
+}
+
+/// Creates a connection without a token (one is issued when asked for).
+pub(crate) fn insert_in(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    draft: ConnectionDraft,
+) -> Result<Connection, ApiError> {
     let now = time::now();
     let connection = Connection {
         tenant_id: tenant.id,
@@ -131,13 +147,7 @@ pub(crate) fn create_in(
         EventType::ConnectionCreated,
         &ConnectionOut::from(connection.clone()),
     )?;
-    let token = (connection.kind == domain::API_TYPE)
-        .then(|| issue_token(conn, tenant, &connection.id))
-        .transpose()?;
-    Ok(ConnectionOut {
-        token,
-        ..ConnectionOut::from(connection)
-    })
+    Ok(connection)
 }
 
 /// A new tenant token.

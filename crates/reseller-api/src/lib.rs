@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod permission;
 pub mod sandbox;
 pub mod scope;
+pub mod template;
 pub mod tenant;
 pub mod user;
 pub mod webhook;
@@ -97,6 +98,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(resource("/tenant/{codeName}/sandbox/order").post(sandbox::fill))
             .service(resource("/permission").get(permission::list))
             .service(resource("/capability").get(capability::list))
+            .service(resource("/template").get(template::list))
             .service(resource("/audit").get(audit::list))
             .service(resource("/event").get(event::list))
             .service(resource("/analytics").get(analytics::show))

@@ -3,19 +3,30 @@
 //! jobs run in [`run_due`], which the server calls from a background thread and tests call
 //! with a clock of their own.
 
-use crate::tenant::TenantOut;
+use crate::connection::ConnectionOut;
+use crate::login::LoginOut;
+use crate::tenant::{InstallLoginIn, TenantOut};
+use crate::user::UserOut;
 use crate::{ok_json, tenant_in_scope, Principal, State};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tenantry_domain::connection::{ConnectionDraft, API_TYPE};
 use tenantry_domain::event::EventType;
+use tenantry_domain::permission::Role;
+use tenantry_domain::template::TenantTemplate;
 use tenantry_domain::tenant::{LifecycleError, Tenant, TenantStatus};
-use tenantry_domain::time;
+use tenantry_domain::usage::{CounterKey, Metric, Tally, UsageScope};
+use tenantry_domain::user::TenantUser;
+use tenantry_domain::{time, Environment};
 use tenantry_http::{blocking, emit, ApiError, Json, Path, Problem, ServiceConfig};
 use tenantry_storage::job::{self as jobs, JobKind};
-use tenantry_storage::{connection as connections, tenant as tenants, Database, DbConnection};
+use tenantry_storage::{
+    connection as connections, tenant as tenants, usage, user as users, Database, DbConnection,
+    StorageError,
+};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 /// The base URL clients reach this server at: the configured public URL, or the request's.
 pub(crate) fn base_url(config: &ServiceConfig, req: &HttpRequest) -> String {
@@ -35,6 +46,15 @@ pub(crate) struct Provisioning {
     pub api_base_url: String,
     pub company_token: bool,
     pub sandbox_orders: i64,
+    /// The user and path of a login URL for `tenant.ready`.
+    #[serde(default)]
+    pub login_url: Option<InstallLoginIn>,
+    /// How long that login URL works, as the server was configured at creation.
+    #[serde(default)]
+    pub login_url_ttl_seconds: i64,
+    /// The template chosen at creation, as it was then.
+    #[serde(default)]
+    pub template: Option<TenantTemplate>,
 }
 
 /// Schedules a new tenant's provisioning to run as soon as its creation commits.
@@ -62,6 +82,24 @@ pub struct ReadyOut {
     pub company_token: Option<String>,
     /// How many sandbox orders provisioning created.
     pub sandbox_orders: i64,
+    /// The connections provisioning created (the template's, and the company token's): their
+    /// ids are the Tenant API's `X-ConnectionId`.
+    pub connections: Vec<ConnectionOut>,
+    /// A one-time login URL, when asked for with `install.loginUrl`. It works once, for the
+    /// server's login URL lifetime (10 minutes by default); `POST …/login/{login}` makes
+    /// another.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login: Option<ReadyLoginOut>,
+}
+
+/// The login URL in `tenant.ready`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadyLoginOut {
+    /// The user it signs in.
+    pub login: String,
+    #[serde(flatten)]
+    pub url: LoginOut,
 }
 
 /// Runs every job due at `now`, each in its own transaction; returns how many ran.
@@ -111,22 +149,39 @@ fn provision(
         // Cancelled before its set-up ran: nothing to install, nothing to announce.
         return Ok(());
     }
+    let template = provisioning.template.as_ref();
+    // Asked for in the request, else the template's; sandbox tenants only.
+    let wanted_orders = match provisioning.sandbox_orders {
+        0 if tenant.environment == Environment::Sandbox => template.map_or(0, |t| t.sandbox_orders),
+        n => n,
+    };
     let mut sandbox_orders = 0;
-    if provisioning.sandbox_orders > 0 {
-        sandbox_orders =
-            crate::sandbox::fill_in(conn, &tenant, provisioning.sandbox_orders)?.orders_created;
+    if wanted_orders > 0 {
+        sandbox_orders = crate::sandbox::fill_in(conn, &tenant, wanted_orders)?.orders_created;
     }
-    let company_token = if provisioning.company_token {
+    let mut connections = Vec::new();
+    for connection in template.map_or(&[][..], |t| &t.connections) {
+        // No token: it would be shown to no one; the partner asks for one when it needs it.
+        let created = crate::connection::insert_in(conn, &tenant, connection.draft())?;
+        connections.push(ConnectionOut::from(created));
+    }
+    let mut company_token = None;
+    if provisioning.company_token {
         let draft = ConnectionDraft {
             name: "API".into(),
             kind: API_TYPE.into(),
             active: true,
             configuration: Default::default(),
         };
-        crate::connection::create_in(conn, &tenant, draft)?.token
-    } else {
-        None
-    };
+        let mut created = crate::connection::create_in(conn, &tenant, draft)?;
+        company_token = created.token.take();
+        connections.push(created);
+    }
+    let login = provisioning
+        .login_url
+        .as_ref()
+        .map(|wanted| login_url(conn, &tenant, wanted, provisioning, now))
+        .transpose()?;
     if tenant.finish_provisioning(now) {
         tenants::update(conn, &tenant)?;
     }
@@ -135,8 +190,78 @@ fn provision(
         api_base_url: provisioning.api_base_url.clone(),
         company_token,
         sandbox_orders,
+        connections,
+        login,
     };
     emit(conn, &tenant, EventType::TenantReady, &ready)
+}
+
+/// The login URL `tenant.ready` carries: for the user of that login, created as the tenant's
+/// admin when there is none. Counted in the usage analytics in this transaction.
+fn login_url(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    wanted: &InstallLoginIn,
+    provisioning: &Provisioning,
+    now: DateTime<Utc>,
+) -> Result<ReadyLoginOut, ApiError> {
+    let user = match users::find_by_login(conn, tenant.id, &wanted.login) {
+        Ok(user) => user,
+        Err(StorageError::NotFound(_)) => {
+            let user = TenantUser {
+                tenant_id: tenant.id,
+                id: Uuid::new_v4(),
+                login: wanted.login.clone(),
+                full_name: tenant.full_name.clone(),
+                email: tenant.email.clone(),
+                role: Role::Admin,
+                permissions: Vec::new(),
+                default_language: tenant.default_language.clone(),
+                password_hash: None,
+                created_at: now,
+                updated_at: now,
+            };
+            users::insert(conn, &user)?;
+            emit(
+                conn,
+                tenant,
+                EventType::UserCreated,
+                &UserOut::from(user.clone()),
+            )?;
+            user
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // A job stored before the lifetime was kept in its payload gets the default.
+    let ttl = match provisioning.login_url_ttl_seconds {
+        0 => chrono::Duration::minutes(10),
+        seconds => chrono::Duration::seconds(seconds),
+    };
+    let url = crate::login::issue(
+        conn,
+        tenant,
+        &user,
+        wanted.path.clone(),
+        ttl,
+        &provisioning.api_base_url,
+        now,
+    )?;
+    let scope = UsageScope {
+        reseller_id: tenant.reseller_id,
+        environment: tenant.environment,
+        day: now.date_naive(),
+        tenant: Some(tenant.code_name.clone()),
+    };
+    let created = CounterKey {
+        scope,
+        metric: Metric::LoginUrlsCreated,
+        dimension: String::new(),
+    };
+    usage::add(conn, &[(created, Tally::one(0))], &[])?;
+    Ok(ReadyLoginOut {
+        login: user.login,
+        url,
+    })
 }
 
 /// A cancellation that took effect: the tenant's connections are deactivated (its

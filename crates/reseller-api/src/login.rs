@@ -6,10 +6,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tenantry_auth::token;
 use tenantry_domain::login_url::{check_path, LoginToken};
+use tenantry_domain::tenant::Tenant;
 use tenantry_domain::time;
 use tenantry_domain::usage::{Metric, Tally};
+use tenantry_domain::user::TenantUser;
 use tenantry_http::{blocking, ApiError, Json, Path, Problem};
-use tenantry_storage::{login, user as users};
+use tenantry_storage::{login, user as users, DbConnection};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -23,7 +25,7 @@ pub struct LoginIn {
     pub path: String,
 }
 
-fn root() -> String {
+pub(crate) fn root() -> String {
     "/".to_owned()
 }
 
@@ -54,34 +56,46 @@ pub async fn create(
     check_path(&body.path)?;
     let base = crate::lifecycle::base_url(&state.config, &req);
     let ttl = state.config.login_url_ttl;
-    let secret = token::random_base62(43);
-    let hash = token::hash(&secret);
     let meter = state.clone();
-    let (login_token, login_name, tenant) = blocking(move || {
+    let (out, tenant) = blocking(move || {
         state.db.write(|conn| {
             let tenant = tenant_in_scope(conn, &principal, &code_name)?;
             let user = users::find_by_login(conn, tenant.id, &user_login)?;
-            let now = time::now();
-            let login_token = LoginToken {
-                tenant_id: tenant.id,
-                id: Uuid::new_v4(),
-                user_id: user.id,
-                path: body.path,
-                created_at: now,
-                expires_at: now + ttl,
-                consumed_at: None,
-            };
-            login::insert_token(conn, &login_token, &hash)?;
-            Ok((login_token, user.login, tenant))
+            let out = issue(conn, &tenant, &user, body.path, ttl, &base, time::now())?;
+            Ok::<_, ApiError>((out, tenant))
         })
     })
     .await?;
     meter
         .usage
         .count(&tenant, Metric::LoginUrlsCreated, "", Tally::one(0));
-    Ok(HttpResponse::Created().json(LoginOut {
-        login_url: format!("{base}/_tokenlogin/{login_name}/{secret}"),
+    Ok(HttpResponse::Created().json(out))
+}
+
+/// Stores a login token for `user` (only its hash) and returns its URL under `base`.
+pub(crate) fn issue(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    user: &TenantUser,
+    path: String,
+    ttl: chrono::Duration,
+    base: &str,
+    now: DateTime<Utc>,
+) -> Result<LoginOut, ApiError> {
+    let secret = token::random_base62(43);
+    let login_token = LoginToken {
+        tenant_id: tenant.id,
+        id: Uuid::new_v4(),
+        user_id: user.id,
+        path,
+        created_at: now,
+        expires_at: now + ttl,
+        consumed_at: None,
+    };
+    login::insert_token(conn, &login_token, &token::hash(&secret))?;
+    Ok(LoginOut {
+        login_url: format!("{base}/_tokenlogin/{}/{secret}", user.login),
         path: login_token.path,
         expires: login_token.expires_at,
-    }))
+    })
 }

@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
         crate::user::create, crate::user::list, crate::user::get, crate::user::update, crate::user::delete,
         crate::connection::create, crate::connection::list, crate::connection::get, crate::connection::update, crate::connection::delete,
         crate::connection::create_token, crate::connection::revoke_tokens,
-        crate::login::create, crate::sandbox::fill, crate::lifecycle::cancel, crate::lifecycle::withdraw, crate::permission::list, crate::capability::list, crate::audit::list,
+        crate::login::create, crate::sandbox::fill, crate::lifecycle::cancel, crate::lifecycle::withdraw, crate::permission::list, crate::capability::list, crate::template::list, crate::audit::list,
         crate::key::create, crate::key::list, crate::key::scopes, crate::key::revoke, crate::key::rotate,
         crate::event::list, crate::analytics::show,
         crate::webhook::create, crate::webhook::list, crate::webhook::get, crate::webhook::update, crate::webhook::delete,

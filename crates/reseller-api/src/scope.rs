@@ -86,6 +86,7 @@ pub const OPERATIONS: &[(&str, &str, Scope)] = &[
     ),
     ("GET", "/reseller/permission", Scope::TenantRead),
     ("GET", "/reseller/capability", Scope::TenantRead),
+    ("GET", "/reseller/template", Scope::TenantRead),
     ("GET", "/reseller/audit", Scope::AuditRead),
     ("GET", "/reseller/event", Scope::EventRead),
     ("GET", "/reseller/analytics", Scope::AnalyticsRead),

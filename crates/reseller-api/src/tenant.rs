@@ -6,13 +6,18 @@ use actix_web::{http::header, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tenantry_domain::connection::{ConnectionDraft, API_TYPE};
+use tenantry_domain::error::into_result;
 use tenantry_domain::event::EventType;
+use tenantry_domain::login_url::check_path;
+use tenantry_domain::template;
 use tenantry_domain::tenant::{
     code_name, code_name_base, Subscription, Tenant, TenantDraft, TenantPatch, TenantStatus,
 };
+use tenantry_domain::user::is_login;
 use tenantry_domain::{time, Environment};
 use tenantry_http::pagination::{self, ListPage};
 use tenantry_http::{blocking, emit, ApiError, Json, Path, Problem, Query};
+use tenantry_storage::template as templates;
 use tenantry_storage::tenant::{self as tenants, TenantFilter};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -64,9 +69,26 @@ pub struct InstallIn {
     /// Create an `api` connection and put its company token in `tenant.ready`.
     #[serde(default)]
     pub company_token: bool,
-    /// Generated sandbox orders to fill a sandbox tenant with (0 to 1000).
+    /// Generated sandbox orders to fill a sandbox tenant with (0 to 1000); when 0, the
+    /// template's `sandboxOrders`.
     #[serde(default)]
     pub sandbox_orders: i64,
+    /// Put a one-time login URL for this user in `tenant.ready`; a user of that login is
+    /// created as the tenant's `admin` (with the tenant's name, email and language) unless
+    /// provisioning finds one.
+    pub login_url: Option<InstallLoginIn>,
+}
+
+/// The user and path of `tenant.ready`'s login URL.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InstallLoginIn {
+    #[schema(example = "owner")]
+    pub login: String,
+    /// A path on this server, as for `POST …/login/{login}`.
+    #[serde(default = "crate::login::root")]
+    #[schema(example = "/")]
+    pub path: String,
 }
 
 /// A partial update; absent fields keep their value. `active: false` deactivates the tenant
@@ -206,10 +228,29 @@ pub async fn create(
             "fake data is only for sandbox tenants",
         ));
     }
-    let provisioning = crate::lifecycle::Provisioning {
+    if let Some(login) = &body.install.login_url {
+        if !is_login(&login.login) {
+            return Err(ApiError::invalid_field(
+                "install.loginUrl.login",
+                "login",
+                "must be 1 to 100 characters of letters, digits and . _ @ + -",
+            ));
+        }
+        check_path(&login.path).map_err(|_| {
+            ApiError::invalid_field(
+                "install.loginUrl.path",
+                "path_not_relative",
+                "must be a path on this server, such as `/`",
+            )
+        })?;
+    }
+    let mut provisioning = crate::lifecycle::Provisioning {
         api_base_url: crate::lifecycle::base_url(&state.config, &req),
         company_token: body.install.company_token,
         sandbox_orders: body.install.sandbox_orders,
+        login_url: body.install.login_url,
+        login_url_ttl_seconds: state.config.login_url_ttl.num_seconds(),
+        template: None,
     };
     let with_api_connection = body.with_api_connection;
     let (tenant, connection) = blocking(move || {
@@ -226,6 +267,26 @@ pub async fn create(
             );
             let number = tenants::next_code_name_number(conn, &base)?;
             let now = time::now();
+            // The template's options are the tenant's from the start; the rest of it is set
+            // up by provisioning, from this snapshot.
+            let mut draft = draft;
+            let mut subscription = subscription;
+            let available = templates::list(conn, principal.reseller.id)?;
+            let chosen = template::choose(
+                &available,
+                subscription.template.as_deref(),
+                subscription.tier.as_deref(),
+            )?;
+            if let Some(chosen) = chosen {
+                into_result(chosen.options_outside(&principal.reseller.capabilities))?;
+                for option in &chosen.options {
+                    if !draft.options.contains(option) {
+                        draft.options.push(option.clone());
+                    }
+                }
+                subscription.template = Some(chosen.name.clone());
+                provisioning.template = Some(chosen.clone());
+            }
             let tenant = Tenant {
                 id: Uuid::new_v4(),
                 reseller_id: principal.reseller.id,

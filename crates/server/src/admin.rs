@@ -1,12 +1,16 @@
-//! The operator's commands: create and list resellers, their users and API keys. The CLI, the
+//! The operator's commands: create and list resellers, their users, API keys and tenant
+//! templates. The CLI, the
 //! first-run bootstrap and the tests all go through these.
 
 use chrono::Utc;
 use serde::Serialize;
 use tenantry_auth::{key, password, token};
 use tenantry_domain::reseller::{self, Reseller, ResellerUser, DEFAULT_RATE_LIMIT_PER_MINUTE};
+use tenantry_domain::template::TenantTemplate;
 use tenantry_domain::{scope, time, DomainError, Environment};
-use tenantry_storage::{reseller as resellers, tenant as tenants, Database, StorageError};
+use tenantry_storage::{
+    reseller as resellers, template as templates, tenant as tenants, Database, StorageError,
+};
 use uuid::Uuid;
 
 /// Why an operator command failed.
@@ -16,6 +20,9 @@ pub enum AdminError {
     Invalid(#[from] DomainError),
     #[error("{0}")]
     Conflict(String),
+    /// A file or input the operator named cannot be read.
+    #[error("{0}")]
+    Input(String),
     #[error("{0}")]
     NotFound(String),
     #[error(transparent)]
@@ -292,5 +299,49 @@ pub fn revoke_key(db: &Database, code: &str, key_id: Uuid) -> Result<(), AdminEr
             key_id,
             time::now(),
         )?)
+    })
+}
+
+/// Creates or replaces a reseller's tenant template from its JSON definition; its options
+/// must be capabilities of the reseller.
+pub fn set_template(
+    db: &Database,
+    code: &str,
+    definition: &str,
+) -> Result<TenantTemplate, AdminError> {
+    let template: TenantTemplate = serde_json::from_str(definition).map_err(|e| {
+        AdminError::Invalid(DomainError::invalid(
+            "template",
+            "json",
+            format!("not a template: {e}"),
+        ))
+    })?;
+    db.write(|conn| {
+        let reseller = resellers::find_by_code(conn, code)?;
+        let template = template.check(&reseller.capabilities)?;
+        templates::put(conn, reseller.id, &template, time::now())?;
+        Ok(template)
+    })
+}
+
+/// A reseller's tenant templates, by name.
+pub fn list_templates(db: &Database, code: &str) -> Result<Vec<TenantTemplate>, AdminError> {
+    db.read(|conn| {
+        let reseller = resellers::find_by_code(conn, code)?;
+        Ok(templates::list(conn, reseller.id)?)
+    })
+}
+
+/// Removes a reseller's tenant template; tenants made from it keep what it set up.
+pub fn remove_template(db: &Database, code: &str, name: &str) -> Result<(), AdminError> {
+    db.write(|conn| {
+        let reseller = resellers::find_by_code(conn, code)?;
+        if templates::remove(conn, reseller.id, name)? {
+            Ok(())
+        } else {
+            Err(AdminError::NotFound(format!(
+                "reseller `{code}` has no template `{name}`"
+            )))
+        }
     })
 }

@@ -159,6 +159,36 @@ enum ResellerCommand {
     /// Manage a reseller's API keys (Bearer / x-APIKey).
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Manage the templates that set up a reseller's new tenants (XAPP's custom templates).
+    #[command(subcommand)]
+    Template(TemplateCommand),
+}
+
+#[derive(Subcommand)]
+enum TemplateCommand {
+    /// Create or replace a template from its JSON definition (see docs/operations.md).
+    Set {
+        /// The reseller's `X-Reseller` code.
+        #[arg(long)]
+        code: String,
+        /// A file holding the template's JSON, or `-` for standard input.
+        #[arg(long)]
+        file: std::path::PathBuf,
+    },
+    /// List a reseller's templates.
+    List {
+        /// The reseller's `X-Reseller` code.
+        #[arg(long)]
+        code: String,
+    },
+    /// Remove a template; tenants made from it keep what it set up.
+    Remove {
+        /// The reseller's `X-Reseller` code.
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -361,6 +391,35 @@ fn reseller(db: &Database, json: bool, command: ResellerCommand) -> Result<(), a
                     "created {} key {} for {}: {}\n(shown once: store it now)",
                     k.environment, k.id, k.reseller, k.key
                 )
+            });
+        }
+        ResellerCommand::Template(TemplateCommand::Set { code, file }) => {
+            let definition = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())
+            } else {
+                std::fs::read_to_string(&file)
+            }
+            .map_err(|e| {
+                admin::AdminError::Input(format!("cannot read {}: {e}", file.display()))
+            })?;
+            let t = admin::set_template(db, &code, &definition)?;
+            print(json, &t, || {
+                format!("reseller {code}: template {} set", t.name)
+            });
+        }
+        ResellerCommand::Template(TemplateCommand::List { code }) => {
+            let list = admin::list_templates(db, &code)?;
+            print(json, &serde_json::json!({ "data": list }), || {
+                list.iter()
+                    .map(|t| format!("{}\t{}", t.name, t.description))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        ResellerCommand::Template(TemplateCommand::Remove { code, name }) => {
+            admin::remove_template(db, &code, &name)?;
+            print(json, &serde_json::json!({ "removed": name }), || {
+                format!("reseller {code}: template {name} removed")
             });
         }
         ResellerCommand::Key(KeyCommand::Revoke { reseller, id }) => {

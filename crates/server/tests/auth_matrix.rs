@@ -104,6 +104,7 @@ fn endpoints() -> Vec<Endpoint> {
         e("DELETE", "/reseller/tenant/{t}/cancel", None, None),
         e("GET", "/reseller/permission", None, None),
         e("GET", "/reseller/capability", None, None),
+        e("GET", "/reseller/template", None, None),
         e("GET", "/reseller/audit", None, None),
         e(
             "POST",

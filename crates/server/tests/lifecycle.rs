@@ -28,6 +28,7 @@ fn events_of(s: &TestServer, auth: &Auth, kind: &str) -> Vec<Value> {
 fn a_new_tenant_is_provisioned_after_the_request_and_tenant_ready_carries_what_to_install() {
     let s = TestServer::start();
     let auth = s.reseller("acme").bearer();
+    tenantry_server::admin::set_template(&s.db, "acme", r#"{"name": "retail"}"#).unwrap();
     let created = s
         .call("POST", "/reseller/tenant", &auth, Some(json!({
             "customerReference": "xapp", "fullName": "Xapp AB", "email": "it@xapp.example", "defaultLanguage": "eng",

@@ -20,6 +20,7 @@ pub mod login;
 pub mod order;
 pub mod product;
 pub mod reseller;
+pub mod template;
 pub mod tenant;
 pub mod tenant_token;
 pub mod usage;

@@ -318,6 +318,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    tenant_templates (reseller_id, name) {
+        reseller_id -> Text,
+        name -> Text,
+        definition -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(tenants -> resellers (reseller_id));
 diesel::allow_tables_to_appear_in_same_query!(
     resellers,
@@ -343,4 +352,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     tenant_jobs,
     usage_counters,
     usage_subjects,
+    tenant_templates,
 );
