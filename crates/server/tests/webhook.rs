@@ -479,6 +479,45 @@ fn a_receiver_that_fails_gets_the_event_again_and_the_attempts_are_listed() {
 }
 
 #[test]
+fn a_batch_hands_back_what_it_has_no_time_left_in_its_lease_for() {
+    let s = TestServer::with_webhooks();
+    let auth = s.reseller("acme").bearer();
+    let receiver = Receiver::start();
+    receiver.delay(std::time::Duration::from_millis(300));
+    endpoint(&s, &auth, &receiver.url, &["tenant.created"]);
+    for i in 0..3 {
+        s.tenant(&auth, &format!("slow-{i}"));
+    }
+    // A lease with room for one slow attempt only: the batch of three makes one and hands
+    // the other two back, due at once, instead of leaving them to outlast the lease.
+    let dispatcher = tenantry_webhook::Dispatcher::new(
+        s.db.clone(),
+        tenantry_webhook::Settings {
+            policy: tenantry_domain::webhook::UrlPolicy {
+                allow_private: true,
+            },
+            timeout: std::time::Duration::from_millis(900),
+            lease: Duration::seconds(1),
+            ..Default::default()
+        },
+    );
+    let now = time::now();
+    assert_eq!(dispatcher.run_due(now).unwrap(), 1);
+    assert_eq!(receiver.received().len(), 1);
+    assert_eq!(
+        dispatcher.drain(now).unwrap(),
+        2,
+        "handed back, due at once"
+    );
+    let ids: std::collections::BTreeSet<String> = receiver
+        .received()
+        .iter()
+        .map(|r| r.header("webhook-id").to_owned())
+        .collect();
+    assert_eq!(ids.len(), 3, "each event once");
+}
+
+#[test]
 fn an_endpoint_that_fails_for_three_days_is_disabled_and_a_webhook_disabled_event_says_so() {
     let s = TestServer::with_webhooks();
     let creds = s.reseller("acme");

@@ -307,6 +307,14 @@ pub fn record_attempt(
 }
 
 /// Ends a delivery that cannot be made (its event expired): no attempt is logged.
+/// Hands a claimed delivery back unattempted: due at `at`, for any worker to claim.
+pub fn hand_back(conn: &mut DbConnection, delivery_id: Uuid, at: DateTime<Utc>) -> Result<()> {
+    diesel::update(deliveries::table.filter(deliveries::id.eq(delivery_id.to_string())))
+        .set(deliveries::next_attempt_at.eq(to_db_time(at)))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn abandon(conn: &mut DbConnection, delivery_id: Uuid) -> Result<()> {
     diesel::update(deliveries::table.filter(deliveries::id.eq(delivery_id.to_string())))
         .set(deliveries::state.eq(FAILED))

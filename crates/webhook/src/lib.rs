@@ -8,6 +8,7 @@
 //! Claims never overlap, also across processes on one PostgreSQL (`FOR UPDATE SKIP LOCKED`).
 
 use chrono::{DateTime, Utc};
+use std::collections::hash_map::{Entry, HashMap};
 use std::io::Read;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -98,16 +99,60 @@ impl Dispatcher {
 
     /// Claims the deliveries due at `now` and makes one attempt each; returns how many
     /// attempts were made. Tests drive retries through `now` instead of waiting.
+    ///
+    /// A batch costs three transactions whatever its size: the claim, one read of its
+    /// endpoints and events, and one write of its attempts. An attempt that could outlast the
+    /// batch's lease is not started: its delivery is handed back for any worker to take.
     pub fn run_due(&self, now: DateTime<Utc>) -> Result<usize, StorageError> {
         let claimed = self
             .db
             .write(|conn| store::claim_due(conn, now, self.settings.lease, self.settings.batch))?;
-        let mut attempts = 0;
-        for delivery in claimed {
-            if self.deliver(&delivery, now)? {
-                attempts += 1;
-            }
+        if claimed.is_empty() {
+            return Ok(0);
         }
+        let started = Instant::now();
+        let (endpoints, mut events) = self.db.read(|conn| {
+            let mut endpoints: HashMap<Uuid, Option<Endpoint>> = HashMap::new();
+            let mut events = HashMap::new();
+            for delivery in &claimed {
+                if !endpoints.contains_key(&delivery.endpoint_id) {
+                    let endpoint = store::endpoint(conn, delivery.endpoint_id)?;
+                    endpoints.insert(delivery.endpoint_id, endpoint);
+                }
+                let event = match events::by_sequence(
+                    conn,
+                    delivery.reseller_id,
+                    delivery.event_sequence,
+                ) {
+                    Ok(e) => Some(e),
+                    Err(StorageError::NotFound(_)) => None,
+                    Err(e) => return Err(e),
+                };
+                events.insert(delivery.id, event);
+            }
+            Ok::<_, StorageError>((endpoints, events))
+        })?;
+        let lease = self.settings.lease.to_std().unwrap_or_default();
+        let last_start = lease.saturating_sub(self.settings.timeout);
+        let mut outcomes = Vec::with_capacity(claimed.len());
+        for delivery in &claimed {
+            let endpoint = endpoints[&delivery.endpoint_id].as_ref();
+            let event = events.remove(&delivery.id).flatten();
+            // A deleted or deactivated endpoint, or an event past its retention: nothing to send.
+            // The first attempt is always made, so a batch always makes progress.
+            let out_of_time = !outcomes.is_empty() && started.elapsed() > last_start;
+            let outcome = match (endpoint.filter(|e| e.active), event) {
+                (Some(_), Some(_)) if out_of_time => Outcome::HandedBack(delivery.id),
+                (Some(endpoint), Some(event)) => self.attempt(delivery, endpoint, &event, now),
+                _ => Outcome::Abandoned(delivery.id),
+            };
+            outcomes.push(outcome);
+        }
+        let attempts = outcomes
+            .iter()
+            .filter(|o| matches!(o, Outcome::Attempted { .. }))
+            .count();
+        self.db.write(|conn| record(conn, &outcomes, now))?;
         Ok(attempts)
     }
 
@@ -123,44 +168,20 @@ impl Dispatcher {
         }
     }
 
-    /// One attempt; false when the delivery could not be attempted (endpoint or event gone).
-    fn deliver(
+    /// Makes one attempt and decides what follows it.
+    fn attempt(
         &self,
         delivery: &Delivery,
+        endpoint: &Endpoint,
+        event: &tenantry_domain::event::Event,
         claimed_at: DateTime<Utc>,
-    ) -> Result<bool, StorageError> {
-        let (endpoint, event) = self.db.read(|conn| {
-            let endpoint = store::endpoint(conn, delivery.endpoint_id)?;
-            let event =
-                match events::by_sequence(conn, delivery.reseller_id, delivery.event_sequence) {
-                    Ok(e) => Some(e),
-                    Err(StorageError::NotFound(_)) => None,
-                    Err(e) => return Err(e),
-                };
-            Ok::<_, StorageError>((endpoint, event))
-        })?;
-        // A deleted or deactivated endpoint, or an event past its retention: nothing to send.
-        let (Some(endpoint), Some(event)) = (endpoint.filter(|e| e.active), event) else {
-            self.db.write(|conn| store::abandon(conn, delivery.id))?;
-            return Ok(false);
-        };
-        let body = serde_json::to_vec(&event).expect("an event serializes");
+    ) -> Outcome {
+        let body = serde_json::to_vec(event).expect("an event serializes");
         let sent_at = claimed_at.max(time::now());
         let started = Instant::now();
-        let outcome = self.post(&endpoint, &event.id.to_string(), sent_at, &body);
+        let (status_code, succeeded, response) =
+            self.post(endpoint, &event.id.to_string(), sent_at, &body);
         let latency_ms = started.elapsed().as_millis() as i64;
-        let (status_code, succeeded, response) = outcome;
-        let attempt = Attempt {
-            id: Uuid::now_v7(),
-            endpoint_id: endpoint.id,
-            delivery_id: delivery.id,
-            event_id: event.id,
-            attempted_at: sent_at,
-            status_code,
-            latency_ms,
-            succeeded,
-            response,
-        };
         let made = delivery.attempts + 1;
         let after = if succeeded {
             AfterAttempt::Delivered
@@ -172,36 +193,26 @@ impl Dispatcher {
         };
         if !succeeded {
             log::info!(
-                "webhook {} event {} attempt {made} failed ({}): {}",
+                "webhook {} event {} attempt {made} failed ({}): {response}",
                 endpoint.id,
                 event.id,
                 status_code.map_or("no answer".into(), |s| s.to_string()),
-                attempt.response
             );
         }
-        self.db.write(|conn| {
-            store::record_attempt(conn, &attempt, after)?;
-            // Re-read: a concurrent attempt may have changed the endpoint's failure record.
-            let Some(mut current) = store::endpoint(conn, endpoint.id)? else {
-                return Ok(());
-            };
-            if succeeded {
-                if current.failing_since.is_some() {
-                    current.failing_since = None;
-                    store::update(conn, &current)?;
-                }
-                return Ok(());
-            }
-            let newly_failing = current.failing_since.is_none();
-            let since = *current.failing_since.get_or_insert(sent_at);
-            if after == AfterAttempt::Failed && sent_at - since >= DISABLE_AFTER && current.active {
-                disable(conn, &mut current, sent_at)?;
-            } else if newly_failing {
-                store::update(conn, &current)?;
-            }
-            Ok::<_, StorageError>(())
-        })?;
-        Ok(true)
+        Outcome::Attempted {
+            attempt: Attempt {
+                id: Uuid::now_v7(),
+                endpoint_id: endpoint.id,
+                delivery_id: delivery.id,
+                event_id: event.id,
+                attempted_at: sent_at,
+                status_code,
+                latency_ms,
+                succeeded,
+                response,
+            },
+            after,
+        }
     }
 
     /// Posts one signed delivery: (status, whether it succeeded, answer excerpt or error).
@@ -276,6 +287,75 @@ impl Dispatcher {
             self.db.wait_for_queued(seen, self.settings.poll);
         }
     }
+}
+
+/// What became of one claimed delivery.
+enum Outcome {
+    Attempted {
+        attempt: Attempt,
+        after: AfterAttempt,
+    },
+    /// Its endpoint or event is gone.
+    Abandoned(Uuid),
+    /// Not attempted, for lack of time left in the lease.
+    HandedBack(Uuid),
+}
+
+/// Writes a batch's outcomes, and each endpoint's failure record as its attempts leave it.
+fn record(
+    conn: &mut tenantry_storage::DbConnection,
+    outcomes: &[Outcome],
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    // Read in this transaction: a concurrent batch may have changed a failure record.
+    let mut current: HashMap<Uuid, Option<Endpoint>> = HashMap::new();
+    let mut changed: Vec<Uuid> = Vec::new();
+    for outcome in outcomes {
+        let (attempt, after) = match outcome {
+            Outcome::Attempted { attempt, after } => (attempt, *after),
+            Outcome::Abandoned(id) => {
+                store::abandon(conn, *id)?;
+                continue;
+            }
+            Outcome::HandedBack(id) => {
+                store::hand_back(conn, *id, now)?;
+                continue;
+            }
+        };
+        store::record_attempt(conn, attempt, after)?;
+        let endpoint = match current.entry(attempt.endpoint_id) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(store::endpoint(conn, attempt.endpoint_id)?),
+        };
+        let Some(endpoint) = endpoint.as_mut() else {
+            continue;
+        };
+        let before = endpoint.failing_since;
+        let since = match (attempt.succeeded, before) {
+            (true, _) => None,
+            (false, Some(since)) => Some(since),
+            (false, None) => Some(attempt.attempted_at),
+        };
+        endpoint.failing_since = since;
+        if since != before && !changed.contains(&endpoint.id) {
+            changed.push(endpoint.id);
+        }
+        let Some(since) = since else {
+            continue;
+        };
+        if after == AfterAttempt::Failed
+            && attempt.attempted_at - since >= DISABLE_AFTER
+            && endpoint.active
+        {
+            disable(conn, endpoint, attempt.attempted_at)?;
+        }
+    }
+    for id in changed {
+        if let Some(Some(endpoint)) = current.get(&id) {
+            store::update(conn, endpoint)?;
+        }
+    }
+    Ok(())
 }
 
 /// Disables an endpoint that has failed for [`DISABLE_AFTER`] and says so with a
