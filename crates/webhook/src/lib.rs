@@ -115,9 +115,8 @@ impl Dispatcher {
             let mut endpoints: HashMap<Uuid, Option<Endpoint>> = HashMap::new();
             let mut events = HashMap::new();
             for delivery in &claimed {
-                if !endpoints.contains_key(&delivery.endpoint_id) {
-                    let endpoint = store::endpoint(conn, delivery.endpoint_id)?;
-                    endpoints.insert(delivery.endpoint_id, endpoint);
+                if let Entry::Vacant(e) = endpoints.entry(delivery.endpoint_id) {
+                    e.insert(store::endpoint(conn, delivery.endpoint_id)?);
                 }
                 let event = match events::by_sequence(
                     conn,
