@@ -48,6 +48,20 @@ impl DomainError {
     pub fn invalid(field: &str, code: &str, message: impl Into<String>) -> Self {
         DomainError::Invalid(vec![FieldError::new(field, code, message)])
     }
+
+    /// The same errors about fields nested under `prefix` (`path` → `install.loginUrl.path`).
+    pub fn nested(self, prefix: &str) -> Self {
+        let DomainError::Invalid(errors) = self;
+        DomainError::Invalid(
+            errors
+                .into_iter()
+                .map(|e| FieldError {
+                    field: format!("{prefix}.{}", e.field),
+                    ..e
+                })
+                .collect(),
+        )
+    }
 }
 
 impl From<ValidationErrors> for DomainError {

@@ -151,6 +151,13 @@ pub fn is_login(login: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"._@+-".contains(&b))
 }
 
+/// Checks a login on its own (one named where no user is created yet), as field `login`.
+pub fn check_login(login: &str) -> Result<(), DomainError> {
+    login_rule(login).map_err(|e| {
+        DomainError::invalid("login", &e.code, e.message.unwrap_or_default().into_owned())
+    })
+}
+
 fn login_rule(login: &str) -> Result<(), ValidationError> {
     if is_login(login) {
         Ok(())

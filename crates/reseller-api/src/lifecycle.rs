@@ -232,17 +232,12 @@ fn login_url(
         }
         Err(e) => return Err(e.into()),
     };
-    // A job stored before the lifetime was kept in its payload gets the default.
-    let ttl = match provisioning.login_url_ttl_seconds {
-        0 => chrono::Duration::minutes(10),
-        seconds => chrono::Duration::seconds(seconds),
-    };
     let url = crate::login::issue(
         conn,
         tenant,
         &user,
         wanted.path.clone(),
-        ttl,
+        chrono::Duration::seconds(provisioning.login_url_ttl_seconds),
         &provisioning.api_base_url,
         now,
     )?;

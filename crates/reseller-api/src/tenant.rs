@@ -13,7 +13,7 @@ use tenantry_domain::template;
 use tenantry_domain::tenant::{
     code_name, code_name_base, Subscription, Tenant, TenantDraft, TenantPatch, TenantStatus,
 };
-use tenantry_domain::user::is_login;
+use tenantry_domain::user::check_login;
 use tenantry_domain::{time, Environment};
 use tenantry_http::pagination::{self, ListPage};
 use tenantry_http::{blocking, emit, ApiError, Json, Path, Problem, Query};
@@ -229,20 +229,9 @@ pub async fn create(
         ));
     }
     if let Some(login) = &body.install.login_url {
-        if !is_login(&login.login) {
-            return Err(ApiError::invalid_field(
-                "install.loginUrl.login",
-                "login",
-                "must be 1 to 100 characters of letters, digits and . _ @ + -",
-            ));
-        }
-        check_path(&login.path).map_err(|_| {
-            ApiError::invalid_field(
-                "install.loginUrl.path",
-                "path_not_relative",
-                "must be a path on this server, such as `/`",
-            )
-        })?;
+        check_login(&login.login)
+            .and_then(|()| check_path(&login.path))
+            .map_err(|e| e.nested("install.loginUrl"))?;
     }
     let mut provisioning = crate::lifecycle::Provisioning {
         api_base_url: crate::lifecycle::base_url(&state.config, &req),
