@@ -137,12 +137,13 @@ impl Dispatcher {
         for delivery in &claimed {
             let endpoint = endpoints[&delivery.endpoint_id].as_ref();
             let event = events.remove(&delivery.id).flatten();
-            // A deleted or deactivated endpoint, or an event past its retention: nothing to send.
             // The first attempt is always made, so a batch always makes progress.
             let out_of_time = !outcomes.is_empty() && started.elapsed() > last_start;
             let outcome = match (endpoint.filter(|e| e.active), event) {
                 (Some(_), Some(_)) if out_of_time => Outcome::HandedBack(delivery.id),
                 (Some(endpoint), Some(event)) => self.attempt(delivery, endpoint, &event, now),
+                // A deleted or deactivated endpoint, or an event past its retention: nothing
+                // to send.
                 _ => Outcome::Abandoned(delivery.id),
             };
             outcomes.push(outcome);
