@@ -5,6 +5,7 @@
 
 use crate::connection::ConnectionDraft;
 use crate::error::{into_result, rule_errors};
+use crate::tenant::check_options;
 use crate::{DomainError, FieldError};
 use serde::{Deserialize, Serialize};
 use validator::{Validate, ValidationError};
@@ -81,19 +82,11 @@ impl TenantTemplate {
 
     /// A field error for each option the reseller may not grant (any more).
     pub fn options_outside(&self, capabilities: &[String]) -> Vec<FieldError> {
-        self.options
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| !capabilities.contains(o))
-            .map(|(i, o)| {
-                FieldError::new(
-                    format!("options[{i}]"),
-                    "capability_not_granted",
-                    format!(
-                        "template `{}` grants `{o}`, which is not a capability of this reseller",
-                        self.name
-                    ),
-                )
+        check_options(&self.options, capabilities)
+            .into_iter()
+            .map(|e| FieldError {
+                message: format!("template `{}`: {}", self.name, e.message),
+                ..e
             })
             .collect()
     }

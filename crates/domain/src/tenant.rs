@@ -296,7 +296,7 @@ impl TenantPatch {
 
 /// Options a tenant may have are those its reseller was granted (Calipsa's capabilities);
 /// each other one is named in its own error.
-fn check_options(options: &[String], capabilities: &[String]) -> Vec<FieldError> {
+pub(crate) fn check_options(options: &[String], capabilities: &[String]) -> Vec<FieldError> {
     options
         .iter()
         .enumerate()

@@ -16,7 +16,9 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpRequest};
-use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
 use std::time::Duration;
 use tenantry_auth::{Credential, ResellerPrincipal, TenantAccess, TenantPrincipal};
 use tenantry_domain::audit::{ActorType, AuditEvent, Outcome};
@@ -25,8 +27,7 @@ use tenantry_storage::{audit, Database, StorageError};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-/// How long the writer waits for events before checking whether the log was dropped, and
-/// before retrying events a failed commit left queued.
+/// How long the writer waits for events before retrying those a failed commit left queued.
 const IDLE_WAIT: Duration = Duration::from_millis(200);
 /// How long a response waits for its event's commit before it is sent anyway (the writer
 /// logs why): longer than the pool's wait for a connection, so only a stuck writer hits it.
@@ -38,6 +39,9 @@ const MAX_QUEUED: usize = 100_000;
 /// The audit log's writer: a queue and a thread that commits it to the database.
 pub struct AuditLog {
     inner: Arc<Queue>,
+    /// Joined when the log is dropped, after it wrote what was queued: no thread is still
+    /// using the database when the process exits.
+    writer: Option<JoinHandle<()>>,
 }
 
 /// An event and the request waiting for its commit (none once a failed commit released it).
@@ -50,6 +54,8 @@ struct Queue {
     db: Database,
     pending: Mutex<Vec<Queued>>,
     arrived: Condvar,
+    /// Set when the log is dropped: the writer commits what is queued and ends.
+    stopping: AtomicBool,
     /// Held for a whole flush, so a flush that returns has seen every earlier batch
     /// committed: a caller flushing while the writer thread is mid-batch waits for it.
     flushing: Mutex<()>,
@@ -62,21 +68,29 @@ impl AuditLog {
             db,
             pending: Mutex::new(Vec::new()),
             arrived: Condvar::new(),
+            stopping: AtomicBool::new(false),
             flushing: Mutex::new(()),
         });
-        let weak: Weak<Queue> = Arc::downgrade(&inner);
-        std::thread::Builder::new()
+        let queue = inner.clone();
+        let writer = std::thread::Builder::new()
             .name("audit-writer".into())
             .spawn(move || loop {
-                let Some(queue) = weak.upgrade() else { break };
-                queue.wait_for_events();
+                let stopping = queue.wait_for_events();
                 if let Err(e) = queue.flush() {
                     log::error!("could not write audit events (will retry): {e}");
+                    if stopping {
+                        break;
+                    }
                     std::thread::sleep(IDLE_WAIT);
+                } else if stopping {
+                    break;
                 }
             })
             .expect("spawn the audit writer");
-        AuditLog { inner }
+        AuditLog {
+            inner,
+            writer: Some(writer),
+        }
     }
 
     /// Queues one event; the receiver completes when it is committed, or fails when the
@@ -97,17 +111,33 @@ impl AuditLog {
     }
 }
 
+impl Drop for AuditLog {
+    fn drop(&mut self) {
+        {
+            // Under the queue's lock, so the writer cannot miss the wake-up.
+            let _pending = self.inner.lock();
+            self.inner.stopping.store(true, Ordering::Release);
+            self.inner.arrived.notify_all();
+        }
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
 impl Queue {
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Queued>> {
         self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn wait_for_events(&self) {
+    /// Waits for events (or for a while, to retry what a failed commit left); true once the
+    /// log is being dropped.
+    fn wait_for_events(&self) -> bool {
         let pending = self.lock();
-        if pending.is_empty() {
-            // A timeout, not a wait forever: the thread must notice when the log is dropped.
+        if pending.is_empty() && !self.stopping.load(Ordering::Acquire) {
             let _ = self.arrived.wait_timeout(pending, IDLE_WAIT);
         }
+        self.stopping.load(Ordering::Acquire)
     }
 
     fn flush(&self) -> Result<usize, StorageError> {

@@ -15,7 +15,9 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage};
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::Duration;
 use tenantry_domain::tenant::Tenant;
 use tenantry_domain::usage::{
@@ -31,6 +33,9 @@ pub const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 /// This process's usage meter.
 pub struct UsageMeter {
     inner: Arc<Meter>,
+    /// Dropping the sender stops the writer thread; it is joined before the meter is gone, so
+    /// no thread is still using the database when the process exits.
+    writer: Option<(mpsc::Sender<()>, JoinHandle<()>)>,
 }
 
 #[derive(Default)]
@@ -57,20 +62,23 @@ impl UsageMeter {
             counts: Mutex::new(Counts::default()),
             flushing: Mutex::new(()),
         });
-        if enabled {
-            let weak: Weak<Meter> = Arc::downgrade(&inner);
-            std::thread::Builder::new()
+        let writer = enabled.then(|| {
+            let (stop, stopped) = mpsc::channel::<()>();
+            let meter = inner.clone();
+            let thread = std::thread::Builder::new()
                 .name("usage-writer".into())
-                .spawn(move || loop {
-                    std::thread::sleep(FLUSH_INTERVAL);
-                    let Some(meter) = weak.upgrade() else { break };
-                    if let Err(e) = meter.flush() {
-                        log::error!("could not write usage counts (will retry): {e}");
+                .spawn(move || {
+                    while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(FLUSH_INTERVAL)
+                    {
+                        if let Err(e) = meter.flush() {
+                            log::error!("could not write usage counts (will retry): {e}");
+                        }
                     }
                 })
                 .expect("spawn the usage writer");
-        }
-        UsageMeter { inner }
+            (stop, thread)
+        });
+        UsageMeter { inner, writer }
     }
 
     /// Counts one occurrence of `metric` for `tenant`, today.
@@ -108,6 +116,10 @@ impl UsageMeter {
 
 impl Drop for UsageMeter {
     fn drop(&mut self) {
+        if let Some((stop, thread)) = self.writer.take() {
+            drop(stop);
+            let _ = thread.join();
+        }
         if let Err(e) = self.inner.flush() {
             log::error!("usage counts lost at shutdown: {e}");
         }

@@ -54,7 +54,8 @@ pub struct EventOut {
     pub environment: Environment,
     pub tenant: Option<EventTenantOut>,
     pub created_at: DateTime<Utc>,
-    /// The resource after the change, as the API shows it.
+    /// The resource after the change, as the API shows it (`tenant.ready`: a `ReadyOut`, the
+    /// tenant and what to install).
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
 }

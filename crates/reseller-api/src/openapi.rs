@@ -22,7 +22,8 @@ use utoipa::{Modify, OpenApi};
         crate::webhook::create, crate::webhook::list, crate::webhook::get, crate::webhook::update, crate::webhook::delete,
         crate::webhook::rotate, crate::webhook::attempts, crate::webhook::resend,
     ),
-    components(schemas(tenantry_http::Problem, tenantry_http::ProblemFieldError)),
+    components(schemas(tenantry_http::Problem, tenantry_http::ProblemFieldError,
+        crate::lifecycle::ReadyOut, crate::lifecycle::ReadyLoginOut)),
     modifiers(&Security),
     security(("basic" = [], "reseller" = []), ("bearer" = []), ("apiKey" = [])),
     tags(
