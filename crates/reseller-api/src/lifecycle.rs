@@ -11,6 +11,8 @@ use crate::{ok_json, tenant_in_scope, Principal, State};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use tenantry_domain::connection::{ConnectionDraft, API_TYPE};
 use tenantry_domain::event::EventType;
 use tenantry_domain::permission::Role;
@@ -287,17 +289,39 @@ fn conflict(e: LifecycleError) -> ApiError {
 
 /// Starts the thread that runs jobs as they fall due: woken by this process's commits that
 /// schedule one, and polling each second for other processes' and for dates reached.
-pub fn spawn(db: Database) -> std::thread::JoinHandle<()> {
-    std::thread::Builder::new()
+pub fn spawn(db: Database) -> JobRunner {
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopping = stop.clone();
+    let runner_db = db.clone();
+    let thread = std::thread::Builder::new()
         .name("lifecycle".into())
-        .spawn(move || loop {
-            let seen = db.queued_commits();
-            if let Err(e) = run_due(&db, time::now()) {
-                log::warn!("tenant jobs: {e}");
+        .spawn(move || {
+            while !stopping.load(Ordering::Relaxed) {
+                let seen = runner_db.queued_commits();
+                if let Err(e) = run_due(&runner_db, time::now()) {
+                    log::warn!("tenant jobs: {e}");
+                }
+                runner_db.wait_for_queued(seen, std::time::Duration::from_secs(1));
             }
-            db.wait_for_queued(seen, std::time::Duration::from_secs(1));
         })
-        .expect("spawn the lifecycle thread")
+        .expect("spawn the lifecycle thread");
+    JobRunner { stop, thread, db }
+}
+
+/// The running job thread.
+pub struct JobRunner {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+    db: Database,
+}
+
+impl JobRunner {
+    /// Lets the job in hand finish (a job left undone runs on the next start), then stops.
+    pub fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.db.wake_queued_waiters();
+        let _ = self.thread.join();
+    }
 }
 
 /// When the cancellation takes effect.

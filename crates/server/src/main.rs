@@ -461,7 +461,7 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
         db.clone(),
         chrono::Duration::days(args.event_retention_days),
     );
-    tenantry_reseller_api::lifecycle::spawn(db.clone());
+    let jobs = tenantry_reseller_api::lifecycle::spawn(db.clone());
     let webhooks = std::sync::Arc::new(tenantry_webhook::Dispatcher::new(
         db.clone(),
         tenantry_webhook::Settings {
@@ -510,6 +510,7 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
         }
         // Each worker finishes the attempt it is making; what is left waits in the outbox.
         webhooks.stop();
+        jobs.stop();
         served
     })
 }
