@@ -76,6 +76,20 @@ async fn no_route(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError>
     )))
 }
 
+/// Drops the app state in this thread once the server's workers have let go of their
+/// handles (waiting a few seconds at most): its writer threads are then joined and its
+/// database connections closed here, before the process exits, rather than in a worker
+/// thread racing the exit (libpq closing a TLS connection while OpenSSL's exit handler tears
+/// down its state crashes the process).
+pub fn release(state: web::Data<AppState>) {
+    let state = state.into_inner();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::sync::Arc::strong_count(&state) > 1 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    drop(state);
+}
+
 /// Starts the background housekeeping of a server process: every ten minutes it forgets
 /// Idempotency-Keys older than their 24-hour retention and events older than
 /// `event_retention`. Idempotent across processes (each deletes what has expired), so every

@@ -511,6 +511,7 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
         // Each worker finishes the attempt it is making; what is left waits in the outbox.
         webhooks.stop();
         jobs.stop();
+        tenantry_server::release(after_shutdown);
         served
     })
 }

@@ -292,6 +292,8 @@ pub struct TestServer {
     agent: ureq::Agent,
     handle: Option<actix_web::dev::ServerHandle>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Released (dropped in the test's thread) once the server has stopped.
+    state: Option<web::Data<AppState>>,
     /// The database this server owns and drops; `None` for a second server on another's.
     _database: Option<TestDb>,
 }
@@ -371,6 +373,7 @@ impl TestServer {
         });
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let (tx, rx) = mpsc::channel();
+        let kept = state.clone();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let (server, addr) = tenantry_server::server(
@@ -395,6 +398,7 @@ impl TestServer {
             agent: agent(),
             handle: Some(handle),
             thread: Some(thread),
+            state: Some(kept),
             _database: None,
         }
     }
@@ -526,6 +530,9 @@ impl Drop for TestServer {
         }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
+        }
+        if let Some(state) = self.state.take() {
+            tenantry_server::release(state);
         }
     }
 }
