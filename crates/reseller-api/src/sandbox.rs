@@ -5,11 +5,11 @@
 use crate::{tenant_in_scope, Principal, State};
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
-use tenantry_domain::event::EventType;
+use tenantry_domain::event::{EventType, NewEvent};
 use tenantry_domain::order::{price_rows, Order, OrderStatus};
 use tenantry_domain::product::Product;
 use tenantry_domain::{money::Currency, sandbox, time, Environment};
-use tenantry_http::{blocking, emit, ApiError, Json, Path, Problem};
+use tenantry_http::{blocking, ApiError, Json, Path, Problem};
 use tenantry_storage::{order as orders, product as products, tenant};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -76,6 +76,7 @@ pub(crate) fn fill_in(
     let sek = Currency::from_code("SEK").expect("SEK is known");
     let now = time::now();
     let mut products_created = 0;
+    let mut events = Vec::new();
     for (sku, name, price, _) in sandbox::PRODUCTS {
         if products::find(conn, t.id, sku)?.is_none() {
             let product = Product {
@@ -93,7 +94,7 @@ pub(crate) fn fill_in(
             };
             products::insert(conn, &product)?;
             let out = tenantry_tenant_api::product::ProductOut::from(product);
-            emit(conn, t, EventType::ProductCreated, &out)?;
+            events.push(NewEvent::about(t, EventType::ProductCreated, &out));
             products_created += 1;
         }
     }
@@ -121,8 +122,10 @@ pub(crate) fn fill_in(
             orders::PlaceError::Storage(s) => ApiError::from(s),
             orders::PlaceError::Stock(s) => ApiError::conflict("insufficient_stock", s.to_string()),
         })?;
-        tenantry_tenant_api::order::emit_placed(conn, t, &order, drawn)?;
+        events.extend(tenantry_tenant_api::order::placed_events(t, &order, drawn));
     }
+    // Appended together: one counter update and one read of the endpoints for them all.
+    tenantry_storage::event::append_all(conn, events, now)?;
     Ok(SandboxOut {
         orders_created: count,
         products_created,

@@ -479,6 +479,74 @@ fn a_receiver_that_fails_gets_the_event_again_and_the_attempts_are_listed() {
 }
 
 #[test]
+fn a_sandbox_fill_appends_its_events_in_order_and_queues_each_for_the_endpoints_that_want_it() {
+    let s = TestServer::with_webhooks();
+    let auth = s.reseller("acme").bearer();
+    let orders_only = Receiver::start();
+    let everything = Receiver::start();
+    endpoint(&s, &auth, &orders_only.url, &["order.created"]);
+    endpoint(&s, &auth, &everything.url, &[]);
+    let code_name = s.tenant(&auth, "filled");
+    let before = feed(&s, &auth, "");
+    s.call(
+        "POST",
+        &format!("/reseller/tenant/{code_name}/sandbox/order"),
+        &auth,
+        Some(json!({"count": 5})),
+    )
+    .expect(201);
+    let after = feed(&s, &auth, "");
+    let added = &after[before.len()..];
+    let types: Vec<&str> = added.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    let products = types.iter().filter(|t| **t == "product.created").count();
+    assert!(products > 0, "{types:?}");
+    assert!(
+        types[..products].iter().all(|t| *t == "product.created")
+            && types[products..].iter().all(|t| *t == "order.created"),
+        "products first, then the orders: {types:?}"
+    );
+    assert_eq!(types.len() - products, 5);
+    // The sequence goes on from the events before, without a gap.
+    let last_before = before.last().unwrap()["sequence"].as_i64().unwrap();
+    let sequences: Vec<i64> = added
+        .iter()
+        .map(|e| e["sequence"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        sequences,
+        (last_before + 1..=last_before + added.len() as i64).collect::<Vec<_>>()
+    );
+    s.dispatcher().drain(time::now()).unwrap();
+    let ids = |r: &Receiver| -> Vec<String> {
+        r.received()
+            .iter()
+            .map(|d| d.header("webhook-id").to_owned())
+            .collect()
+    };
+    let wanted = |kind: Option<&str>| -> Vec<String> {
+        added
+            .iter()
+            .filter(|e| kind.is_none_or(|k| e["type"] == k))
+            .map(|e| e["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let mut got = ids(&orders_only);
+    got.sort();
+    let mut want = wanted(Some("order.created"));
+    want.sort();
+    assert_eq!(
+        got, want,
+        "the orders' endpoint gets each order once, nothing else"
+    );
+    let mut got = ids(&everything);
+    got.retain(|id| added.iter().any(|e| e["id"] == id.as_str()));
+    got.sort();
+    let mut want = wanted(None);
+    want.sort();
+    assert_eq!(got, want, "the other gets every event of the fill once");
+}
+
+#[test]
 fn a_batch_hands_back_what_it_has_no_time_left_in_its_lease_for() {
     let s = TestServer::with_webhooks();
     let auth = s.reseller("acme").bearer();

@@ -50,23 +50,59 @@ impl EventRow {
 /// event commit together or not at all. Taking the sequence locks the reseller's counter row
 /// until that commit, so one reseller's events commit in sequence order.
 pub fn append(conn: &mut DbConnection, new: NewEvent, now: DateTime<Utc>) -> Result<Event> {
-    let reseller_id = new.reseller_id.to_string();
-    let sequence =
-        increment_counter!(conn, event_sequences, reseller_id, &reseller_id, last_value)?;
-    let event = Event {
-        id: Uuid::now_v7(),
-        kind: new.kind,
-        sequence,
-        reseller_id: new.reseller_id,
-        environment: new.environment,
-        tenant: new.tenant,
-        created_at: now,
-        data: new.data,
+    let mut appended = append_all(conn, vec![new], now)?;
+    Ok(appended.pop().expect("one event appended"))
+}
+
+/// Rows per multi-row INSERT on PostgreSQL: well under its 65,535 bind parameters.
+const ROWS_PER_STATEMENT: usize = 1000;
+
+/// Appends events in this order, like [`append`] each, but taking the sequence numbers and
+/// reading the endpoints once for all of them (a sandbox fill appends thousands). They must
+/// belong to one reseller and environment.
+pub fn append_all(
+    conn: &mut DbConnection,
+    new: Vec<NewEvent>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Event>> {
+    let Some(first) = new.first() else {
+        return Ok(Vec::new());
     };
-    diesel::insert_into(events::table)
-        .values(EventRow {
-            reseller_id,
+    let (reseller, environment) = (first.reseller_id, first.environment);
+    assert!(
+        new.iter()
+            .all(|e| e.reseller_id == reseller && e.environment == environment),
+        "append_all takes the events of one reseller and environment"
+    );
+    let reseller_id = reseller.to_string();
+    let count = new.len() as i64;
+    let last = increment_counter!(
+        conn,
+        event_sequences,
+        reseller_id,
+        &reseller_id,
+        last_value,
+        count
+    )?;
+    let events: Vec<Event> = new
+        .into_iter()
+        .zip(last - count + 1..)
+        .map(|(new, sequence)| Event {
+            id: Uuid::now_v7(),
+            kind: new.kind,
             sequence,
+            reseller_id: new.reseller_id,
+            environment: new.environment,
+            tenant: new.tenant,
+            created_at: now,
+            data: new.data,
+        })
+        .collect();
+    let rows: Vec<EventRow> = events
+        .iter()
+        .map(|event| EventRow {
+            reseller_id: reseller_id.clone(),
+            sequence: event.sequence,
             id: event.id.to_string(),
             environment: event.environment.to_string(),
             event_type: event.kind.as_str().to_owned(),
@@ -75,9 +111,25 @@ pub fn append(conn: &mut DbConnection, new: NewEvent, now: DateTime<Utc>) -> Res
             payload: to_json(&event.data),
             created_at: to_db_time(now),
         })
-        .execute(conn)?;
-    webhook::queue_event(conn, &event, now)?;
-    Ok(event)
+        .collect();
+    match conn {
+        // One round trip per thousand rows.
+        DbConnection::Postgres(c) => {
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                diesel::insert_into(events::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
+        // No round trips to save: row by row, through one cached statement.
+        DbConnection::Sqlite(c) => {
+            for row in &rows {
+                diesel::insert_into(events::table).values(row).execute(c)?;
+            }
+        }
+    }
+    webhook::queue_events(conn, &events, now)?;
+    Ok(events)
 }
 
 /// What the feed lists.

@@ -122,29 +122,85 @@ pub fn list(conn: &mut DbConnection, scope: &ResellerScope) -> Result<Vec<Endpoi
         .collect()
 }
 
-/// Queues `event` for every active endpoint of its reseller's environment that wants it.
-pub(crate) fn queue_event(
+/// Queues `events` (of one reseller and environment, as `event::append_all` appends them)
+/// for every active endpoint that wants each, reading the endpoints once.
+pub(crate) fn queue_events(
     conn: &mut DbConnection,
-    event: &Event,
+    events: &[Event],
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let scope = ResellerScope {
-        reseller_id: event.reseller_id,
-        environment: event.environment,
+    let Some(first) = events.first() else {
+        return Ok(());
     };
-    let active: Vec<EndpointRow> = endpoints::table
-        .filter(endpoints::reseller_id.eq(scope.reseller_id.to_string()))
-        .filter(endpoints::environment.eq(scope.environment.as_str()))
+    let active: Vec<Endpoint> = endpoints::table
+        .filter(endpoints::reseller_id.eq(first.reseller_id.to_string()))
+        .filter(endpoints::environment.eq(first.environment.as_str()))
         .filter(endpoints::active.eq(true))
         .select(EndpointRow::as_select())
-        .load(conn)?;
-    for row in active {
-        let endpoint = row.into_domain()?;
-        if endpoint.wants(event.kind) {
-            queue(conn, endpoint.id, event, now)?;
+        .load(conn)?
+        .into_iter()
+        .map(EndpointRow::into_domain)
+        .collect::<Result<_>>()?;
+    let rows: Vec<NewDelivery> = events
+        .iter()
+        .flat_map(|event| {
+            active
+                .iter()
+                .filter(|endpoint| endpoint.wants(event.kind))
+                .map(move |endpoint| NewDelivery::of(endpoint.id, event, now))
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        // One round trip per thousand rows.
+        DbConnection::Postgres(c) => {
+            for chunk in rows.chunks(1000) {
+                diesel::insert_into(deliveries::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
+        DbConnection::Sqlite(c) => {
+            for row in &rows {
+                diesel::insert_into(deliveries::table)
+                    .values(row)
+                    .execute(c)?;
+            }
         }
     }
+    crate::database::WORK_QUEUED.set(true);
     Ok(())
+}
+
+/// A delivery as queued: pending, due at once.
+#[derive(Insertable)]
+#[diesel(table_name = deliveries)]
+struct NewDelivery {
+    id: String,
+    endpoint_id: String,
+    reseller_id: String,
+    event_sequence: i64,
+    state: &'static str,
+    attempts: i64,
+    next_attempt_at: NaiveDateTime,
+    created_at: NaiveDateTime,
+}
+
+impl NewDelivery {
+    fn of(endpoint_id: Uuid, event: &Event, now: DateTime<Utc>) -> NewDelivery {
+        NewDelivery {
+            id: Uuid::now_v7().to_string(),
+            endpoint_id: endpoint_id.to_string(),
+            reseller_id: event.reseller_id.to_string(),
+            event_sequence: event.sequence,
+            state: PENDING,
+            attempts: 0,
+            next_attempt_at: to_db_time(now),
+            created_at: to_db_time(now),
+        }
+    }
 }
 
 /// Queues one delivery of `event` to an endpoint, due at `now` (a resend uses this too).
@@ -154,18 +210,10 @@ pub fn queue(
     event: &Event,
     now: DateTime<Utc>,
 ) -> Result<Uuid> {
-    let id = Uuid::now_v7();
+    let row = NewDelivery::of(endpoint_id, event, now);
+    let id = uuid(&row.id)?;
     diesel::insert_into(deliveries::table)
-        .values((
-            deliveries::id.eq(id.to_string()),
-            deliveries::endpoint_id.eq(endpoint_id.to_string()),
-            deliveries::reseller_id.eq(event.reseller_id.to_string()),
-            deliveries::event_sequence.eq(event.sequence),
-            deliveries::state.eq(PENDING),
-            deliveries::attempts.eq(0_i64),
-            deliveries::next_attempt_at.eq(to_db_time(now)),
-            deliveries::created_at.eq(to_db_time(now)),
-        ))
+        .values(&row)
         .execute(conn)?;
     crate::database::WORK_QUEUED.set(true);
     Ok(id)

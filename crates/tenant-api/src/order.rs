@@ -5,7 +5,7 @@ use crate::{ok_json, Caller, State};
 use actix_web::{http::header, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tenantry_domain::event::EventType;
+use tenantry_domain::event::{EventType, NewEvent};
 use tenantry_domain::money::format_vat_rate;
 use tenantry_domain::order::{self as domain, Address, Customer, Order, OrderStatus, RowDraft};
 use tenantry_domain::product::Product;
@@ -372,29 +372,35 @@ pub async fn create(
         .json(OrderOut::from(order)))
 }
 
-/// The events of a placed order: `order.created`, and `product.updated` for each product
-/// whose stock it drew.
+/// Appends a placed order's events ([`placed_events`]) in the caller's transaction.
 pub fn emit_placed(
     conn: &mut DbConnection,
     tenant: &Tenant,
     order: &Order,
     drawn: Vec<Product>,
 ) -> Result<(), ApiError> {
-    emit(
-        conn,
+    let now = time::now();
+    tenantry_storage::event::append_all(conn, placed_events(tenant, order, drawn), now)?;
+    Ok(())
+}
+
+/// The events of a placed order: `order.created`, and `product.updated` for each product whose
+/// stock it drew.
+pub fn placed_events(tenant: &Tenant, order: &Order, drawn: Vec<Product>) -> Vec<NewEvent> {
+    let created = NewEvent::about(
         tenant,
         EventType::OrderCreated,
         &OrderOut::from(order.clone()),
-    )?;
-    for product in drawn {
-        emit(
-            conn,
-            tenant,
-            EventType::ProductUpdated,
-            &ProductOut::from(product),
-        )?;
-    }
-    Ok(())
+    );
+    std::iter::once(created)
+        .chain(drawn.into_iter().map(|product| {
+            NewEvent::about(
+                tenant,
+                EventType::ProductUpdated,
+                &ProductOut::from(product),
+            )
+        }))
+        .collect()
 }
 
 /// List orders in change order: the incremental sync feed. Store `nextCursor` (present on
