@@ -14,7 +14,7 @@ use tenantry_domain::tenant::{
     code_name, code_name_base, Subscription, Tenant, TenantDraft, TenantPatch, TenantStatus,
 };
 use tenantry_domain::user::check_login;
-use tenantry_domain::{time, Environment};
+use tenantry_domain::{time, Environment, FieldError};
 use tenantry_http::pagination::{self, ListPage};
 use tenantry_http::{blocking, emit, ApiError, Json, Path, Problem, Query};
 use tenantry_storage::template as templates;
@@ -267,7 +267,17 @@ pub async fn create(
                 subscription.tier.as_deref(),
             )?;
             if let Some(chosen) = chosen {
-                into_result(chosen.options_outside(&principal.reseller.capabilities))?;
+                // The operator's template, not the request, holds the option: name `template`.
+                let outside = chosen.options_outside(&principal.reseller.capabilities);
+                into_result(
+                    outside
+                        .into_iter()
+                        .map(|e| FieldError {
+                            field: "template".into(),
+                            ..e
+                        })
+                        .collect(),
+                )?;
                 for option in &chosen.options {
                     if !draft.options.contains(option) {
                         draft.options.push(option.clone());

@@ -248,7 +248,17 @@ fn provisioning_sets_up_what_the_template_says_and_a_tier_picks_its_template() {
         json!({"customerReference": "lost", "tier": "gold"}),
     )
     .expect_problem(422, "validation_failed");
-    assert_eq!(p["errors"][0]["code"], "capability_not_granted");
+    assert_eq!(
+        (&p["errors"][0]["field"], &p["errors"][0]["code"]),
+        (&json!("template"), &json!("capability_not_granted"))
+    );
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("template `gold`: `video`"),
+        "{p}"
+    );
     // Another reseller's templates are not this one's.
     let other = s.reseller("other");
     create(
