@@ -46,8 +46,7 @@ struct Options {
     postgres: Option<String>,
     /// Tenants of the large order-sync data set (1,000 by default; `--sync-tenants N`).
     sync_tenants: usize,
-    /// Only the webhook figures (`--only webhooks`) or the analytics ones (`--only analytics`),
-    /// for a quick check.
+    /// Only one part's figures (`--only webhooks|analytics|onboarding|sync`), for a quick check.
     only: Option<String>,
 }
 
@@ -62,8 +61,14 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--only" => {
                 i += 1;
                 match args.get(i).map(String::as_str) {
-                    Some(part @ ("webhooks" | "analytics")) => only = Some(part.to_owned()),
-                    _ => return Err("--only needs `webhooks` or `analytics`".into()),
+                    Some(part @ ("webhooks" | "analytics" | "onboarding" | "sync")) => {
+                        only = Some(part.to_owned())
+                    }
+                    _ => {
+                        return Err(
+                            "--only needs `webhooks`, `analytics`, `onboarding` or `sync`".into(),
+                        )
+                    }
                 }
             }
             "--postgres" => {
@@ -142,21 +147,22 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 })?,
             ));
         }
-        if options.only.is_some() {
-            continue;
+        if part("onboarding") {
+            eprintln!("== {name}: onboarding and auth");
+            onboarding.push((
+                *name,
+                with_database(admin.as_deref(), "onboard", |url| {
+                    bench_backend(&tools.bin, url)
+                })?,
+            ));
         }
-        eprintln!("== {name}: onboarding and auth");
-        onboarding.push((
-            *name,
-            with_database(admin.as_deref(), "onboard", |url| {
-                bench_backend(&tools.bin, url)
-            })?,
-        ));
-        eprintln!("== {name}: order sync");
-        sync.push((
-            *name,
-            bench_sync(&tools, admin.as_deref(), options.sync_tenants)?,
-        ));
+        if part("sync") {
+            eprintln!("== {name}: order sync");
+            sync.push((
+                *name,
+                bench_sync(&tools, admin.as_deref(), options.sync_tenants)?,
+            ));
+        }
     }
     let cpus = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -168,8 +174,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
     println!();
     print_webhooks(&webhooks);
     print_analytics(&analytics);
-    if options.only.is_some() {
-        return Ok(());
+    print_onboarding(&onboarding);
+    print_sync(&sync);
+    Ok(())
+}
+
+fn print_onboarding(onboarding: &[(&str, Figures)]) {
+    if onboarding.is_empty() {
+        return;
     }
     println!();
     println!("Onboarding (tenant + user + connection + login URL) at {CLIENTS} clients; GET /reseller/tenant/{{codeName}} Basic vs Bearer");
@@ -184,7 +196,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "p99 ms",
         "basic÷bearer"
     );
-    for (name, r) in &onboarding {
+    for (name, r) in onboarding {
         println!(
             "{:<11} {:>10.1} {:>10.1} {:>12.0} {:>12.0} {:>10.2} {:>10.2} {:>12.3}",
             name,
@@ -198,6 +210,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
         );
     }
     println!("goal: basic÷bearer ≥ 0.9 (median of {READ_ROUNDS} adjacent Bearer/Basic rounds)");
+}
+
+fn print_sync(sync: &[(&str, SyncFigures)]) {
+    if sync.is_empty() {
+        return;
+    }
     println!();
     println!("Order sync: GET /tenant/order?limit=50 at {SYNC_CLIENTS} clients, random tenant and cursor");
     println!(
@@ -213,7 +231,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "p99 ms",
         "direct/s"
     );
-    for (name, r) in &sync {
+    for (name, r) in sync {
         println!(
             "{:<11} {:>9} {:>9.0} {:>9.2} {:>9.2} {:>9} {:>9.0} {:>10.2} {:>10.2} {:>11.0}",
             name,
@@ -228,7 +246,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             r.direct_per_s
         );
     }
-    for (name, r) in &sync {
+    for (name, r) in sync {
         println!(
             "{name}: API ÷ direct = {:.2} (goal ≥ 0.5; direct = {}; median of {SYNC_ROUNDS} adjacent rounds); p50 large ÷ p50 small = {:.2} (goal ≤ 1.3; median rounds)",
             r.api_to_direct,
@@ -238,13 +256,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     println!();
     println!("Guarantees: GET /tenant/order?limit=50 on 10k orders with rate limits, metrics, usage metering, idempotency and audit on ÷ rate limits, metrics and metering off");
-    for (name, r) in &sync {
+    for (name, r) in sync {
         println!(
             "{name}: on ÷ off = {:.3} (goal ≥ 0.9); usage metering on ÷ off = {:.3} (median of {GUARANTEE_ROUNDS} adjacent rounds)",
             r.guarantees_ratio, r.metering_ratio
         );
     }
-    Ok(())
 }
 
 fn print_analytics(analytics: &[(&str, AnalyticsFigures)]) {

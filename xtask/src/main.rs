@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("ci") => status(Command::new("bash").arg(root().join(".ci/run"))),
         _ => Err(
-            "usage: cargo xtask <openapi [--check] | bench [--sqlite-only] [--postgres URL] [--sync-tenants N] [--only webhooks|analytics] | ci>"
+            "usage: cargo xtask <openapi [--check] | bench [--sqlite-only] [--postgres URL] [--sync-tenants N] [--only webhooks|analytics|onboarding|sync] | ci>"
                 .into(),
         ),
     };
