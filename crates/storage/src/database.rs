@@ -38,6 +38,40 @@ macro_rules! increment_counter {
 }
 pub(crate) use increment_counter;
 
+/// Rows per multi-row statement on PostgreSQL: well under its 65,535 bind parameters.
+pub(crate) const ROWS_PER_STATEMENT: usize = 1000;
+
+/// Runs `$statement!(connection, rows)` over `$rows`: on PostgreSQL as multi-row statements
+/// (one round trip per thousand rows), on SQLite row by row (no round trips to save, one
+/// cached statement, and diesel has no multi-row ON CONFLICT for it). ON CONFLICT is not
+/// portable through the multi-backend connection, so each backend gets its own expansion.
+/// `per_backend!(conn, rows, insert_into table)` inserts them.
+macro_rules! per_backend {
+    ($conn:expr, $rows:expr, insert_into $table:path) => {{
+        macro_rules! insert {
+            ($c:expr, $values:expr) => {
+                diesel::insert_into($table).values($values).execute($c)
+            };
+        }
+        $crate::database::per_backend!($conn, $rows, insert)
+    }};
+    ($conn:expr, $rows:expr, $statement:ident) => {
+        match $conn {
+            $crate::DbConnection::Postgres(c) => {
+                for chunk in $rows.chunks($crate::database::ROWS_PER_STATEMENT) {
+                    $statement!(c, chunk)?;
+                }
+            }
+            $crate::DbConnection::Sqlite(c) => {
+                for row in &$rows {
+                    $statement!(c, row)?;
+                }
+            }
+        }
+    };
+}
+pub(crate) use per_backend;
+
 thread_local! {
     /// Set when the transaction running on this thread queued background work (a webhook
     /// delivery, a tenant job); `Database::write` reads it after the commit to wake the

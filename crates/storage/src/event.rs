@@ -1,7 +1,7 @@
 //! The events outbox: appended in the writing transaction, paged by the reseller's sequence.
 
 use crate::convert::{from_db_time, from_json, parse, to_db_time, to_json, uuid};
-use crate::database::increment_counter;
+use crate::database::{increment_counter, per_backend};
 use crate::schema::{event_sequences, events};
 use crate::{webhook, DbConnection, Page, ResellerScope, Result};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -53,9 +53,6 @@ pub fn append(conn: &mut DbConnection, new: NewEvent, now: DateTime<Utc>) -> Res
     let mut appended = append_all(conn, vec![new], now)?;
     Ok(appended.pop().expect("one event appended"))
 }
-
-/// Rows per multi-row INSERT on PostgreSQL: well under its 65,535 bind parameters.
-const ROWS_PER_STATEMENT: usize = 1000;
 
 /// Appends events in this order, like [`append`] each, but taking the sequence numbers and
 /// reading the endpoints once for all of them (a sandbox fill appends thousands). They must
@@ -112,22 +109,7 @@ pub fn append_all(
             created_at: to_db_time(now),
         })
         .collect();
-    match conn {
-        // One round trip per thousand rows.
-        DbConnection::Postgres(c) => {
-            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                diesel::insert_into(events::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-        }
-        // No round trips to save: row by row, through one cached statement.
-        DbConnection::Sqlite(c) => {
-            for row in &rows {
-                diesel::insert_into(events::table).values(row).execute(c)?;
-            }
-        }
-    }
+    per_backend!(conn, rows, insert_into events::table);
     webhook::queue_events(conn, &events, now)?;
     Ok(events)
 }

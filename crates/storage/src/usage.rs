@@ -5,6 +5,7 @@
 //! Each count is written four times — its day and its month, its tenant and `*` (all) — so a
 //! query reads a dozen month rows for a year, and totals never sum over tenants.
 
+use crate::database::per_backend;
 use crate::schema::{usage_counters as counters, usage_subjects as subjects};
 use crate::{DbConnection, Page, ResellerScope, Result};
 use diesel::dsl::sql;
@@ -18,9 +19,6 @@ use tenantry_domain::usage::{
 
 /// The tenant column of the rows that sum every tenant and the requests about none.
 const ALL: &str = "*";
-
-/// Rows per INSERT: well under PostgreSQL's 65,535 bind parameters.
-const ROWS_PER_STATEMENT: usize = 1000;
 
 #[derive(Insertable)]
 #[diesel(table_name = counters)]
@@ -70,27 +68,6 @@ fn rows_of(scope: &UsageScope) -> Vec<(String, String, String, &'static str, Str
             })
         })
         .collect()
-}
-
-/// Runs `$statement!(connection, rows)` over `$rows`: on PostgreSQL as multi-row statements
-/// (one round trip per thousand rows), on SQLite row by row (no round trips to save, and
-/// diesel has no multi-row ON CONFLICT for it). ON CONFLICT is not portable through the
-/// multi-backend connection, so each backend gets its own expansion.
-macro_rules! per_backend {
-    ($conn:expr, $rows:expr, $statement:ident) => {
-        match $conn {
-            DbConnection::Postgres(c) => {
-                for chunk in $rows.chunks(ROWS_PER_STATEMENT) {
-                    $statement!(c, chunk)?;
-                }
-            }
-            DbConnection::Sqlite(c) => {
-                for row in &$rows {
-                    $statement!(c, row)?;
-                }
-            }
-        }
-    };
 }
 
 /// Adds `counters` and records `seen` subjects, in the caller's transaction.

@@ -1,6 +1,7 @@
 //! Webhook endpoints, the deliveries queued for them, and the log of attempts.
 
 use crate::convert::{from_db_time, from_json, parse, to_db_time, to_json, uuid};
+use crate::database::per_backend;
 use crate::schema::webhook_endpoints as endpoints;
 use crate::schema::{webhook_attempts as attempts, webhook_deliveries as deliveries};
 use crate::{DbConnection, Page, ResellerScope, Result, StorageError};
@@ -153,23 +154,7 @@ pub(crate) fn queue_events(
     if rows.is_empty() {
         return Ok(());
     }
-    match conn {
-        // One round trip per thousand rows.
-        DbConnection::Postgres(c) => {
-            for chunk in rows.chunks(1000) {
-                diesel::insert_into(deliveries::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-        }
-        DbConnection::Sqlite(c) => {
-            for row in &rows {
-                diesel::insert_into(deliveries::table)
-                    .values(row)
-                    .execute(c)?;
-            }
-        }
-    }
+    per_backend!(conn, rows, insert_into deliveries::table);
     crate::database::WORK_QUEUED.set(true);
     Ok(())
 }
