@@ -52,6 +52,17 @@ pub struct ConnectionDraft {
 }
 
 impl ConnectionDraft {
+    /// The default `api` connection a tenant gets with a company token (`withApiConnection`,
+    /// `install.companyToken`).
+    pub fn default_api() -> Self {
+        ConnectionDraft {
+            name: "API".into(),
+            kind: API_TYPE.into(),
+            active: true,
+            configuration: Default::default(),
+        }
+    }
+
     pub fn check(self) -> Result<Self, DomainError> {
         let mut errors = rule_errors(&self);
         errors.extend(configuration_rule(&self.configuration));

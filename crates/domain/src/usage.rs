@@ -125,6 +125,27 @@ pub struct CounterKey {
     pub dimension: String,
 }
 
+impl CounterKey {
+    /// `metric` of `tenant` on `day`.
+    pub fn for_tenant(
+        tenant: &crate::tenant::Tenant,
+        day: NaiveDate,
+        metric: Metric,
+        dimension: &str,
+    ) -> CounterKey {
+        CounterKey {
+            scope: UsageScope {
+                reseller_id: tenant.reseller_id,
+                environment: tenant.environment,
+                day,
+                tenant: Some(tenant.code_name.clone()),
+            },
+            metric,
+            dimension: dimension.to_owned(),
+        }
+    }
+}
+
 /// How much to add to a counter.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {

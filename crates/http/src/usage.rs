@@ -83,20 +83,9 @@ impl UsageMeter {
 
     /// Counts one occurrence of `metric` for `tenant`, today.
     pub fn count(&self, tenant: &Tenant, metric: Metric, dimension: &str, tally: Tally) {
-        let scope = today(
-            tenant.reseller_id,
-            tenant.environment,
-            Some(tenant.code_name.clone()),
-        );
-        self.add(
-            CounterKey {
-                scope,
-                metric,
-                dimension: dimension.to_owned(),
-            },
-            tally,
-            None,
-        );
+        let day = tenantry_domain::time::now().date_naive();
+        let key = CounterKey::for_tenant(tenant, day, metric, dimension);
+        self.add(key, tally, None);
     }
 
     /// Writes every count held now; returns how many counters and subjects.

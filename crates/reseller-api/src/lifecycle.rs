@@ -6,20 +6,19 @@
 use crate::connection::ConnectionOut;
 use crate::login::LoginOut;
 use crate::tenant::{InstallLoginIn, TenantOut};
-use crate::user::UserOut;
 use crate::{ok_json, tenant_in_scope, Principal, State};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use tenantry_domain::connection::{ConnectionDraft, API_TYPE};
+use tenantry_domain::connection::ConnectionDraft;
 use tenantry_domain::event::EventType;
 use tenantry_domain::permission::Role;
 use tenantry_domain::template::TenantTemplate;
 use tenantry_domain::tenant::{LifecycleError, Tenant, TenantStatus};
-use tenantry_domain::usage::{CounterKey, Metric, Tally, UsageScope};
-use tenantry_domain::user::TenantUser;
+use tenantry_domain::usage::{CounterKey, Metric, Tally};
+use tenantry_domain::user::UserDraft;
 use tenantry_domain::{time, Environment};
 use tenantry_http::{blocking, emit, ApiError, Json, Path, Problem, ServiceConfig};
 use tenantry_storage::job::{self as jobs, JobKind};
@@ -28,7 +27,6 @@ use tenantry_storage::{
     StorageError,
 };
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 /// The base URL clients reach this server at: the configured public URL, or the request's.
 pub(crate) fn base_url(config: &ServiceConfig, req: &HttpRequest) -> String {
@@ -169,13 +167,8 @@ fn provision(
     }
     let mut company_token = None;
     if provisioning.company_token {
-        let draft = ConnectionDraft {
-            name: "API".into(),
-            kind: API_TYPE.into(),
-            active: true,
-            configuration: Default::default(),
-        };
-        let mut created = crate::connection::create_in(conn, &tenant, draft)?;
+        let mut created =
+            crate::connection::create_in(conn, &tenant, ConnectionDraft::default_api())?;
         company_token = created.token.take();
         connections.push(created);
     }
@@ -210,27 +203,16 @@ fn login_url(
     let user = match users::find_by_login(conn, tenant.id, &wanted.login) {
         Ok(user) => user,
         Err(StorageError::NotFound(_)) => {
-            let user = TenantUser {
-                tenant_id: tenant.id,
-                id: Uuid::new_v4(),
+            let draft = UserDraft {
                 login: wanted.login.clone(),
                 full_name: tenant.full_name.clone(),
                 email: tenant.email.clone(),
-                role: Role::Admin,
                 permissions: Vec::new(),
+                role: Role::Admin,
                 default_language: tenant.default_language.clone(),
-                password_hash: None,
-                created_at: now,
-                updated_at: now,
+                password: None,
             };
-            users::insert(conn, &user)?;
-            emit(
-                conn,
-                tenant,
-                EventType::UserCreated,
-                &UserOut::from(user.clone()),
-            )?;
-            user
+            crate::user::create_in(conn, tenant, draft, None, now)?
         }
         Err(e) => return Err(e.into()),
     };
@@ -243,17 +225,7 @@ fn login_url(
         &provisioning.api_base_url,
         now,
     )?;
-    let scope = UsageScope {
-        reseller_id: tenant.reseller_id,
-        environment: tenant.environment,
-        day: now.date_naive(),
-        tenant: Some(tenant.code_name.clone()),
-    };
-    let created = CounterKey {
-        scope,
-        metric: Metric::LoginUrlsCreated,
-        dimension: String::new(),
-    };
+    let created = CounterKey::for_tenant(tenant, now.date_naive(), Metric::LoginUrlsCreated, "");
     usage::add(conn, &[(created, Tally::one(0))], &[])?;
     Ok(ReadyLoginOut {
         login: user.login,

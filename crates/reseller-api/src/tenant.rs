@@ -5,7 +5,7 @@ use crate::{ok_json, tenant_in_scope, Principal, State};
 use actix_web::{http::header, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tenantry_domain::connection::{ConnectionDraft, API_TYPE};
+use tenantry_domain::connection::ConnectionDraft;
 use tenantry_domain::error::into_result;
 use tenantry_domain::event::EventType;
 use tenantry_domain::login_url::check_path;
@@ -313,13 +313,7 @@ pub async fn create(
             )?;
             let connection = with_api_connection
                 .then(|| {
-                    let draft = ConnectionDraft {
-                        name: "API".into(),
-                        kind: API_TYPE.into(),
-                        active: true,
-                        configuration: Default::default(),
-                    };
-                    crate::connection::create_in(conn, &tenant, draft)
+                    crate::connection::create_in(conn, &tenant, ConnectionDraft::default_api())
                 })
                 .transpose()?;
             Ok((tenant, connection))

@@ -7,11 +7,12 @@ use serde::{Deserialize, Deserializer, Serialize};
 use tenantry_auth::password;
 use tenantry_domain::event::EventType;
 use tenantry_domain::permission::Role;
+use tenantry_domain::tenant::Tenant;
 use tenantry_domain::time;
 use tenantry_domain::user::{TenantUser, UserDraft, UserPatch};
 use tenantry_http::pagination::{self, ListPage};
 use tenantry_http::{blocking, emit, ApiError, Json, Path, Problem, Query};
-use tenantry_storage::{user as users, StorageError};
+use tenantry_storage::{user as users, DbConnection, StorageError};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -137,44 +138,55 @@ pub async fn create(
         let password_hash = draft.password.as_deref().map(password::hash);
         state.db.write(|conn| {
             let tenant = tenant_in_scope(conn, &principal, &code_name)?;
-            let now = time::now();
-            let user = TenantUser {
-                tenant_id: tenant.id,
-                id: Uuid::new_v4(),
-                login: draft.login,
-                full_name: draft.full_name,
-                email: draft.email,
-                role: draft.role,
-                permissions: draft.permissions,
-                default_language: draft.default_language,
-                password_hash,
-                created_at: now,
-                updated_at: now,
-            };
-            users::insert(conn, &user).map_err(|e| match e {
-                StorageError::Duplicate(_) => ApiError::conflict(
-                    "user_exists",
-                    format!(
-                        "tenant {} has a user with login `{}` already",
-                        tenant.code_name, user.login
-                    ),
-                )
-                .with("login", user.login.clone()),
-                other => other.into(),
-            })?;
-            emit(
-                conn,
-                &tenant,
-                EventType::UserCreated,
-                &UserOut::from(user.clone()),
-            )?;
-            Ok(user)
+            create_in(conn, &tenant, draft, password_hash, time::now())
         })
     })
     .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("{location}{}", user.login)))
         .json(UserOut::from(user)))
+}
+
+/// Creates a user of `tenant` from a checked draft (the password already hashed) and emits
+/// `user.created`; a taken login is 409 `user_exists`.
+pub(crate) fn create_in(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    draft: UserDraft,
+    password_hash: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<TenantUser, ApiError> {
+    let user = TenantUser {
+        tenant_id: tenant.id,
+        id: Uuid::new_v4(),
+        login: draft.login,
+        full_name: draft.full_name,
+        email: draft.email,
+        role: draft.role,
+        permissions: draft.permissions,
+        default_language: draft.default_language,
+        password_hash,
+        created_at: now,
+        updated_at: now,
+    };
+    users::insert(conn, &user).map_err(|e| match e {
+        StorageError::Duplicate(_) => ApiError::conflict(
+            "user_exists",
+            format!(
+                "tenant {} has a user with login `{}` already",
+                tenant.code_name, user.login
+            ),
+        )
+        .with("login", user.login.clone()),
+        other => other.into(),
+    })?;
+    emit(
+        conn,
+        tenant,
+        EventType::UserCreated,
+        &UserOut::from(user.clone()),
+    )?;
+    Ok(user)
 }
 
 /// List the tenant's users, by login.
