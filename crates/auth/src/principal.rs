@@ -67,6 +67,11 @@ impl Authenticator {
         &self.passwords
     }
 
+    /// How many argon2 verifications this process has run (cache misses and decoys).
+    pub fn password_verifications(&self) -> usize {
+        self.passwords.verifications()
+    }
+
     /// Resolves reseller credentials to a principal, or says why not.
     pub fn reseller(
         &self,
@@ -81,7 +86,7 @@ impl Authenticator {
             } => {
                 let Some((user, reseller)) = reseller::find_user(conn, reseller, login)? else {
                     // Spend the same time as a wrong password, so logins cannot be probed.
-                    let _ = crate::password::verify(password, crate::password::decoy_hash());
+                    self.passwords.verify_decoy(password);
                     return Err(AuthError::Rejected(REJECTED));
                 };
                 if !self.passwords.verify(password, &user.password_hash) {

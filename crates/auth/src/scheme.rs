@@ -82,6 +82,11 @@ pub fn decode_basic(value: &str) -> Result<(String, String), AuthError> {
         .map_err(|_| AuthError::Malformed("the Basic credentials are not valid Base64"))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| AuthError::Malformed("the Basic credentials are not UTF-8"))?;
+    if tenantry_domain::text::control_character(&text).is_some() {
+        return Err(AuthError::Malformed(
+            "the Basic credentials contain a control character",
+        ));
+    }
     let (login, password) = text.split_once(':').ok_or(malformed)?;
     Ok((login.to_owned(), password.to_owned()))
 }
@@ -149,6 +154,8 @@ mod tests {
             "Digest abc",
             "Bearer ",
             &basic("no-colon"),
+            &basic("an\u{0}na:pw"),
+            &basic("anna:p\u{1}w"),
         ] {
             let h = Headers {
                 authorization: Some(bad),

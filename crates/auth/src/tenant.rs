@@ -181,7 +181,7 @@ impl Authenticator {
                 password,
             } => {
                 let Ok(tenant) = tenant::find_by_code_name_unscoped(conn, code_name) else {
-                    let _ = crate::password::verify(password, crate::password::decoy_hash());
+                    self.passwords().verify_decoy(password);
                     return Err(AuthError::Rejected(REJECTED));
                 };
                 let connection =

@@ -34,6 +34,7 @@ pub mod sandbox;
 pub mod scope;
 pub mod template;
 pub mod tenant;
+pub mod text;
 pub mod time;
 pub mod usage;
 pub mod user;

@@ -61,17 +61,19 @@ pub struct UrlPolicy {
 
 impl UrlPolicy {
     /// Checks the form of a webhook URL: absolute http(s), no credentials, at most 2000
-    /// characters, https in production, and no address literal the policy forbids. Host
-    /// names are resolved and checked again at each delivery ([`UrlPolicy::allows_address`]).
+    /// characters, https in production, and no address the policy forbids. The host is read
+    /// as an HTTP client reads it (the WHATWG URL rules): `0x7f.0.0.1`, `2130706433`, `127.1`,
+    /// `0177.0.0.1`, `127.0.0.1.` and `①②⑦.0.0.1` are all 127.0.0.1, and `localhost.` is
+    /// localhost. Host names are resolved and checked again at each delivery
+    /// ([`UrlPolicy::allows_address`]).
     pub fn check_url(&self, url: &str, environment: Environment) -> Result<(), DomainError> {
         let invalid = |message: &str| DomainError::invalid("url", "invalid_url", message);
         if url.len() > 2000 {
             return Err(invalid("must be at most 2000 characters"));
         }
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| invalid("must be an absolute http or https URL"))?;
-        let scheme = scheme.to_ascii_lowercase();
+        let parsed = url::Url::parse(url)
+            .map_err(|e| invalid(&format!("must be an absolute http or https URL ({e})")))?;
+        let scheme = parsed.scheme();
         if scheme != "https" && scheme != "http" {
             return Err(invalid("must be an http or https URL"));
         }
@@ -82,22 +84,26 @@ impl UrlPolicy {
                 "a production webhook endpoint must use https",
             ));
         }
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        if authority.contains('@') {
+        if !parsed.username().is_empty() || parsed.password().is_some() {
             return Err(invalid("must not carry credentials"));
         }
-        let host = host_of(authority).ok_or_else(|| invalid("must name a host"))?;
-        if !self.allow_private {
-            if host.eq_ignore_ascii_case("localhost") || host.ends_with(".localhost") {
-                return Err(forbidden_address());
-            }
-            if let Ok(ip) = host.parse::<IpAddr>() {
-                if !self.allows_address(ip) {
-                    return Err(forbidden_address());
-                }
-            }
+        let host = parsed.host().ok_or_else(|| invalid("must name a host"))?;
+        if self.allow_private {
+            return Ok(());
         }
-        Ok(())
+        let allowed = match host {
+            url::Host::Domain(name) => {
+                let name = name.trim_end_matches('.');
+                !(name.is_empty() || name == "localhost" || name.ends_with(".localhost"))
+            }
+            url::Host::Ipv4(ip) => self.allows_address(ip.into()),
+            url::Host::Ipv6(ip) => self.allows_address(ip.into()),
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(forbidden_address())
+        }
     }
 
     /// Whether a delivery may connect to `ip`: a public unicast address, unless the policy
@@ -113,16 +119,6 @@ fn forbidden_address() -> DomainError {
         "forbidden_address",
         "must not point at a loopback, private or link-local address",
     )
-}
-
-/// The host of an `authority` (`host:port`, `[v6]:port`), without brackets.
-fn host_of(authority: &str) -> Option<&str> {
-    let host = if let Some(rest) = authority.strip_prefix('[') {
-        rest.split_once(']')?.0
-    } else {
-        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
-    };
-    (!host.is_empty()).then_some(host)
 }
 
 /// A public unicast address: not loopback, private, link-local, shared (CGNAT), unspecified,
@@ -257,6 +253,52 @@ mod tests {
         assert!(strict()
             .check_url("http://hooks.example.com/in", Environment::Sandbox)
             .is_ok());
+    }
+
+    #[test]
+    fn every_spelling_of_a_private_host_is_refused() {
+        let sandbox = Environment::Sandbox;
+        for host in [
+            "2130706433",       // 127.0.0.1 as one decimal number
+            "0x7f000001",       // … as one hex number
+            "0x7f.0.0.1",       // hex first part
+            "0x7F.0x0.0x0.0x1", // hex parts, upper case
+            "127.1",            // short form: 127.0.0.1
+            "127.0.1",          // short form: 127.0.0.1
+            "017700000001",     // one octal number
+            "0177.0.0.1",       // octal first part
+            "0",                // 0.0.0.0
+            "0.0.0.0",
+            "127.000.000.001", // zero-padded parts
+            "127.0.0.1.",      // trailing dot
+            "localhost.",      // trailing dot
+            "LOCALHOST",
+            "api.localhost",
+            "①②⑦.0.0.1", // Unicode digits, mapped by IDNA
+            "１２７.０.０.１", // full-width digits
+            "127。0。0。1",   // ideographic full stops
+            "0xa9fea9fe",     // 169.254.169.254, the cloud metadata address
+            "169.254.43518",  // … in a three-part form
+            "10.1",           // 10.0.0.1
+            "0300.0250.0.1",  // 192.168.0.1 in octal
+            "[::1]",
+            "[0:0:0:0:0:0:0:1]",
+            "[::ffff:127.0.0.1]",
+            "[::ffff:7f00:1]",
+            "[fe80::1]",
+        ] {
+            for url in [format!("http://{host}/in"), format!("http://{host}:8080/in")] {
+                let refused = strict().check_url(&url, sandbox);
+                let Err(DomainError::Invalid(errors)) = refused else {
+                    panic!("{url} was accepted");
+                };
+                assert_eq!(errors[0].code, "forbidden_address", "{url}");
+            }
+        }
+        for public in ["8.8.8.8", "0x08080808", "134744072", "hooks.example.com."] {
+            let url = format!("http://{public}/in");
+            assert!(strict().check_url(&url, sandbox).is_ok(), "{url}");
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpRequest};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -59,6 +59,8 @@ struct Queue {
     /// Held for a whole flush, so a flush that returns has seen every earlier batch
     /// committed: a caller flushing while the writer thread is mid-batch waits for it.
     flushing: Mutex<()>,
+    /// Events the database refused on their own (see [`AuditLog::quarantined`]).
+    quarantined: AtomicU64,
 }
 
 impl AuditLog {
@@ -70,6 +72,7 @@ impl AuditLog {
             arrived: Condvar::new(),
             stopping: AtomicBool::new(false),
             flushing: Mutex::new(()),
+            quarantined: AtomicU64::new(0),
         });
         let queue = inner.clone();
         let writer = std::thread::Builder::new()
@@ -105,9 +108,15 @@ impl AuditLog {
         receiver
     }
 
-    /// Writes every queued event now; returns how many.
+    /// Writes every queued event now; returns how many were committed.
     pub fn flush(&self) -> Result<usize, StorageError> {
         self.inner.flush()
+    }
+
+    /// How many events the database refused on their own since the start (a value it cannot
+    /// store, say), each logged with its request id and not retried.
+    pub fn quarantined(&self) -> u64 {
+        self.inner.quarantined.load(Ordering::Relaxed)
     }
 }
 
@@ -146,38 +155,46 @@ impl Queue {
         if batch.is_empty() {
             return Ok(0);
         }
-        let written = self.db.write(|conn| {
-            for queued in &batch {
-                audit::insert(conn, &queued.event)?;
-            }
-            Ok::<_, StorageError>(batch.len())
+        let outcome = self.db.write_batch(batch, |conn, queued| {
+            queued
+                .iter()
+                .try_for_each(|queued| audit::insert(conn, &queued.event))
         });
-        match written {
-            Ok(_) => {
-                for queued in batch {
-                    if let Some(committed) = queued.committed {
-                        let _ = committed.send(());
-                    }
-                }
-            }
-            Err(_) => {
-                // The requests go on (their own work is done and logged); the events are put
-                // back in front of what arrived meanwhile, for the next attempt.
-                let retry = batch.into_iter().map(|q| Queued {
-                    event: q.event,
-                    committed: None,
-                });
-                let mut pending = self.lock();
-                let newer = std::mem::replace(&mut *pending, retry.collect());
-                pending.extend(newer);
-                if pending.len() > MAX_QUEUED {
-                    let dropped = pending.len() - MAX_QUEUED;
-                    pending.drain(..dropped);
-                    log::error!("dropped {dropped} audit event(s): the database is unreachable");
-                }
+        let written = outcome.written.len();
+        for queued in outcome.written {
+            if let Some(committed) = queued.committed {
+                let _ = committed.send(());
             }
         }
-        written
+        // An event the database refuses on its own would fail every batch it is in: it is
+        // set aside (logged in full, counted) and its request answered, so the other
+        // requests' events keep being committed.
+        for (queued, e) in outcome.rejected {
+            self.quarantined.fetch_add(1, Ordering::Relaxed);
+            log::error!(
+                "audit event of request {} quarantined: the database refused it ({e}): {:?}",
+                queued.event.request_id,
+                queued.event
+            );
+        }
+        let Some(e) = outcome.error else {
+            return Ok(written);
+        };
+        // The database is unreachable: the requests go on (their own work is done and
+        // logged); their events are put back in front of what arrived meanwhile.
+        let retry = outcome.unwritten.into_iter().map(|q| Queued {
+            event: q.event,
+            committed: None,
+        });
+        let mut pending = self.lock();
+        let newer = std::mem::replace(&mut *pending, retry.collect());
+        pending.extend(newer);
+        if pending.len() > MAX_QUEUED {
+            let dropped = pending.len() - MAX_QUEUED;
+            pending.drain(..dropped);
+            log::error!("dropped {dropped} audit event(s): the database is unreachable");
+        }
+        Err(e)
     }
 }
 

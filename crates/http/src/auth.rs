@@ -1,6 +1,7 @@
 //! The actix extractor that authenticates the Reseller API's callers.
 
 use crate::rate_limit::{self, Allowance};
+use crate::throttle::Attempt;
 use crate::{audit, blocking, idempotency, ApiError, AppState};
 use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
@@ -82,6 +83,52 @@ pub(crate) async fn authenticated(req: &HttpRequest) {
     }
 }
 
+/// The failed-authentication throttle's keys for a password attempt (tokens are not
+/// throttled: a SHA-256 lookup costs nothing to speak of and cannot be guessed).
+fn password_attempt(req: &HttpRequest, account: Option<String>) -> Option<Attempt> {
+    let state = req.app_data::<web::Data<AppState>>()?;
+    let account = account?;
+    Some(
+        state
+            .throttle
+            .attempt(state.throttle.client_address(req), Some(account)),
+    )
+}
+
+/// The throttle's account for reseller credentials: the reseller code and login.
+fn reseller_account(credentials: &ResellerCredentials) -> Option<String> {
+    match credentials {
+        ResellerCredentials::Basic {
+            reseller, login, ..
+        } => Some(format!("reseller:{reseller}/{login}")),
+        ResellerCredentials::Key(_) => None,
+    }
+}
+
+/// Refuses a throttled attempt before anything is looked up or verified.
+fn check_throttle(state: &AppState, attempt: &Option<Attempt>) -> Result<(), ApiError> {
+    match attempt {
+        Some(attempt) => state.throttle.check(attempt),
+        None => Ok(()),
+    }
+}
+
+/// Counts a password check's outcome in the failed-authentication throttle.
+fn count_attempt<T>(
+    state: &AppState,
+    attempt: &Option<Attempt>,
+    outcome: Result<T, AuthError>,
+) -> Result<T, ApiError> {
+    if let Some(attempt) = attempt {
+        match &outcome {
+            Ok(_) => state.throttle.succeeded(attempt),
+            Err(AuthError::Rejected(_)) => state.throttle.failed(attempt),
+            Err(_) => {}
+        }
+    }
+    Ok(outcome?)
+}
+
 /// A request authenticated as a reseller, by any of the three schemes.
 #[derive(Debug, Clone)]
 pub struct AuthenticatedReseller(pub ResellerPrincipal);
@@ -110,6 +157,10 @@ impl FromRequest for AuthenticatedReseller {
             };
             Ok::<_, ApiError>(ResellerCredentials::parse(headers)?)
         })();
+        let attempt = parsed
+            .as_ref()
+            .ok()
+            .and_then(|c| password_attempt(req, reseller_account(c)));
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let pending = idempotency::pending(req);
         let scope = required_scope(req);
@@ -119,10 +170,12 @@ impl FromRequest for AuthenticatedReseller {
             let _checking = checking;
             let credentials = parsed?;
             let state = state.ok_or_else(ApiError::internal)?;
+            check_throttle(&state, &attempt)?;
             let (principal, admitted) = blocking(move || {
-                let principal = state
+                let outcome = state
                     .db
-                    .read(|conn| Ok::<_, ApiError>(state.auth.reseller(conn, &credentials)?))?;
+                    .read(|conn| Ok::<_, ApiError>(state.auth.reseller(conn, &credentials)))?;
+                let principal = count_attempt(&state, &attempt, outcome)?;
                 // From here on the caller is known: what is refused is still audited.
                 let admitted = (|| {
                     if let Some(scope) = scope {
@@ -141,7 +194,13 @@ impl FromRequest for AuthenticatedReseller {
                 Ok((principal, admitted))
             })
             .await?;
-            let tenant = req.match_info().get("codeName").map(str::to_owned);
+            // A codeName that cannot be stored is refused by the path extractor; the audit
+            // event then names no tenant rather than one the database would refuse.
+            let tenant = req
+                .match_info()
+                .get("codeName")
+                .filter(|c| tenantry_domain::text::control_character(c).is_none())
+                .map(str::to_owned);
             audit::Actor::of_reseller(&principal, tenant).attach(&req);
             let (allowance, claim) = admitted?;
             admit(&req, allowance, claim)?;
@@ -170,6 +229,14 @@ impl FromRequest for AuthenticatedTenant {
             };
             Ok::<_, ApiError>(TenantCredentials::parse(headers)?)
         })();
+        let account = match &parsed {
+            Ok(TenantCredentials::ConnectionUser {
+                code_name, login, ..
+            }) => Some(format!("tenant:{code_name}/{login}")),
+            Ok(TenantCredentials::Reseller { credentials, .. }) => reseller_account(credentials),
+            _ => None,
+        };
+        let attempt = password_attempt(req, account);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let pending = idempotency::pending(req);
         let checking = authenticating(req);
@@ -179,9 +246,11 @@ impl FromRequest for AuthenticatedTenant {
             let result = async {
                 let credentials = parsed?;
                 let state = state.ok_or_else(ApiError::internal)?;
+                check_throttle(&state, &attempt)?;
                 let (principal, admitted) = blocking(move || {
                     let (principal, rate) = state.db.read(|conn| {
-                        let principal = state.auth.tenant(conn, &credentials)?;
+                        let outcome = state.auth.tenant(conn, &credentials);
+                        let principal = count_attempt(&state, &attempt, outcome)?;
                         let reseller = principal.tenant.reseller_id;
                         let rate = state
                             .limits

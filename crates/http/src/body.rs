@@ -50,7 +50,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 
 /// Declares an extractor wrapping actix's `$inner`, refused only after authentication.
 macro_rules! after_authentication {
-    ($name:ident, $inner:ty, $what:literal) => {
+    ($name:ident, $inner:ty, $what:literal, $check:path) => {
         #[doc = concat!("`", $what, "`, refused (by its configured error handler) only once the request's authentication has finished.")]
         #[derive(Debug)]
         pub struct $name<T>(pub T);
@@ -76,7 +76,10 @@ macro_rules! after_authentication {
                 let extracted = <$inner>::from_request(req, payload);
                 let req = req.clone();
                 Box::pin(async move {
-                    match extracted.await {
+                    let checked = extracted
+                        .await
+                        .and_then(|inner| Ok($check(&req).map(|()| inner)?));
+                    match checked {
                         Ok(inner) => Ok($name(inner.into_inner())),
                         Err(e) => {
                             crate::auth::authenticated(&req).await;
@@ -89,8 +92,63 @@ macro_rules! after_authentication {
     };
 }
 
-after_authentication!(Query, web::Query<T>, "web::Query");
-after_authentication!(Path, web::Path<T>, "web::Path");
+after_authentication!(Query, web::Query<T>, "web::Query", clean_query);
+after_authentication!(Path, web::Path<T>, "web::Path", clean_path);
+
+/// A 400 naming the query parameter or path segment `field` that holds control character `c`.
+fn control_in(what: &str, field: &str, c: char) -> ApiError {
+    let message = tenantry_domain::text::control_character_message(c);
+    ApiError::bad_request("invalid_parameter", format!("the {what} `{field}` {message}"))
+        .with_field(field, "control_character", message)
+}
+
+/// Refuses a query string whose names or values hold a control character.
+fn clean_query(req: &HttpRequest) -> Result<(), ApiError> {
+    for (name, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
+        for text in [&name, &value] {
+            if let Some(c) = tenantry_domain::text::control_character(text) {
+                return Err(control_in("query parameter", &name, c));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a path whose parameters hold a control character, sent as is or percent-encoded
+/// (`/reseller/tenant/%00`).
+fn clean_path(req: &HttpRequest) -> Result<(), ApiError> {
+    for (name, value) in req.match_info().iter() {
+        let decoded = percent_decoded(value);
+        if let Some(c) = tenantry_domain::text::control_character(&decoded) {
+            return Err(control_in("path parameter", name, c));
+        }
+    }
+    Ok(())
+}
+
+/// `value` with its `%XX` escapes decoded (invalid UTF-8 replaced).
+fn percent_decoded(value: &str) -> std::borrow::Cow<'_, str> {
+    if !value.contains('%') {
+        return value.into();
+    }
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied(), bytes.get(i + 2).copied()) {
+            (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned().into()
+}
 
 async fn read<T: DeserializeOwned>(
     json: bool,
@@ -121,6 +179,11 @@ async fn read<T: DeserializeOwned>(
 }
 
 /// Parses a JSON body, telling syntax errors (400) from shape errors (422, with the field path).
+///
+/// Strict where serde alone is lax: a key sent twice, a string holding a control character
+/// (see [`tenantry_domain::text`]) and an array where an object is expected are 422s naming
+/// the field, instead of the last key winning, PostgreSQL failing, or an array filling a
+/// struct's fields by position.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(
@@ -129,20 +192,274 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         ));
     }
     // Syntax first, so broken JSON is a 400 wherever the break is; then the shape, as a 422.
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+    let mut reader = serde_json::Deserializer::from_slice(bytes);
+    let syntax = |e: serde_json::Error| {
         ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
-    })?;
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    };
+    let strict::Value(value) = serde_path_to_error::deserialize(&mut reader).map_err(|e| {
         let path = e.path().to_string();
-        let message = strip_position(&e.into_inner().to_string());
-        // A root-level problem (unknown or missing field) names the field in its message.
-        let field = if path == "." {
-            unknown_or_missing(&message).unwrap_or_default()
+        let inner = e.into_inner();
+        if inner.is_data() {
+            shape_error(path, &inner)
         } else {
-            path
+            syntax(inner)
+        }
+    })?;
+    reader.end().map_err(syntax)?;
+    serde_path_to_error::deserialize(strict::Deserializer(value))
+        .map_err(|e| shape_error(e.path().to_string(), e.inner()))
+}
+
+/// A 422 for JSON of the wrong shape at `path`.
+fn shape_error(path: String, error: &serde_json::Error) -> ApiError {
+    let message = strip_position(&error.to_string());
+    if let Some(key) = strict::duplicate_key(&message) {
+        // Raised by the object at `path` about one of its keys: the field is that key.
+        let field = if path == "." {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
         };
-        ApiError::invalid_field(field, "invalid_body", message)
-    })
+        return ApiError::invalid_field(field, "duplicate_key", "is sent more than once");
+    }
+    let (code, message) = match message.strip_prefix(strict::CONTROL) {
+        Some(rest) => ("control_character", rest.to_owned()),
+        None => ("invalid_body", message),
+    };
+    // A root-level problem (unknown or missing field) names the field in its message.
+    let field = if path == "." {
+        unknown_or_missing(&message).unwrap_or_default()
+    } else {
+        path
+    };
+    ApiError::invalid_field(field, code, message)
+}
+
+/// JSON read strictly: [`Value`] refuses duplicate keys and control characters while parsing
+/// text, and [`Deserializer`] refuses to fill a struct from anything but an object (serde's
+/// derived structs also take an array, field by field in order).
+mod strict {
+    use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+    use serde::forward_to_deserialize_any;
+    use serde_json::Map;
+    use std::fmt;
+
+    /// Starts the message of a control-character error.
+    pub(super) const CONTROL: &str = "\u{1e}";
+    /// Surrounds the key of a duplicate-key error.
+    const DUPLICATE: &str = "\u{1f}duplicate\u{1f}";
+
+    /// The key a duplicate-key error names.
+    pub(super) fn duplicate_key(message: &str) -> Option<&str> {
+        message.strip_prefix(DUPLICATE)
+    }
+
+    fn check_text<E: de::Error>(text: &str, what: &str) -> Result<(), E> {
+        match tenantry_domain::text::control_character(text) {
+            Some(c) => Err(E::custom(format!(
+                "{CONTROL}{what}{}",
+                tenantry_domain::text::control_character_message(c)
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// A JSON value parsed strictly.
+    pub(super) struct Value(pub serde_json::Value);
+
+    impl<'de> de::Deserialize<'de> for Value {
+        fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(ValueVisitor)
+        }
+    }
+
+    struct ValueVisitor;
+
+    impl<'de> Visitor<'de> for ValueVisitor {
+        type Value = Value;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+
+        fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+            Ok(Value(b.into()))
+        }
+
+        fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+            Ok(Value(n.into()))
+        }
+
+        fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+            Ok(Value(n.into()))
+        }
+
+        fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+            Ok(Value(serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, Into::into)))
+        }
+
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
+            check_text(s, "")?;
+            Ok(Value(s.into()))
+        }
+
+        fn visit_string<E: de::Error>(self, s: String) -> Result<Value, E> {
+            check_text(&s, "")?;
+            Ok(Value(s.into()))
+        }
+
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value(serde_json::Value::Null))
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut items = Vec::new();
+            while let Some(Value(item)) = seq.next_element()? {
+                items.push(item);
+            }
+            Ok(Value(items.into()))
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut object = Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                check_text(&key, "a key ")?;
+                if object.contains_key(&key) {
+                    return Err(de::Error::custom(format!("{DUPLICATE}{key}")));
+                }
+                let Value(value) = map.next_value()?;
+                object.insert(key, value);
+            }
+            Ok(Value(object.into()))
+        }
+    }
+
+    /// Deserializes a parsed value into a request type, refusing anything but an object where
+    /// a struct is expected.
+    pub(super) struct Deserializer(pub serde_json::Value);
+
+    fn unexpected(value: &serde_json::Value) -> de::Unexpected<'_> {
+        use serde_json::Value as V;
+        match value {
+            V::Null => de::Unexpected::Unit,
+            V::Bool(b) => de::Unexpected::Bool(*b),
+            V::Number(_) => de::Unexpected::Other("number"),
+            V::String(s) => de::Unexpected::Str(s),
+            V::Array(_) => de::Unexpected::Seq,
+            V::Object(_) => de::Unexpected::Map,
+        }
+    }
+
+    impl<'de> de::Deserializer<'de> for Deserializer {
+        type Error = serde_json::Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+            match self.0 {
+                serde_json::Value::Array(items) => visitor.visit_seq(Items(items.into_iter())),
+                serde_json::Value::Object(object) => visitor.visit_map(Members {
+                    members: object.into_iter(),
+                    value: None,
+                }),
+                scalar => de::Deserializer::deserialize_any(scalar, visitor),
+            }
+        }
+
+        fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+            match self.0 {
+                serde_json::Value::Null => visitor.visit_none(),
+                _ => visitor.visit_some(self),
+            }
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            _fields: &'static [&'static str],
+            visitor: V,
+        ) -> Result<V::Value, Self::Error> {
+            match self.0 {
+                serde_json::Value::Object(_) => self.deserialize_any(visitor),
+                other => Err(de::Error::invalid_type(unexpected(&other), &visitor)),
+            }
+        }
+
+        fn deserialize_newtype_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            visitor: V,
+        ) -> Result<V::Value, Self::Error> {
+            visitor.visit_newtype_struct(self)
+        }
+
+        fn deserialize_enum<V: Visitor<'de>>(
+            self,
+            name: &'static str,
+            variants: &'static [&'static str],
+            visitor: V,
+        ) -> Result<V::Value, Self::Error> {
+            de::Deserializer::deserialize_enum(self.0, name, variants, visitor)
+        }
+
+        forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf unit unit_struct seq tuple tuple_struct map identifier ignored_any
+        }
+    }
+
+    struct Items(std::vec::IntoIter<serde_json::Value>);
+
+    impl<'de> SeqAccess<'de> for Items {
+        type Error = serde_json::Error;
+
+        fn next_element_seed<T: DeserializeSeed<'de>>(
+            &mut self,
+            seed: T,
+        ) -> Result<Option<T::Value>, Self::Error> {
+            self.0
+                .next()
+                .map(|item| seed.deserialize(Deserializer(item)))
+                .transpose()
+        }
+
+        fn size_hint(&self) -> Option<usize> {
+            Some(self.0.len())
+        }
+    }
+
+    struct Members {
+        members: serde_json::map::IntoIter,
+        value: Option<serde_json::Value>,
+    }
+
+    impl<'de> MapAccess<'de> for Members {
+        type Error = serde_json::Error;
+
+        fn next_key_seed<K: DeserializeSeed<'de>>(
+            &mut self,
+            seed: K,
+        ) -> Result<Option<K::Value>, Self::Error> {
+            let Some((key, value)) = self.members.next() else {
+                return Ok(None);
+            };
+            self.value = Some(value);
+            seed.deserialize(key.into_deserializer()).map(Some)
+        }
+
+        fn next_value_seed<V: DeserializeSeed<'de>>(
+            &mut self,
+            seed: V,
+        ) -> Result<V::Value, Self::Error> {
+            let value = self
+                .value
+                .take()
+                .ok_or_else(|| de::Error::custom("a value was asked for before its key"))?;
+            seed.deserialize(Deserializer(value))
+        }
+
+        fn size_hint(&self) -> Option<usize> {
+            Some(self.members.len())
+        }
+    }
 }
 
 /// serde's messages end with " at line 1 column 9"; the field path says more.

@@ -67,6 +67,8 @@ pub struct ApiError {
     errors: Vec<ProblemFieldError>,
     extensions: serde_json::Map<String, serde_json::Value>,
     challenge: Option<&'static str>,
+    /// Seconds for a `Retry-After` header.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -78,6 +80,7 @@ impl ApiError {
             errors: Vec::new(),
             extensions: Default::default(),
             challenge: None,
+            retry_after: None,
         }
     }
 
@@ -121,6 +124,24 @@ impl ApiError {
         if self.challenge.is_some() {
             self.challenge = Some(challenge);
         }
+        self
+    }
+
+    /// Sends `Retry-After: seconds` with the problem.
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// Adds a field-level error to the problem's `errors`.
+    pub fn with_field(
+        mut self,
+        field: impl Into<String>,
+        code: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        self.errors
+            .push(FieldError::new(field, code, message).into());
         self
     }
 
@@ -168,6 +189,9 @@ impl ResponseError for ApiError {
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         if let Some(challenge) = self.challenge {
             response.insert_header((header::WWW_AUTHENTICATE, challenge));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds));
         }
         response.body(serde_json::to_vec(&self.problem()).unwrap_or_default())
     }

@@ -14,6 +14,7 @@ pub mod pagination;
 mod rate_limit;
 mod request_id;
 mod state;
+mod throttle;
 mod usage;
 
 pub use audit::{audit, AuditLog};
@@ -31,4 +32,5 @@ pub use metrics::{metrics, Metrics};
 pub use rate_limit::{rate_limit_headers, Allowance, RateLimits};
 pub use request_id::{current_request_id, request_id, REQUEST_ID_HEADER};
 pub use state::{blocking, emit, ok_json, openapi_json, openapi_response, AppState, ServiceConfig};
+pub use throttle::AuthThrottle;
 pub use usage::{usage, UsageMeter};

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::Instant;
-use tenantry_storage::PoolStatus;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -74,8 +73,10 @@ impl Metrics {
         }
     }
 
-    /// The Prometheus text exposition of everything recorded, and of `pool`.
-    pub fn render(&self, pool: PoolStatus) -> String {
+    /// The Prometheus text exposition of everything recorded, and of the state's database
+    /// pool, writers and authentication throttle.
+    pub fn render(&self, state: &crate::AppState) -> String {
+        let pool = state.db.pool_status();
         let series = self.series.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = String::new();
         out.push_str("# HELP tenantry_http_requests_total HTTP requests answered, by route, method and status.\n");
@@ -140,6 +141,38 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+            );
+        }
+        for (name, help, value) in [
+            (
+                "tenantry_audit_events_quarantined_total",
+                "Audit events the database refused on their own, logged and set aside.",
+                state.audit.quarantined(),
+            ),
+            (
+                "tenantry_usage_counts_quarantined_total",
+                "Usage counts the database refused on their own, logged and set aside.",
+                state.usage.quarantined(),
+            ),
+            (
+                "tenantry_auth_failures_total",
+                "Failed password authentications counted by the throttle.",
+                state.throttle.failures(),
+            ),
+            (
+                "tenantry_auth_throttled_total",
+                "Requests refused with 429 after too many failed authentications.",
+                state.throttle.throttled(),
+            ),
+            (
+                "tenantry_password_verifications_total",
+                "argon2 password verifications run (cache misses and decoys).",
+                state.auth.password_verifications() as u64,
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
             );
         }
         out

@@ -35,6 +35,8 @@ pub struct AppState {
     pub config: ServiceConfig,
     /// This process's request rate limiters.
     pub limits: RateLimits,
+    /// This process's failed-authentication throttle.
+    pub throttle: crate::AuthThrottle,
     /// This process's Prometheus metrics.
     pub metrics: Metrics,
     /// The audit log's batched writer.

@@ -16,6 +16,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage};
 use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -50,6 +51,8 @@ struct Meter {
     counts: Mutex<Counts>,
     /// Held for a whole flush, so one that returns has seen every earlier one committed.
     flushing: Mutex<()>,
+    /// Counts the database refused on their own (see [`UsageMeter::quarantined`]).
+    quarantined: AtomicU64,
 }
 
 impl UsageMeter {
@@ -61,6 +64,7 @@ impl UsageMeter {
             enabled,
             counts: Mutex::new(Counts::default()),
             flushing: Mutex::new(()),
+            quarantined: AtomicU64::new(0),
         });
         let writer = enabled.then(|| {
             let (stop, stopped) = mpsc::channel::<()>();
@@ -91,6 +95,12 @@ impl UsageMeter {
     /// Writes every count held now; returns how many counters and subjects.
     pub fn flush(&self) -> Result<usize, StorageError> {
         self.inner.flush()
+    }
+
+    /// How many counts the database refused on their own since the start, each logged and
+    /// not retried.
+    pub fn quarantined(&self) -> u64 {
+        self.inner.quarantined.load(Ordering::Relaxed)
     }
 
     fn add(&self, key: CounterKey, tally: Tally, seen: impl IntoIterator<Item = Subject>) {
@@ -135,22 +145,48 @@ impl Meter {
         if batch.counters.is_empty() && batch.seen.is_empty() {
             return Ok(0);
         }
-        let counters: Vec<_> = batch.counters.into_iter().collect();
-        let seen: Vec<_> = batch.seen.into_iter().collect();
-        let written = self
-            .db
-            .write(|conn| usage::add(conn, &counters, &seen))
-            .map(|()| counters.len() + seen.len());
-        if written.is_err() {
-            // Put the counts back, added to what arrived meanwhile.
-            let mut counts = self.lock();
-            for (key, tally) in counters {
-                counts.counters.entry(key).or_default().add(tally);
+        let items = (batch.counters.into_iter().map(|(k, t)| Counted::Counter(k, t)))
+            .chain(batch.seen.into_iter().map(Counted::Seen))
+            .collect();
+        let outcome = self.db.write_batch(items, |conn, items| {
+            let mut counters = Vec::new();
+            let mut seen = Vec::new();
+            for item in items {
+                match item {
+                    Counted::Counter(key, tally) => counters.push((key.clone(), *tally)),
+                    Counted::Seen(subject) => seen.push(subject.clone()),
+                }
             }
-            counts.seen.extend(seen);
+            usage::add(conn, &counters, &seen)
+        });
+        // A count the database refuses on its own would fail every write it is in: it is set
+        // aside (logged, counted) so the others keep being written.
+        for (item, e) in outcome.rejected {
+            self.quarantined.fetch_add(1, Ordering::Relaxed);
+            log::error!("usage count quarantined: the database refused it ({e}): {item:?}");
         }
-        written
+        let Some(e) = outcome.error else {
+            return Ok(outcome.written.len());
+        };
+        // Put the counts back, added to what arrived meanwhile.
+        let mut counts = self.lock();
+        for item in outcome.unwritten {
+            match item {
+                Counted::Counter(key, tally) => counts.counters.entry(key).or_default().add(tally),
+                Counted::Seen(subject) => {
+                    counts.seen.insert(subject);
+                }
+            }
+        }
+        Err(e)
     }
+}
+
+/// One item of a usage write.
+#[derive(Debug)]
+enum Counted {
+    Counter(CounterKey, Tally),
+    Seen(Subject),
 }
 
 /// The middleware: `App::new().wrap(from_fn(usage))`. Meters every request whose caller

@@ -65,7 +65,7 @@ async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render(state.db.pool_status())))
+        .body(state.metrics.render(&state)))
 }
 
 async fn no_route(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {

@@ -90,6 +90,11 @@ struct ServeArgs {
     /// Do not limit request rates (when a gateway in front of Tenantry limits them already).
     #[arg(long, env = "TENANTRY_NO_RATE_LIMIT")]
     no_rate_limit: bool,
+    /// A proxy or load balancer in front of Tenantry (an IP address; repeatable, or a comma-
+    /// separated list in the variable): requests from it are attributed to the client its
+    /// `X-Forwarded-For` names, for the failed-authentication throttle.
+    #[arg(long = "trusted-proxy", env = "TENANTRY_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<std::net::IpAddr>,
     /// Do not collect metrics (`/metrics` then answers 404).
     #[arg(long, env = "TENANTRY_NO_METRICS")]
     no_metrics: bool,
@@ -483,6 +488,7 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
             webhook_policy,
         },
         limits: RateLimits::new(!args.no_rate_limit),
+        throttle: tenantry_http::AuthThrottle::new(true, args.trusted_proxies),
         metrics: Metrics::new(!args.no_metrics),
     });
     let listener = TcpListener::bind(&args.bind)

@@ -253,3 +253,73 @@ fn an_acknowledged_write_is_in_the_database_when_its_answer_arrives() {
         assert_eq!(stored(), n + 1);
     }
 }
+
+#[test]
+fn an_event_the_database_refuses_is_quarantined_and_the_others_are_committed() {
+    let s = TestServer::start();
+    let r = s.reseller("audited");
+    let other = s.reseller("neighbour");
+    s.tenant(&r.bearer(), "first");
+    let scope = |code: &str| tenantry_storage::ResellerScope {
+        reseller_id: tenantry_server::admin::list_resellers(&s.db)
+            .unwrap()
+            .into_iter()
+            .find(|x| x.code == code)
+            .unwrap()
+            .id,
+        environment: Environment::Sandbox,
+    };
+    let stored = |code: &str| {
+        s.db.read(|conn| {
+            tenantry_storage::audit::list(conn, &scope(code), &Default::default(), None, 50)
+        })
+        .unwrap()
+        .rows
+    };
+    // An event the database cannot store whatever the backend: its id is taken already.
+    let committed = stored("audited").remove(0);
+    let poison = tenantry_domain::audit::AuditEvent {
+        request_id: "poisoned-request".into(),
+        ..committed.clone()
+    };
+    let fresh = |n: u32| tenantry_domain::audit::AuditEvent {
+        id: uuid::Uuid::now_v7(),
+        reseller_id: scope("neighbour").reseller_id,
+        request_id: format!("good-{n}"),
+        ..committed.clone()
+    };
+    let audit = &s.state().audit;
+    // Queued together, so they meet in one batch unless the writer happens to wake between.
+    let receivers: Vec<_> = std::iter::once(audit.record(poison))
+        .chain((0..3).map(|n| audit.record(fresh(n))))
+        .collect();
+    audit.flush().unwrap();
+    let answered: Vec<bool> = receivers
+        .into_iter()
+        .map(|r| actix_web::rt::System::new().block_on(r).is_ok())
+        .collect();
+    assert_eq!(answered, [false, true, true, true], "the poison's request is released");
+    assert_eq!(audit.quarantined(), 1);
+    let neighbour = stored("neighbour");
+    for n in 0..3 {
+        let id = format!("good-{n}");
+        assert!(
+            neighbour.iter().any(|e| e.request_id == id),
+            "{id} committed"
+        );
+    }
+    assert!(stored("audited")
+        .iter()
+        .all(|e| e.request_id != "poisoned-request"));
+
+    // The writer goes on: another reseller's answered write is in the log when it is answered.
+    s.tenant(&other.bearer(), "after");
+    assert_eq!(stored("neighbour").len(), 4);
+    let metrics = s.call("GET", "/metrics", &Auth::None, None).expect(200).text;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "tenantry_audit_events_quarantined_total 1"),
+        "{metrics}"
+    );
+}

@@ -286,7 +286,7 @@ fn the_documented_operations_are_the_ones_this_matrix_covers() {
 
 #[test]
 fn wrong_or_missing_credentials_are_401_with_a_challenge_on_every_endpoint() {
-    let s = TestServer::start();
+    let s = TestServer::unthrottled();
     let w = world(&s, "acme");
     s.reseller("other"); // exists, so its code in X-Reseller is a real but wrong reseller
     let revoked = s.credentials("acme", tenantry_domain::Environment::Sandbox);

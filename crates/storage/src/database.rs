@@ -213,6 +213,20 @@ pub struct PoolStatus {
     pub max_size: u32,
 }
 
+/// What [`Database::write_batch`] made of a batch's items.
+#[derive(Debug)]
+pub struct BatchOutcome<T> {
+    /// Committed.
+    pub written: Vec<T>,
+    /// Refused by the database one by one while it answered other queries (a value it cannot
+    /// store, a broken constraint): writing them again would fail again.
+    pub rejected: Vec<(T, StorageError)>,
+    /// Not written because the database could not be reached or was busy: worth retrying.
+    pub unwritten: Vec<T>,
+    /// Why `unwritten` is not empty.
+    pub error: Option<StorageError>,
+}
+
 /// The database: a pool of connections to one SQLite file or one PostgreSQL database.
 /// Cheap to clone; clones share the pool.
 #[derive(Clone)]
@@ -370,6 +384,69 @@ impl Database {
             self.wake_queued_waiters();
         }
         result
+    }
+
+    /// Writes `items` in one transaction (a group commit), isolating any item the database
+    /// refuses: when the batch fails for a reason that is not [transient], each item is
+    /// written in a transaction of its own, so one unstorable item cannot hold back the
+    /// others. Nothing here retries: the caller decides what to do with each part.
+    ///
+    /// [transient]: StorageError::is_transient
+    pub fn write_batch<T>(
+        &self,
+        items: Vec<T>,
+        write: impl Fn(&mut DbConnection, &[T]) -> Result<()>,
+    ) -> BatchOutcome<T> {
+        let mut outcome = BatchOutcome {
+            written: Vec::new(),
+            rejected: Vec::new(),
+            unwritten: Vec::new(),
+            error: None,
+        };
+        if items.is_empty() {
+            return outcome;
+        }
+        match self.write(|conn| write(conn, &items)) {
+            Ok(()) => {
+                outcome.written = items;
+                return outcome;
+            }
+            Err(e) if e.is_transient() => {
+                outcome.unwritten = items;
+                outcome.error = Some(e);
+                return outcome;
+            }
+            Err(e) => log::warn!(
+                "a batch of {} failed ({e}); writing its items one by one",
+                items.len()
+            ),
+        }
+        let mut items = items.into_iter();
+        while let Some(item) = items.next() {
+            match self.write(|conn| write(conn, std::slice::from_ref(&item))) {
+                Ok(()) => outcome.written.push(item),
+                // Refused on its own while the database answers: the item is at fault.
+                Err(e) if !e.is_transient() && self.answers() => outcome.rejected.push((item, e)),
+                Err(e) => {
+                    outcome.unwritten.push(item);
+                    outcome.unwritten.extend(items);
+                    outcome.error = Some(e);
+                    break;
+                }
+            }
+        }
+        outcome
+    }
+
+    /// Whether the database answers a trivial query now.
+    fn answers(&self) -> bool {
+        use diesel::RunQueryDsl;
+        self.read(|conn| {
+            diesel::sql_query("SELECT 1")
+                .execute(conn)
+                .map_err(StorageError::from)
+        })
+        .is_ok()
     }
 
     /// How many of this process's commits queued background work (see

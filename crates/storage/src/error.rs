@@ -38,5 +38,32 @@ impl From<diesel::result::Error> for StorageError {
     }
 }
 
+impl StorageError {
+    /// True when the error says nothing about the data written: the database could not be
+    /// reached, the connection broke, or another writer held the lock. Retrying the same work
+    /// later can succeed. Anything else (a value the database cannot store, a broken
+    /// constraint) will fail the same way every time.
+    pub fn is_transient(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            StorageError::Pool(_) | StorageError::Connection(_) => true,
+            StorageError::Database(Error::DatabaseError(kind, info)) => {
+                matches!(
+                    kind,
+                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::SerializationFailure
+                ) || {
+                    let message = info.message();
+                    message.contains("database is locked")
+                        || message.contains("database is busy")
+                        || message.contains("server closed the connection")
+                        || message.contains("terminating connection")
+                }
+            }
+            StorageError::Database(Error::BrokenTransactionManager) => true,
+            _ => false,
+        }
+    }
+}
+
 /// Storage results.
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;

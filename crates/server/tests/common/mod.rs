@@ -329,9 +329,19 @@ impl TestServer {
     }
 
     pub fn start_with(config: ServiceConfig) -> TestServer {
+        TestServer::start_on_fresh_db(config, true)
+    }
+
+    /// A server without the failed-authentication throttle, for tests that send hundreds of
+    /// wrong credentials to check each endpoint's 401 (tests/throttle.rs tests the throttle).
+    pub fn unthrottled() -> TestServer {
+        TestServer::start_on_fresh_db(ServiceConfig::default(), false)
+    }
+
+    fn start_on_fresh_db(config: ServiceConfig, throttle: bool) -> TestServer {
         let database = TestDb::new();
         let db = database.connect();
-        let mut server = TestServer::serve(db, config);
+        let mut server = TestServer::serve(db, config, throttle);
         server._database = Some(database);
         server
     }
@@ -340,7 +350,7 @@ impl TestServer {
     /// limiters), on this server's database.
     #[allow(dead_code)]
     pub fn second(&self) -> TestServer {
-        TestServer::serve(self.db.clone(), ServiceConfig::default())
+        TestServer::serve(self.db.clone(), ServiceConfig::default(), true)
     }
 
     /// A new process's stand-in: a second server with a pool of its own on this database.
@@ -358,15 +368,16 @@ impl TestServer {
             },
         )
         .expect("connect");
-        TestServer::serve(db, ServiceConfig::default())
+        TestServer::serve(db, ServiceConfig::default(), true)
     }
 
-    fn serve(db: Database, config: ServiceConfig) -> TestServer {
+    fn serve(db: Database, config: ServiceConfig, throttle: bool) -> TestServer {
         let state = web::Data::new(AppState {
             db: db.clone(),
             auth: Authenticator::default(),
             config,
             limits: Default::default(),
+            throttle: tenantry_http::AuthThrottle::new(throttle, Vec::new()),
             metrics: Default::default(),
             audit: tenantry_http::AuditLog::new(db.clone()),
             usage: tenantry_http::UsageMeter::new(db.clone(), true),
@@ -401,6 +412,11 @@ impl TestServer {
             state: Some(kept),
             _database: None,
         }
+    }
+
+    /// The server's application state (its audit log, meters, limiters).
+    pub fn state(&self) -> &AppState {
+        self.state.as_ref().expect("a running server has its state")
     }
 
     pub fn url(&self, path: &str) -> String {
