@@ -65,6 +65,12 @@ impl ConnectionDraft {
 
     pub fn check(self) -> Result<Self, DomainError> {
         let mut errors = rule_errors(&self);
+        // Errors name fields as the JSON does, where the connection's kind is `type`.
+        for e in &mut errors {
+            if e.field == "kind" {
+                e.field = "type".into();
+            }
+        }
         errors.extend(configuration_rule(&self.configuration));
         into_result(errors)?;
         Ok(self)
@@ -157,7 +163,8 @@ mod tests {
             kind: "API Connector".into(),
             ..ok.clone()
         };
-        assert!(bad.check().is_err());
+        let DomainError::Invalid(errors) = bad.check().unwrap_err();
+        assert_eq!(errors[0].field, "type", "named as the JSON names it");
         let mut big = serde_json::Map::new();
         big.insert("blob".into(), "x".repeat(MAX_CONFIGURATION_BYTES).into());
         let DomainError::Invalid(errors) = ConnectionDraft {

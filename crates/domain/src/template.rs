@@ -64,13 +64,9 @@ impl TenantTemplate {
         errors.extend(self.options_outside(capabilities));
         for (i, connection) in self.connections.iter().enumerate() {
             if let Err(DomainError::Invalid(list)) = connection.draft().check() {
-                errors.extend(list.into_iter().map(|e| {
-                    // The JSON calls the connection's kind `type`.
-                    let field = if e.field == "kind" { "type" } else { &e.field };
-                    FieldError {
-                        field: format!("connections[{i}].{field}"),
-                        ..e
-                    }
+                errors.extend(list.into_iter().map(|e| FieldError {
+                    field: format!("connections[{i}].{}", e.field),
+                    ..e
                 }));
             }
         }

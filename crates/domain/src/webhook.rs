@@ -274,20 +274,23 @@ mod tests {
             "localhost.",      // trailing dot
             "LOCALHOST",
             "api.localhost",
-            "①②⑦.0.0.1", // Unicode digits, mapped by IDNA
+            "①②⑦.0.0.1",       // Unicode digits, mapped by IDNA
             "１２７.０.０.１", // full-width digits
-            "127。0。0。1",   // ideographic full stops
-            "0xa9fea9fe",     // 169.254.169.254, the cloud metadata address
-            "169.254.43518",  // … in a three-part form
-            "10.1",           // 10.0.0.1
-            "0300.0250.0.1",  // 192.168.0.1 in octal
+            "127。0。0。1",    // ideographic full stops
+            "0xa9fea9fe",      // 169.254.169.254, the cloud metadata address
+            "169.254.43518",   // … in a three-part form
+            "10.1",            // 10.0.0.1
+            "0300.0250.0.1",   // 192.168.0.1 in octal
             "[::1]",
             "[0:0:0:0:0:0:0:1]",
             "[::ffff:127.0.0.1]",
             "[::ffff:7f00:1]",
             "[fe80::1]",
         ] {
-            for url in [format!("http://{host}/in"), format!("http://{host}:8080/in")] {
+            for url in [
+                format!("http://{host}/in"),
+                format!("http://{host}:8080/in"),
+            ] {
                 let refused = strict().check_url(&url, sandbox);
                 let Err(DomainError::Invalid(errors)) = refused else {
                     panic!("{url} was accepted");

@@ -76,9 +76,11 @@ macro_rules! after_authentication {
                 let extracted = <$inner>::from_request(req, payload);
                 let req = req.clone();
                 Box::pin(async move {
-                    let checked = extracted
-                        .await
-                        .and_then(|inner| Ok($check(&req).map(|()| inner)?));
+                    // A control character is named even where the value would not parse.
+                    let checked = match $check(&req) {
+                        Ok(()) => extracted.await,
+                        Err(e) => Err(e.into()),
+                    };
                     match checked {
                         Ok(inner) => Ok($name(inner.into_inner())),
                         Err(e) => {
@@ -98,8 +100,11 @@ after_authentication!(Path, web::Path<T>, "web::Path", clean_path);
 /// A 400 naming the query parameter or path segment `field` that holds control character `c`.
 fn control_in(what: &str, field: &str, c: char) -> ApiError {
     let message = tenantry_domain::text::control_character_message(c);
-    ApiError::bad_request("invalid_parameter", format!("the {what} `{field}` {message}"))
-        .with_field(field, "control_character", message)
+    ApiError::bad_request(
+        "invalid_parameter",
+        format!("the {what} `{field}` {message}"),
+    )
+    .with_field(field, "control_character", message)
 }
 
 /// Refuses a query string whose names or values hold a control character.
@@ -136,7 +141,11 @@ fn percent_decoded(value: &str) -> std::borrow::Cow<'_, str> {
     let mut i = 0;
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied(), bytes.get(i + 2).copied()) {
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied(),
+            bytes.get(i + 2).copied(),
+        ) {
             (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
                 out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
                 i += 3;
@@ -295,7 +304,9 @@ mod strict {
         }
 
         fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
-            Ok(Value(serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, Into::into)))
+            Ok(Value(
+                serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, Into::into),
+            ))
         }
 
         fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {

@@ -4,8 +4,8 @@
 //!
 //! Failures are counted under three keys: the client address with the account it tried
 //! (reseller code or tenant codeName, plus login), the client address alone, and the account
-//! alone. Past a key's free failures, each further failure blocks that key for twice as long
-//! as the one before (1 s, 2 s, 4 s … up to the key's cap); while blocked, a request carrying
+//! alone. Once a key has had its free failures it is blocked, and each further failure blocks
+//! it for twice as long as the one before (1 s, 2 s, 4 s … up to the key's cap); while blocked, a request carrying
 //! the key is answered 429 with `Retry-After` before any credential is looked up or verified.
 //! Nothing locks an account for good: the account-wide key waits at most a minute and only
 //! after many failures from many addresses, so an attacker cannot keep a real user out, and the
@@ -201,8 +201,8 @@ impl AuthThrottle {
             }
             entry.failures += 1;
             entry.last_failure = now;
-            if entry.failures > rule.free {
-                let doublings = (entry.failures - rule.free - 1).min(20);
+            if entry.failures >= rule.free {
+                let doublings = (entry.failures - rule.free).min(20);
                 let block = Duration::from_secs(1u64 << doublings).min(rule.cap);
                 entry.blocked_until = Some(now + block);
             }
@@ -256,8 +256,6 @@ mod tests {
             t.check(&here).unwrap();
             t.failed(&here);
         }
-        t.check(&here).unwrap();
-        t.failed(&here);
         let refused = t.check(&here).unwrap_err();
         assert_eq!(refused.problem().status, 429);
         assert_eq!(t.throttled(), 1);
@@ -277,7 +275,10 @@ mod tests {
         }
         assert!(t.check(&guesser).is_err());
         let anna = t.attempt(Some([10, 0, 0, 2].into()), Some("acme/anna".into()));
-        assert!(t.check(&anna).is_ok(), "the account key has not reached its limit");
+        assert!(
+            t.check(&anna).is_ok(),
+            "the account key has not reached its limit"
+        );
         t.succeeded(&guesser);
         assert!(t.check(&guesser).is_ok(), "a success clears the pair");
     }

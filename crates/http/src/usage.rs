@@ -15,8 +15,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage};
 use std::collections::{HashMap, HashSet};
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -145,9 +145,12 @@ impl Meter {
         if batch.counters.is_empty() && batch.seen.is_empty() {
             return Ok(0);
         }
-        let items = (batch.counters.into_iter().map(|(k, t)| Counted::Counter(k, t)))
-            .chain(batch.seen.into_iter().map(Counted::Seen))
-            .collect();
+        let items = (batch
+            .counters
+            .into_iter()
+            .map(|(k, t)| Counted::Counter(k, t)))
+        .chain(batch.seen.into_iter().map(Counted::Seen))
+        .collect();
         let outcome = self.db.write_batch(items, |conn, items| {
             let mut counters = Vec::new();
             let mut seen = Vec::new();

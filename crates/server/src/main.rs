@@ -93,7 +93,11 @@ struct ServeArgs {
     /// A proxy or load balancer in front of Tenantry (an IP address; repeatable, or a comma-
     /// separated list in the variable): requests from it are attributed to the client its
     /// `X-Forwarded-For` names, for the failed-authentication throttle.
-    #[arg(long = "trusted-proxy", env = "TENANTRY_TRUSTED_PROXIES", value_delimiter = ',')]
+    #[arg(
+        long = "trusted-proxy",
+        env = "TENANTRY_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
     trusted_proxies: Vec<std::net::IpAddr>,
     /// Do not collect metrics (`/metrics` then answers 404).
     #[arg(long, env = "TENANTRY_NO_METRICS")]

@@ -298,7 +298,11 @@ fn an_event_the_database_refuses_is_quarantined_and_the_others_are_committed() {
         .into_iter()
         .map(|r| actix_web::rt::System::new().block_on(r).is_ok())
         .collect();
-    assert_eq!(answered, [false, true, true, true], "the poison's request is released");
+    assert_eq!(
+        answered,
+        [false, true, true, true],
+        "the poison's request is released"
+    );
     assert_eq!(audit.quarantined(), 1);
     let neighbour = stored("neighbour");
     for n in 0..3 {
@@ -315,7 +319,10 @@ fn an_event_the_database_refuses_is_quarantined_and_the_others_are_committed() {
     // The writer goes on: another reseller's answered write is in the log when it is answered.
     s.tenant(&other.bearer(), "after");
     assert_eq!(stored("neighbour").len(), 4);
-    let metrics = s.call("GET", "/metrics", &Auth::None, None).expect(200).text;
+    let metrics = s
+        .call("GET", "/metrics", &Auth::None, None)
+        .expect(200)
+        .text;
     assert!(
         metrics
             .lines()

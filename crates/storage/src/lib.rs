@@ -27,7 +27,9 @@ pub mod usage;
 pub mod user;
 pub mod webhook;
 
-pub use database::{provision, Backend, BatchOutcome, Database, DbConnection, PoolOptions, PoolStatus};
+pub use database::{
+    provision, Backend, BatchOutcome, Database, DbConnection, PoolOptions, PoolStatus,
+};
 pub use error::{Result, StorageError};
 
 use tenantry_domain::Environment;

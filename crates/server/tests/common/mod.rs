@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use tenantry_auth::Authenticator;
 use tenantry_domain::Environment;
-use tenantry_http::{AppState, ServiceConfig};
+use tenantry_http::{AppState, AuthThrottle, ServiceConfig};
 use tenantry_server::{admin, Surface};
 use tenantry_storage::{provision, Backend, Database, PoolOptions};
 
@@ -329,16 +329,28 @@ impl TestServer {
     }
 
     pub fn start_with(config: ServiceConfig) -> TestServer {
-        TestServer::start_on_fresh_db(config, true)
+        TestServer::start_on_fresh_db(config, AuthThrottle::default())
     }
 
     /// A server without the failed-authentication throttle, for tests that send hundreds of
     /// wrong credentials to check each endpoint's 401 (tests/throttle.rs tests the throttle).
     pub fn unthrottled() -> TestServer {
-        TestServer::start_on_fresh_db(ServiceConfig::default(), false)
+        TestServer::start_on_fresh_db(
+            ServiceConfig::default(),
+            AuthThrottle::new(false, Vec::new()),
+        )
     }
 
-    fn start_on_fresh_db(config: ServiceConfig, throttle: bool) -> TestServer {
+    /// A server that trusts its loopback peer as a proxy: requests name their client in
+    /// `X-Forwarded-For`.
+    pub fn behind_proxy() -> TestServer {
+        TestServer::start_on_fresh_db(
+            ServiceConfig::default(),
+            AuthThrottle::new(true, vec![std::net::Ipv4Addr::LOCALHOST.into()]),
+        )
+    }
+
+    fn start_on_fresh_db(config: ServiceConfig, throttle: AuthThrottle) -> TestServer {
         let database = TestDb::new();
         let db = database.connect();
         let mut server = TestServer::serve(db, config, throttle);
@@ -350,7 +362,11 @@ impl TestServer {
     /// limiters), on this server's database.
     #[allow(dead_code)]
     pub fn second(&self) -> TestServer {
-        TestServer::serve(self.db.clone(), ServiceConfig::default(), true)
+        TestServer::serve(
+            self.db.clone(),
+            ServiceConfig::default(),
+            AuthThrottle::default(),
+        )
     }
 
     /// A new process's stand-in: a second server with a pool of its own on this database.
@@ -368,16 +384,16 @@ impl TestServer {
             },
         )
         .expect("connect");
-        TestServer::serve(db, ServiceConfig::default(), true)
+        TestServer::serve(db, ServiceConfig::default(), AuthThrottle::default())
     }
 
-    fn serve(db: Database, config: ServiceConfig, throttle: bool) -> TestServer {
+    fn serve(db: Database, config: ServiceConfig, throttle: AuthThrottle) -> TestServer {
         let state = web::Data::new(AppState {
             db: db.clone(),
             auth: Authenticator::default(),
             config,
             limits: Default::default(),
-            throttle: tenantry_http::AuthThrottle::new(throttle, Vec::new()),
+            throttle,
             metrics: Default::default(),
             audit: tenantry_http::AuditLog::new(db.clone()),
             usage: tenantry_http::UsageMeter::new(db.clone(), true),
