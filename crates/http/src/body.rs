@@ -509,19 +509,6 @@ pub fn path_config() -> web::PathConfig {
     })
 }
 
-/// Answers a method a resource does not have with 405 problem+json and an `Allow`-style hint.
-pub async fn method_not_allowed(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        format!(
-            "{} is not supported on {}; see the API's OpenAPI document",
-            req.method(),
-            req.path()
-        ),
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

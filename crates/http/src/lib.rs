@@ -13,6 +13,7 @@ mod metrics;
 pub mod pagination;
 mod rate_limit;
 mod request_id;
+mod resource;
 mod state;
 mod throttle;
 mod usage;
@@ -20,7 +21,7 @@ mod usage;
 pub use audit::{audit, AuditLog};
 pub use auth::{AuthenticatedReseller, AuthenticatedTenant, RequiredScopes};
 pub use body::{
-    default_true, method_not_allowed, path_config, query_config, Json, Path, Query, MAX_BODY_BYTES,
+    default_true, path_config, query_config, Json, Path, Query, MAX_BODY_BYTES,
 };
 pub use error::{ApiError, Problem, ProblemFieldError};
 pub use idempotency::{
@@ -30,6 +31,7 @@ pub use idempotency::{
 pub use json_writer::JsonWriter;
 pub use metrics::{metrics, Metrics};
 pub use rate_limit::{rate_limit_headers, Allowance, RateLimits};
+pub use resource::{resource, Resource};
 pub use request_id::{current_request_id, request_id, REQUEST_ID_HEADER};
 pub use state::{blocking, emit, ok_json, openapi_json, openapi_response, AppState, ServiceConfig};
 pub use throttle::AuthThrottle;

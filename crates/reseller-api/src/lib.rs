@@ -22,6 +22,7 @@ pub mod user;
 pub mod webhook;
 
 use actix_web::web;
+use tenantry_http::resource;
 use tenantry_auth::ResellerPrincipal;
 use tenantry_domain::tenant::Tenant;
 use tenantry_http::{ApiError, AppState};
@@ -42,11 +43,6 @@ pub(crate) fn tenant_in_scope(
         &principal.scope(),
         code_name,
     )?)
-}
-
-/// A resource at `path` that answers other methods with 405 problem+json.
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(tenantry_http::method_not_allowed))
 }
 
 /// Mounts the Reseller API (and its OpenAPI document) on an actix `App`.

@@ -578,13 +578,17 @@ fn valid_requests_work_with_each_scheme_on_every_endpoint() {
 fn unknown_routes_methods_and_undecodable_paths_answer_problems_not_blank_pages() {
     let s = TestServer::start();
     let w = world(&s, "acme");
-    s.call(
+    let put = s.call(
         "PUT",
         "/reseller/tenant",
         &w.creds.bearer(),
         Some(json!({})),
-    )
-    .expect_problem(405, "method_not_allowed");
+    );
+    assert_eq!(put.header("allow"), Some("GET, POST"));
+    put.expect_problem(405, "method_not_allowed");
+    let delete = s.call("DELETE", "/tenant/order", &w.creds.bearer(), None);
+    assert_eq!(delete.header("allow"), Some("GET, POST"));
+    delete.expect_problem(405, "method_not_allowed");
     s.call(
         "POST",
         &fill("/reseller/tenant/{t}", &w),

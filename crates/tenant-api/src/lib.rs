@@ -12,16 +12,12 @@ pub mod product;
 pub mod session;
 
 use actix_web::web;
+use tenantry_http::resource;
 use tenantry_http::AppState;
 
 pub(crate) type State = web::Data<AppState>;
 pub(crate) use tenantry_http::ok_json;
 pub(crate) use tenantry_http::AuthenticatedTenant as Caller;
-
-/// A resource at `path` that answers other methods with 405 problem+json.
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(tenantry_http::method_not_allowed))
-}
 
 /// Mounts the Tenant API surface on an actix `App`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
