@@ -50,7 +50,7 @@ impl LoginToken {
 /// one (`//evil.example`) or anything a browser could read as either (`/\evil.example`).
 pub fn check_path(path: &str) -> Result<(), DomainError> {
     let refuse = |why: &str| Err(DomainError::invalid("path", "path_not_relative", why));
-    if path.is_empty() || path.len() > 2000 {
+    if !(1..=2000).contains(&path.chars().count()) {
         return refuse("must be 1 to 2000 characters");
     }
     if !path.starts_with('/') {

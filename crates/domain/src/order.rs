@@ -222,14 +222,14 @@ pub fn price_rows(
     let mut totals = Totals::default();
     for (i, d) in drafts.iter().enumerate() {
         let field = |name: &str| format!("rows[{i}].{name}");
-        if d.sku.is_empty() || d.sku.len() > 64 {
+        if !(1..=64).contains(&d.sku.chars().count()) {
             errors.push(FieldError::new(
                 field("sku"),
                 "length",
                 "must be 1 to 64 characters",
             ));
         }
-        if d.name.len() > 200 {
+        if d.name.chars().count() > 200 {
             errors.push(FieldError::new(
                 field("name"),
                 "length",

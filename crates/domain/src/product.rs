@@ -64,7 +64,7 @@ impl ProductDraft {
         if !is_sku(&self.sku) {
             errors.push(sku_error("sku"));
         }
-        if self.name.is_empty() || self.name.len() > 200 {
+        if !(1..=200).contains(&self.name.chars().count()) {
             errors.push(FieldError::new(
                 "name",
                 "length",

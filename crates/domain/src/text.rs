@@ -16,6 +16,20 @@ pub fn control_character(text: &str) -> Option<char> {
         .find(|&c| c < ' ' && !matches!(c, '\t' | '\n' | '\r'))
 }
 
+/// `text` with each control character written as `\u{…}`, so it can be shown (in an error
+/// naming a field, say) without carrying the character itself.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c < ' ' || c == '\u{7f}' {
+                format!("\\u{{{:04X}}}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// What an error says about such a character, e.g. "must not contain the control character
 /// U+0000".
 pub fn control_character_message(c: char) -> String {

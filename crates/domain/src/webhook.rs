@@ -68,7 +68,7 @@ impl UrlPolicy {
     /// ([`UrlPolicy::allows_address`]).
     pub fn check_url(&self, url: &str, environment: Environment) -> Result<(), DomainError> {
         let invalid = |message: &str| DomainError::invalid("url", "invalid_url", message);
-        if url.len() > 2000 {
+        if url.chars().count() > 2000 {
             return Err(invalid("must be at most 2000 characters"));
         }
         let parsed = url::Url::parse(url)

@@ -100,6 +100,7 @@ after_authentication!(Path, web::Path<T>, "web::Path", clean_path);
 /// A 400 naming the query parameter or path segment `field` that holds control character `c`.
 fn control_in(what: &str, field: &str, c: char) -> ApiError {
     let message = tenantry_domain::text::control_character_message(c);
+    let field = tenantry_domain::text::printable(field);
     ApiError::bad_request(
         "invalid_parameter",
         format!("the {what} `{field}` {message}"),
@@ -303,7 +304,14 @@ mod strict {
             Ok(Value(n.into()))
         }
 
+        /// `23.0` is the integer 23, as JSON Schema has it: a client's JSON library may
+        /// write whole numbers either way.
         fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+            // 2^63 is the first f64 past i64::MAX; every whole f64 below it fits.
+            const TWO_TO_63: f64 = 9_223_372_036_854_775_808.0;
+            if n.fract() == 0.0 && (-TWO_TO_63..TWO_TO_63).contains(&n) {
+                return Ok(Value((n as i64).into()));
+            }
             Ok(Value(
                 serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, Into::into),
             ))

@@ -265,36 +265,3 @@ pub async fn idempotency(
         head.set_body(BoxBody::new(bytes)),
     ))
 }
-
-/// Documents the `Idempotency-Key` header on every POST of an OpenAPI document.
-pub fn document_idempotency_key(openapi: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
-    use utoipa::openapi::{ObjectBuilder, Required, Type};
-    for item in openapi.paths.paths.values_mut() {
-        let Some(operation) = item.post.as_mut() else {
-            continue;
-        };
-        let parameter = ParameterBuilder::new()
-            .name("Idempotency-Key")
-            .parameter_in(ParameterIn::Header)
-            .required(Required::False)
-            .description(Some(
-                "Makes a retry safe: a retry with the same key and request within 24 hours \
-                 answers the first response again (marked `Idempotent-Replayed: true`) and does \
-                 nothing new; the same key with another request is 422 \
-                 `idempotency_key_reused`; a retry while the first still runs is 409 \
-                 `idempotency_in_progress`. 1–255 visible ASCII characters; a UUID is a good key.",
-            ))
-            .schema(Some(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .min_length(Some(1))
-                    .max_length(Some(255)),
-            ))
-            .build();
-        operation
-            .parameters
-            .get_or_insert_with(Vec::new)
-            .push(parameter);
-    }
-}

@@ -10,6 +10,7 @@ mod error;
 mod idempotency;
 mod json_writer;
 mod metrics;
+mod openapi;
 pub mod pagination;
 mod rate_limit;
 mod request_id;
@@ -20,19 +21,17 @@ mod usage;
 
 pub use audit::{audit, AuditLog};
 pub use auth::{AuthenticatedReseller, AuthenticatedTenant, RequiredScopes};
-pub use body::{
-    default_true, path_config, query_config, Json, Path, Query, MAX_BODY_BYTES,
-};
+pub use body::{default_true, path_config, query_config, Json, Path, Query, MAX_BODY_BYTES};
 pub use error::{ApiError, Problem, ProblemFieldError};
 pub use idempotency::{
-    document_idempotency_key, idempotency, IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER,
-    RETENTION as IDEMPOTENCY_RETENTION,
+    idempotency, IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER, RETENTION as IDEMPOTENCY_RETENTION,
 };
 pub use json_writer::JsonWriter;
 pub use metrics::{metrics, Metrics};
+pub use openapi::{document_conventions, schema as openapi_schema, PROBLEM_JSON};
 pub use rate_limit::{rate_limit_headers, Allowance, RateLimits};
-pub use resource::{resource, Resource};
 pub use request_id::{current_request_id, request_id, REQUEST_ID_HEADER};
+pub use resource::{resource, Resource};
 pub use state::{blocking, emit, ok_json, openapi_json, openapi_response, AppState, ServiceConfig};
 pub use throttle::AuthThrottle;
 pub use usage::{usage, UsageMeter};

@@ -39,6 +39,8 @@ pub fn decode_cursor<T>(
         .decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
+        // An empty cursor (`?cursor=`) names no place in any list.
+        .filter(|key| !key.is_empty())
         .and_then(|key| parse(&key))
         .ok_or_else(|| {
             ApiError::bad_request("invalid_cursor", "the cursor is not one this API returned")

@@ -27,6 +27,7 @@ pub struct AuditQuery {
     /// connection id for its token).
     pub actor: Option<String>,
     /// `success`, `replayed` or `failure`.
+    #[param(schema_with = tenantry_http::openapi_schema::outcome)]
     pub outcome: Option<String>,
     /// Only events at or after this time (RFC 3339).
     pub since: Option<DateTime<Utc>>,

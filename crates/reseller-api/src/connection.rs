@@ -23,15 +23,15 @@ pub struct ConnectionIn {
     #[serde(default = "tenantry_http::default_true")]
     pub active: bool,
     #[serde(default = "default_name")]
-    #[schema(example = "API")]
+    #[schema(example = "API", min_length = 1, max_length = 100)]
     pub name: String,
     /// Connection type; `api` (the default) opens the Tenant API.
     #[serde(default = "default_type", rename = "type")]
-    #[schema(example = "api")]
+    #[schema(example = "api", pattern = "^[a-z0-9_]{1,32}$")]
     pub kind: String,
     /// A JSON object of connection settings.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = tenantry_http::openapi_schema::json_object)]
     pub configuration: JsonObject,
 }
 
@@ -48,8 +48,9 @@ fn default_type() -> String {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConnectionPatchIn {
     pub active: Option<bool>,
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = tenantry_http::openapi_schema::json_object_or_null)]
     pub configuration: Option<JsonObject>,
 }
 

@@ -25,7 +25,7 @@ pub struct EventQuery {
     pub after: Option<String>,
     /// Only these types, comma-separated (`tenant.created,order.created`).
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", schema_with = tenantry_http::openapi_schema::event_type_filter)]
     pub types: Option<String>,
     /// Only events of the tenant with this codeName.
     pub tenant: Option<String>,

@@ -26,19 +26,20 @@ const MAX_OVERLAP_SECONDS: i64 = 30 * 24 * 3600;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct KeyIn {
     /// A label to tell keys apart.
-    #[schema(example = "webshop sync")]
+    #[schema(example = "webshop sync", min_length = 1, max_length = 100)]
     pub name: String,
     /// What the key may do (`GET /reseller/key/scope` lists them); default: every scope the
     /// calling credential holds.
-    #[schema(example = json!(["tenant:read"]))]
+    #[schema(example = json!(["tenant:read"]), schema_with = tenantry_http::openapi_schema::scopes_or_null)]
     pub scopes: Option<Vec<String>>,
 }
 
 /// A rotation.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RotateIn {
+pub struct KeyRotateIn {
     /// Seconds the old key keeps working beside the new one (0 to 2,592,000; default 86,400).
+    #[schema(minimum = 0, maximum = 2_592_000)]
     pub overlap_seconds: Option<i64>,
 }
 
@@ -95,7 +96,7 @@ pub struct KeyList {
 }
 
 fn check_name(name: &str) -> Result<(), DomainError> {
-    if name.trim().is_empty() || name.chars().count() > 100 {
+    if !(1..=100).contains(&name.chars().count()) {
         return Err(DomainError::invalid(
             "name",
             "length",
@@ -220,14 +221,14 @@ pub async fn revoke(
 
 /// Rotate an API key: a new key with the same name and scopes, and the old one keeps working
 /// for `overlapSeconds` (default a day) so the new secret can be rolled out without downtime.
-#[utoipa::path(post, path = "/reseller/key/{id}/rotate", tag = "key", params(("id" = Uuid, Path)), request_body = RotateIn,
+#[utoipa::path(post, path = "/reseller/key/{id}/rotate", tag = "key", params(("id" = Uuid, Path)), request_body = KeyRotateIn,
     responses((status = 201, body = CreatedKeyOut), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn rotate(
     state: State,
     Principal(principal): Principal,
     path: Path<String>,
-    Json(body): Json<RotateIn>,
+    Json(body): Json<KeyRotateIn>,
 ) -> Result<HttpResponse, ApiError> {
     let id = key_id(&path.into_inner())?;
     let overlap = body.overlap_seconds.unwrap_or(DEFAULT_OVERLAP_SECONDS);

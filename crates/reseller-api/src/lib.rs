@@ -22,9 +22,9 @@ pub mod user;
 pub mod webhook;
 
 use actix_web::web;
-use tenantry_http::resource;
 use tenantry_auth::ResellerPrincipal;
 use tenantry_domain::tenant::Tenant;
+use tenantry_http::resource;
 use tenantry_http::{ApiError, AppState};
 use tenantry_storage::{tenant as tenants, DbConnection};
 

@@ -21,7 +21,10 @@ use uuid::Uuid;
 pub struct LoginIn {
     /// A path on this server (`/`, `/orders`); absolute and protocol-relative URLs are refused.
     #[serde(default = "root")]
-    #[schema(example = "/")]
+    #[schema(
+        example = "/",
+        pattern = "^/(?!/)[^\\u0000-\\u0020\\u007F-\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\\\]{0,1999}$"
+    )]
     pub path: String,
 }
 

@@ -19,7 +19,7 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct SandboxIn {
     /// 1 to 1000.
-    #[schema(example = 25)]
+    #[schema(example = 25, minimum = 1, maximum = 1000)]
     pub count: i64,
 }
 

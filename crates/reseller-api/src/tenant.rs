@@ -27,19 +27,21 @@ use uuid::Uuid;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TenantIn {
     /// Your reference for the customer; unique among your tenants; the codeName is made from it.
-    #[schema(example = "mycustomer")]
+    #[schema(example = "mycustomer", min_length = 1, max_length = 100)]
     pub customer_reference: String,
     /// Normally true; false creates the tenant deactivated.
     #[serde(default = "tenantry_http::default_true")]
     pub active: bool,
-    #[schema(example = "My Customer AB")]
+    #[schema(example = "My Customer AB", min_length = 1, max_length = 200)]
     pub full_name: String,
-    #[schema(example = "it@mycustomer.example")]
+    #[schema(example = "it@mycustomer.example", format = Email, max_length = 254)]
     pub email: String,
     /// ISO 639 code, such as `swe`.
-    #[schema(example = "swe")]
+    #[schema(example = "swe", pattern = "^[a-z]{2,3}$")]
     pub default_language: String,
+    /// ISO 639 codes, at most 50.
     #[serde(default)]
+    #[schema(schema_with = tenantry_http::openapi_schema::languages)]
     pub languages: Vec<String>,
     /// Options the tenant gets; each must be a capability granted to you.
     #[serde(default)]
@@ -49,12 +51,18 @@ pub struct TenantIn {
     #[serde(default)]
     pub with_api_connection: bool,
     /// Subscription tier (XAPP).
+    #[schema(min_length = 1, max_length = 50)]
     pub tier: Option<String>,
     /// Contract length in months.
+    #[schema(minimum = 1, maximum = 120)]
     pub contract_length: Option<i64>,
+    #[schema(format = "uri", max_length = 2000)]
     pub website: Option<String>,
+    /// One of `GET /reseller/template`.
+    #[schema(min_length = 1, max_length = 100)]
     pub template: Option<String>,
     /// Your own id for the customer.
+    #[schema(min_length = 1, max_length = 100)]
     pub external_id: Option<String>,
     /// What provisioning, which runs after this request returns, prepares; `tenant.ready`
     /// announces the result.
@@ -72,6 +80,7 @@ pub struct InstallIn {
     /// Generated sandbox orders to fill a sandbox tenant with (0 to 1000); when 0, the
     /// template's `sandboxOrders`.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000)]
     pub sandbox_orders: i64,
     /// Put a one-time login URL for this user in `tenant.ready`; a user of that login is
     /// created as the tenant's `admin` (with the tenant's name, email and language) unless
@@ -83,11 +92,14 @@ pub struct InstallIn {
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InstallLoginIn {
-    #[schema(example = "owner")]
+    #[schema(example = "owner", pattern = "^[A-Za-z0-9._@+-]{1,100}$")]
     pub login: String,
     /// A path on this server, as for `POST …/login/{login}`.
     #[serde(default = "crate::login::root")]
-    #[schema(example = "/")]
+    #[schema(
+        example = "/",
+        pattern = "^/(?!/)[^\\u0000-\\u0020\\u007F-\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\\\]{0,1999}$"
+    )]
     pub path: String,
 }
 
@@ -96,11 +108,16 @@ pub struct InstallLoginIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TenantPatchIn {
+    #[schema(min_length = 1, max_length = 100)]
     pub customer_reference: Option<String>,
     pub active: Option<bool>,
+    #[schema(min_length = 1, max_length = 200)]
     pub full_name: Option<String>,
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
+    #[schema(pattern = "^[a-z]{2,3}$")]
     pub default_language: Option<String>,
+    #[schema(schema_with = tenantry_http::openapi_schema::languages_or_null)]
     pub languages: Option<Vec<String>>,
     pub options: Option<Vec<String>>,
 }

@@ -20,22 +20,27 @@ use uuid::Uuid;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UserIn {
-    /// Unique within the tenant.
-    #[schema(example = "api")]
+    /// Unique within the tenant: letters, digits and `. _ @ + -`.
+    #[schema(example = "api", pattern = "^[A-Za-z0-9._@+-]{1,100}$")]
     pub login: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub full_name: String,
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// From the catalogue (`GET /reseller/permission`); added to the role's.
     #[serde(default)]
+    #[schema(schema_with = tenantry_http::openapi_schema::permissions)]
     pub permissions: Vec<String>,
     /// `admin`, `manager` or `viewer` (default).
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "viewer")]
+    #[schema(schema_with = tenantry_http::openapi_schema::role, example = "viewer")]
     pub role: Role,
     /// Defaults to the tenant's default language.
+    #[schema(pattern = "^[a-z]{2,3}$")]
     pub default_language: Option<String>,
     /// Set for API users: the Tenant API's Basic authentication uses it. 12 to 256 characters.
+    #[schema(min_length = 12, max_length = 256)]
     pub password: Option<String>,
 }
 
@@ -43,14 +48,18 @@ pub struct UserIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UserPatchIn {
+    #[schema(max_length = 200)]
     pub full_name: Option<String>,
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
+    #[schema(schema_with = tenantry_http::openapi_schema::permissions_or_null)]
     pub permissions: Option<Vec<String>>,
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = tenantry_http::openapi_schema::role_or_null)]
     pub role: Option<Role>,
+    #[schema(pattern = "^[a-z]{2,3}$")]
     pub default_language: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 12, max_length = 256)]
     pub password: Option<Option<String>>,
 }
 

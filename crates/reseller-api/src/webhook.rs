@@ -24,12 +24,19 @@ const MAX_OVERLAP_HOURS: i64 = 7 * 24;
 pub struct WebhookIn {
     /// Where events are posted. In production: https, and not a loopback, private or
     /// link-local address.
-    #[schema(example = "https://partner.example/hooks/tenantry")]
+    #[schema(
+        example = "https://partner.example/hooks/tenantry",
+        format = "uri",
+        pattern = "^[Hh][Tt][Tt][Pp][Ss]?://",
+        max_length = 2000
+    )]
     pub url: String,
     /// Event types to deliver (`tenant.created`, …); empty or absent: every type.
     #[serde(default)]
+    #[schema(schema_with = tenantry_http::openapi_schema::event_types)]
     pub event_types: Vec<String>,
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub description: String,
     #[serde(default = "tenantry_http::default_true")]
     pub active: bool,
@@ -40,8 +47,15 @@ pub struct WebhookIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WebhookPatchIn {
+    #[schema(
+        format = "uri",
+        pattern = "^[Hh][Tt][Tt][Pp][Ss]?://",
+        max_length = 2000
+    )]
     pub url: Option<String>,
+    #[schema(schema_with = tenantry_http::openapi_schema::event_types_or_null)]
     pub event_types: Option<Vec<String>>,
+    #[schema(max_length = 500)]
     pub description: Option<String>,
     pub active: Option<bool>,
 }
@@ -252,10 +266,11 @@ pub async fn delete(
 /// How long the old secret keeps signing.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RotateIn {
+pub struct SecretRotateIn {
     /// Hours (0 to 168, default 24) during which deliveries carry signatures of both the old
     /// and the new secret, so your receivers can switch at any moment of it.
     #[serde(default = "default_overlap")]
+    #[schema(minimum = 0, maximum = 168)]
     pub overlap_hours: i64,
 }
 
@@ -273,14 +288,14 @@ pub struct RotatedOut {
 }
 
 /// Replace the signing secret; the old one keeps signing for the overlap.
-#[utoipa::path(post, path = "/reseller/webhook/{id}/secret/rotate", tag = "webhook", params(("id" = Uuid, Path)), request_body = RotateIn,
+#[utoipa::path(post, path = "/reseller/webhook/{id}/secret/rotate", tag = "webhook", params(("id" = Uuid, Path)), request_body = SecretRotateIn,
     responses((status = 200, body = RotatedOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn rotate(
     state: State,
     Principal(principal): Principal,
     path: Path<String>,
-    Json(body): Json<RotateIn>,
+    Json(body): Json<SecretRotateIn>,
 ) -> Result<HttpResponse, ApiError> {
     let id = endpoint_id(&path)?;
     if !(0..=MAX_OVERLAP_HOURS).contains(&body.overlap_hours) {

@@ -31,7 +31,7 @@ struct Security;
 
 impl Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        tenantry_http::document_idempotency_key(openapi);
+        tenantry_http::document_conventions(openapi);
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "basic",

@@ -25,17 +25,19 @@ type JsonObject = serde_json::Map<String, serde_json::Value>;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RowIn {
-    #[schema(example = "MUG-BLUE")]
+    #[schema(example = "MUG-BLUE", min_length = 1, max_length = 64)]
     pub sku: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub name: String,
-    #[schema(example = 2)]
+    #[schema(example = 2, minimum = 1, maximum = 1_000_000)]
     pub quantity: i64,
-    /// Price of one unit excluding VAT, such as `"89.00"`.
-    #[schema(example = "89.00")]
+    /// Price of one unit excluding VAT, such as `"89.00"`; at most as many decimals as the
+    /// currency has.
+    #[schema(example = "89.00", schema_with = tenantry_http::openapi_schema::amount)]
     pub unit_price: String,
     /// Percent, such as `"25"`.
-    #[schema(example = "25")]
+    #[schema(example = "25", schema_with = tenantry_http::openapi_schema::vat_rate)]
     pub vat_rate: String,
 }
 
@@ -44,26 +46,27 @@ pub struct RowIn {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderIn {
     /// Unique within the tenant.
-    #[schema(example = "WEB-1001")]
+    #[schema(example = "WEB-1001", pattern = "^[A-Za-z0-9._/-]{1,64}$")]
     pub number: String,
     /// Default `new`; an import may start an order further on.
-    #[schema(value_type = Option<String>, example = "new")]
+    #[schema(schema_with = tenantry_http::openapi_schema::order_status_or_null, example = "new")]
     pub status: Option<OrderStatus>,
     /// ISO 4217, such as `SEK`.
-    #[schema(example = "SEK")]
+    #[schema(example = "SEK", schema_with = tenantry_http::openapi_schema::currency)]
     pub currency: String,
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = tenantry_http::openapi_schema::customer)]
     pub customer: Customer,
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = tenantry_http::openapi_schema::address)]
     pub billing_address: Address,
     /// Defaults to the billing address.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = tenantry_http::openapi_schema::address_or_null)]
     pub shipping_address: Option<Address>,
+    #[schema(min_items = 1, max_items = 500)]
     pub rows: Vec<RowIn>,
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = tenantry_http::openapi_schema::json_object)]
     pub metadata: JsonObject,
 }
 
@@ -72,15 +75,15 @@ pub struct OrderIn {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderPatchIn {
     /// new → processing → shipped → delivered; new or processing → cancelled.
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = tenantry_http::openapi_schema::order_status_or_null)]
     pub status: Option<OrderStatus>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = tenantry_http::openapi_schema::customer_or_null)]
     pub customer: Option<Customer>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = tenantry_http::openapi_schema::address_or_null)]
     pub billing_address: Option<Address>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = tenantry_http::openapi_schema::address_or_null)]
     pub shipping_address: Option<Address>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = tenantry_http::openapi_schema::json_object_or_null)]
     pub metadata: Option<JsonObject>,
 }
 
@@ -265,8 +268,10 @@ pub struct OrderListQuery {
     /// The `nextCursor` you stored; absent starts from the beginning.
     pub cursor: Option<String>,
     /// RFC 3339; only orders updated at or after it (inclusive).
+    #[param(format = DateTime)]
     pub modified_since: Option<String>,
     /// Only orders in this status.
+    #[param(schema_with = tenantry_http::openapi_schema::order_status)]
     pub status: Option<String>,
 }
 

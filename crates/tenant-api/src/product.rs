@@ -17,15 +17,18 @@ use utoipa::{IntoParams, ToSchema};
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProductIn {
     /// Unique within the tenant; names the product in paths.
-    #[schema(example = "MUG-BLUE")]
+    #[schema(example = "MUG-BLUE", pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub sku: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
-    /// Excluding VAT, a decimal string such as `"89.00"`.
-    #[schema(example = "89.00")]
+    /// Excluding VAT, a decimal string such as `"89.00"`; at most as many decimals as the
+    /// currency has.
+    #[schema(example = "89.00", schema_with = tenantry_http::openapi_schema::amount)]
     pub price: String,
-    #[schema(example = "SEK")]
+    #[schema(example = "SEK", schema_with = tenantry_http::openapi_schema::currency)]
     pub currency: String,
-    /// Units on hand; absent or null for untracked stock.
+    /// Units on hand (0 to 1,000,000,000); absent or null for untracked stock.
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub stock: Option<i64>,
     #[serde(default)]
     pub allow_backorder: bool,
@@ -37,10 +40,12 @@ pub struct ProductIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProductPatchIn {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    #[schema(schema_with = tenantry_http::openapi_schema::amount_or_null)]
     pub price: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 1_000_000_000)]
     pub stock: Option<Option<i64>>,
     pub allow_backorder: Option<bool>,
     pub active: Option<bool>,
