@@ -274,6 +274,15 @@ pub mod schema {
     pub const LANGUAGE_CODE: &str = "^[a-z]{2,3}$";
 
     fn list(items: ObjectBuilder, max_items: Option<usize>, nullable: bool) -> RefOr<Schema> {
+        list_of(items, None, max_items, nullable)
+    }
+
+    fn list_of(
+        items: ObjectBuilder,
+        min_items: Option<usize>,
+        max_items: Option<usize>,
+        nullable: bool,
+    ) -> RefOr<Schema> {
         let kind = if nullable {
             SchemaType::from_iter([Type::Array, Type::Null])
         } else {
@@ -282,6 +291,7 @@ pub mod schema {
         ArrayBuilder::new()
             .schema_type(kind)
             .items(items)
+            .min_items(min_items)
             .max_items(max_items)
             .into()
     }
@@ -453,13 +463,13 @@ pub mod schema {
             .into()
     }
 
-    /// Key scopes (`GET /reseller/key/scope`).
+    /// Key scopes (`GET /reseller/key/scope`): at least one when sent.
     pub fn scopes_or_null() -> RefOr<Schema> {
         let names: Vec<&str> = tenantry_domain::scope::ALL
             .iter()
             .map(|s| s.as_str())
             .collect();
-        list(one_of(&names), None, true)
+        list_of(one_of(&names), Some(1), None, true)
     }
 
     /// Event types (`tenant.created`, …).
