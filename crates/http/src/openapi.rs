@@ -273,6 +273,15 @@ pub mod schema {
     /// A lowercase ISO 639 code (`tenantry_domain::tenant::is_language_code`).
     pub const LANGUAGE_CODE: &str = "^[a-z]{2,3}$";
 
+    /// `kind`, or `[kind, "null"]` for a field a partial update may send as `null`.
+    fn type_or_null(kind: Type, nullable: bool) -> SchemaType {
+        if nullable {
+            SchemaType::from_iter([kind, Type::Null])
+        } else {
+            SchemaType::Type(kind)
+        }
+    }
+
     fn list(items: ObjectBuilder, max_items: Option<usize>, nullable: bool) -> RefOr<Schema> {
         list_of(items, None, max_items, nullable)
     }
@@ -283,11 +292,7 @@ pub mod schema {
         max_items: Option<usize>,
         nullable: bool,
     ) -> RefOr<Schema> {
-        let kind = if nullable {
-            SchemaType::from_iter([Type::Array, Type::Null])
-        } else {
-            SchemaType::Type(Type::Array)
-        };
+        let kind = type_or_null(Type::Array, nullable);
         ArrayBuilder::new()
             .schema_type(kind)
             .items(items)
@@ -399,11 +404,7 @@ pub mod schema {
     const ADDRESS: &[&str] = &["name", "street", "postalCode", "city", "country"];
 
     fn party(fields: &[&str], nullable: bool) -> RefOr<Schema> {
-        let kind = if nullable {
-            SchemaType::from_iter([Type::Object, Type::Null])
-        } else {
-            SchemaType::Type(Type::Object)
-        };
+        let kind = type_or_null(Type::Object, nullable);
         let mut object = ObjectBuilder::new()
             .schema_type(kind)
             .additional_properties(Some(AdditionalProperties::FreeForm(false)));
@@ -430,11 +431,7 @@ pub mod schema {
     }
 
     fn free_object(nullable: bool) -> RefOr<Schema> {
-        let kind = if nullable {
-            SchemaType::from_iter([Type::Object, Type::Null])
-        } else {
-            SchemaType::Type(Type::Object)
-        };
+        let kind = type_or_null(Type::Object, nullable);
         let mut object = ObjectBuilder::new()
             .schema_type(kind)
             .additional_properties(Some(RefOr::Ref(Ref::from_schema_name(super::JSON_VALUE))))
