@@ -1,7 +1,9 @@
-//! Project tasks: `cargo xtask openapi [--check]`, `cargo xtask bench`, `cargo xtask ci`.
+//! Project tasks: `cargo xtask openapi [--check]`, `cargo xtask deps`, `cargo xtask bench`,
+//! `cargo xtask ci`.
 //! Kept to a few dependencies; the server binary does the real work where it can.
 
 mod bench;
+mod deps;
 mod webhook_bench;
 
 use std::path::{Path, PathBuf};
@@ -19,9 +21,10 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("openapi") => openapi(args.iter().any(|a| a == "--check")),
         Some("bench") => bench::run(&args[1..]),
+        Some("deps") => deps::run(),
         Some("ci") => status(Command::new("bash").arg(root().join(".ci/run"))),
         _ => Err(
-            "usage: cargo xtask <openapi [--check] | bench [--sqlite-only] [--postgres URL] [--sync-tenants N] [--only webhooks|analytics|onboarding|sync] | ci>"
+            "usage: cargo xtask <openapi [--check] | deps | bench [--sqlite-only] [--postgres URL] [--sync-tenants N] [--only webhooks|analytics|onboarding|sync] | ci>"
                 .into(),
         ),
     };

@@ -93,7 +93,7 @@ pub(crate) fn fill_in(
                 sequence: tenant::next_sequence(conn, t.id)?,
             };
             products::insert(conn, &product)?;
-            let out = tenantry_tenant_api::product::ProductOut::from(product);
+            let out = tenantry_api_types::product::ProductOut::from(product);
             events.push(NewEvent::about(t, EventType::ProductCreated, &out));
             products_created += 1;
         }
@@ -122,7 +122,7 @@ pub(crate) fn fill_in(
             orders::PlaceError::Storage(s) => ApiError::from(s),
             orders::PlaceError::Stock(s) => ApiError::conflict("insufficient_stock", s.to_string()),
         })?;
-        events.extend(tenantry_tenant_api::order::placed_events(t, &order, drawn));
+        events.extend(tenantry_api_types::order::placed_events(t, &order, drawn));
     }
     // Appended together: one counter update and one read of the endpoints for them all.
     tenantry_storage::event::append_all(conn, events, now)?;

@@ -2,10 +2,10 @@
 
 use crate::{ok_json, Caller, State};
 use actix_web::{http::header, HttpResponse};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
+pub use tenantry_api_types::product::ProductOut;
 use tenantry_domain::event::EventType;
-use tenantry_domain::product::{is_sku, Product, ProductDraft, ProductPatch};
+use tenantry_domain::product::{is_sku, ProductDraft, ProductPatch};
 use tenantry_domain::time;
 use tenantry_http::pagination::{self, ListPage};
 use tenantry_http::{blocking, emit, ApiError, Json, Path, Problem, Query};
@@ -53,39 +53,6 @@ pub struct ProductPatchIn {
 
 fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
     Option::<i64>::deserialize(d).map(Some)
-}
-
-/// A product as the Tenant API shows it.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ProductOut {
-    pub sku: String,
-    pub name: String,
-    pub price: String,
-    pub currency: String,
-    pub stock: Option<i64>,
-    pub allow_backorder: bool,
-    pub active: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub sequence: i64,
-}
-
-impl From<Product> for ProductOut {
-    fn from(p: Product) -> Self {
-        ProductOut {
-            price: p.currency.format(p.price),
-            currency: p.currency.code.to_owned(),
-            sku: p.sku,
-            name: p.name,
-            stock: p.stock,
-            allow_backorder: p.allow_backorder,
-            active: p.active,
-            created_at: p.created_at,
-            updated_at: p.updated_at,
-            sequence: p.sequence,
-        }
-    }
 }
 
 /// Query of the product list.
