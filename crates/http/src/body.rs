@@ -222,7 +222,15 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 
 /// A 422 for JSON of the wrong shape at `path`.
 fn shape_error(path: String, error: &serde_json::Error) -> ApiError {
-    let message = strip_position(&error.to_string());
+    let message = without_rust_names(&strip_position(&error.to_string()));
+    if path == "." && message.starts_with("invalid type") {
+        // Nothing to name a field by: the body as a whole is not the object asked for.
+        return ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            format!("the body must be a JSON object ({message})"),
+        );
+    }
     if let Some(key) = strict::duplicate_key(&message) {
         // Raised by the object at `path` about one of its keys: the field is that key.
         let field = if path == "." {
@@ -362,7 +370,12 @@ mod strict {
         match value {
             V::Null => de::Unexpected::Unit,
             V::Bool(b) => de::Unexpected::Bool(*b),
-            V::Number(_) => de::Unexpected::Other("number"),
+            V::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(u), _, _) => de::Unexpected::Unsigned(u),
+                (_, Some(i), _) => de::Unexpected::Signed(i),
+                (_, _, Some(f)) => de::Unexpected::Float(f),
+                _ => de::Unexpected::Other("number"),
+            },
             V::String(s) => de::Unexpected::Str(s),
             V::Array(_) => de::Unexpected::Seq,
             V::Object(_) => de::Unexpected::Map,
@@ -485,6 +498,15 @@ mod strict {
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// serde names the Rust type it wanted (`expected struct TenantIn`); a client knows it as an
+/// object.
+fn without_rust_names(message: &str) -> String {
+    match message.find("expected struct ") {
+        Some(i) => format!("{}expected a JSON object", &message[..i]),
         None => message.to_owned(),
     }
 }

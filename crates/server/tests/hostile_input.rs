@@ -260,6 +260,29 @@ fn lax_json_is_refused_naming_the_field() {
             .expect_problem(422, "validation_failed");
         assert_eq!(body["errors"][0]["field"], "shippingAddress", "{body}");
     }
+    // Nor does an array stand for the whole body, and no Rust type name is shown.
+    let body = s
+        .raw(
+            "POST",
+            "/reseller/tenant",
+            &r.bearer(),
+            "application/json",
+            r#"["x", "y"]"#,
+        )
+        .expect_problem(422, "validation_failed");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("the body must be a JSON object"),
+        "{detail}"
+    );
+    assert!(!detail.contains("TenantIn"), "{detail}");
+    let body = s
+        .call("PATCH", &path, &token, Some(json!({"shippingAddress": 5})))
+        .expect_problem(422, "validation_failed");
+    assert_eq!(
+        body["errors"][0]["message"],
+        "invalid type: integer `5`, expected a JSON object"
+    );
     // A key sent twice is refused rather than the last one winning.
     let twice = r#"{"shippingAddress": {"name": "A", "street": "S", "postalCode": "1", "city": "C", "country": "SE", "city": "Evil"}}"#;
     let body = s
