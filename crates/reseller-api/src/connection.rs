@@ -4,6 +4,7 @@ use crate::{ok_json, tenant_in_scope, Principal, State};
 use actix_web::{http::header, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+pub use tenantry_api_types::connection::ConnectionOut;
 use tenantry_auth::token::{self, TokenKind};
 use tenantry_domain::connection::{self as domain, Connection, ConnectionDraft, ConnectionPatch};
 use tenantry_domain::event::EventType;
@@ -52,41 +53,6 @@ pub struct ConnectionPatchIn {
     pub name: Option<String>,
     #[schema(schema_with = tenantry_http::openapi_schema::json_object_or_null)]
     pub configuration: Option<JsonObject>,
-}
-
-/// An API connection. `id` goes into the Tenant API's `X-ConnectionId` header.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ConnectionOut {
-    #[schema(example = "00076ad40b558ecd874c5482108409ad")]
-    pub id: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub name: String,
-    pub active: bool,
-    #[schema(value_type = Object)]
-    pub configuration: JsonObject,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// A company-scoped tenant token (`tnt_…`) for the Tenant API, on creation of an `api`
-    /// connection only: it is shown this once.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-}
-
-impl From<Connection> for ConnectionOut {
-    fn from(c: Connection) -> Self {
-        ConnectionOut {
-            id: c.id,
-            kind: c.kind,
-            name: c.name,
-            active: c.active,
-            configuration: c.configuration,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
-            token: None,
-        }
-    }
 }
 
 /// Issues a tenant token for an API connection; returns the secret (shown once).

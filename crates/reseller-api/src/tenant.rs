@@ -1,9 +1,9 @@
 //! `/reseller/tenant`: create, list, read, update (deactivate) and delete tenants.
 
-use crate::connection::ConnectionOut;
 use crate::{ok_json, tenant_in_scope, Principal, State};
 use actix_web::{http::header, HttpResponse};
-use chrono::{DateTime, Utc};
+pub use tenantry_api_types::tenant::TenantOut;
+
 use serde::{Deserialize, Serialize};
 use tenantry_domain::connection::ConnectionDraft;
 use tenantry_domain::error::into_result;
@@ -120,59 +120,6 @@ pub struct TenantPatchIn {
     #[schema(schema_with = tenantry_http::openapi_schema::languages_or_null)]
     pub languages: Option<Vec<String>>,
     pub options: Option<Vec<String>>,
-}
-
-/// A tenant as the Reseller API shows it.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct TenantOut {
-    pub id: Uuid,
-    /// Save this: it names the tenant in every later call.
-    #[schema(example = "mycustomer-1")]
-    pub code_name: String,
-    pub customer_reference: String,
-    pub active: bool,
-    #[schema(value_type = String, example = "active")]
-    pub status: TenantStatus,
-    #[schema(value_type = String, example = "sandbox")]
-    pub environment: Environment,
-    pub full_name: String,
-    pub email: String,
-    pub default_language: String,
-    pub languages: Vec<String>,
-    pub options: Vec<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    #[schema(value_type = Object)]
-    pub subscription: Subscription,
-    /// When the scheduled (or done) cancellation takes effect.
-    pub cancellation_effective_at: Option<DateTime<Utc>>,
-    /// With `withApiConnection`: the default API connection, its `token` shown this once.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connection: Option<ConnectionOut>,
-}
-
-impl From<Tenant> for TenantOut {
-    fn from(t: Tenant) -> Self {
-        TenantOut {
-            id: t.id,
-            active: t.active(),
-            code_name: t.code_name,
-            customer_reference: t.customer_reference,
-            status: t.status,
-            environment: t.environment,
-            full_name: t.full_name,
-            email: t.email,
-            default_language: t.default_language,
-            languages: t.languages,
-            options: t.options,
-            created_at: t.created_at,
-            updated_at: t.updated_at,
-            subscription: t.subscription,
-            cancellation_effective_at: t.cancellation_effective_at,
-            connection: None,
-        }
-    }
 }
 
 /// Query of the tenant list.

@@ -3,7 +3,8 @@
 use crate::{ok_json, tenant_in_scope, Principal, State};
 use actix_web::{http::header, HttpResponse};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
+pub use tenantry_api_types::user::UserOut;
 use tenantry_auth::password;
 use tenantry_domain::event::EventType;
 use tenantry_domain::permission::Role;
@@ -66,43 +67,6 @@ pub struct UserPatchIn {
 /// Tells `"password": null` (remove it) from an absent `password` (keep it).
 fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
-}
-
-/// A tenant user as the Reseller API shows it; never the password or its hash.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct UserOut {
-    pub login: String,
-    pub full_name: String,
-    pub email: String,
-    #[schema(value_type = String)]
-    pub role: Role,
-    /// Granted one by one.
-    pub permissions: Vec<String>,
-    /// The role's permissions plus `permissions`: what the user may do.
-    pub effective_permissions: Vec<String>,
-    pub default_language: String,
-    /// Whether the user can authenticate to the Tenant API with a password.
-    pub has_password: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<TenantUser> for UserOut {
-    fn from(u: TenantUser) -> Self {
-        UserOut {
-            effective_permissions: u.effective_permissions(),
-            has_password: u.password_hash.is_some(),
-            login: u.login,
-            full_name: u.full_name,
-            email: u.email,
-            role: u.role,
-            permissions: u.permissions,
-            default_language: u.default_language,
-            created_at: u.created_at,
-            updated_at: u.updated_at,
-        }
-    }
 }
 
 /// Query of the user list.
