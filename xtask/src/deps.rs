@@ -6,15 +6,30 @@
 
 use std::process::Command;
 
-/// Each workspace crate and the workspace crates it may depend on.
+/// Each workspace crate and the workspace crates it may depend on (`tenantry-testkit` only as a
+/// dev-dependency, for integration tests).
 const ALLOWED: &[(&str, &[&str])] = &[
     ("tenantry-domain", &[]),
     ("tenantry-api-types", &["tenantry-domain"]),
     ("tenantry-storage", &["tenantry-domain"]),
+    (
+        "tenantry-service",
+        &[
+            "tenantry-domain",
+            "tenantry-api-types",
+            "tenantry-storage",
+            "tenantry-testkit",
+        ],
+    ),
     ("tenantry-auth", &["tenantry-domain", "tenantry-storage"]),
     (
         "tenantry-http",
-        &["tenantry-domain", "tenantry-storage", "tenantry-auth"],
+        &[
+            "tenantry-domain",
+            "tenantry-storage",
+            "tenantry-service",
+            "tenantry-auth",
+        ],
     ),
     (
         "tenantry-webhook",
@@ -28,13 +43,16 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "tenantry-domain",
             "tenantry-api-types",
             "tenantry-storage",
+            "tenantry-service",
             "tenantry-auth",
             "tenantry-http",
             "tenantry-webhook",
             "tenantry-reseller-api",
             "tenantry-tenant-api",
+            "tenantry-testkit",
         ],
     ),
+    ("tenantry-testkit", &["tenantry-storage"]),
     ("xtask", &[]),
 ];
 
@@ -43,6 +61,7 @@ const SURFACE: &[&str] = &[
     "tenantry-domain",
     "tenantry-api-types",
     "tenantry-storage",
+    "tenantry-service",
     "tenantry-auth",
     "tenantry-http",
 ];

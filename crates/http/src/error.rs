@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use tenantry_auth::AuthError;
 use tenantry_domain::{DomainError, FieldError};
+use tenantry_service::ServiceError;
 use tenantry_storage::StorageError;
 use utoipa::ToSchema;
 
@@ -213,6 +214,17 @@ impl From<DomainError> for ApiError {
                 api.errors = errors.into_iter().map(Into::into).collect();
                 api
             }
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid(e) => e.into(),
+            ServiceError::NotFound(what) => ApiError::new(StatusCode::NOT_FOUND, "not_found", what),
+            ServiceError::Conflict { code, message } => ApiError::conflict(code, message),
+            ServiceError::Storage(e) => e.into(),
         }
     }
 }

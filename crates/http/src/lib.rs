@@ -1,5 +1,6 @@
 //! Tenantry's HTTP toolkit, shared by the Reseller and Tenant API surfaces: the problem+json
-//! error type and its one mapping from the lower layers' errors, the JSON body and query
+//! error type and its one mapping from the lower layers' errors (domain, storage, auth and the
+//! use cases' `ServiceError`), the JSON body and query
 //! extractors that turn bad input into 400/415/422, cursors, request ids, the application
 //! state and the authentication extractors.
 

@@ -8,9 +8,8 @@ use tenantry_auth::{key, password, token};
 use tenantry_domain::reseller::{self, Reseller, ResellerUser, DEFAULT_RATE_LIMIT_PER_MINUTE};
 use tenantry_domain::template::TenantTemplate;
 use tenantry_domain::{scope, time, DomainError, Environment};
-use tenantry_storage::{
-    reseller as resellers, template as templates, tenant as tenants, Database, StorageError,
-};
+use tenantry_service::{capability, Actor, ServiceError};
+use tenantry_storage::{reseller as resellers, template as templates, Database, StorageError};
 use uuid::Uuid;
 
 /// Why an operator command failed.
@@ -27,6 +26,17 @@ pub enum AdminError {
     NotFound(String),
     #[error(transparent)]
     Storage(StorageError),
+}
+
+impl From<ServiceError> for AdminError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid(e) => AdminError::Invalid(e),
+            ServiceError::NotFound(what) => AdminError::NotFound(what),
+            ServiceError::Conflict { message, .. } => AdminError::Conflict(message),
+            ServiceError::Storage(e) => AdminError::Storage(e),
+        }
+    }
 }
 
 impl From<StorageError> for AdminError {
@@ -134,46 +144,21 @@ pub struct CapabilityRemoved {
 
 /// Grants a reseller a capability its tenants may then have as an option.
 pub fn add_capability(db: &Database, code: &str, capability: &str) -> Result<Reseller, AdminError> {
-    reseller::check_capability(capability)?;
-    db.write(|conn| {
-        let mut reseller = resellers::find_by_code(conn, code)?;
-        if !reseller.capabilities.iter().any(|c| c == capability) {
-            reseller.capabilities.push(capability.to_owned());
-            resellers::set_capabilities(conn, reseller.id, &reseller.capabilities)?;
-        }
-        Ok(reseller)
-    })
+    db.write(|conn| Ok(capability::add(conn, &Actor::Operator, code, capability)?))
 }
 
 /// Takes a capability from a reseller, and with it the option from every tenant that has it
-/// (both environments), in one transaction: a tenant never keeps an option its reseller may no
-/// longer grant.
+/// (both environments), in one transaction that appends each changed tenant's
+/// `tenant.updated`.
 pub fn remove_capability(
     db: &Database,
     code: &str,
     capability: &str,
 ) -> Result<CapabilityRemoved, AdminError> {
-    db.write(|conn| {
-        let mut reseller = resellers::find_by_code(conn, code)?;
-        if !reseller.capabilities.iter().any(|c| c == capability) {
-            return Err(AdminError::NotFound(format!(
-                "reseller `{code}` has no capability `{capability}`"
-            )));
-        }
-        reseller.capabilities.retain(|c| c != capability);
-        resellers::set_capabilities(conn, reseller.id, &reseller.capabilities)?;
-        let now = time::now();
-        let mut changed = Vec::new();
-        for mut tenant in tenants::with_option(conn, reseller.id, capability)? {
-            tenant.options.retain(|o| o != capability);
-            tenant.updated_at = now;
-            tenants::update(conn, &tenant)?;
-            changed.push(tenant.code_name);
-        }
-        Ok(CapabilityRemoved {
-            reseller: reseller.into(),
-            tenants_changed: changed,
-        })
+    let removed = db.write(|conn| capability::remove(conn, &Actor::Operator, code, capability))?;
+    Ok(CapabilityRemoved {
+        reseller: removed.reseller.into(),
+        tenants_changed: removed.tenants.into_iter().map(|t| t.code_name).collect(),
     })
 }
 

@@ -94,6 +94,28 @@ fn removing_a_capability_removes_it_from_every_tenant_in_both_environments() {
     assert_eq!(options(&production.bearer(), &b), json!([]));
     assert_eq!(options(&sandbox.bearer(), &c), json!(["analytics"]));
     assert_eq!(options(&other.bearer(), &d), json!(["video"]));
+    // Each changed tenant's tenant.updated is in its environment's feed, as after any change.
+    let updated = |auth: &common::Auth| -> Vec<(String, serde_json::Value)> {
+        s.call("GET", "/reseller/event?type=tenant.updated", auth, None)
+            .expect(200)
+            .json()["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["tenant"]["codeName"].as_str().unwrap().to_owned(),
+                    e["data"]["options"].clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        updated(&sandbox.bearer()),
+        [(a.clone(), json!(["analytics"]))]
+    );
+    assert_eq!(updated(&production.bearer()), [(b.clone(), json!([]))]);
+    assert_eq!(updated(&other.bearer()), []);
     // The option can no longer be given.
     s.call(
         "PATCH",

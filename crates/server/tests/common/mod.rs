@@ -9,91 +9,14 @@ pub mod receiver;
 use actix_web::web;
 use serde_json::Value;
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::sync::mpsc;
 use tenantry_auth::Authenticator;
 use tenantry_domain::Environment;
 use tenantry_http::{AppState, AuthThrottle, ServiceConfig};
 use tenantry_server::{admin, Surface};
-use tenantry_storage::{provision, Backend, Database, PoolOptions};
-
-/// A database that exists for one test and is removed after it.
-pub struct TestDb {
-    pub url: String,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    Files(PathBuf),
-    Postgres { admin_url: String, name: String },
-}
-
-impl TestDb {
-    /// A fresh database on the backend the environment asks for.
-    pub fn new() -> TestDb {
-        let name = format!("tenantry_test_{}", uuid::Uuid::new_v4().simple());
-        match std::env::var("TENANTRY_TEST_DATABASE_URL") {
-            Ok(admin_url) if admin_url.starts_with("postgres") => {
-                let url = provision::create_postgres_database(&admin_url, &name)
-                    .unwrap_or_else(|e| panic!("TENANTRY_TEST_DATABASE_URL is set but no database could be created: {e}"));
-                TestDb {
-                    url,
-                    cleanup: Cleanup::Postgres { admin_url, name },
-                }
-            }
-            _ => {
-                assert!(
-                    std::env::var("TENANTRY_TEST_REQUIRE_POSTGRES").is_err(),
-                    "TENANTRY_TEST_REQUIRE_POSTGRES is set, but TENANTRY_TEST_DATABASE_URL names no PostgreSQL server"
-                );
-                let path = std::env::temp_dir().join(format!("{name}.db"));
-                TestDb {
-                    url: format!("sqlite://{}", path.display()),
-                    cleanup: Cleanup::Files(path),
-                }
-            }
-        }
-    }
-
-    /// A migrated pool on this database.
-    pub fn connect(&self) -> Database {
-        let db = Database::connect(
-            &self.url,
-            PoolOptions {
-                max_size: 8,
-                ..Default::default()
-            },
-        )
-        .expect("connect");
-        db.migrate().expect("migrate");
-        db
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        match &self.cleanup {
-            Cleanup::Files(path) => {
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-                }
-            }
-            Cleanup::Postgres { admin_url, name } => {
-                if let Err(e) = provision::drop_postgres_database(admin_url, name) {
-                    eprintln!("could not drop test database {name}: {e}");
-                }
-            }
-        }
-    }
-}
-
-/// Which backend the suite runs on.
-pub fn backend() -> Backend {
-    match std::env::var("TENANTRY_TEST_DATABASE_URL") {
-        Ok(url) if url.starts_with("postgres") => Backend::Postgres,
-        _ => Backend::Sqlite,
-    }
-}
+use tenantry_storage::{Database, PoolOptions};
+#[allow(unused_imports)] // each test binary uses its part
+pub use tenantry_testkit::{backend, TestDb};
 
 /// A reseller's credentials, one of each kind.
 #[derive(Clone, Debug)]

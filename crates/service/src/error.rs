@@ -1,0 +1,29 @@
+//! The use-case layer's one error type.
+
+use tenantry_domain::DomainError;
+use tenantry_storage::StorageError;
+
+/// Why a use case did not change anything.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The input breaks a rule; each field says which.
+    #[error(transparent)]
+    Invalid(#[from] DomainError),
+    /// What the input names does not exist (or is not the actor's to see).
+    #[error("{0}")]
+    NotFound(String),
+    /// The change conflicts with what exists; `code` is stable and machine-readable.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error(transparent)]
+    Storage(StorageError),
+}
+
+impl From<StorageError> for ServiceError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::NotFound(what) => ServiceError::NotFound(format!("{what} not found")),
+            other => ServiceError::Storage(other),
+        }
+    }
+}
