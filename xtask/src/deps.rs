@@ -52,7 +52,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "tenantry-testkit",
         ],
     ),
-    ("tenantry-testkit", &["tenantry-storage"]),
+    ("tenantry-testkit", &["tenantry-domain", "tenantry-storage"]),
     ("xtask", &[]),
 ];
 

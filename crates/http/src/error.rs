@@ -223,6 +223,10 @@ impl From<ServiceError> for ApiError {
         match e {
             ServiceError::Invalid(e) => e.into(),
             ServiceError::NotFound(what) => ApiError::new(StatusCode::NOT_FOUND, "not_found", what),
+            ServiceError::TenantExists(ref existing) => {
+                ApiError::conflict("tenant_exists", e.to_string())
+                    .with("codeName", existing.code_name.clone())
+            }
             ServiceError::Conflict { code, message } => ApiError::conflict(code, message),
             ServiceError::Storage(e) => e.into(),
         }

@@ -4,6 +4,7 @@
 //! extractors that turn bad input into 400/415/422, cursors, request ids, the application
 //! state and the authentication extractors.
 
+mod actor;
 mod audit;
 mod auth;
 mod body;
@@ -20,6 +21,7 @@ mod state;
 mod throttle;
 mod usage;
 
+pub use actor::Acting;
 pub use audit::{audit, AuditLog};
 pub use auth::{AuthenticatedReseller, AuthenticatedTenant, RequiredScopes};
 pub use body::{default_true, path_config, query_config, Json, Path, Query, MAX_BODY_BYTES};

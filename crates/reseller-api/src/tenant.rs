@@ -16,7 +16,8 @@ use tenantry_domain::tenant::{
 use tenantry_domain::user::check_login;
 use tenantry_domain::{time, Environment, FieldError};
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, emit, ApiError, Json, Path, Problem, Query};
+use tenantry_http::{blocking, emit, Acting, ApiError, Json, Path, Problem, Query};
+use tenantry_service::{self as service, ServiceError};
 use tenantry_storage::template as templates;
 use tenantry_storage::tenant::{self as tenants, TenantFilter};
 use utoipa::{IntoParams, ToSchema};
@@ -138,14 +139,7 @@ pub struct TenantListQuery {
 }
 
 fn exists(existing: &Tenant) -> ApiError {
-    ApiError::conflict(
-        "tenant_exists",
-        format!(
-            "a tenant with customerReference `{}` exists already: {}",
-            existing.customer_reference, existing.code_name
-        ),
-    )
-    .with("codeName", existing.code_name.clone())
+    ServiceError::TenantExists(Box::new(existing.clone())).into()
 }
 
 /// Create a tenant.
@@ -380,43 +374,17 @@ pub async fn update(
         options: body.options,
     };
     let tenant = blocking(move || {
+        let scope = principal.scope();
+        let (actor, capabilities) = (principal.actor(), &principal.reseller.capabilities);
         state.db.write(|conn| {
-            let mut tenant = tenant_in_scope(conn, &principal, &code_name)?;
-            if tenant.status == TenantStatus::Cancelled && patch.active.is_some() {
-                return Err(ApiError::conflict(
-                    "tenant_cancelled",
-                    format!(
-                        "tenant {} is cancelled; it cannot be activated or deactivated",
-                        tenant.code_name
-                    ),
-                ));
-            }
-            if let Some(reference) = patch
-                .customer_reference
-                .as_deref()
-                .filter(|r| *r != tenant.customer_reference)
-            {
-                if let Some(existing) =
-                    tenants::find_by_reference(conn, &principal.scope(), reference)?
-                {
-                    return Err(exists(&existing));
-                }
-            }
-            let before = tenant.status;
-            patch.apply(&mut tenant, &principal.reseller.capabilities, time::now())?;
-            tenants::update(conn, &tenant)?;
-            let out = TenantOut::from(tenant.clone());
-            emit(conn, &tenant, EventType::TenantUpdated, &out)?;
-            match (before, tenant.status) {
-                (from, TenantStatus::Deactivated) if from != TenantStatus::Deactivated => {
-                    emit(conn, &tenant, EventType::TenantDeactivated, &out)?
-                }
-                (TenantStatus::Deactivated, TenantStatus::Active) => {
-                    emit(conn, &tenant, EventType::TenantActivated, &out)?
-                }
-                _ => {}
-            }
-            Ok(tenant)
+            Ok::<_, ApiError>(service::tenant::update(
+                conn,
+                &actor,
+                &scope,
+                capabilities,
+                &code_name,
+                patch,
+            )?)
         })
     })
     .await?;
@@ -434,15 +402,9 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
     blocking(move || {
+        let (actor, scope) = (principal.actor(), principal.scope());
         state.db.write(|conn| {
-            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
-            tenants::delete(conn, tenant.id)?;
-            emit(
-                conn,
-                &tenant,
-                EventType::TenantDeleted,
-                &TenantOut::from(tenant.clone()),
-            )
+            Ok::<_, ApiError>(service::tenant::delete(conn, &actor, &scope, &code_name)?)
         })
     })
     .await?;

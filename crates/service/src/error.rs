@@ -12,6 +12,9 @@ pub enum ServiceError {
     /// What the input names does not exist (or is not the actor's to see).
     #[error("{0}")]
     NotFound(String),
+    /// Another tenant of the reseller has the customerReference asked for.
+    #[error("a tenant with customerReference `{}` exists already: {}", .0.customer_reference, .0.code_name)]
+    TenantExists(Box<tenantry_domain::tenant::Tenant>),
     /// The change conflicts with what exists; `code` is stable and machine-readable.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },

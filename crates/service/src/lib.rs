@@ -11,6 +11,24 @@
 mod actor;
 pub mod capability;
 mod error;
+pub mod tenant;
 
 pub use actor::Actor;
 pub use error::ServiceError;
+
+use tenantry_domain::event::{EventType, NewEvent};
+use tenantry_domain::tenant::Tenant;
+use tenantry_storage::DbConnection;
+
+/// Appends an event about `tenant` carrying `data` (the resource as the API shows it), in the
+/// caller's transaction.
+pub(crate) fn emit(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    kind: EventType,
+    data: &impl serde::Serialize,
+) -> Result<(), ServiceError> {
+    let event = NewEvent::about(tenant, kind, data);
+    tenantry_storage::event::append(conn, event, tenantry_domain::time::now())?;
+    Ok(())
+}

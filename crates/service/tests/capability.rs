@@ -3,70 +3,12 @@
 //! has it and appends each one's `tenant.updated`, in the same transaction.
 
 use tenantry_domain::event::EventType;
-use tenantry_domain::reseller::Reseller;
-use tenantry_domain::tenant::{Subscription, Tenant, TenantStatus};
-use tenantry_domain::{time, Environment};
+use tenantry_domain::tenant::Tenant;
+use tenantry_domain::Environment;
 use tenantry_service::{capability, Actor, ServiceError};
-use tenantry_storage::{event, reseller as resellers, tenant as tenants, Database, ResellerScope};
+use tenantry_storage::tenant as tenants;
+use tenantry_testkit::fixture::{events, reseller, tenant};
 use tenantry_testkit::TestDb;
-use uuid::Uuid;
-
-fn reseller(db: &Database, code: &str) -> Reseller {
-    let reseller = Reseller {
-        id: Uuid::new_v4(),
-        code: code.into(),
-        name: format!("Reseller {code}"),
-        code_name_prefix: String::new(),
-        capabilities: vec![],
-        rate_limit_per_minute: 300,
-        created_at: time::now(),
-    };
-    db.write(|conn| resellers::insert(conn, &reseller)).unwrap();
-    reseller
-}
-
-fn tenant(
-    db: &Database,
-    reseller: &Reseller,
-    n: u32,
-    environment: Environment,
-    options: &[&str],
-) -> Tenant {
-    let now = time::now();
-    let tenant = Tenant {
-        id: Uuid::new_v4(),
-        reseller_id: reseller.id,
-        code_name: format!("shop-{n}"),
-        customer_reference: format!("shop {n}"),
-        status: TenantStatus::Active,
-        full_name: format!("Shop {n} AB"),
-        email: "it@shop.example".into(),
-        default_language: "swe".into(),
-        languages: vec!["swe".into()],
-        options: options.iter().map(|o| o.to_string()).collect(),
-        environment,
-        subscription: Subscription::default(),
-        cancellation_effective_at: None,
-        created_at: now,
-        updated_at: now,
-    };
-    db.write(|conn| tenants::insert(conn, &tenant)).unwrap();
-    tenant
-}
-
-fn events(
-    db: &Database,
-    reseller: &Reseller,
-    environment: Environment,
-) -> Vec<tenantry_domain::event::Event> {
-    let scope = ResellerScope {
-        reseller_id: reseller.id,
-        environment,
-    };
-    db.read(|conn| event::list(conn, &scope, &Default::default(), 0, 100))
-        .unwrap()
-        .rows
-}
 
 #[test]
 fn removing_a_capability_updates_each_tenant_that_had_it_and_emits_its_event() {

@@ -4,6 +4,8 @@
 //! `TENANTRY_TEST_REQUIRE_POSTGRES` set, a missing PostgreSQL URL fails the test instead of
 //! quietly running on SQLite.
 
+pub mod fixture;
+
 use std::path::PathBuf;
 use tenantry_storage::{provision, Backend, Database, PoolOptions};
 

@@ -1,0 +1,64 @@
+//! Rows a test starts from, written straight through storage.
+
+use tenantry_domain::event::Event;
+use tenantry_domain::reseller::Reseller;
+use tenantry_domain::tenant::{Subscription, Tenant, TenantStatus};
+use tenantry_domain::{time, Environment};
+use tenantry_storage::{event, reseller as resellers, tenant as tenants, Database, ResellerScope};
+use uuid::Uuid;
+
+/// A reseller `code` with no capabilities.
+pub fn reseller(db: &Database, code: &str) -> Reseller {
+    let reseller = Reseller {
+        id: Uuid::new_v4(),
+        code: code.into(),
+        name: format!("Reseller {code}"),
+        code_name_prefix: String::new(),
+        capabilities: vec![],
+        rate_limit_per_minute: 300,
+        created_at: time::now(),
+    };
+    db.write(|conn| resellers::insert(conn, &reseller)).unwrap();
+    reseller
+}
+
+/// An active tenant `shop-{n}` of `reseller` with these options.
+pub fn tenant(
+    db: &Database,
+    reseller: &Reseller,
+    n: u32,
+    environment: Environment,
+    options: &[&str],
+) -> Tenant {
+    let now = time::now();
+    let tenant = Tenant {
+        id: Uuid::new_v4(),
+        reseller_id: reseller.id,
+        code_name: format!("shop-{n}"),
+        customer_reference: format!("shop {n}"),
+        status: TenantStatus::Active,
+        full_name: format!("Shop {n} AB"),
+        email: "it@shop.example".into(),
+        default_language: "swe".into(),
+        languages: vec!["swe".into()],
+        options: options.iter().map(|o| o.to_string()).collect(),
+        environment,
+        subscription: Subscription::default(),
+        cancellation_effective_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    db.write(|conn| tenants::insert(conn, &tenant)).unwrap();
+    tenant
+}
+
+/// The events feed of `reseller` in `environment`, oldest first.
+pub fn events(db: &Database, reseller: &Reseller, environment: Environment) -> Vec<Event> {
+    let scope = ResellerScope {
+        reseller_id: reseller.id,
+        environment,
+    };
+    db.read(|conn| event::list(conn, &scope, &Default::default(), 0, 100))
+        .unwrap()
+        .rows
+}
