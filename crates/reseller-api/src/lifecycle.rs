@@ -6,7 +6,7 @@
 use crate::connection::ConnectionOut;
 use crate::login::LoginOut;
 use crate::tenant::{InstallLoginIn, TenantOut};
-use crate::{ok_json, tenant_in_scope, Principal, State};
+use crate::{ok_json, Principal, State};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -16,15 +16,15 @@ use tenantry_domain::connection::ConnectionDraft;
 use tenantry_domain::event::EventType;
 use tenantry_domain::permission::Role;
 use tenantry_domain::template::TenantTemplate;
-use tenantry_domain::tenant::{LifecycleError, Tenant, TenantStatus};
+use tenantry_domain::tenant::{Tenant, TenantStatus};
 use tenantry_domain::usage::{CounterKey, Metric, Tally};
 use tenantry_domain::user::UserDraft;
 use tenantry_domain::{time, Environment};
-use tenantry_http::{blocking, emit, ApiError, Json, Path, Problem, ServiceConfig};
+use tenantry_http::{blocking, emit, Acting, ApiError, Json, Path, Problem, ServiceConfig};
+use tenantry_service as service;
 use tenantry_storage::job::{self as jobs, JobKind};
 use tenantry_storage::{
-    connection as connections, tenant as tenants, usage, user as users, Database, DbConnection,
-    StorageError,
+    tenant as tenants, usage, user as users, Database, DbConnection, StorageError,
 };
 use utoipa::ToSchema;
 
@@ -123,11 +123,7 @@ pub fn run_due(db: &Database, now: DateTime<Utc>) -> Result<usize, ApiError> {
                     provision(conn, tenant, &provisioning, now)?;
                 }
                 JobKind::Cancel => {
-                    if tenant.status != TenantStatus::Cancelled {
-                        let mut tenant = tenant;
-                        tenant.cancel(now, now).map_err(conflict)?;
-                        cancelled(conn, &tenant)?;
-                    }
+                    service::lifecycle::cancellation_due(conn, tenant, now)?;
                 }
             }
             Ok(true)
@@ -233,32 +229,6 @@ fn login_url(
     })
 }
 
-/// A cancellation that took effect: the tenant's connections are deactivated (its
-/// integrations stop), and `tenant.cancelled` says so.
-fn cancelled(conn: &mut DbConnection, tenant: &Tenant) -> Result<(), ApiError> {
-    tenants::update(conn, tenant)?;
-    jobs::unschedule(conn, tenant.id, JobKind::Cancel)?;
-    connections::deactivate_all(conn, tenant.id, tenant.updated_at)?;
-    emit(
-        conn,
-        tenant,
-        EventType::TenantCancelled,
-        &TenantOut::from(tenant.clone()),
-    )
-}
-
-fn conflict(e: LifecycleError) -> ApiError {
-    match e {
-        LifecycleError::Cancelled => {
-            ApiError::conflict("tenant_cancelled", "the tenant is cancelled already")
-        }
-        LifecycleError::NotScheduled => ApiError::conflict(
-            "no_cancellation_scheduled",
-            "the tenant has no scheduled cancellation to withdraw",
-        ),
-    }
-}
-
 /// Starts the thread that runs jobs as they fall due: woken by this process's commits that
 /// schedule one, and polling each second for other processes' and for dates reached.
 pub fn spawn(db: Database) -> JobRunner {
@@ -318,27 +288,16 @@ pub async fn cancel(
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
     let tenant = blocking(move || {
+        let (actor, scope) = (principal.actor(), principal.scope());
         state.db.write(|conn| {
-            let mut tenant = tenant_in_scope(conn, &principal, &code_name)?;
-            let now = time::now();
-            match tenant.cancel(body.effective_date, now).map_err(conflict)? {
-                TenantStatus::Cancelled => cancelled(conn, &tenant)?,
-                _ => {
-                    tenants::update(conn, &tenant)?;
-                    jobs::unschedule(conn, tenant.id, JobKind::Cancel)?;
-                    jobs::schedule(
-                        conn,
-                        tenant.id,
-                        JobKind::Cancel,
-                        body.effective_date,
-                        &serde_json::Value::Null,
-                        now,
-                    )?;
-                    let out = TenantOut::from(tenant.clone());
-                    emit(conn, &tenant, EventType::TenantCancellationScheduled, &out)?;
-                }
-            }
-            Ok(tenant)
+            Ok::<_, ApiError>(service::lifecycle::cancel(
+                conn,
+                &actor,
+                &scope,
+                &code_name,
+                body.effective_date,
+                time::now(),
+            )?)
         })
     })
     .await?;
@@ -356,16 +315,15 @@ pub async fn withdraw(
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
     let tenant = blocking(move || {
+        let (actor, scope) = (principal.actor(), principal.scope());
         state.db.write(|conn| {
-            let mut tenant = tenant_in_scope(conn, &principal, &code_name)?;
-            tenant
-                .withdraw_cancellation(time::now())
-                .map_err(conflict)?;
-            tenants::update(conn, &tenant)?;
-            jobs::unschedule(conn, tenant.id, JobKind::Cancel)?;
-            let out = TenantOut::from(tenant.clone());
-            emit(conn, &tenant, EventType::TenantCancellationWithdrawn, &out)?;
-            Ok(tenant)
+            Ok::<_, ApiError>(service::lifecycle::withdraw(
+                conn,
+                &actor,
+                &scope,
+                &code_name,
+                time::now(),
+            )?)
         })
     })
     .await?;

@@ -11,6 +11,7 @@
 mod actor;
 pub mod capability;
 mod error;
+pub mod lifecycle;
 pub mod tenant;
 
 pub use actor::Actor;
