@@ -10,7 +10,7 @@ use crate::scheme::{decode_basic, Headers, ResellerCredentials};
 use crate::token::{self, TokenKind};
 use crate::{AuthError, Authenticator, Credential};
 use tenantry_domain::connection::{Connection, API_TYPE};
-use tenantry_domain::permission::CATALOGUE;
+use tenantry_domain::permission::Permission;
 use tenantry_domain::scope::Scope;
 use tenantry_domain::tenant::Tenant;
 use tenantry_storage::{connection, tenant, tenant_token, user, DbConnection, StorageError};
@@ -120,8 +120,8 @@ pub struct TenantPrincipal {
 
 impl TenantPrincipal {
     /// Refuses (403, naming the permission) unless the caller holds `permission`.
-    pub fn require(&self, permission: &str) -> Result<(), AuthError> {
-        if self.permissions.iter().any(|p| p == permission) {
+    pub fn require(&self, permission: Permission) -> Result<(), AuthError> {
+        if self.permissions.iter().any(|p| p == permission.as_str()) {
             Ok(())
         } else {
             Err(AuthError::Forbidden {
@@ -139,7 +139,7 @@ fn rejected<T>(_: StorageError) -> Result<T, AuthError> {
 }
 
 fn all_permissions() -> Vec<String> {
-    CATALOGUE.iter().map(|(p, _)| p.to_string()).collect()
+    Permission::ALL.iter().map(|p| p.to_string()).collect()
 }
 
 fn usable(tenant: &Tenant, connection: Option<&Connection>) -> Result<(), AuthError> {

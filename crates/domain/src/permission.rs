@@ -3,20 +3,54 @@
 use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};
 
-/// Every permission a tenant user can hold. The Tenant API checks these on each operation.
-pub const CATALOGUE: &[(&str, &str)] = &[
-    ("order:read", "Read the tenant's orders"),
-    ("order:write", "Create and update the tenant's orders"),
-    ("product:read", "Read the tenant's products"),
-    (
-        "product:write",
-        "Create, update and delete the tenant's products",
-    ),
-];
+/// A permission a tenant user can hold. The Tenant API checks one on each operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    OrderRead,
+    OrderWrite,
+    ProductRead,
+    ProductWrite,
+}
 
-/// Whether `name` is in the catalogue.
+impl Permission {
+    /// The catalogue, in the order `GET /reseller/permission` lists it.
+    pub const ALL: [Permission; 4] = [
+        Permission::OrderRead,
+        Permission::OrderWrite,
+        Permission::ProductRead,
+        Permission::ProductWrite,
+    ];
+
+    /// The name users are granted it by (`order:read`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::OrderRead => "order:read",
+            Permission::OrderWrite => "order:write",
+            Permission::ProductRead => "product:read",
+            Permission::ProductWrite => "product:write",
+        }
+    }
+
+    /// What it allows, for the catalogue.
+    pub fn description(self) -> &'static str {
+        match self {
+            Permission::OrderRead => "Read the tenant's orders",
+            Permission::OrderWrite => "Create and update the tenant's orders",
+            Permission::ProductRead => "Read the tenant's products",
+            Permission::ProductWrite => "Create, update and delete the tenant's products",
+        }
+    }
+}
+
+impl fmt::Display for Permission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether `name` is a permission of the catalogue.
 pub fn is_known(name: &str) -> bool {
-    CATALOGUE.iter().any(|(p, _)| *p == name)
+    Permission::ALL.iter().any(|p| p.as_str() == name)
 }
 
 /// A tenant user's role (Partoo's ORG_ADMIN / GROUP_MANAGER / BUSINESS_MANAGER in spirit).
@@ -39,12 +73,10 @@ impl Role {
     }
 
     /// The permissions the role grants on its own.
-    pub fn permissions(self) -> &'static [&'static str] {
+    pub fn permissions(self) -> &'static [Permission] {
         match self {
-            Role::Admin | Role::Manager => {
-                &["order:read", "order:write", "product:read", "product:write"]
-            }
-            Role::Viewer => &["order:read", "product:read"],
+            Role::Admin | Role::Manager => &Permission::ALL,
+            Role::Viewer => &[Permission::OrderRead, Permission::ProductRead],
         }
     }
 }
@@ -88,7 +120,10 @@ mod tests {
     #[test]
     fn roles_bundle_catalogue_permissions() {
         for role in [Role::Admin, Role::Manager, Role::Viewer] {
-            assert!(role.permissions().iter().all(|p| is_known(p)), "{role}");
+            assert!(
+                role.permissions().iter().all(|p| is_known(p.as_str())),
+                "{role}"
+            );
         }
         assert_eq!(
             effective(Role::Viewer, &["order:write".into()]),

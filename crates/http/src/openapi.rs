@@ -515,9 +515,9 @@ pub mod schema {
     }
 
     fn permission_names() -> Vec<&'static str> {
-        tenantry_domain::permission::CATALOGUE
+        tenantry_domain::permission::Permission::ALL
             .iter()
-            .map(|(name, _)| *name)
+            .map(|p| p.as_str())
             .collect()
     }
 

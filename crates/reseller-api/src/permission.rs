@@ -3,7 +3,7 @@
 use crate::{ok_json, Principal};
 use actix_web::HttpResponse;
 use serde::Serialize;
-use tenantry_domain::permission::{Role, CATALOGUE};
+use tenantry_domain::permission::{Permission, Role};
 use tenantry_http::{ApiError, Problem};
 use utoipa::ToSchema;
 
@@ -18,7 +18,7 @@ pub struct PermissionOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoleOut {
     pub name: &'static str,
-    pub permissions: &'static [&'static str],
+    pub permissions: Vec<&'static str>,
 }
 
 /// The catalogue.
@@ -33,15 +33,18 @@ pub struct PermissionCatalogue {
     responses((status = 200, body = PermissionCatalogue), (status = 401, body = Problem)))]
 pub async fn list(_: Principal) -> Result<HttpResponse, ApiError> {
     ok_json(&PermissionCatalogue {
-        data: CATALOGUE
+        data: Permission::ALL
             .iter()
-            .map(|(name, description)| PermissionOut { name, description })
+            .map(|p| PermissionOut {
+                name: p.as_str(),
+                description: p.description(),
+            })
             .collect(),
         roles: [Role::Admin, Role::Manager, Role::Viewer]
             .into_iter()
             .map(|r| RoleOut {
                 name: r.as_str(),
-                permissions: r.permissions(),
+                permissions: r.permissions().iter().map(|p| p.as_str()).collect(),
             })
             .collect(),
     })

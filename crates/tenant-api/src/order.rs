@@ -8,6 +8,7 @@ pub use tenantry_api_types::order::{placed_events, OrderOut, RowOut, TotalsOut};
 use tenantry_domain::event::EventType;
 use tenantry_domain::money::format_vat_rate;
 use tenantry_domain::order::{self as domain, Address, Customer, Order, OrderStatus, RowDraft};
+use tenantry_domain::permission::Permission;
 use tenantry_domain::product::Product;
 use tenantry_domain::tenant::Tenant;
 use tenantry_domain::usage::{Metric, Tally};
@@ -266,7 +267,7 @@ pub async fn create(
     Caller(caller): Caller,
     Json(body): Json<OrderIn>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require("order:write")?;
+    caller.require(Permission::OrderWrite)?;
     let tenant_id = caller.tenant.id;
     let order = draft(tenant_id, body, time::now())?;
     let number = order.number.clone();
@@ -313,7 +314,7 @@ pub async fn list(
     Caller(caller): Caller,
     query: Query<OrderListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require("order:read")?;
+    caller.require(Permission::OrderRead)?;
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
     let after = query
@@ -368,7 +369,7 @@ pub async fn get(
     Caller(caller): Caller,
     path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require("order:read")?;
+    caller.require(Permission::OrderRead)?;
     let id = order_id(&path)?;
     let tenant_id = caller.tenant.id;
     let order =
@@ -387,7 +388,7 @@ pub async fn update(
     path: Path<String>,
     Json(body): Json<OrderPatchIn>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require("order:write")?;
+    caller.require(Permission::OrderWrite)?;
     let id = order_id(&path)?;
     let tenant = caller.tenant.clone();
     let tenant_id = tenant.id;

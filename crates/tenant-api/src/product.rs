@@ -5,6 +5,7 @@ use actix_web::{http::header, HttpResponse};
 use serde::{Deserialize, Deserializer};
 pub use tenantry_api_types::product::ProductOut;
 use tenantry_domain::event::EventType;
+use tenantry_domain::permission::Permission;
 use tenantry_domain::product::{is_sku, ProductDraft, ProductPatch};
 use tenantry_domain::time;
 use tenantry_http::pagination::{self, ListPage};
@@ -81,7 +82,7 @@ pub async fn create(
     Caller(caller): Caller,
     Json(body): Json<ProductIn>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require("product:write")?;
+    caller.require(Permission::ProductWrite)?;
     let tenant_id = caller.tenant.id;
     let draft = ProductDraft {
         sku: body.sku,
@@ -128,7 +129,7 @@ pub async fn list(
     Caller(caller): Caller,
     query: Query<ProductListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require("product:read")?;
+    caller.require(Permission::ProductRead)?;
     let limit = pagination::limit(query.limit)?;
     let after = query
         .cursor
@@ -161,7 +162,7 @@ pub async fn get(
     Caller(caller): Caller,
     path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require("product:read")?;
+    caller.require(Permission::ProductRead)?;
     let sku = sku(&path)?;
     let tenant_id = caller.tenant.id;
     let product = blocking(move || {
@@ -183,7 +184,7 @@ pub async fn update(
     path: Path<String>,
     Json(body): Json<ProductPatchIn>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require("product:write")?;
+    caller.require(Permission::ProductWrite)?;
     let sku = sku(&path)?;
     let tenant_id = caller.tenant.id;
     let patch = ProductPatch {
@@ -223,7 +224,7 @@ pub async fn delete(
     Caller(caller): Caller,
     path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require("product:write")?;
+    caller.require(Permission::ProductWrite)?;
     let sku = sku(&path)?;
     let tenant = caller.tenant.clone();
     blocking(move || {
