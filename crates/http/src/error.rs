@@ -227,6 +227,9 @@ impl From<ServiceError> for ApiError {
                 ApiError::conflict("tenant_exists", e.to_string())
                     .with("codeName", existing.code_name.clone())
             }
+            ServiceError::UserExists { ref login, .. } => {
+                ApiError::conflict("user_exists", e.to_string()).with("login", login.clone())
+            }
             ServiceError::Conflict { code, message } => ApiError::conflict(code, message),
             ServiceError::Storage(e) => e.into(),
         }

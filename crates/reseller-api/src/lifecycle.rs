@@ -208,7 +208,7 @@ fn login_url(
                 default_language: tenant.default_language.clone(),
                 password: None,
             };
-            crate::user::create_in(conn, tenant, draft, None, now)?
+            service::user::create(conn, &service::Actor::System, tenant, draft, None, now)?
         }
         Err(e) => return Err(e.into()),
     };

@@ -2,20 +2,17 @@
 
 use crate::{ok_json, tenant_in_scope, Principal, State};
 use actix_web::{http::header, HttpResponse};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer};
 pub use tenantry_api_types::user::UserOut;
 use tenantry_auth::password;
-use tenantry_domain::event::EventType;
 use tenantry_domain::permission::Role;
-use tenantry_domain::tenant::Tenant;
 use tenantry_domain::time;
-use tenantry_domain::user::{TenantUser, UserDraft, UserPatch};
+use tenantry_domain::user::{UserDraft, UserPatch};
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, emit, ApiError, Json, Path, Problem, Query};
-use tenantry_storage::{user as users, DbConnection, StorageError};
+use tenantry_http::{blocking, Acting, ApiError, Json, Path, Problem, Query};
+use tenantry_service as service;
+use tenantry_storage::user as users;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 /// Sharespine's create-user body, plus `role` and an optional `password` for API users.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -109,57 +106,23 @@ pub async fn create(
         .check()?;
         // argon2 runs before the transaction, so the write lock is not held while hashing.
         let password_hash = draft.password.as_deref().map(password::hash);
+        let actor = principal.actor();
         state.db.write(|conn| {
             let tenant = tenant_in_scope(conn, &principal, &code_name)?;
-            create_in(conn, &tenant, draft, password_hash, time::now())
+            Ok::<_, ApiError>(service::user::create(
+                conn,
+                &actor,
+                &tenant,
+                draft,
+                password_hash,
+                time::now(),
+            )?)
         })
     })
     .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("{location}{}", user.login)))
         .json(UserOut::from(user)))
-}
-
-/// Creates a user of `tenant` from a checked draft (the password already hashed) and emits
-/// `user.created`; a taken login is 409 `user_exists`.
-pub(crate) fn create_in(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    draft: UserDraft,
-    password_hash: Option<String>,
-    now: DateTime<Utc>,
-) -> Result<TenantUser, ApiError> {
-    let user = TenantUser {
-        tenant_id: tenant.id,
-        id: Uuid::new_v4(),
-        login: draft.login,
-        full_name: draft.full_name,
-        email: draft.email,
-        role: draft.role,
-        permissions: draft.permissions,
-        default_language: draft.default_language,
-        password_hash,
-        created_at: now,
-        updated_at: now,
-    };
-    users::insert(conn, &user).map_err(|e| match e {
-        StorageError::Duplicate(_) => ApiError::conflict(
-            "user_exists",
-            format!(
-                "tenant {} has a user with login `{}` already",
-                tenant.code_name, user.login
-            ),
-        )
-        .with("login", user.login.clone()),
-        other => other.into(),
-    })?;
-    emit(
-        conn,
-        tenant,
-        EventType::UserCreated,
-        &UserOut::from(user.clone()),
-    )?;
-    Ok(user)
 }
 
 /// List the tenant's users, by login.
@@ -245,18 +208,18 @@ pub async fn update(
             .password
             .as_ref()
             .map(|p| p.as_deref().map(password::hash));
+        let actor = principal.actor();
         state.db.write(|conn| {
             let tenant = tenant_in_scope(conn, &principal, &code_name)?;
-            let mut user = users::find_by_login(conn, tenant.id, &login)?;
-            patch.apply(&mut user, password_hash, time::now());
-            users::update(conn, &user)?;
-            emit(
+            Ok::<_, ApiError>(service::user::update(
                 conn,
+                &actor,
                 &tenant,
-                EventType::UserUpdated,
-                &UserOut::from(user.clone()),
-            )?;
-            Ok(user)
+                &login,
+                patch,
+                password_hash,
+                time::now(),
+            )?)
         })
     })
     .await?;
@@ -273,11 +236,11 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let (code_name, login) = path.into_inner();
     blocking(move || {
+        let actor = principal.actor();
         state.db.write(|conn| {
             let tenant = tenant_in_scope(conn, &principal, &code_name)?;
-            let user = users::find_by_login(conn, tenant.id, &login)?;
-            users::delete(conn, tenant.id, user.id)?;
-            emit(conn, &tenant, EventType::UserDeleted, &UserOut::from(user))
+            service::user::delete(conn, &actor, &tenant, &login)?;
+            Ok::<_, ApiError>(())
         })
     })
     .await?;

@@ -15,6 +15,9 @@ pub enum ServiceError {
     /// Another tenant of the reseller has the customerReference asked for.
     #[error("a tenant with customerReference `{}` exists already: {}", .0.customer_reference, .0.code_name)]
     TenantExists(Box<tenantry_domain::tenant::Tenant>),
+    /// The tenant has a user with this login already.
+    #[error("tenant {code_name} has a user with login `{login}` already")]
+    UserExists { code_name: String, login: String },
     /// The change conflicts with what exists; `code` is stable and machine-readable.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },

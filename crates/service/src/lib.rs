@@ -13,6 +13,7 @@ pub mod capability;
 mod error;
 pub mod lifecycle;
 pub mod tenant;
+pub mod user;
 
 pub use actor::Actor;
 pub use error::ServiceError;
