@@ -7,8 +7,7 @@ use tenantry_domain::event::EventType;
 use tenantry_domain::tenant::TenantStatus;
 use tenantry_domain::{time, Environment};
 use tenantry_service::{lifecycle, Actor, ServiceError};
-use tenantry_storage::ResellerScope;
-use tenantry_testkit::fixture::{events, reseller, tenant};
+use tenantry_testkit::fixture::{events, reseller, scope, tenant};
 use tenantry_testkit::TestDb;
 
 #[test]
@@ -16,10 +15,7 @@ fn a_scheduled_cancellation_is_withdrawn_or_takes_effect_once() {
     let database = TestDb::new();
     let db = database.connect();
     let acme = reseller(&db, "acme");
-    let scope = ResellerScope {
-        reseller_id: acme.id,
-        environment: Environment::Sandbox,
-    };
+    let scope = scope(&acme, Environment::Sandbox);
     let shop = tenant(&db, &acme, 1, Environment::Sandbox, &[]);
     let actor = Actor::Operator;
     let now = time::now();
@@ -88,10 +84,7 @@ fn a_cancellation_dated_now_or_earlier_takes_effect_at_once() {
     let database = TestDb::new();
     let db = database.connect();
     let acme = reseller(&db, "acme");
-    let scope = ResellerScope {
-        reseller_id: acme.id,
-        environment: Environment::Sandbox,
-    };
+    let scope = scope(&acme, Environment::Sandbox);
     let shop = tenant(&db, &acme, 1, Environment::Sandbox, &[]);
     let now = time::now();
     let cancelled = db

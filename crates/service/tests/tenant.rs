@@ -6,15 +6,12 @@ use tenantry_domain::tenant::TenantPatch;
 use tenantry_domain::Environment;
 use tenantry_service::{tenant, Actor, ServiceError};
 use tenantry_storage::{tenant as tenants, ResellerScope};
-use tenantry_testkit::fixture::{events, reseller, tenant as a_tenant};
+use tenantry_testkit::fixture::{self, events, reseller, tenant as a_tenant};
 use tenantry_testkit::TestDb;
 use uuid::Uuid;
 
 fn scope(reseller: &tenantry_domain::reseller::Reseller) -> ResellerScope {
-    ResellerScope {
-        reseller_id: reseller.id,
-        environment: Environment::Sandbox,
-    }
+    fixture::scope(reseller, Environment::Sandbox)
 }
 
 #[test]

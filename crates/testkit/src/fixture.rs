@@ -52,12 +52,17 @@ pub fn tenant(
     tenant
 }
 
-/// The events feed of `reseller` in `environment`, oldest first.
-pub fn events(db: &Database, reseller: &Reseller, environment: Environment) -> Vec<Event> {
-    let scope = ResellerScope {
+/// What `reseller` sees in `environment`.
+pub fn scope(reseller: &Reseller, environment: Environment) -> ResellerScope {
+    ResellerScope {
         reseller_id: reseller.id,
         environment,
-    };
+    }
+}
+
+/// The events feed of `reseller` in `environment`, oldest first.
+pub fn events(db: &Database, reseller: &Reseller, environment: Environment) -> Vec<Event> {
+    let scope = scope(reseller, environment);
     db.read(|conn| event::list(conn, &scope, &Default::default(), 0, 100))
         .unwrap()
         .rows
