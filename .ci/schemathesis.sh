@@ -28,6 +28,11 @@ for _ in $(seq 1 100); do
 done
 curl -fs "$base/readyz" >/dev/null || { cat "$work/server.log"; echo "FAIL: the server did not start"; exit 1; }
 
+# The console script pip installed beside this python3 (a version manager's shims may not
+# know it yet on a fresh machine).
+st="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/schemathesis"
+[ -x "$st" ] || st=schemathesis
+
 field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$@"; }
 password="$(field "$work/credentials.json" password)"
 key="$(field "$work/credentials.json" apiKey)"
@@ -44,7 +49,7 @@ run() {
   local document="$1"; shift
   echo "--- schemathesis: $document ($database_url, $examples examples per operation)"
   SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$here" \
-    schemathesis --config-file "$here/schemathesis.toml" run "$base$document" \
+    "$st" --config-file "$here/schemathesis.toml" run "$base$document" \
     --checks all --max-examples "$examples" --phases examples,coverage,fuzzing \
     --workers 1 --seed 1 "$@"
 }
