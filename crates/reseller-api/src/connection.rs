@@ -7,12 +7,14 @@ use serde::{Deserialize, Serialize};
 pub use tenantry_api_types::connection::ConnectionOut;
 use tenantry_auth::token::{self, TokenKind};
 use tenantry_domain::connection::{self as domain, Connection, ConnectionDraft, ConnectionPatch};
-use tenantry_domain::event::EventType;
+
 use tenantry_domain::tenant::Tenant;
 use tenantry_domain::time;
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, emit, ApiError, Json, Path, Problem, Query};
-use tenantry_storage::{connection as connections, tenant_token, DbConnection};
+use tenantry_http::{blocking, Acting, ApiError, Json, Path, Problem, Query};
+use tenantry_service::connection::StoredToken;
+use tenantry_service::{self as service, Actor};
+use tenantry_storage::{connection as connections, DbConnection};
 use utoipa::{IntoParams, ToSchema};
 
 type JsonObject = serde_json::Map<String, serde_json::Value>;
@@ -55,66 +57,37 @@ pub struct ConnectionPatchIn {
     pub configuration: Option<JsonObject>,
 }
 
-/// Issues a tenant token for an API connection; returns the secret (shown once).
-pub(crate) fn issue_token(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    connection_id: &str,
-) -> Result<String, ApiError> {
+/// A new company token for `tenant`: the secret to show once, and what is stored of it.
+fn new_token(tenant: &Tenant) -> (String, StoredToken) {
     let new = token::generate(TokenKind::TenantToken, tenant.environment);
-    tenant_token::insert(
-        conn,
-        tenant.id,
-        connection_id,
-        &new.hash,
-        &new.hint,
-        time::now(),
-    )?;
-    Ok(new.secret)
+    let stored = StoredToken {
+        hash: new.hash,
+        hint: new.hint,
+    };
+    (new.secret, stored)
 }
 
-/// Creates an API connection and, for type `api`, its first tenant token.
+/// Creates a connection of `tenant` through the use case, with its first company token when
+/// it is an `api` connection: the token is in the answer, shown this once. Tenant creation
+/// (`withApiConnection`) and provisioning make theirs here too.
 pub(crate) fn create_in(
     conn: &mut DbConnection,
+    actor: &Actor,
     tenant: &Tenant,
     draft: ConnectionDraft,
 ) -> Result<ConnectionOut, ApiError> {
-    let connection = insert_in(conn, tenant, draft)?;
-    let token = (connection.kind == domain::API_TYPE)
-        .then(|| issue_token(conn, tenant, &connection.id))
-        .transpose()?;
+    let (secret, stored) = match draft.kind == domain::API_TYPE {
+        true => {
+            let (secret, stored) = new_token(tenant);
+            (Some(secret), Some(stored))
+        }
+        false => (None, None),
+    };
+    let connection = service::connection::create(conn, actor, tenant, draft, stored, time::now())?;
     Ok(ConnectionOut {
-        token,
+        token: secret,
         ..ConnectionOut::from(connection)
     })
-}
-
-/// Creates a connection without a token (one is issued when asked for).
-pub(crate) fn insert_in(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    draft: ConnectionDraft,
-) -> Result<Connection, ApiError> {
-    let now = time::now();
-    let connection = Connection {
-        tenant_id: tenant.id,
-        id: domain::new_id(),
-        name: draft.name,
-        kind: draft.kind,
-        active: draft.active,
-        configuration: draft.configuration,
-        created_at: now,
-        updated_at: now,
-    };
-    connections::insert(conn, &connection)?;
-    // The event carries no token: a token is shown once, to the caller that created it.
-    emit(
-        conn,
-        tenant,
-        EventType::ConnectionCreated,
-        &ConnectionOut::from(connection.clone()),
-    )?;
-    Ok(connection)
 }
 
 /// A new tenant token.
@@ -177,9 +150,10 @@ pub async fn create(
     }
     .check()?;
     let connection = blocking(move || {
+        let actor = principal.actor();
         state.db.write(|conn| {
             let tenant = tenant_in_scope(conn, &principal, &code_name)?;
-            create_in(conn, &tenant, draft)
+            create_in(conn, &actor, &tenant, draft)
         })
     })
     .await?;
@@ -273,13 +247,12 @@ pub async fn update(
         configuration: body.configuration,
     };
     let connection = blocking(move || {
+        let actor = principal.actor();
         state.db.write(|conn| {
-            let (tenant, mut connection) = connection_in_scope(conn, &principal, &code_name, &id)?;
-            patch.apply(&mut connection, time::now())?;
-            connections::update(conn, &connection)?;
-            let out = ConnectionOut::from(connection.clone());
-            emit(conn, &tenant, EventType::ConnectionUpdated, &out)?;
-            Ok(connection)
+            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            let updated =
+                service::connection::update(conn, &actor, &tenant, &id, patch, time::now())?;
+            Ok::<_, ApiError>(updated)
         })
     })
     .await?;
@@ -297,15 +270,11 @@ pub async fn delete(
     let (code_name, id) = path.into_inner();
     check_id(&id)?;
     blocking(move || {
+        let actor = principal.actor();
         state.db.write(|conn| {
-            let (tenant, connection) = connection_in_scope(conn, &principal, &code_name, &id)?;
-            connections::delete(conn, tenant.id, &id)?;
-            emit(
-                conn,
-                &tenant,
-                EventType::ConnectionDeleted,
-                &ConnectionOut::from(connection),
-            )
+            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            service::connection::delete(conn, &actor, &tenant, &id)?;
+            Ok::<_, ApiError>(())
         })
     })
     .await?;
@@ -323,16 +292,14 @@ pub async fn create_token(
     let (code_name, id) = path.into_inner();
     check_id(&id)?;
     let token = blocking(move || {
+        let actor = principal.actor();
         state.db.write(|conn| {
-            let (tenant, connection) = connection_in_scope(conn, &principal, &code_name, &id)?;
-            if connection.kind != domain::API_TYPE {
-                return Err(ApiError::conflict(
-                    "connection_not_api",
-                    "only connections of type `api` have tenant tokens",
-                ));
-            }
-            Ok(TokenOut {
-                token: issue_token(conn, &tenant, &connection.id)?,
+            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            let (secret, stored) = new_token(&tenant);
+            let connection =
+                service::connection::issue_token(conn, &actor, &tenant, &id, stored, time::now())?;
+            Ok::<_, ApiError>(TokenOut {
+                token: secret,
                 connection_id: connection.id,
             })
         })
@@ -352,10 +319,11 @@ pub async fn revoke_tokens(
     let (code_name, id) = path.into_inner();
     check_id(&id)?;
     blocking(move || {
+        let actor = principal.actor();
         state.db.write(|conn| {
-            let (tenant, _) = connection_in_scope(conn, &principal, &code_name, &id)?;
-            tenant_token::revoke_for_connection(conn, tenant.id, &id, time::now())?;
-            Ok(())
+            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            service::connection::revoke_tokens(conn, &actor, &tenant, &id, time::now())?;
+            Ok::<_, ApiError>(())
         })
     })
     .await?;

@@ -158,13 +158,24 @@ fn provision(
     let mut connections = Vec::new();
     for connection in template.map_or(&[][..], |t| &t.connections) {
         // No token: it would be shown to no one; the partner asks for one when it needs it.
-        let created = crate::connection::insert_in(conn, &tenant, connection.draft())?;
+        let created = service::connection::create(
+            conn,
+            &service::Actor::System,
+            &tenant,
+            connection.draft(),
+            None,
+            now,
+        )?;
         connections.push(ConnectionOut::from(created));
     }
     let mut company_token = None;
     if provisioning.company_token {
-        let mut created =
-            crate::connection::create_in(conn, &tenant, ConnectionDraft::default_api())?;
+        let mut created = crate::connection::create_in(
+            conn,
+            &service::Actor::System,
+            &tenant,
+            ConnectionDraft::default_api(),
+        )?;
         company_token = created.token.take();
         connections.push(created);
     }

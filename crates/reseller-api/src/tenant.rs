@@ -201,6 +201,7 @@ pub async fn create(
     };
     let with_api_connection = body.with_api_connection;
     let (tenant, connection) = blocking(move || {
+        let actor = principal.actor();
         state.db.write(|conn| {
             let scope = principal.scope();
             if let Some(existing) =
@@ -271,7 +272,12 @@ pub async fn create(
             )?;
             let connection = with_api_connection
                 .then(|| {
-                    crate::connection::create_in(conn, &tenant, ConnectionDraft::default_api())
+                    crate::connection::create_in(
+                        conn,
+                        &actor,
+                        &tenant,
+                        ConnectionDraft::default_api(),
+                    )
                 })
                 .transpose()?;
             Ok((tenant, connection))

@@ -10,6 +10,7 @@
 
 mod actor;
 pub mod capability;
+pub mod connection;
 mod error;
 pub mod lifecycle;
 pub mod tenant;
