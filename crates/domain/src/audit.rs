@@ -55,6 +55,8 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    pub const ALL: [Outcome; 3] = [Outcome::Success, Outcome::Replayed, Outcome::Failure];
+
     pub fn of(status: u16, replayed: bool) -> Outcome {
         match (replayed, status) {
             (true, _) => Outcome::Replayed,
@@ -75,7 +77,7 @@ impl Outcome {
 impl std::str::FromStr for Outcome {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        [Outcome::Success, Outcome::Replayed, Outcome::Failure]
+        Outcome::ALL
             .into_iter()
             .find(|o| o.as_str() == s)
             .ok_or_else(|| format!("unknown outcome `{s}`"))

@@ -64,6 +64,9 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role, most powerful first.
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Manager, Role::Viewer];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
@@ -119,7 +122,7 @@ mod tests {
 
     #[test]
     fn roles_bundle_catalogue_permissions() {
-        for role in [Role::Admin, Role::Manager, Role::Viewer] {
+        for role in Role::ALL {
             assert!(
                 role.permissions().iter().all(|p| is_known(p.as_str())),
                 "{role}"

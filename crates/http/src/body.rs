@@ -124,40 +124,12 @@ fn clean_query(req: &HttpRequest) -> Result<(), ApiError> {
 /// (`/reseller/tenant/%00`).
 fn clean_path(req: &HttpRequest) -> Result<(), ApiError> {
     for (name, value) in req.match_info().iter() {
-        let decoded = percent_decoded(value);
+        let decoded = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
         if let Some(c) = tenantry_domain::text::control_character(&decoded) {
             return Err(control_in("path parameter", name, c));
         }
     }
     Ok(())
-}
-
-/// `value` with its `%XX` escapes decoded (invalid UTF-8 replaced).
-fn percent_decoded(value: &str) -> std::borrow::Cow<'_, str> {
-    if !value.contains('%') {
-        return value.into();
-    }
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied(),
-            bytes.get(i + 2).copied(),
-        ) {
-            (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
-                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned().into()
 }
 
 async fn read<T: DeserializeOwned>(

@@ -116,63 +116,66 @@ impl Metrics {
                 l.count
             );
         }
-        for (name, help, value) in [
+        // (name, help, type, value) of the process-wide figures.
+        for (name, help, kind, value) in [
             (
                 "tenantry_db_pool_connections",
                 "Open database connections.",
-                pool.connections,
+                "gauge",
+                u64::from(pool.connections),
             ),
             (
                 "tenantry_db_pool_idle_connections",
                 "Open database connections not in use.",
-                pool.idle,
+                "gauge",
+                u64::from(pool.idle),
             ),
             (
                 "tenantry_db_pool_in_use_connections",
                 "Database connections in use.",
-                pool.connections - pool.idle,
+                "gauge",
+                u64::from(pool.connections - pool.idle),
             ),
             (
                 "tenantry_db_pool_max_connections",
                 "The pool's size.",
-                pool.max_size,
+                "gauge",
+                u64::from(pool.max_size),
             ),
-        ] {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-            );
-        }
-        for (name, help, value) in [
             (
                 "tenantry_audit_events_quarantined_total",
                 "Audit events the database refused on their own, logged and set aside.",
+                "counter",
                 state.audit.quarantined(),
             ),
             (
                 "tenantry_usage_counts_quarantined_total",
                 "Usage counts the database refused on their own, logged and set aside.",
+                "counter",
                 state.usage.quarantined(),
             ),
             (
                 "tenantry_auth_failures_total",
                 "Failed password authentications counted by the throttle.",
+                "counter",
                 state.throttle.failures(),
             ),
             (
                 "tenantry_auth_throttled_total",
                 "Requests refused with 429 after too many failed authentications.",
+                "counter",
                 state.throttle.throttled(),
             ),
             (
                 "tenantry_password_verifications_total",
                 "argon2 password verifications run (cache misses and decoys).",
+                "counter",
                 state.auth.password_verifications() as u64,
             ),
         ] {
             let _ = writeln!(
                 out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
             );
         }
         out

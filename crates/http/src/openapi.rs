@@ -73,18 +73,11 @@ pub const JSON_VALUE: &str = "JsonValue";
 
 /// Applies the conventions to every operation of `openapi`.
 pub fn document_conventions(openapi: &mut OpenApi) {
-    openapi
-        .components
-        .get_or_insert_with(Default::default)
+    let components = openapi.components.get_or_insert_with(Default::default);
+    components
         .schemas
         .insert(JSON_VALUE.to_owned(), schema::json_value());
-    if let Some(components) = openapi.components.as_mut() {
-        for schema in components.schemas.values_mut() {
-            if let RefOr::T(schema) = schema {
-                constrain_text(schema);
-            }
-        }
-    }
+    constrain_each(components.schemas.values_mut());
     for (path, item) in openapi.paths.paths.iter_mut() {
         let has_path_parameters = path.contains('{');
         for (is_post, operation) in [
@@ -164,35 +157,26 @@ fn constrain_text(schema: &mut Schema) {
             {
                 object.pattern = Some(TEXT_PATTERN.to_owned());
             }
-            for property in object.properties.values_mut() {
-                if let RefOr::T(property) = property {
-                    constrain_text(property);
-                }
-            }
+            constrain_each(object.properties.values_mut());
         }
         Schema::Array(array) => {
             if let ArrayItems::RefOrSchema(items) = &mut array.items {
-                if let RefOr::T(items) = items.as_mut() {
-                    constrain_text(items);
-                }
+                constrain_each([items.as_mut()]);
             }
         }
-        Schema::OneOf(one_of) => one_of.items.iter_mut().for_each(|item| {
-            if let RefOr::T(item) = item {
-                constrain_text(item);
-            }
-        }),
-        Schema::AllOf(all_of) => all_of.items.iter_mut().for_each(|item| {
-            if let RefOr::T(item) = item {
-                constrain_text(item);
-            }
-        }),
-        Schema::AnyOf(any_of) => any_of.items.iter_mut().for_each(|item| {
-            if let RefOr::T(item) = item {
-                constrain_text(item);
-            }
-        }),
+        Schema::OneOf(one_of) => constrain_each(&mut one_of.items),
+        Schema::AllOf(all_of) => constrain_each(&mut all_of.items),
+        Schema::AnyOf(any_of) => constrain_each(&mut any_of.items),
         _ => {}
+    }
+}
+
+/// [`constrain_text`] on each inline schema (a reference is constrained where it is defined).
+fn constrain_each<'a>(schemas: impl IntoIterator<Item = &'a mut RefOr<Schema>>) {
+    for schema in schemas {
+        if let RefOr::T(schema) = schema {
+            constrain_text(schema);
+        }
     }
 }
 
@@ -265,6 +249,9 @@ fn document_idempotency_key(operation: &mut Operation) {
 /// Schemas of request fields whose rules serde's types cannot show, for `#[schema(schema_with
 /// = …)]`: each states exactly what the domain checks.
 pub mod schema {
+    use tenantry_domain::audit::Outcome;
+    use tenantry_domain::order::OrderStatus;
+    use tenantry_domain::permission::Role;
     use utoipa::openapi::schema::{
         AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, SchemaType, Type,
     };
@@ -302,16 +289,30 @@ pub mod schema {
     }
 
     fn pattern(pattern: &str) -> ObjectBuilder {
+        pattern_or_null(pattern, false)
+    }
+
+    /// A string matching `pattern`, or also `null` for a partial update.
+    fn pattern_or_null(pattern: &str, nullable: bool) -> ObjectBuilder {
         ObjectBuilder::new()
-            .schema_type(Type::String)
+            .schema_type(type_or_null(Type::String, nullable))
             .pattern(Some(pattern))
     }
 
     fn one_of(values: &[&str]) -> ObjectBuilder {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .enum_values(Some(values.iter().copied()))
+        one_of_or_null(values, false)
     }
+
+    /// One of `values`, or also `null` for a partial update.
+    fn one_of_or_null(values: &[&str], nullable: bool) -> ObjectBuilder {
+        let null = nullable.then_some(serde_json::Value::Null);
+        ObjectBuilder::new()
+            .schema_type(type_or_null(Type::String, nullable))
+            .enum_values(Some(values.iter().map(|v| (*v).into()).chain(null)))
+    }
+
+    /// A non-negative decimal amount (how many decimals its currency allows is checked too).
+    const AMOUNT: &str = "^[0-9]{1,15}(\\.[0-9]{1,3})?$";
 
     /// A tenant's `languages`: at most 50 codes.
     pub fn languages() -> RefOr<Schema> {
@@ -323,22 +324,18 @@ pub mod schema {
         list(pattern(LANGUAGE_CODE), Some(50), true)
     }
 
+    fn role_names() -> Vec<&'static str> {
+        Role::ALL.iter().map(|r| r.as_str()).collect()
+    }
+
     /// A tenant user's role.
     pub fn role() -> RefOr<Schema> {
-        one_of(&["admin", "manager", "viewer"]).into()
+        one_of(&role_names()).into()
     }
 
     /// A role in a partial update (`null` keeps it).
     pub fn role_or_null() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-            .enum_values(Some(
-                ["admin", "manager", "viewer"]
-                    .map(serde_json::Value::from)
-                    .into_iter()
-                    .chain([serde_json::Value::Null]),
-            ))
-            .into()
+        one_of_or_null(&role_names(), true).into()
     }
 
     /// An ISO 4217 currency this server knows.
@@ -352,15 +349,12 @@ pub mod schema {
 
     /// A non-negative decimal amount; how many decimals its currency allows is checked too.
     pub fn amount() -> RefOr<Schema> {
-        pattern("^[0-9]{1,15}(\\.[0-9]{1,3})?$").into()
+        pattern(AMOUNT).into()
     }
 
     /// An amount in a partial update.
     pub fn amount_or_null() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-            .pattern(Some("^[0-9]{1,15}(\\.[0-9]{1,3})?$"))
-            .into()
+        pattern_or_null(AMOUNT, true).into()
     }
 
     /// A VAT rate in percent, 0 to 100 with at most two decimals.
@@ -368,17 +362,13 @@ pub mod schema {
         pattern("^(0{0,12}100(\\.0{1,2})?|0{0,13}[0-9]{1,2}(\\.[0-9]{1,2})?)$").into()
     }
 
-    /// An order status.
+    fn order_status_names() -> Vec<&'static str> {
+        OrderStatus::ALL.iter().map(|s| s.as_str()).collect()
+    }
+
+    /// An order status that may be `null` (the default, or no change).
     pub fn order_status_or_null() -> RefOr<Schema> {
-        let mut values: Vec<serde_json::Value> = tenantry_domain::order::OrderStatus::ALL
-            .iter()
-            .map(|s| s.as_str().into())
-            .collect();
-        values.push(serde_json::Value::Null);
-        ObjectBuilder::new()
-            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-            .enum_values(Some(values))
-            .into()
+        one_of_or_null(&order_status_names(), true).into()
     }
 
     /// An order's buyer; every field optional free text.
@@ -495,16 +485,13 @@ pub mod schema {
 
     /// An audit event's outcome.
     pub fn outcome() -> RefOr<Schema> {
-        one_of(&["success", "replayed", "failure"]).into()
+        let names: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
+        one_of(&names).into()
     }
 
     /// An order status (the order list's filter).
     pub fn order_status() -> RefOr<Schema> {
-        let names: Vec<&str> = tenantry_domain::order::OrderStatus::ALL
-            .iter()
-            .map(|s| s.as_str())
-            .collect();
-        one_of(&names).into()
+        one_of(&order_status_names()).into()
     }
 
     fn event_type_names() -> Vec<&'static str> {

@@ -40,7 +40,7 @@ pub async fn list(_: Principal) -> Result<HttpResponse, ApiError> {
                 description: p.description(),
             })
             .collect(),
-        roles: [Role::Admin, Role::Manager, Role::Viewer]
+        roles: Role::ALL
             .into_iter()
             .map(|r| RoleOut {
                 name: r.as_str(),
