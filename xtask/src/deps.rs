@@ -35,6 +35,16 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "tenantry-webhook",
         &["tenantry-domain", "tenantry-storage", "tenantry-auth"],
     ),
+    (
+        "tenantry-worker",
+        &[
+            "tenantry-domain",
+            "tenantry-storage",
+            "tenantry-service",
+            "tenantry-auth",
+            "tenantry-webhook",
+        ],
+    ),
     ("tenantry-reseller-api", SURFACE),
     ("tenantry-tenant-api", SURFACE),
     (
@@ -47,6 +57,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "tenantry-auth",
             "tenantry-http",
             "tenantry-webhook",
+            "tenantry-worker",
             "tenantry-reseller-api",
             "tenantry-tenant-api",
             "tenantry-testkit",

@@ -1,6 +1,7 @@
 //! A tenant as the Reseller API shows it and `tenant.*` events carry it.
 
 use crate::connection::ConnectionOut;
+use crate::login::LoginOut;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tenantry_domain::tenant::{Subscription, Tenant, TenantStatus};
@@ -59,4 +60,37 @@ impl From<Tenant> for TenantOut {
             connection: None,
         }
     }
+}
+
+/// `tenant.ready`'s payload: what the partner needs to install.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadyOut {
+    #[serde(flatten)]
+    pub tenant: TenantOut,
+    /// Where the Tenant API is.
+    pub api_base_url: String,
+    /// A company token (`tnt_…`) for the Tenant API, when asked for with `install.companyToken`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company_token: Option<String>,
+    /// How many sandbox orders provisioning created.
+    pub sandbox_orders: i64,
+    /// The connections provisioning created (the template's, and the company token's): their
+    /// ids are the Tenant API's `X-ConnectionId`.
+    pub connections: Vec<ConnectionOut>,
+    /// A one-time login URL, when asked for with `install.loginUrl`. It works once, for the
+    /// server's login URL lifetime (10 minutes by default); `POST …/login/{login}` makes
+    /// another.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login: Option<ReadyLoginOut>,
+}
+
+/// The login URL in `tenant.ready`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadyLoginOut {
+    /// The user it signs in.
+    pub login: String,
+    #[serde(flatten)]
+    pub url: LoginOut,
 }

@@ -30,13 +30,13 @@ pub fn issue(
         reseller_id,
         name: name.to_owned(),
         environment,
-        hint: new.hint,
+        hint: new.stored.hint,
         created_at: now,
         revoked_at: None,
         scopes,
         expires_at: None,
     };
-    reseller::insert_key(conn, &key, &new.hash)?;
+    reseller::insert_key(conn, &key, &new.stored.hash)?;
     Ok(IssuedKey {
         key,
         secret: new.secret,

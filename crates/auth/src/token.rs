@@ -34,14 +34,10 @@ impl TokenKind {
     }
 }
 
-/// A freshly generated token: show `secret` once, store `hash`.
-#[derive(Debug, Clone)]
-pub struct NewToken {
-    pub secret: String,
-    pub hash: String,
-    /// The last four characters, to tell keys apart in a list.
-    pub hint: String,
-}
+pub use tenantry_domain::secret::{NewSecret, StoredSecret};
+
+/// How many base62 characters a one-time secret (a login URL's, a session's) has: 256 bits.
+const ONE_TIME_LEN: usize = 43;
 
 /// `len` random base62 characters from the OS CSPRNG (rejection sampling keeps them uniform).
 pub fn random_base62(len: usize) -> String {
@@ -71,8 +67,21 @@ fn checksum(body: &str) -> String {
     String::from_utf8(out.to_vec()).expect("base62 is ASCII")
 }
 
-/// Generates a token of `kind` for `environment`.
-pub fn generate(kind: TokenKind, environment: Environment) -> NewToken {
+/// A one-time secret (a login URL's, a browser session's): random base62, stored as its hash,
+/// with no hint.
+pub fn one_time() -> NewSecret {
+    let secret = random_base62(ONE_TIME_LEN);
+    NewSecret {
+        stored: StoredSecret {
+            hash: hash(&secret),
+            hint: String::new(),
+        },
+        secret,
+    }
+}
+
+/// Generates a token of `kind` for `environment`; its hint is its last four characters.
+pub fn generate(kind: TokenKind, environment: Environment) -> NewSecret {
     let body = format!(
         "{}_{}_{}",
         kind.prefix(),
@@ -80,9 +89,11 @@ pub fn generate(kind: TokenKind, environment: Environment) -> NewToken {
         random_base62(RANDOM_LEN)
     );
     let secret = format!("{body}{}", checksum(&body));
-    NewToken {
-        hash: hash(&secret),
-        hint: secret[secret.len() - 4..].to_owned(),
+    NewSecret {
+        stored: StoredSecret {
+            hash: hash(&secret),
+            hint: secret[secret.len() - 4..].to_owned(),
+        },
         secret,
     }
 }
@@ -155,8 +166,8 @@ mod tests {
             parse(&t.secret).unwrap(),
             (TokenKind::TenantToken, Environment::Sandbox)
         );
-        assert_eq!(t.hash, hash(&t.secret));
-        assert_eq!(t.hint, &t.secret[t.secret.len() - 4..]);
+        assert_eq!(t.stored.hash, hash(&t.secret));
+        assert_eq!(t.stored.hint, &t.secret[t.secret.len() - 4..]);
     }
 
     #[test]

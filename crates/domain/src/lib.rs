@@ -32,6 +32,7 @@ pub mod product;
 pub mod reseller;
 pub mod sandbox;
 pub mod scope;
+pub mod secret;
 pub mod template;
 pub mod tenant;
 pub mod text;

@@ -230,6 +230,12 @@ impl From<ServiceError> for ApiError {
             ServiceError::UserExists { ref login, .. } => {
                 ApiError::conflict("user_exists", e.to_string()).with("login", login.clone())
             }
+            ServiceError::InsufficientStock(s) => {
+                ApiError::conflict("insufficient_stock", s.to_string())
+                    .with("sku", s.sku.clone())
+                    .with("available", s.available)
+                    .with("requested", s.requested)
+            }
             ServiceError::Conflict { code, message } => ApiError::conflict(code, message),
             ServiceError::Storage(e) => e.into(),
         }

@@ -25,8 +25,7 @@ use tenantry_storage::{Database, StorageError};
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 /// Set on a replayed response.
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
-/// How long a key is remembered.
-pub const RETENTION: Duration = Duration::hours(24);
+pub use tenantry_storage::idempotency::RETENTION;
 /// After this long, an unfinished claim is taken to belong to a request that died.
 const ABANDONED_AFTER: Duration = Duration::minutes(5);
 

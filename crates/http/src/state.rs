@@ -18,6 +18,28 @@ pub struct ServiceConfig {
     pub webhook_policy: tenantry_domain::webhook::UrlPolicy,
 }
 
+impl ServiceConfig {
+    /// The base URL clients reach this server at: the configured public URL, or the
+    /// request's scheme and Host.
+    pub fn base_url(&self, req: &actix_web::HttpRequest) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => {
+                let info = req.connection_info();
+                format!("{}://{}", info.scheme(), info.host())
+            }
+        }
+    }
+
+    /// Where login URLs point (for `req`) and how long they work.
+    pub fn login_urls(&self, req: &actix_web::HttpRequest) -> tenantry_service::login::LoginUrls {
+        tenantry_service::login::LoginUrls {
+            base: self.base_url(req),
+            ttl: self.login_url_ttl,
+        }
+    }
+}
+
 impl Default for ServiceConfig {
     fn default() -> Self {
         ServiceConfig {

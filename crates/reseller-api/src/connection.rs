@@ -9,11 +9,11 @@ use tenantry_auth::token::{self, TokenKind};
 use tenantry_domain::connection::{self as domain, Connection, ConnectionDraft, ConnectionPatch};
 
 use tenantry_domain::tenant::Tenant;
-use tenantry_domain::time;
+use tenantry_domain::{time, Environment};
 use tenantry_http::pagination::{self, ListPage};
 use tenantry_http::{blocking, Acting, ApiError, Json, Path, Problem, Query};
-use tenantry_service::connection::StoredToken;
-use tenantry_service::{self as service, Actor};
+use tenantry_service as service;
+use tenantry_service::NewSecret;
 use tenantry_storage::{connection as connections, DbConnection};
 use utoipa::{IntoParams, ToSchema};
 
@@ -57,37 +57,10 @@ pub struct ConnectionPatchIn {
     pub configuration: Option<JsonObject>,
 }
 
-/// A new company token for `tenant`: the secret to show once, and what is stored of it.
-fn new_token(tenant: &Tenant) -> (String, StoredToken) {
-    let new = token::generate(TokenKind::TenantToken, tenant.environment);
-    let stored = StoredToken {
-        hash: new.hash,
-        hint: new.hint,
-    };
-    (new.secret, stored)
-}
-
-/// Creates a connection of `tenant` through the use case, with its first company token when
-/// it is an `api` connection: the token is in the answer, shown this once. Tenant creation
-/// (`withApiConnection`) and provisioning make theirs here too.
-pub(crate) fn create_in(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    tenant: &Tenant,
-    draft: ConnectionDraft,
-) -> Result<ConnectionOut, ApiError> {
-    let (secret, stored) = match draft.kind == domain::API_TYPE {
-        true => {
-            let (secret, stored) = new_token(tenant);
-            (Some(secret), Some(stored))
-        }
-        false => (None, None),
-    };
-    let connection = service::connection::create(conn, actor, tenant, draft, stored, time::now())?;
-    Ok(ConnectionOut {
-        token: secret,
-        ..ConnectionOut::from(connection)
-    })
+/// A new company token for a tenant of `environment`: the secret to show once, and what is
+/// stored of it.
+pub(crate) fn new_token(environment: Environment) -> NewSecret {
+    token::generate(TokenKind::TenantToken, environment)
 }
 
 /// A new tenant token.
@@ -149,14 +122,25 @@ pub async fn create(
         configuration: body.configuration,
     }
     .check()?;
-    let connection = blocking(move || {
+    // An `api` connection comes with its first company token, shown this once.
+    let token = (draft.kind == domain::API_TYPE).then(|| new_token(principal.environment));
+    let secret = token.as_ref().map(|t| t.secret.clone());
+    let created = blocking(move || {
         let actor = principal.actor();
         state.db.write(|conn| {
             let tenant = tenant_in_scope(conn, &principal, &code_name)?;
-            create_in(conn, &actor, &tenant, draft)
+            let stored = token.map(|t| t.stored);
+            let now = time::now();
+            Ok::<_, ApiError>(service::connection::create(
+                conn, &actor, &tenant, draft, stored, now,
+            )?)
         })
     })
     .await?;
+    let connection = ConnectionOut {
+        token: secret,
+        ..ConnectionOut::from(created)
+    };
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("{location}{}", connection.id)))
         .json(connection))
@@ -295,7 +279,7 @@ pub async fn create_token(
         let actor = principal.actor();
         state.db.write(|conn| {
             let tenant = tenant_in_scope(conn, &principal, &code_name)?;
-            let (secret, stored) = new_token(&tenant);
+            let NewSecret { secret, stored } = new_token(tenant.environment);
             let connection =
                 service::connection::issue_token(conn, &actor, &tenant, &id, stored, time::now())?;
             Ok::<_, ApiError>(TokenOut {

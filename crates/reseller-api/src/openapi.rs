@@ -23,7 +23,7 @@ use utoipa::{Modify, OpenApi};
         crate::webhook::rotate, crate::webhook::attempts, crate::webhook::resend,
     ),
     components(schemas(tenantry_http::Problem, tenantry_http::ProblemFieldError,
-        crate::lifecycle::ReadyOut, crate::lifecycle::ReadyLoginOut)),
+        tenantry_api_types::tenant::ReadyOut, tenantry_api_types::tenant::ReadyLoginOut)),
     modifiers(&Security),
     security(("basic" = [], "reseller" = []), ("bearer" = []), ("apiKey" = [])),
     tags(

@@ -4,24 +4,18 @@ use crate::{ok_json, tenant_in_scope, Principal, State};
 use actix_web::{http::header, HttpResponse};
 pub use tenantry_api_types::tenant::TenantOut;
 
-use serde::{Deserialize, Serialize};
-use tenantry_domain::connection::ConnectionDraft;
-use tenantry_domain::error::into_result;
-use tenantry_domain::event::EventType;
-use tenantry_domain::login_url::check_path;
-use tenantry_domain::template;
-use tenantry_domain::tenant::{
-    code_name, code_name_base, Subscription, Tenant, TenantDraft, TenantPatch, TenantStatus,
-};
-use tenantry_domain::user::check_login;
-use tenantry_domain::{time, Environment, FieldError};
+use serde::Deserialize;
+use tenantry_api_types::connection::ConnectionOut;
+use tenantry_domain::tenant::{Subscription, Tenant, TenantDraft, TenantPatch};
+use tenantry_domain::time;
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, emit, Acting, ApiError, Json, Path, Problem, Query};
-use tenantry_service::{self as service, ServiceError};
-use tenantry_storage::template as templates;
+use tenantry_http::{blocking, Acting, ApiError, Json, Path, Problem, Query};
+use tenantry_service as service;
+use tenantry_service::login::LoginTarget;
+use tenantry_service::provisioning::Provisioning;
+use tenantry_service::tenant::NewTenant;
 use tenantry_storage::tenant::{self as tenants, TenantFilter};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 /// Sharespine's create-tenant body.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -90,7 +84,7 @@ pub struct InstallIn {
 }
 
 /// The user and path of `tenant.ready`'s login URL.
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InstallLoginIn {
     #[schema(example = "owner", pattern = "^[A-Za-z0-9._@+-]{1,100}$")]
@@ -138,10 +132,6 @@ pub struct TenantListQuery {
     pub customer_reference: Option<String>,
 }
 
-fn exists(existing: &Tenant) -> ApiError {
-    ServiceError::TenantExists(Box::new(existing.clone())).into()
-}
-
 /// Create a tenant.
 #[utoipa::path(post, path = "/reseller/tenant", tag = "tenant", request_body = TenantIn,
     responses(
@@ -154,136 +144,66 @@ pub async fn create(
     req: actix_web::HttpRequest,
     Json(body): Json<TenantIn>,
 ) -> Result<HttpResponse, ApiError> {
-    let draft = TenantDraft {
-        customer_reference: body.customer_reference,
-        active: body.active,
-        full_name: body.full_name,
-        email: body.email,
-        default_language: body.default_language,
-        languages: body.languages,
-        options: body.options,
-    }
-    .check(&principal.reseller.capabilities)?;
-    let subscription = Subscription {
-        tier: body.tier,
-        contract_length: body.contract_length,
-        website: body.website,
-        template: body.template,
-        external_id: body.external_id,
-    }
-    .check()?;
-    if !(0..=1000).contains(&body.install.sandbox_orders) {
-        return Err(ApiError::invalid_field(
-            "install.sandboxOrders",
-            "range",
-            "must be 0 to 1000",
-        ));
-    }
-    if body.install.sandbox_orders > 0 && principal.environment != Environment::Sandbox {
-        return Err(ApiError::invalid_field(
-            "install.sandboxOrders",
-            "production_tenant",
-            "fake data is only for sandbox tenants",
-        ));
-    }
-    if let Some(login) = &body.install.login_url {
-        check_login(&login.login)
-            .and_then(|()| check_path(&login.path))
-            .map_err(|e| e.nested("install.loginUrl"))?;
-    }
-    let mut provisioning = crate::lifecycle::Provisioning {
-        api_base_url: crate::lifecycle::base_url(&state.config, &req),
-        company_token: body.install.company_token,
-        sandbox_orders: body.install.sandbox_orders,
-        login_url: body.install.login_url,
-        login_url_ttl_seconds: state.config.login_url_ttl.num_seconds(),
-        template: None,
+    let install = body.install;
+    let input = NewTenant {
+        draft: TenantDraft {
+            customer_reference: body.customer_reference,
+            active: body.active,
+            full_name: body.full_name,
+            email: body.email,
+            default_language: body.default_language,
+            languages: body.languages,
+            options: body.options,
+        },
+        subscription: Subscription {
+            tier: body.tier,
+            contract_length: body.contract_length,
+            website: body.website,
+            template: body.template,
+            external_id: body.external_id,
+        },
+        provisioning: Provisioning {
+            api_base_url: state.config.base_url(&req),
+            company_token: install.company_token,
+            sandbox_orders: install.sandbox_orders,
+            login_url: install.login_url.map(|l| LoginTarget {
+                login: l.login,
+                path: l.path,
+            }),
+            login_url_ttl_seconds: state.config.login_url_ttl.num_seconds(),
+            template: None,
+        },
+        api_connection: None,
     };
-    let with_api_connection = body.with_api_connection;
+    // The default `api` connection's company token is in the answer, shown this once.
+    let token = body
+        .with_api_connection
+        .then(|| crate::connection::new_token(principal.environment));
+    let secret = token.as_ref().map(|t| t.secret.clone());
     let (tenant, connection) = blocking(move || {
         let actor = principal.actor();
+        let input = NewTenant {
+            api_connection: token.map(|t| t.stored),
+            ..input
+        };
+        let (reseller, environment) = (&principal.reseller, principal.environment);
         state.db.write(|conn| {
-            let scope = principal.scope();
-            if let Some(existing) =
-                tenants::find_by_reference(conn, &scope, &draft.customer_reference)?
-            {
-                return Err(exists(&existing));
-            }
-            let base = code_name_base(
-                &principal.reseller.code_name_prefix,
-                &draft.customer_reference,
-            );
-            let number = tenants::next_code_name_number(conn, &base)?;
             let now = time::now();
-            // The template's options are the tenant's from the start; the rest of it is set
-            // up by provisioning, from this snapshot.
-            let mut draft = draft;
-            let mut subscription = subscription;
-            let available = templates::list(conn, principal.reseller.id)?;
-            let chosen = template::choose(
-                &available,
-                subscription.template.as_deref(),
-                subscription.tier.as_deref(),
-            )?;
-            if let Some(chosen) = chosen {
-                // The operator's template, not the request, holds the option: name `template`.
-                let outside = chosen.options_outside(&principal.reseller.capabilities);
-                into_result(
-                    outside
-                        .into_iter()
-                        .map(|e| FieldError {
-                            field: "template".into(),
-                            ..e
-                        })
-                        .collect(),
-                )?;
-                for option in &chosen.options {
-                    if !draft.options.contains(option) {
-                        draft.options.push(option.clone());
-                    }
-                }
-                subscription.template = Some(chosen.name.clone());
-                provisioning.template = Some(chosen.clone());
-            }
-            let tenant = Tenant {
-                id: Uuid::new_v4(),
-                reseller_id: principal.reseller.id,
-                code_name: code_name(&base, number),
-                customer_reference: draft.customer_reference,
-                environment: principal.environment,
-                status: TenantStatus::initial(draft.active),
-                full_name: draft.full_name,
-                email: draft.email,
-                default_language: draft.default_language,
-                languages: draft.languages,
-                options: draft.options,
-                created_at: now,
-                updated_at: now,
-                subscription,
-                cancellation_effective_at: None,
-            };
-            tenants::insert(conn, &tenant)?;
-            crate::lifecycle::schedule_provisioning(conn, &tenant, &provisioning, now)?;
-            emit(
+            Ok::<_, ApiError>(service::tenant::create(
                 conn,
-                &tenant,
-                EventType::TenantCreated,
-                &TenantOut::from(tenant.clone()),
-            )?;
-            let connection = with_api_connection
-                .then(|| {
-                    crate::connection::create_in(
-                        conn,
-                        &actor,
-                        &tenant,
-                        ConnectionDraft::default_api(),
-                    )
-                })
-                .transpose()?;
-            Ok((tenant, connection))
+                &actor,
+                reseller,
+                environment,
+                input,
+                now,
+            )?)
         })
     })
     .await?;
+    let connection = connection.map(|c| ConnectionOut {
+        token: secret,
+        ..ConnectionOut::from(c)
+    });
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,

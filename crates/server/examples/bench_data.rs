@@ -73,7 +73,7 @@ fn seed(url: &str, tenants: usize, orders: i64, out: &str) {
                 };
                 connection::insert(conn, &c)?;
                 let new = token::generate(TokenKind::TenantToken, Environment::Sandbox);
-                tenant_token::insert(conn, t.id, &c.id, &new.hash, &new.hint, now)?;
+                tenant_token::insert(conn, t.id, &c.id, &new.stored.hash, &new.stored.hint, now)?;
                 let last = tenant::reserve_sequences(conn, t.id, orders)?;
                 let generated = sandbox::orders(i as u64, 1, orders as u64);
                 let batch: Vec<Order> = generated

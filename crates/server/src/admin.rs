@@ -33,9 +33,9 @@ impl From<ServiceError> for AdminError {
         match e {
             ServiceError::Invalid(e) => AdminError::Invalid(e),
             ServiceError::NotFound(what) => AdminError::NotFound(what),
-            e @ (ServiceError::TenantExists(_) | ServiceError::UserExists { .. }) => {
-                AdminError::Conflict(e.to_string())
-            }
+            e @ (ServiceError::TenantExists(_)
+            | ServiceError::UserExists { .. }
+            | ServiceError::InsufficientStock(_)) => AdminError::Conflict(e.to_string()),
             ServiceError::Conflict { message, .. } => AdminError::Conflict(message),
             ServiceError::Storage(e) => AdminError::Storage(e),
         }

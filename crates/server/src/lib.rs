@@ -20,6 +20,13 @@ pub enum Surface {
 }
 
 impl Surface {
+    /// Whether a process serving this surface runs the background workers (tenant jobs,
+    /// webhook delivery, housekeeping): `all` and `reseller` do; `tenant` processes only
+    /// answer the Tenant API, so they can be scaled for sync traffic alone.
+    pub fn runs_workers(self) -> bool {
+        self.reseller()
+    }
+
     fn reseller(self) -> bool {
         matches!(self, Surface::All | Surface::Reseller)
     }
@@ -88,34 +95,6 @@ pub fn release(state: web::Data<AppState>) {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     drop(state);
-}
-
-/// Starts the background housekeeping of a server process: every ten minutes it forgets
-/// Idempotency-Keys older than their 24-hour retention and events older than
-/// `event_retention`. Idempotent across processes (each deletes what has expired), so every
-/// process may run it.
-pub fn spawn_housekeeping(
-    db: tenantry_storage::Database,
-    event_retention: chrono::Duration,
-) -> std::thread::JoinHandle<()> {
-    std::thread::Builder::new()
-        .name("housekeeping".into())
-        .spawn(move || loop {
-            let now = tenantry_domain::time::now();
-            let before = now - tenantry_http::IDEMPOTENCY_RETENTION;
-            match db.write(|conn| tenantry_storage::idempotency::purge(conn, before)) {
-                Ok(0) => {}
-                Ok(n) => log::info!("forgot {n} expired Idempotency-Key(s)"),
-                Err(e) => log::warn!("housekeeping: {e}"),
-            }
-            match db.write(|conn| tenantry_storage::event::purge(conn, now - event_retention)) {
-                Ok(0) => {}
-                Ok(n) => log::info!("forgot {n} event(s) past their retention"),
-                Err(e) => log::warn!("housekeeping: {e}"),
-            }
-            std::thread::sleep(std::time::Duration::from_secs(600));
-        })
-        .expect("spawn the housekeeping thread")
 }
 
 /// How many threads serve requests.

@@ -68,7 +68,9 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "TENANTRY_BIND", default_value = "127.0.0.1:8080")]
     bind: String,
-    /// Which API surfaces this process serves.
+    /// Which API surfaces this process serves. `all` and `reseller` also run the background
+    /// workers (tenant jobs, webhook delivery, housekeeping); `tenant` runs none, so run at
+    /// least one `all` or `reseller` process per database.
     #[arg(long, env = "TENANTRY_SURFACE", value_enum, default_value = "all")]
     surface: Surface,
     /// Base URL clients reach this server at, used in login URLs (default: from each request's Host).
@@ -466,21 +468,21 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
     let webhook_policy = tenantry_domain::webhook::UrlPolicy {
         allow_private: args.webhook_allow_private,
     };
-    tenantry_server::spawn_housekeeping(
-        db.clone(),
-        chrono::Duration::days(args.event_retention_days),
-    );
-    let jobs = tenantry_reseller_api::lifecycle::spawn(db.clone());
-    let webhooks = std::sync::Arc::new(tenantry_webhook::Dispatcher::new(
-        db.clone(),
-        tenantry_webhook::Settings {
-            policy: webhook_policy,
-            timeout: std::time::Duration::from_secs(args.webhook_timeout),
-            lease: chrono::Duration::seconds(args.webhook_lease),
-            ..Default::default()
-        },
-    ))
-    .spawn(args.webhook_workers);
+    let workers = args.surface.runs_workers().then(|| {
+        tenantry_worker::Workers::start(
+            &db,
+            tenantry_worker::Settings {
+                webhooks: tenantry_webhook::Settings {
+                    policy: webhook_policy,
+                    timeout: std::time::Duration::from_secs(args.webhook_timeout),
+                    lease: chrono::Duration::seconds(args.webhook_lease),
+                    ..Default::default()
+                },
+                webhook_threads: args.webhook_workers,
+                event_retention: chrono::Duration::days(args.event_retention_days),
+            },
+        )
+    });
     let state = web::Data::new(AppState {
         audit: AuditLog::new(db.clone()),
         usage: UsageMeter::new(db.clone(), !args.no_usage_metering),
@@ -518,9 +520,10 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
         if let Err(e) = after_shutdown.usage.flush() {
             log::error!("could not write the last usage counts: {e}");
         }
-        // Each worker finishes the attempt it is making; what is left waits in the outbox.
-        webhooks.stop();
-        jobs.stop();
+        // Each worker finishes what it has in hand; what is left waits in the database.
+        if let Some(workers) = workers {
+            workers.stop();
+        }
         tenantry_server::release(after_shutdown);
         served
     })

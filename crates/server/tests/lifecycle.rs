@@ -1,6 +1,6 @@
 //! The subscription lifecycle (XAPP): provisioning after creation announced by `tenant.ready`,
 //! cancellation at an effective date that survives a restart and acts once. Jobs run through
-//! `lifecycle::run_due(db, now)` with the test's clock: no sleeps.
+//! `tenant_jobs::run_due(db, now)` with the test's clock: no sleeps.
 
 mod common;
 
@@ -8,7 +8,7 @@ use chrono::Duration;
 use common::{Auth, TestServer};
 use serde_json::{json, Value};
 use tenantry_domain::time;
-use tenantry_reseller_api::lifecycle::run_due;
+use tenantry_worker::tenant_jobs::run_due;
 
 fn events_of(s: &TestServer, auth: &Auth, kind: &str) -> Vec<Value> {
     s.call(

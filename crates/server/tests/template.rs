@@ -1,15 +1,15 @@
 //! Tenant templates (XAPP's custom templates) and what `tenant.ready` carries to install: the
 //! operator defines templates per reseller, a reseller lists them and names one (or a tier
 //! picks one); provisioning sets up its connections and sandbox data, and a login URL when
-//! asked. Jobs run through `lifecycle::run_due` with the test's clock.
+//! asked. Jobs run through `tenant_jobs::run_due` with the test's clock.
 
 mod common;
 
 use common::{agent, process, send, Auth, TestServer};
 use serde_json::{json, Value};
 use tenantry_domain::{time, Environment};
-use tenantry_reseller_api::lifecycle::run_due;
 use tenantry_server::admin::{self, AdminError};
+use tenantry_worker::tenant_jobs::run_due;
 
 const RETAIL: &str = r#"{"name": "retail", "description": "Webshops", "options": ["orders"],
     "connections": [{"name": "Webshop", "type": "api", "configuration": {"platform": "woo"}},

@@ -181,7 +181,7 @@ fn every_change_is_an_event_in_the_feed_and_arrives_signed_at_the_receiver() {
     let tenant = change_everything(&s, &creds);
     let t = format!("/reseller/tenant/{tenant}");
     assert_eq!(
-        tenantry_reseller_api::lifecycle::run_due(&s.db, time::now()).unwrap(),
+        tenantry_worker::tenant_jobs::run_due(&s.db, time::now()).unwrap(),
         1
     );
     let later = (time::now() + Duration::days(30)).to_rfc3339();

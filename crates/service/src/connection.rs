@@ -1,22 +1,13 @@
 //! A tenant's API connections and their company tokens. A token arrives made (its hash and
 //! hint): generating it is the caller's, which keeps the secret to show it once.
 
-use crate::{emit, Actor, ServiceError};
+use crate::{emit, Actor, ServiceError, StoredSecret};
 use chrono::{DateTime, Utc};
 use tenantry_api_types::connection::ConnectionOut;
 use tenantry_domain::connection::{self as domain, Connection, ConnectionDraft, ConnectionPatch};
 use tenantry_domain::event::EventType;
 use tenantry_domain::tenant::Tenant;
 use tenantry_storage::{connection as connections, tenant_token, DbConnection};
-
-/// What is stored of a new tenant token: never the secret itself.
-#[derive(Debug, Clone)]
-pub struct StoredToken {
-    /// SHA-256 of the secret.
-    pub hash: String,
-    /// Its last characters, to tell tokens apart.
-    pub hint: String,
-}
 
 /// Creates a connection of `tenant` from a checked draft and appends `connection.created`
 /// (which never carries a token). With `token`, an `api` connection gets it as its first
@@ -26,7 +17,7 @@ pub fn create(
     actor: &Actor,
     tenant: &Tenant,
     draft: ConnectionDraft,
-    token: Option<StoredToken>,
+    token: Option<StoredSecret>,
     now: DateTime<Utc>,
 ) -> Result<Connection, ServiceError> {
     let connection = Connection {
@@ -122,7 +113,7 @@ pub fn issue_token(
     actor: &Actor,
     tenant: &Tenant,
     id: &str,
-    token: StoredToken,
+    token: StoredSecret,
     now: DateTime<Utc>,
 ) -> Result<Connection, ServiceError> {
     let connection = find(conn, tenant, id)?;
@@ -155,7 +146,7 @@ fn store_token(
     conn: &mut DbConnection,
     tenant: &Tenant,
     connection: &Connection,
-    token: StoredToken,
+    token: StoredSecret,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     if connection.kind != domain::API_TYPE {

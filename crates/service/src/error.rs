@@ -18,6 +18,9 @@ pub enum ServiceError {
     /// The tenant has a user with this login already.
     #[error("tenant {code_name} has a user with login `{login}` already")]
     UserExists { code_name: String, login: String },
+    /// Placing the order would drive a product's stock below zero.
+    #[error(transparent)]
+    InsufficientStock(#[from] tenantry_domain::product::InsufficientStock),
     /// The change conflicts with what exists; `code` is stable and machine-readable.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
@@ -30,6 +33,15 @@ impl From<StorageError> for ServiceError {
         match e {
             StorageError::NotFound(what) => ServiceError::NotFound(format!("{what} not found")),
             other => ServiceError::Storage(other),
+        }
+    }
+}
+
+impl From<tenantry_storage::order::PlaceError> for ServiceError {
+    fn from(e: tenantry_storage::order::PlaceError) -> Self {
+        match e {
+            tenantry_storage::order::PlaceError::Stock(s) => ServiceError::InsufficientStock(s),
+            tenantry_storage::order::PlaceError::Storage(s) => s.into(),
         }
     }
 }

@@ -12,12 +12,17 @@ mod actor;
 pub mod capability;
 pub mod connection;
 mod error;
+pub mod job;
 pub mod lifecycle;
+pub mod login;
+pub mod provisioning;
+pub mod sandbox;
 pub mod tenant;
 pub mod user;
 
 pub use actor::Actor;
 pub use error::ServiceError;
+pub use tenantry_domain::secret::{NewSecret, StoredSecret};
 
 use tenantry_domain::event::{EventType, NewEvent};
 use tenantry_domain::tenant::Tenant;

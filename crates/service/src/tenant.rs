@@ -1,12 +1,128 @@
-//! A reseller's tenants: changing and deleting them. (Creating them, with templates, codeNames
-//! and provisioning, moves here next.)
+//! A reseller's tenants: creating them (codeName, template, provisioning), changing and
+//! deleting them.
 
-use crate::{emit, Actor, ServiceError};
+use crate::provisioning::{self, Provisioning};
+use crate::{connection, emit, Actor, ServiceError, StoredSecret};
+use chrono::{DateTime, Utc};
 use tenantry_api_types::tenant::TenantOut;
+use tenantry_domain::connection::{Connection, ConnectionDraft};
+use tenantry_domain::error::into_result;
 use tenantry_domain::event::EventType;
-use tenantry_domain::tenant::{Tenant, TenantPatch, TenantStatus};
-use tenantry_domain::time;
+use tenantry_domain::reseller::Reseller;
+use tenantry_domain::template;
+use tenantry_domain::tenant::{
+    code_name, code_name_base, Subscription, Tenant, TenantDraft, TenantPatch, TenantStatus,
+};
+use tenantry_domain::{time, Environment, FieldError};
+use tenantry_storage::template as templates;
 use tenantry_storage::{tenant as tenants, DbConnection, ResellerScope};
+use uuid::Uuid;
+
+/// What creating a tenant takes, unchecked: [`create`] checks it all.
+#[derive(Debug, Clone)]
+pub struct NewTenant {
+    pub draft: TenantDraft,
+    pub subscription: Subscription,
+    /// What provisioning prepares after the creation commits.
+    pub provisioning: Provisioning,
+    /// With a token: also create the default `api` connection with it (`withApiConnection`).
+    pub api_connection: Option<StoredSecret>,
+}
+
+/// Creates a tenant of `reseller` in `environment`: checks the input, refuses a
+/// customerReference it has already, numbers the codeName, applies the template (chosen by
+/// name or tier; its options are the tenant's from the start, the rest is provisioning's),
+/// appends `tenant.created` and schedules provisioning. Returns the tenant and, when asked
+/// for, its default `api` connection.
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    reseller: &Reseller,
+    environment: Environment,
+    input: NewTenant,
+    now: DateTime<Utc>,
+) -> Result<(Tenant, Option<Connection>), ServiceError> {
+    let mut draft = input.draft.check(&reseller.capabilities)?;
+    let mut subscription = input.subscription.check()?;
+    let mut provisioning = input.provisioning;
+    provisioning.check(environment)?;
+    let scope = ResellerScope {
+        reseller_id: reseller.id,
+        environment,
+    };
+    if let Some(existing) = tenants::find_by_reference(conn, &scope, &draft.customer_reference)? {
+        return Err(ServiceError::TenantExists(Box::new(existing)));
+    }
+    let base = code_name_base(&reseller.code_name_prefix, &draft.customer_reference);
+    let number = tenants::next_code_name_number(conn, &base)?;
+    let available = templates::list(conn, reseller.id)?;
+    let chosen = template::choose(
+        &available,
+        subscription.template.as_deref(),
+        subscription.tier.as_deref(),
+    )?;
+    if let Some(chosen) = chosen {
+        // The operator's template, not the request, holds the option: name `template`.
+        let outside = chosen.options_outside(&reseller.capabilities);
+        into_result(
+            outside
+                .into_iter()
+                .map(|e| FieldError {
+                    field: "template".into(),
+                    ..e
+                })
+                .collect(),
+        )?;
+        for option in &chosen.options {
+            if !draft.options.contains(option) {
+                draft.options.push(option.clone());
+            }
+        }
+        subscription.template = Some(chosen.name.clone());
+        provisioning.template = Some(chosen.clone());
+    }
+    let tenant = Tenant {
+        id: Uuid::new_v4(),
+        reseller_id: reseller.id,
+        code_name: code_name(&base, number),
+        customer_reference: draft.customer_reference,
+        environment,
+        status: TenantStatus::initial(draft.active),
+        full_name: draft.full_name,
+        email: draft.email,
+        default_language: draft.default_language,
+        languages: draft.languages,
+        options: draft.options,
+        created_at: now,
+        updated_at: now,
+        subscription,
+        cancellation_effective_at: None,
+    };
+    tenants::insert(conn, &tenant)?;
+    provisioning::schedule(conn, &tenant, &provisioning, now)?;
+    emit(
+        conn,
+        &tenant,
+        EventType::TenantCreated,
+        &TenantOut::from(tenant.clone()),
+    )?;
+    let api_connection = match input.api_connection {
+        Some(token) => {
+            let draft = ConnectionDraft::default_api();
+            Some(connection::create(
+                conn,
+                actor,
+                &tenant,
+                draft,
+                Some(token),
+                now,
+            )?)
+        }
+        None => None,
+    };
+    log::debug!("{actor} created tenant {}", tenant.code_name);
+    Ok((tenant, api_connection))
+}
 
 /// The reseller's tenant with this codeName; another reseller's or environment's is not
 /// found.

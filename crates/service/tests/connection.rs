@@ -5,13 +5,13 @@
 use tenantry_domain::connection::{ConnectionDraft, ConnectionPatch};
 use tenantry_domain::event::EventType;
 use tenantry_domain::{time, Environment};
-use tenantry_service::connection::{self, StoredToken};
+use tenantry_service::{connection, StoredSecret};
 use tenantry_service::{Actor, ServiceError};
 use tenantry_testkit::fixture::{events, reseller, tenant};
 use tenantry_testkit::TestDb;
 
-fn token(hint: &str) -> StoredToken {
-    StoredToken {
+fn token(hint: &str) -> StoredSecret {
+    StoredSecret {
         hash: format!("hash-{hint}"),
         hint: hint.into(),
     }

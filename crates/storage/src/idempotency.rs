@@ -7,6 +7,9 @@ use crate::{DbConnection, Result};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+/// How long a key is remembered: a retry within it is answered with the first response.
+pub const RETENTION: chrono::Duration = chrono::Duration::hours(24);
+
 /// A response as first answered, replayed byte for byte.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {

@@ -21,7 +21,7 @@ pub(crate) use tenantry_http::AuthenticatedTenant as Caller;
 
 /// Mounts the Tenant API surface on an actix `App`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/_tokenlogin/{login}/{token}").get(session::token_login))
+    cfg.service(web::resource(tenantry_api_types::login::ROUTE).get(session::token_login))
         .service(
             web::scope("/tenant")
                 .route("/openapi.json", web::get().to(openapi::serve))

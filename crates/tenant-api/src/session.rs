@@ -8,24 +8,15 @@ use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use tenantry_auth::token;
-use tenantry_domain::login_url::{LoginTokenStatus, SESSION_TTL};
-use tenantry_domain::tenant::Tenant;
+use tenantry_domain::login_url::SESSION_TTL;
 use tenantry_domain::time;
 use tenantry_domain::usage::{Metric, Tally};
 use tenantry_http::{blocking, ApiError, AppState, Path};
-use tenantry_storage::login::{self, Session};
+use tenantry_service::login::{self, SignIn};
+use tenantry_storage::login as sessions;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "tenantry_session";
-
-enum Outcome {
-    SignedIn {
-        secret: String,
-        path: String,
-        tenant: Box<Tenant>,
-    },
-    Refused(StatusCode, &'static str, &'static str),
-}
 
 /// `GET /_tokenlogin/{login}/{token}`: uses a login URL.
 pub async fn token_login(
@@ -35,85 +26,67 @@ pub async fn token_login(
 ) -> Result<HttpResponse, ApiError> {
     let (user_login, secret) = path.into_inner();
     let hash = token::hash(&secret);
+    let session = token::one_time();
+    let cookie_value = session.secret.clone();
     let meter = state.clone();
     let outcome = blocking(move || {
         state.db.write(|conn| {
-            let Some((login_token, tenant)) = login::find_token(conn, &hash, &user_login)? else {
-                return Ok(Outcome::Refused(
-                    StatusCode::NOT_FOUND,
-                    "Unknown login link",
-                    "This login link is not valid. Ask for a new one.",
-                ));
-            };
-            if !tenant.status.is_usable() {
-                return Ok(Outcome::Refused(
-                    StatusCode::FORBIDDEN,
-                    "Account deactivated",
-                    "This account is deactivated, so its login links do not work.",
-                ));
-            }
-            let now = time::now();
-            let used = Outcome::Refused(
-                StatusCode::GONE,
-                "Login link already used",
-                "Each login link works once. Ask for a new one.",
-            );
-            match login_token.status(now) {
-                LoginTokenStatus::Consumed => Ok(used),
-                LoginTokenStatus::Expired => Ok(Outcome::Refused(
-                    StatusCode::GONE,
-                    "Login link expired",
-                    "This login link has expired. Ask for a new one.",
-                )),
-                LoginTokenStatus::Valid => {
-                    // The conditional update decides a race between two uses of one link.
-                    if !login::consume_token(conn, &login_token, now)? {
-                        return Ok(used);
-                    }
-                    let secret = token::random_base62(43);
-                    let session = Session {
-                        tenant_id: login_token.tenant_id,
-                        user_id: login_token.user_id,
-                        expires_at: now + SESSION_TTL,
-                    };
-                    login::insert_session(conn, &session, &token::hash(&secret), now)?;
-                    Ok(Outcome::SignedIn {
-                        secret,
-                        path: login_token.path,
-                        tenant: Box::new(tenant),
-                    })
-                }
-            }
+            Ok::<_, ApiError>(login::sign_in(
+                conn,
+                &hash,
+                &user_login,
+                session,
+                time::now(),
+            )?)
         })
     })
     .await?;
-    Ok(match outcome {
-        Outcome::SignedIn {
-            secret,
-            path,
-            tenant,
-        } => {
+    let (status, title, message) = match outcome {
+        SignIn::SignedIn { path, tenant } => {
             meter
                 .usage
                 .count(&tenant, Metric::LoginUrlsUsed, "", Tally::one(0));
-            let cookie = Cookie::build(SESSION_COOKIE, secret)
-                .path("/")
-                .http_only(true)
-                .same_site(SameSite::Lax)
-                .secure(req.connection_info().scheme() == "https")
-                .max_age(CookieDuration::seconds(SESSION_TTL.num_seconds()))
-                .finish();
-            HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, path))
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .insert_header((header::REFERRER_POLICY, "no-referrer"))
-                .cookie(cookie)
-                .finish()
+            return Ok(signed_in(&req, cookie_value, path));
         }
-        Outcome::Refused(status, title, message) => {
-            page(status, title, &format!("<p>{message}</p>"))
-        }
-    })
+        SignIn::Unknown => (
+            StatusCode::NOT_FOUND,
+            "Unknown login link",
+            "This login link is not valid. Ask for a new one.",
+        ),
+        SignIn::TenantNotUsable => (
+            StatusCode::FORBIDDEN,
+            "Account deactivated",
+            "This account is deactivated, so its login links do not work.",
+        ),
+        SignIn::Used => (
+            StatusCode::GONE,
+            "Login link already used",
+            "Each login link works once. Ask for a new one.",
+        ),
+        SignIn::Expired => (
+            StatusCode::GONE,
+            "Login link expired",
+            "This login link has expired. Ask for a new one.",
+        ),
+    };
+    Ok(page(status, title, &format!("<p>{message}</p>")))
+}
+
+/// The redirect that sets the session cookie.
+fn signed_in(req: &HttpRequest, secret: String, path: String) -> HttpResponse {
+    let cookie = Cookie::build(SESSION_COOKIE, secret)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(req.connection_info().scheme() == "https")
+        .max_age(CookieDuration::seconds(SESSION_TTL.num_seconds()))
+        .finish();
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, path))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .cookie(cookie)
+        .finish()
 }
 
 /// Any other GET on the tenant surface: with a session, a page naming the tenant and user
@@ -134,7 +107,7 @@ pub async fn signed_in_page(
     let owner = blocking(move || {
         state
             .db
-            .read(|conn| Ok(login::find_session_owner(conn, &hash, time::now())?))
+            .read(|conn| Ok(sessions::find_session_owner(conn, &hash, time::now())?))
     })
     .await?;
     let Some(owner) = owner else {
