@@ -310,7 +310,28 @@ impl TestServer {
         TestServer::serve(db, ServiceConfig::default(), AuthThrottle::default())
     }
 
+    /// A second server on this server's database that serves only `surface`, as a process
+    /// started with `--surface` does.
+    #[allow(dead_code)]
+    pub fn on_surface(&self, surface: Surface) -> TestServer {
+        TestServer::serve_surface(
+            self.db.clone(),
+            ServiceConfig::default(),
+            AuthThrottle::default(),
+            surface,
+        )
+    }
+
     fn serve(db: Database, config: ServiceConfig, throttle: AuthThrottle) -> TestServer {
+        TestServer::serve_surface(db, config, throttle, Surface::All)
+    }
+
+    fn serve_surface(
+        db: Database,
+        config: ServiceConfig,
+        throttle: AuthThrottle,
+        surface: Surface,
+    ) -> TestServer {
         let state = web::Data::new(AppState {
             db: db.clone(),
             auth: Authenticator::default(),
@@ -329,7 +350,7 @@ impl TestServer {
                 let (server, addr) = tenantry_server::server(
                     state,
                     listener,
-                    Surface::All,
+                    surface,
                     tenantry_server::Threads {
                         workers: Some(2),
                         ..Default::default()
