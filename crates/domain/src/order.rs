@@ -162,6 +162,40 @@ pub struct Order {
     pub sequence: i64,
 }
 
+/// A change to an order; absent fields stay. Rows and amounts never change after placing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrderPatch {
+    pub status: Option<OrderStatus>,
+    pub customer: Option<Customer>,
+    pub billing_address: Option<Address>,
+    pub shipping_address: Option<Address>,
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl OrderPatch {
+    /// Applies the patch to `order`; `now` becomes `updatedAt`. A status the order cannot
+    /// move to changes nothing.
+    pub fn apply(self, order: &mut Order, now: DateTime<Utc>) -> Result<(), IllegalTransition> {
+        if let Some(to) = self.status {
+            order.status = order.status.transition(to)?;
+        }
+        if let Some(v) = self.customer {
+            order.customer = v;
+        }
+        if let Some(v) = self.billing_address {
+            order.billing_address = v;
+        }
+        if let Some(v) = self.shipping_address {
+            order.shipping_address = v;
+        }
+        if let Some(v) = self.metadata {
+            order.metadata = v;
+        }
+        order.updated_at = now;
+        Ok(())
+    }
+}
+
 /// A row as a client sends it, amounts as decimal strings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowDraft {

@@ -236,6 +236,24 @@ impl From<ServiceError> for ApiError {
                     .with("available", s.available)
                     .with("requested", s.requested)
             }
+            ServiceError::OrderExists { ref number } => {
+                ApiError::conflict("order_exists", e.to_string()).with("number", number.clone())
+            }
+            ServiceError::ProductExists { ref sku } => {
+                ApiError::conflict("product_exists", e.to_string()).with("sku", sku.clone())
+            }
+            ServiceError::IllegalTransition(t) => {
+                let allowed = t.allowed();
+                let listed = if allowed.is_empty() {
+                    "none".into()
+                } else {
+                    allowed.join(", ")
+                };
+                ApiError::conflict("illegal_transition", format!("{t}; allowed: {listed}"))
+                    .with("from", t.from.as_str())
+                    .with("to", t.to.as_str())
+                    .with("allowed", allowed)
+            }
             ServiceError::Conflict { code, message } => ApiError::conflict(code, message),
             ServiceError::Storage(e) => e.into(),
         }

@@ -97,19 +97,3 @@ pub fn openapi_response(document: String) -> actix_web::HttpResponse {
         .content_type("application/json")
         .body(document)
 }
-
-/// Appends a lifecycle event about `tenant` to the outbox, in the caller's transaction:
-/// `data` is the resource as the response shows it (without one-time secrets).
-pub fn emit(
-    conn: &mut tenantry_storage::DbConnection,
-    tenant: &tenantry_domain::tenant::Tenant,
-    kind: tenantry_domain::event::EventType,
-    data: &impl serde::Serialize,
-) -> Result<(), ApiError> {
-    tenantry_storage::event::append(
-        conn,
-        tenantry_domain::event::NewEvent::about(tenant, kind, data),
-        tenantry_domain::time::now(),
-    )?;
-    Ok(())
-}

@@ -35,7 +35,10 @@ impl From<ServiceError> for AdminError {
             ServiceError::NotFound(what) => AdminError::NotFound(what),
             e @ (ServiceError::TenantExists(_)
             | ServiceError::UserExists { .. }
-            | ServiceError::InsufficientStock(_)) => AdminError::Conflict(e.to_string()),
+            | ServiceError::InsufficientStock(_)
+            | ServiceError::OrderExists { .. }
+            | ServiceError::ProductExists { .. }
+            | ServiceError::IllegalTransition(_)) => AdminError::Conflict(e.to_string()),
             ServiceError::Conflict { message, .. } => AdminError::Conflict(message),
             ServiceError::Storage(e) => AdminError::Storage(e),
         }

@@ -21,6 +21,15 @@ pub enum ServiceError {
     /// Placing the order would drive a product's stock below zero.
     #[error(transparent)]
     InsufficientStock(#[from] tenantry_domain::product::InsufficientStock),
+    /// The tenant has an order with this number already.
+    #[error("an order numbered `{number}` exists already")]
+    OrderExists { number: String },
+    /// The tenant has a product with this SKU already.
+    #[error("a product with SKU `{sku}` exists already")]
+    ProductExists { sku: String },
+    /// The order's status cannot move to the one asked for.
+    #[error(transparent)]
+    IllegalTransition(#[from] tenantry_domain::order::IllegalTransition),
     /// The change conflicts with what exists; `code` is stable and machine-readable.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },

@@ -15,6 +15,8 @@ mod error;
 pub mod job;
 pub mod lifecycle;
 pub mod login;
+pub mod order;
+pub mod product;
 pub mod provisioning;
 pub mod sandbox;
 pub mod tenant;

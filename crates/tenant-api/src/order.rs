@@ -4,19 +4,18 @@ use crate::{ok_json, Caller, State};
 use actix_web::{http::header, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-pub use tenantry_api_types::order::{placed_events, OrderOut, RowOut, TotalsOut};
-use tenantry_domain::event::EventType;
+pub use tenantry_api_types::order::{OrderOut, RowOut, TotalsOut};
 use tenantry_domain::money::format_vat_rate;
-use tenantry_domain::order::{self as domain, Address, Customer, Order, OrderStatus, RowDraft};
+use tenantry_domain::order::{
+    self as domain, Address, Customer, Order, OrderPatch, OrderStatus, RowDraft,
+};
 use tenantry_domain::permission::Permission;
-use tenantry_domain::product::Product;
-use tenantry_domain::tenant::Tenant;
 use tenantry_domain::usage::{Metric, Tally};
 use tenantry_domain::{time, DomainError};
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, emit, ApiError, Json, JsonWriter, Path, Problem, Query};
-use tenantry_storage::order::{self as orders, OrderFilter, PlaceError};
-use tenantry_storage::{tenant, DbConnection, StorageError};
+use tenantry_http::{blocking, Acting, ApiError, Json, JsonWriter, Path, Problem, Query};
+use tenantry_service as service;
+use tenantry_storage::order::{self as orders, OrderFilter};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -240,22 +239,6 @@ pub fn draft(tenant_id: Uuid, body: OrderIn, now: DateTime<Utc>) -> Result<Order
     })
 }
 
-/// Maps a failed placement to the problem the client sees.
-pub fn placement_problem(e: PlaceError, number: &str) -> ApiError {
-    match e {
-        PlaceError::Stock(s) => ApiError::conflict("insufficient_stock", s.to_string())
-            .with("sku", s.sku.clone())
-            .with("available", s.available)
-            .with("requested", s.requested),
-        PlaceError::Storage(StorageError::Duplicate(_)) => ApiError::conflict(
-            "order_exists",
-            format!("an order numbered `{number}` exists already"),
-        )
-        .with("number", number.to_owned()),
-        PlaceError::Storage(other) => other.into(),
-    }
-}
-
 /// Create an order. Rows naming a product with tracked stock draw it down in the same
 /// transaction; an order that would drive stock below zero is refused unless the product
 /// allows backorders.
@@ -268,17 +251,13 @@ pub async fn create(
     Json(body): Json<OrderIn>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::OrderWrite)?;
-    let tenant_id = caller.tenant.id;
-    let order = draft(tenant_id, body, time::now())?;
-    let number = order.number.clone();
-    let tenant = caller.tenant.clone();
+    let order = draft(caller.tenant.id, body, time::now())?;
+    let (actor, tenant) = (caller.actor(), caller.tenant.clone());
     let meter = state.clone();
     let order = blocking(move || {
         state.db.write(|conn| {
-            let (order, drawn) =
-                orders::place(conn, order).map_err(|e| placement_problem(e, &number))?;
-            emit_placed(conn, &tenant, &order, drawn)?;
-            Ok(order)
+            let now = time::now();
+            Ok::<_, ApiError>(service::order::place(conn, &actor, &tenant, order, now)?)
         })
     })
     .await?;
@@ -291,18 +270,6 @@ pub async fn create(
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/tenant/order/{}", order.id)))
         .json(OrderOut::from(order)))
-}
-
-/// Appends a placed order's events ([`placed_events`]) in the caller's transaction.
-pub fn emit_placed(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    order: &Order,
-    drawn: Vec<Product>,
-) -> Result<(), ApiError> {
-    let now = time::now();
-    tenantry_storage::event::append_all(conn, placed_events(tenant, order, drawn), now)?;
-    Ok(())
 }
 
 /// List orders in change order: the incremental sync feed. Store `nextCursor` (present on
@@ -390,54 +357,20 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::OrderWrite)?;
     let id = order_id(&path)?;
-    let tenant = caller.tenant.clone();
-    let tenant_id = tenant.id;
+    let patch = OrderPatch {
+        status: body.status,
+        customer: body.customer,
+        billing_address: body.billing_address,
+        shipping_address: body.shipping_address,
+        metadata: body.metadata,
+    };
+    let (actor, tenant) = (caller.actor(), caller.tenant.clone());
     let order = blocking(move || {
         state.db.write(|conn| {
-            // The sequence first: it locks the tenant's counter, so concurrent updates of this
-            // order queue instead of overwriting each other.
-            let sequence = tenant::next_sequence(conn, tenant_id)?;
-            let mut order = orders::find(conn, tenant_id, id)?;
-            if let Some(to) = body.status {
-                order.status = order.status.transition(to).map_err(|e| {
-                    ApiError::conflict(
-                        "illegal_transition",
-                        format!(
-                            "{e}; allowed: {}",
-                            if e.allowed().is_empty() {
-                                "none".into()
-                            } else {
-                                e.allowed().join(", ")
-                            }
-                        ),
-                    )
-                    .with("from", e.from.as_str())
-                    .with("to", e.to.as_str())
-                    .with("allowed", e.allowed())
-                })?;
-            }
-            if let Some(v) = body.customer {
-                order.customer = v;
-            }
-            if let Some(v) = body.billing_address {
-                order.billing_address = v;
-            }
-            if let Some(v) = body.shipping_address {
-                order.shipping_address = v;
-            }
-            if let Some(v) = body.metadata {
-                order.metadata = v;
-            }
-            order.updated_at = time::now();
-            order.sequence = sequence;
-            orders::update(conn, &order)?;
-            emit(
-                conn,
-                &tenant,
-                EventType::OrderUpdated,
-                &OrderOut::from(order.clone()),
-            )?;
-            Ok(order)
+            let now = time::now();
+            Ok::<_, ApiError>(service::order::update(
+                conn, &actor, &tenant, id, patch, now,
+            )?)
         })
     })
     .await?;

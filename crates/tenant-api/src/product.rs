@@ -4,13 +4,13 @@ use crate::{ok_json, Caller, State};
 use actix_web::{http::header, HttpResponse};
 use serde::{Deserialize, Deserializer};
 pub use tenantry_api_types::product::ProductOut;
-use tenantry_domain::event::EventType;
 use tenantry_domain::permission::Permission;
 use tenantry_domain::product::{is_sku, ProductDraft, ProductPatch};
 use tenantry_domain::time;
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, emit, ApiError, Json, Path, Problem, Query};
-use tenantry_storage::{product as products, tenant, StorageError};
+use tenantry_http::{blocking, Acting, ApiError, Json, Path, Problem, Query};
+use tenantry_service as service;
+use tenantry_storage::product as products;
 use utoipa::{IntoParams, ToSchema};
 
 /// A new product.
@@ -83,7 +83,6 @@ pub async fn create(
     Json(body): Json<ProductIn>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::ProductWrite)?;
-    let tenant_id = caller.tenant.id;
     let draft = ProductDraft {
         sku: body.sku,
         name: body.name,
@@ -93,26 +92,11 @@ pub async fn create(
         allow_backorder: body.allow_backorder,
         active: body.active,
     };
-    let mut product = draft.check(tenant_id, time::now())?;
-    let tenant = caller.tenant.clone();
+    let (actor, tenant) = (caller.actor(), caller.tenant.clone());
     let product = blocking(move || {
         state.db.write(|conn| {
-            product.sequence = tenant::next_sequence(conn, tenant_id)?;
-            products::insert(conn, &product).map_err(|e| match e {
-                StorageError::Duplicate(_) => ApiError::conflict(
-                    "product_exists",
-                    format!("a product with SKU `{}` exists already", product.sku),
-                )
-                .with("sku", product.sku.clone()),
-                other => other.into(),
-            })?;
-            emit(
-                conn,
-                &tenant,
-                EventType::ProductCreated,
-                &ProductOut::from(product.clone()),
-            )?;
-            Ok(product)
+            let now = time::now();
+            Ok::<_, ApiError>(service::product::create(conn, &actor, &tenant, draft, now)?)
         })
     })
     .await?;
@@ -186,7 +170,6 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::ProductWrite)?;
     let sku = sku(&path)?;
-    let tenant_id = caller.tenant.id;
     let patch = ProductPatch {
         name: body.name,
         price: body.price,
@@ -194,22 +177,13 @@ pub async fn update(
         allow_backorder: body.allow_backorder,
         active: body.active,
     };
-    let tenant = caller.tenant.clone();
+    let (actor, tenant) = (caller.actor(), caller.tenant.clone());
     let product = blocking(move || {
         state.db.write(|conn| {
-            let sequence = tenant::next_sequence(conn, tenant_id)?;
-            let mut product = products::find(conn, tenant_id, &sku)?
-                .ok_or_else(|| ApiError::not_found("product"))?;
-            patch.apply(&mut product, time::now())?;
-            product.sequence = sequence;
-            products::update(conn, &product)?;
-            emit(
-                conn,
-                &tenant,
-                EventType::ProductUpdated,
-                &ProductOut::from(product.clone()),
-            )?;
-            Ok(product)
+            let now = time::now();
+            Ok::<_, ApiError>(service::product::update(
+                conn, &actor, &tenant, &sku, patch, now,
+            )?)
         })
     })
     .await?;
@@ -226,19 +200,11 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::ProductWrite)?;
     let sku = sku(&path)?;
-    let tenant = caller.tenant.clone();
+    let (actor, tenant) = (caller.actor(), caller.tenant.clone());
     blocking(move || {
-        state.db.write(|conn| {
-            let product = products::find(conn, tenant.id, &sku)?
-                .ok_or_else(|| ApiError::not_found("product"))?;
-            products::delete(conn, tenant.id, &sku)?;
-            emit(
-                conn,
-                &tenant,
-                EventType::ProductDeleted,
-                &ProductOut::from(product),
-            )
-        })
+        state
+            .db
+            .write(|conn| Ok::<_, ApiError>(service::product::delete(conn, &actor, &tenant, &sku)?))
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
