@@ -9,7 +9,7 @@ use tenantry_api_types::connection::ConnectionOut;
 use tenantry_domain::tenant::{Subscription, Tenant, TenantDraft, TenantPatch};
 use tenantry_domain::time;
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, Acting, ApiError, Json, Path, Problem, Query};
+use tenantry_http::{blocking, Acting, ApiError, Json, Path, Problem, Query, ServiceConfig};
 use tenantry_service as service;
 use tenantry_service::login::LoginTarget;
 use tenantry_service::provisioning::Provisioning;
@@ -63,6 +63,43 @@ pub struct TenantIn {
     /// announces the result.
     #[serde(default)]
     pub install: InstallIn,
+}
+
+impl TenantIn {
+    /// The use case's input: provisioning's links point at this server as `req` reached it.
+    fn into_input(self, config: &ServiceConfig, req: &actix_web::HttpRequest) -> NewTenant {
+        let install = self.install;
+        NewTenant {
+            draft: TenantDraft {
+                customer_reference: self.customer_reference,
+                active: self.active,
+                full_name: self.full_name,
+                email: self.email,
+                default_language: self.default_language,
+                languages: self.languages,
+                options: self.options,
+            },
+            subscription: Subscription {
+                tier: self.tier,
+                contract_length: self.contract_length,
+                website: self.website,
+                template: self.template,
+                external_id: self.external_id,
+            },
+            provisioning: Provisioning {
+                api_base_url: config.base_url(req),
+                company_token: install.company_token,
+                sandbox_orders: install.sandbox_orders,
+                login_url: install.login_url.map(|l| LoginTarget {
+                    login: l.login,
+                    path: l.path,
+                }),
+                login_url_ttl_seconds: config.login_url_ttl.num_seconds(),
+                template: None,
+            },
+            api_connection: None,
+        }
+    }
 }
 
 /// What `tenant.ready` should carry.
@@ -144,41 +181,10 @@ pub async fn create(
     req: actix_web::HttpRequest,
     Json(body): Json<TenantIn>,
 ) -> Result<HttpResponse, ApiError> {
-    let install = body.install;
-    let input = NewTenant {
-        draft: TenantDraft {
-            customer_reference: body.customer_reference,
-            active: body.active,
-            full_name: body.full_name,
-            email: body.email,
-            default_language: body.default_language,
-            languages: body.languages,
-            options: body.options,
-        },
-        subscription: Subscription {
-            tier: body.tier,
-            contract_length: body.contract_length,
-            website: body.website,
-            template: body.template,
-            external_id: body.external_id,
-        },
-        provisioning: Provisioning {
-            api_base_url: state.config.base_url(&req),
-            company_token: install.company_token,
-            sandbox_orders: install.sandbox_orders,
-            login_url: install.login_url.map(|l| LoginTarget {
-                login: l.login,
-                path: l.path,
-            }),
-            login_url_ttl_seconds: state.config.login_url_ttl.num_seconds(),
-            template: None,
-        },
-        api_connection: None,
-    };
+    let with_api_connection = body.with_api_connection;
+    let input = body.into_input(&state.config, &req);
     // The default `api` connection's company token is in the answer, shown this once.
-    let token = body
-        .with_api_connection
-        .then(|| crate::connection::new_token(principal.environment));
+    let token = with_api_connection.then(|| crate::connection::new_token(principal.environment));
     let secret = token.as_ref().map(|t| t.secret.clone());
     let (tenant, connection) = blocking(move || {
         let actor = principal.actor();
@@ -189,14 +195,8 @@ pub async fn create(
         let (reseller, environment) = (&principal.reseller, principal.environment);
         state.db.write(|conn| {
             let now = time::now();
-            Ok::<_, ApiError>(service::tenant::create(
-                conn,
-                &actor,
-                reseller,
-                environment,
-                input,
-                now,
-            )?)
+            let created = service::tenant::create(conn, &actor, reseller, environment, input, now);
+            Ok::<_, ApiError>(created?)
         })
     })
     .await?;

@@ -22,7 +22,7 @@ use tenantry_storage::Database;
 pub struct Settings {
     /// How webhooks are delivered.
     pub webhooks: tenantry_webhook::Settings,
-    /// Webhook delivery threads.
+    /// Webhook delivery threads; 0 in a process that must not deliver (another does).
     pub webhook_threads: usize,
     /// How long events are kept.
     pub event_retention: chrono::Duration,
@@ -31,24 +31,30 @@ pub struct Settings {
 /// The running workers of a process.
 pub struct Workers {
     tenant_jobs: tenant_jobs::Runner,
-    webhooks: tenantry_webhook::Workers,
+    /// `None` with no webhook threads: another process delivers.
+    webhooks: Option<tenantry_webhook::Workers>,
 }
 
 impl Workers {
     /// Starts every worker on `db`.
     pub fn start(db: &Database, settings: Settings) -> Workers {
         housekeeping::spawn(db.clone(), settings.event_retention);
-        let dispatcher = tenantry_webhook::Dispatcher::new(db.clone(), settings.webhooks);
+        let webhooks = (settings.webhook_threads > 0).then(|| {
+            let dispatcher = tenantry_webhook::Dispatcher::new(db.clone(), settings.webhooks);
+            Arc::new(dispatcher).spawn(settings.webhook_threads)
+        });
         Workers {
             tenant_jobs: tenant_jobs::spawn(db.clone()),
-            webhooks: Arc::new(dispatcher).spawn(settings.webhook_threads),
+            webhooks,
         }
     }
 
     /// Lets each worker finish what it has in hand (what is left waits in the database for
     /// the next start), then stops them.
     pub fn stop(self) {
-        self.webhooks.stop();
+        if let Some(webhooks) = self.webhooks {
+            webhooks.stop();
+        }
         self.tenant_jobs.stop();
     }
 }
