@@ -10,6 +10,7 @@
 //! instead of each taking SQLite's writer lock a second time (one transaction per event halved
 //! SQLite's onboarding throughput).
 
+use crate::Acting;
 use crate::{current_request_id, AppState, REPLAYED_HEADER};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -20,8 +21,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
-use tenantry_auth::{Credential, ResellerPrincipal, TenantAccess, TenantPrincipal};
-use tenantry_domain::audit::{ActorType, AuditEvent, Outcome};
+use tenantry_auth::{ResellerPrincipal, TenantAccess, TenantPrincipal};
+use tenantry_domain::audit::{AuditEvent, Outcome};
 use tenantry_domain::Environment;
 use tenantry_storage::{audit, Database, StorageError};
 use tokio::sync::oneshot;
@@ -205,8 +206,8 @@ pub(crate) struct Actor {
     pub(crate) environment: Environment,
     /// The tenant's codeName, when the request named one.
     tenant: Option<String>,
-    actor_type: ActorType,
-    actor_id: String,
+    /// Who, as the use cases name them.
+    who: tenantry_domain::audit::Actor,
     pub(crate) surface: &'static str,
     /// The tenant user a Tenant API request signed in as, if any.
     pub(crate) tenant_user: Option<String>,
@@ -214,22 +215,13 @@ pub(crate) struct Actor {
     pub(crate) connection: Option<String>,
 }
 
-fn credential(c: Credential) -> (ActorType, String) {
-    match c {
-        Credential::ResellerUser(id) => (ActorType::ResellerUser, id.to_string()),
-        Credential::ResellerKey(id) => (ActorType::ResellerKey, id.to_string()),
-    }
-}
-
 impl Actor {
     pub(crate) fn of_reseller(p: &ResellerPrincipal, tenant: Option<String>) -> Actor {
-        let (actor_type, actor_id) = credential(p.credential);
         Actor {
             reseller_id: p.reseller.id,
             environment: p.environment,
             tenant,
-            actor_type,
-            actor_id,
+            who: p.actor(),
             surface: "reseller",
             tenant_user: None,
             connection: None,
@@ -237,15 +229,6 @@ impl Actor {
     }
 
     pub(crate) fn of_tenant(p: &TenantPrincipal) -> Actor {
-        let (actor_type, actor_id) = match &p.access {
-            TenantAccess::ConnectionUser { user_id, .. } => {
-                (ActorType::TenantUser, user_id.to_string())
-            }
-            TenantAccess::TenantToken { connection_id } => {
-                (ActorType::TenantToken, connection_id.clone())
-            }
-            TenantAccess::Reseller { credential: c, .. } => credential(*c),
-        };
         let (tenant_user, connection) = match &p.access {
             TenantAccess::ConnectionUser {
                 user_id,
@@ -259,8 +242,7 @@ impl Actor {
             reseller_id: p.tenant.reseller_id,
             environment: p.tenant.environment,
             tenant: Some(p.tenant.code_name.clone()),
-            actor_type,
-            actor_id,
+            who: p.actor(),
             surface: "tenant",
             tenant_user,
             connection,
@@ -325,8 +307,8 @@ pub async fn audit(
         reseller_id: actor.reseller_id,
         environment: actor.environment,
         tenant,
-        actor_type: actor.actor_type,
-        actor_id: actor.actor_id,
+        actor_type: actor.who.kind(),
+        actor_id: actor.who.id(),
         surface: actor.surface,
         operation: operation(request),
         method: request.method().to_string(),

@@ -1,5 +1,6 @@
 //! `GET /reseller/audit`: every write made with the reseller's credentials or to its tenants
-//! (on either surface), newest first.
+//! (on either surface), and every change the operator or a job of the server made to them,
+//! newest first.
 
 use crate::{ok_json, Principal, State};
 use actix_web::HttpResponse;
@@ -39,10 +40,12 @@ pub struct AuditQuery {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ActorOut {
-    /// `reseller_user`, `reseller_key`, `tenant_user` or `tenant_token`.
+    /// `reseller_user`, `reseller_key`, `tenant_user` or `tenant_token`; `operator` (the
+    /// server's command line) or `system` (a job of the server, such as provisioning).
     #[serde(rename = "type")]
     pub kind: &'static str,
-    /// The credential: the user's or key's id, or the connection's for a tenant token.
+    /// The credential: the user's or key's id, or the connection's for a tenant token; empty
+    /// for `operator` and `system`.
     pub id: String,
 }
 
@@ -53,9 +56,11 @@ pub struct AuditEventOut {
     pub id: Uuid,
     pub created_at: DateTime<Utc>,
     pub actor: ActorOut,
-    /// `reseller` or `tenant`: which API was called.
+    /// `reseller` or `tenant`: which API was called; `cli` or `worker` for the operator's and
+    /// the jobs' changes, which come from no request (their `method` and `path` are empty).
     pub surface: &'static str,
-    /// Method and route, such as `POST /reseller/tenant/{codeName}/user`.
+    /// Method and route, such as `POST /reseller/tenant/{codeName}/user`; for the operator and
+    /// jobs, what they did, such as `capability remove orders` or `provision`.
     #[schema(example = "POST /reseller/tenant/{codeName}/user")]
     pub operation: String,
     pub method: String,

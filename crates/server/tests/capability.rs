@@ -116,6 +116,25 @@ fn removing_a_capability_removes_it_from_every_tenant_in_both_environments() {
     );
     assert_eq!(updated(&production.bearer()), [(b.clone(), json!([]))]);
     assert_eq!(updated(&other.bearer()), []);
+    // The audit log of each environment says the operator did it, from the command line.
+    for creds in [&sandbox, &production] {
+        let log = s
+            .call("GET", "/reseller/audit?limit=200", &creds.bearer(), None)
+            .expect(200)
+            .json();
+        let by_operator: Vec<_> = log["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["actor"]["type"] == "operator")
+            .map(|e| (e["surface"].clone(), e["operation"].clone()))
+            .collect();
+        assert_eq!(
+            by_operator,
+            [(json!("cli"), json!("capability remove video"))],
+            "{log}"
+        );
+    }
     // The option can no longer be given.
     s.call(
         "PATCH",

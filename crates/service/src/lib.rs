@@ -8,7 +8,7 @@
 //! This crate knows neither HTTP nor the CLI: [`ServiceError`] is mapped to problem+json once,
 //! in `tenantry-http`, and to the CLI's messages in the server.
 
-mod actor;
+pub mod audit;
 pub mod capability;
 pub mod connection;
 mod error;
@@ -22,8 +22,8 @@ pub mod sandbox;
 pub mod tenant;
 pub mod user;
 
-pub use actor::Actor;
 pub use error::ServiceError;
+pub use tenantry_domain::audit::Actor;
 pub use tenantry_domain::secret::{NewSecret, StoredSecret};
 
 use tenantry_domain::event::{EventType, NewEvent};

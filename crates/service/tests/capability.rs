@@ -2,12 +2,13 @@
 //! TENANTRY_TEST_DATABASE_URL): taking a capability takes the option from every tenant that
 //! has it and appends each one's `tenant.updated`, in the same transaction.
 
+use tenantry_domain::audit::{ActorType, Outcome};
 use tenantry_domain::event::EventType;
 use tenantry_domain::tenant::Tenant;
 use tenantry_domain::Environment;
 use tenantry_service::{capability, Actor, ServiceError};
 use tenantry_storage::tenant as tenants;
-use tenantry_testkit::fixture::{events, reseller, tenant};
+use tenantry_testkit::fixture::{audit_log, events, reseller, tenant};
 use tenantry_testkit::TestDb;
 
 #[test]
@@ -64,6 +65,24 @@ fn removing_a_capability_updates_each_tenant_that_had_it_and_emits_its_event() {
         );
     }
     assert!(events(&db, &other, Environment::Sandbox).is_empty());
+
+    // The operator's changes are in both environments' audit logs, said as `operator`.
+    for environment in [Environment::Sandbox, Environment::Production] {
+        let log: Vec<_> = audit_log(&db, &acme, environment)
+            .into_iter()
+            .map(|e| (e.actor_type, e.surface, e.operation, e.outcome))
+            .collect();
+        assert_eq!(
+            log,
+            [
+                "capability add loyalty",
+                "capability add reports",
+                "capability remove loyalty"
+            ]
+            .map(|op| (ActorType::Operator, "cli", op.to_owned(), Outcome::Success)),
+            "{environment}"
+        );
+    }
     let stored = |t: &Tenant| {
         db.read(|conn| tenants::find_unscoped(conn, t.id))
             .unwrap()

@@ -4,6 +4,7 @@
 //! `tenant.ready` last, carrying the one-time secrets it was given; the login URL it carries
 //! signs in once.
 
+use tenantry_domain::audit::ActorType;
 use tenantry_domain::event::EventType;
 use tenantry_domain::secret::{NewSecret, StoredSecret};
 use tenantry_domain::tenant::{Subscription, TenantDraft, TenantStatus};
@@ -14,7 +15,7 @@ use tenantry_service::provisioning::{Provisioning, Secrets};
 use tenantry_service::tenant::{self, NewTenant};
 use tenantry_service::{sandbox, Actor, ServiceError};
 use tenantry_storage::job::JobKind;
-use tenantry_testkit::fixture::{events, reseller};
+use tenantry_testkit::fixture::{audit_log, events, reseller};
 use tenantry_testkit::TestDb;
 
 fn secret(name: &str) -> NewSecret {
@@ -135,6 +136,18 @@ fn a_created_tenant_is_provisioned_once_and_announced_ready_with_its_secrets() {
             "{text}"
         );
     }
+
+    // The job is audited as the server's.
+    let log = audit_log(&db, &acme, Environment::Sandbox);
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(
+        (log[0].actor_type, log[0].actor_id.as_str(), log[0].surface),
+        (ActorType::System, "", "worker")
+    );
+    assert_eq!(
+        (log[0].operation.as_str(), log[0].tenant.as_deref()),
+        ("provision", Some("shop-1"))
+    );
 
     // The login URL works once.
     let signed_in = db

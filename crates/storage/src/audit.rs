@@ -39,6 +39,8 @@ impl EventRow {
             surface: match self.surface.as_str() {
                 "reseller" => "reseller",
                 "tenant" => "tenant",
+                "cli" => "cli",
+                "worker" => "worker",
                 other => return Err(StorageError::Corrupt(format!("surface `{other}`"))),
             },
             operation: self.operation,

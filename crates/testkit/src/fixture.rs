@@ -1,10 +1,13 @@
 //! Rows a test starts from, written straight through storage.
 
+use tenantry_domain::audit::AuditEvent;
 use tenantry_domain::event::Event;
 use tenantry_domain::reseller::Reseller;
 use tenantry_domain::tenant::{Subscription, Tenant, TenantStatus};
 use tenantry_domain::{time, Environment};
-use tenantry_storage::{event, reseller as resellers, tenant as tenants, Database, ResellerScope};
+use tenantry_storage::{
+    audit, event, reseller as resellers, tenant as tenants, Database, ResellerScope,
+};
 use uuid::Uuid;
 
 /// A reseller `code` with no capabilities.
@@ -66,4 +69,15 @@ pub fn events(db: &Database, reseller: &Reseller, environment: Environment) -> V
     db.read(|conn| event::list(conn, &scope, &Default::default(), 0, 100))
         .unwrap()
         .rows
+}
+
+/// The audit log of `reseller` in `environment`, oldest first.
+pub fn audit_log(db: &Database, reseller: &Reseller, environment: Environment) -> Vec<AuditEvent> {
+    let scope = scope(reseller, environment);
+    let mut entries = db
+        .read(|conn| audit::list(conn, &scope, &Default::default(), None, 100))
+        .unwrap()
+        .rows;
+    entries.reverse();
+    entries
 }

@@ -1,0 +1,41 @@
+//! Audit entries for the changes no HTTP request makes. The API surfaces' middleware audits
+//! every write request; the operator's CLI and the server's jobs have no request, so the use
+//! cases they run record their entry here, in their own transaction, as `operator` or
+//! `system`.
+
+use crate::{Actor, ServiceError};
+use chrono::{DateTime, Utc};
+use tenantry_domain::audit::{AuditEvent, Outcome};
+use tenantry_storage::{audit, DbConnection, ResellerScope};
+use uuid::Uuid;
+
+/// Records that `actor` did `operation` (such as `capability remove orders`) in `scope`,
+/// about the tenant `tenant` if any. Method and path are empty: there was no request.
+pub fn record(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    scope: &ResellerScope,
+    tenant: Option<&str>,
+    operation: String,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let id = Uuid::new_v4();
+    let entry = AuditEvent {
+        id,
+        reseller_id: scope.reseller_id,
+        environment: scope.environment,
+        tenant: tenant.map(str::to_owned),
+        actor_type: actor.kind(),
+        actor_id: actor.id(),
+        surface: actor.surface(),
+        operation,
+        method: String::new(),
+        path: String::new(),
+        status: 200,
+        outcome: Outcome::Success,
+        request_id: format!("{}-{id}", actor.surface()),
+        created_at: now,
+    };
+    audit::insert(conn, &entry)?;
+    Ok(())
+}
