@@ -5,7 +5,6 @@
 //! and an embedding program can authenticate the same way without actix.
 
 mod error;
-pub mod key;
 pub mod password;
 pub mod principal;
 pub mod scheme;

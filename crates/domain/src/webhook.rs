@@ -193,6 +193,52 @@ impl EndpointDraft {
     }
 }
 
+/// A change to an endpoint; absent fields stay.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointPatch {
+    pub url: Option<String>,
+    pub description: Option<String>,
+    pub event_types: Option<Vec<String>>,
+    pub active: Option<bool>,
+}
+
+impl EndpointPatch {
+    /// Applies the patch to `endpoint` after checking the result as a whole against `policy`;
+    /// `now` becomes `updatedAt`. Enabled again by its owner, an endpoint's failures start
+    /// counting afresh.
+    pub fn apply(
+        self,
+        endpoint: &mut Endpoint,
+        policy: &UrlPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        let draft = EndpointDraft {
+            url: self.url.unwrap_or_else(|| endpoint.url.clone()),
+            description: self
+                .description
+                .unwrap_or_else(|| endpoint.description.clone()),
+            event_types: self.event_types.unwrap_or_else(|| {
+                endpoint
+                    .event_types
+                    .iter()
+                    .map(|t| t.as_str().to_owned())
+                    .collect()
+            }),
+            active: self.active.unwrap_or(endpoint.active),
+        };
+        endpoint.event_types = draft.check(policy, endpoint.environment)?;
+        if draft.active && !endpoint.active {
+            endpoint.disabled_reason = None;
+            endpoint.failing_since = None;
+        }
+        endpoint.url = draft.url;
+        endpoint.description = draft.description;
+        endpoint.active = draft.active;
+        endpoint.updated_at = now;
+        Ok(())
+    }
+}
+
 /// The waits between attempts: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h — the
 /// last attempt comes about three days (75 h) after the first.
 pub const RETRY_SCHEDULE_SECONDS: [i64; 9] = [

@@ -254,6 +254,9 @@ impl From<ServiceError> for ApiError {
                     .with("to", t.to.as_str())
                     .with("allowed", allowed)
             }
+            ServiceError::Forbidden { code, message } => {
+                ApiError::new(StatusCode::FORBIDDEN, code, message)
+            }
             ServiceError::Conflict { code, message } => ApiError::conflict(code, message),
             ServiceError::Storage(e) => e.into(),
         }

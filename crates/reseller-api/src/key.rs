@@ -3,23 +3,19 @@
 
 use crate::{ok_json, Principal, State};
 use actix_web::{http::header, HttpResponse};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tenantry_auth::key;
+use tenantry_auth::token::{self, NewSecret, TokenKind};
 use tenantry_auth::ResellerPrincipal;
 use tenantry_domain::reseller::ResellerKey;
 use tenantry_domain::scope::{self, Scope};
-use tenantry_domain::{time, DomainError, Environment, FieldError};
-use tenantry_http::{blocking, ApiError, Json, Path, Problem};
+use tenantry_domain::{time, Environment, FieldError};
+use tenantry_http::{blocking, Acting, ApiError, Json, Path, Problem};
+use tenantry_service as service;
+use tenantry_service::key::{Rotation, DEFAULT_OVERLAP_SECONDS};
 use tenantry_storage::reseller as resellers;
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-/// How long a rotated key keeps working unless the caller says otherwise: a day to roll out
-/// its successor.
-const DEFAULT_OVERLAP_SECONDS: i64 = 24 * 3600;
-/// The longest overlap a rotation may ask for.
-const MAX_OVERLAP_SECONDS: i64 = 30 * 24 * 3600;
 
 /// A new key.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -95,17 +91,6 @@ pub struct KeyList {
     pub data: Vec<KeyOut>,
 }
 
-fn check_name(name: &str) -> Result<(), DomainError> {
-    if !(1..=100).contains(&name.chars().count()) {
-        return Err(DomainError::invalid(
-            "name",
-            "length",
-            "must be 1 to 100 characters",
-        ));
-    }
-    Ok(())
-}
-
 /// The scopes asked for, each of which the caller must hold.
 fn granted_scopes(
     principal: &ResellerPrincipal,
@@ -131,12 +116,12 @@ fn granted_scopes(
     Ok(scopes)
 }
 
-fn created(issued: key::IssuedKey, now: DateTime<Utc>) -> HttpResponse {
+fn created(key: ResellerKey, secret: String, now: DateTime<Utc>) -> HttpResponse {
     HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/reseller/key/{}", issued.key.id)))
+        .insert_header((header::LOCATION, format!("/reseller/key/{}", key.id)))
         .json(CreatedKeyOut {
-            key: KeyOut::new(issued.key, now),
-            secret: issued.secret,
+            key: KeyOut::new(key, now),
+            secret,
         })
 }
 
@@ -149,23 +134,19 @@ pub async fn create(
     Principal(principal): Principal,
     Json(body): Json<KeyIn>,
 ) -> Result<HttpResponse, ApiError> {
-    check_name(&body.name)?;
     let scopes = granted_scopes(&principal, body.scopes)?;
+    let NewSecret { secret, stored } =
+        token::generate(TokenKind::ResellerKey, principal.environment);
     let now = time::now();
-    let issued = blocking(move || {
+    let key = blocking(move || {
+        let (actor, scope) = (principal.actor(), principal.scope());
         state.db.write(|conn| {
-            Ok(key::issue(
-                conn,
-                principal.reseller.id,
-                body.name.trim(),
-                principal.environment,
-                scopes,
-                now,
-            )?)
+            let made = service::key::create(conn, &actor, &scope, &body.name, scopes, stored, now);
+            Ok::<_, ApiError>(made?)
         })
     })
     .await?;
-    Ok(created(issued, now))
+    Ok(created(key, secret, now))
 }
 
 /// List the API keys of the calling credential's environment, newest first, revoked and
@@ -204,14 +185,17 @@ pub async fn revoke(
 ) -> Result<HttpResponse, ApiError> {
     let id = key_id(&path.into_inner())?;
     blocking(move || {
+        let actor = principal.actor();
+        let (reseller, environment) = (principal.reseller.id, Some(principal.environment));
         state.db.write(|conn| {
-            // Another reseller's or environment's key is 404, like every other id.
-            resellers::find_key(conn, principal.reseller.id, principal.environment, id)?;
-            Ok(resellers::revoke_key(
+            let now = time::now();
+            Ok::<_, ApiError>(service::key::revoke(
                 conn,
-                principal.reseller.id,
+                &actor,
+                reseller,
+                environment,
                 id,
-                time::now(),
+                now,
             )?)
         })
     })
@@ -230,48 +214,23 @@ pub async fn rotate(
     path: Path<String>,
     Json(body): Json<KeyRotateIn>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = key_id(&path.into_inner())?;
-    let overlap = body.overlap_seconds.unwrap_or(DEFAULT_OVERLAP_SECONDS);
-    if !(0..=MAX_OVERLAP_SECONDS).contains(&overlap) {
-        return Err(ApiError::invalid_field(
-            "overlapSeconds",
-            "range",
-            format!("must be 0 to {MAX_OVERLAP_SECONDS} seconds"),
-        ));
-    }
+    let rotation = Rotation {
+        id: key_id(&path.into_inner())?,
+        overlap_seconds: body.overlap_seconds.unwrap_or(DEFAULT_OVERLAP_SECONDS),
+        held: principal.scopes.clone(),
+    };
+    let NewSecret { secret, stored } =
+        token::generate(TokenKind::ResellerKey, principal.environment);
     let now = time::now();
-    let issued = blocking(move || {
+    let key = blocking(move || {
+        let (actor, scope) = (principal.actor(), principal.scope());
         state.db.write(|conn| {
-            let old = resellers::find_key(conn, principal.reseller.id, principal.environment, id)?;
-            if !old.is_active(now) {
-                return Err(ApiError::conflict(
-                    "key_inactive",
-                    "this key is revoked or expired: create a new key instead",
-                ));
-            }
-            // The successor may not hold more than the caller could grant.
-            if let Some(extra) = old.scopes.iter().find(|s| !principal.scopes.contains(s)) {
-                return Err(tenantry_auth::AuthError::Forbidden {
-                    code: "missing_scope",
-                    message: format!(
-                        "the key holds `{extra}`, which the calling credential does not: it cannot rotate it"
-                    ),
-                }
-                .into());
-            }
-            resellers::expire_key(conn, old.id, now + Duration::seconds(overlap))?;
-            Ok(key::issue(
-                conn,
-                principal.reseller.id,
-                &old.name,
-                principal.environment,
-                old.scopes,
-                now,
-            )?)
+            let made = service::key::rotate(conn, &actor, &scope, rotation, stored, now);
+            Ok::<_, ApiError>(made?)
         })
     })
     .await?;
-    Ok(created(issued, now))
+    Ok(created(key, secret, now))
 }
 
 /// One scope of the catalogue.

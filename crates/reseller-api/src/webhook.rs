@@ -7,16 +7,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tenantry_auth::webhook::new_secret;
 use tenantry_domain::time;
-use tenantry_domain::webhook::{Endpoint, EndpointDraft};
+use tenantry_domain::webhook::{Endpoint, EndpointDraft, EndpointPatch};
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, ApiError, Json, Path, Problem, Query};
-use tenantry_storage::event as events;
+use tenantry_http::{blocking, Acting, ApiError, Json, Path, Problem, Query};
+use tenantry_service as service;
 use tenantry_storage::webhook::{self as store, Attempt};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-/// The longest overlap a rotated secret may keep signing.
-const MAX_OVERLAP_HOURS: i64 = 7 * 24;
 
 /// A new endpoint.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -125,28 +122,14 @@ pub async fn create(
         event_types: body.event_types,
         active: body.active,
     };
-    let event_types = draft.check(&state.config.webhook_policy, principal.environment)?;
-    let now = time::now();
-    let endpoint = Endpoint {
-        id: Uuid::now_v7(),
-        reseller_id: principal.reseller.id,
-        environment: principal.environment,
-        url: draft.url,
-        description: draft.description,
-        event_types,
-        active: draft.active,
-        secret: new_secret(),
-        previous_secret: None,
-        previous_secret_expires_at: None,
-        failing_since: None,
-        disabled_reason: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let policy = state.config.webhook_policy;
     let endpoint = blocking(move || {
+        let (actor, scope) = (principal.actor(), principal.scope());
         state.db.write(|conn| {
-            store::insert(conn, &endpoint)?;
-            Ok(endpoint)
+            let now = time::now();
+            let made =
+                service::webhook::create(conn, &actor, &scope, draft, &policy, new_secret(), now);
+            Ok::<_, ApiError>(made?)
         })
     })
     .await?;
@@ -208,36 +191,19 @@ pub async fn update(
     Json(body): Json<WebhookPatchIn>,
 ) -> Result<HttpResponse, ApiError> {
     let id = endpoint_id(&path)?;
+    let patch = EndpointPatch {
+        url: body.url,
+        description: body.description,
+        event_types: body.event_types,
+        active: body.active,
+    };
     let policy = state.config.webhook_policy;
     let endpoint = blocking(move || {
+        let (actor, scope) = (principal.actor(), principal.scope());
         state.db.write(|conn| {
-            let mut endpoint = store::find(conn, &principal.scope(), id)?;
-            let draft = EndpointDraft {
-                url: body.url.unwrap_or_else(|| endpoint.url.clone()),
-                description: body
-                    .description
-                    .unwrap_or_else(|| endpoint.description.clone()),
-                event_types: body.event_types.unwrap_or_else(|| {
-                    endpoint
-                        .event_types
-                        .iter()
-                        .map(|t| t.as_str().to_owned())
-                        .collect()
-                }),
-                active: body.active.unwrap_or(endpoint.active),
-            };
-            endpoint.event_types = draft.check(&policy, endpoint.environment)?;
-            if draft.active && !endpoint.active {
-                // Enabled again by its owner: failures start counting afresh.
-                endpoint.disabled_reason = None;
-                endpoint.failing_since = None;
-            }
-            endpoint.url = draft.url;
-            endpoint.description = draft.description;
-            endpoint.active = draft.active;
-            endpoint.updated_at = time::now();
-            store::update(conn, &endpoint)?;
-            Ok(endpoint)
+            let now = time::now();
+            let changed = service::webhook::update(conn, &actor, &scope, id, patch, &policy, now);
+            Ok::<_, ApiError>(changed?)
         })
     })
     .await?;
@@ -254,10 +220,10 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let id = endpoint_id(&path)?;
     blocking(move || {
-        state.db.write(|conn| {
-            store::find(conn, &principal.scope(), id)?;
-            Ok(store::delete(conn, id)?)
-        })
+        let (actor, scope) = (principal.actor(), principal.scope());
+        state
+            .db
+            .write(|conn| Ok::<_, ApiError>(service::webhook::delete(conn, &actor, &scope, id)?))
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -298,31 +264,23 @@ pub async fn rotate(
     Json(body): Json<SecretRotateIn>,
 ) -> Result<HttpResponse, ApiError> {
     let id = endpoint_id(&path)?;
-    if !(0..=MAX_OVERLAP_HOURS).contains(&body.overlap_hours) {
-        return Err(ApiError::invalid_field(
-            "overlapHours",
-            "range",
-            format!("must be 0 to {MAX_OVERLAP_HOURS}"),
-        ));
-    }
-    let rotated = blocking(move || {
+    let endpoint = blocking(move || {
+        let (actor, scope) = (principal.actor(), principal.scope());
+        let hours = body.overlap_hours;
         state.db.write(|conn| {
-            let mut endpoint = store::find(conn, &principal.scope(), id)?;
             let now = time::now();
-            let expires = now + chrono::Duration::hours(body.overlap_hours);
-            let secret = new_secret();
-            endpoint.previous_secret =
-                Some(std::mem::replace(&mut endpoint.secret, secret.clone()));
-            endpoint.previous_secret_expires_at = Some(expires);
-            endpoint.updated_at = now;
-            store::update(conn, &endpoint)?;
-            Ok(RotatedOut {
-                secret,
-                previous_secret_expires_at: expires,
-            })
+            let rotated =
+                service::webhook::rotate_secret(conn, &actor, &scope, id, hours, new_secret(), now);
+            Ok::<_, ApiError>(rotated?)
         })
     })
     .await?;
+    let rotated = RotatedOut {
+        secret: endpoint.secret,
+        previous_secret_expires_at: endpoint
+            .previous_secret_expires_at
+            .expect("a rotated endpoint has an overlap"),
+    };
     ok_json(&rotated)
 }
 
@@ -427,24 +385,18 @@ pub async fn resend(
     let (endpoint, event) = path.into_inner();
     let endpoint_id = endpoint_id(&endpoint)?;
     let event_id = Uuid::parse_str(&event).map_err(|_| ApiError::not_found("event"))?;
-    let out = blocking(move || {
+    let delivery_id = blocking(move || {
+        let (actor, scope) = (principal.actor(), principal.scope());
         state.db.write(|conn| {
-            let scope = principal.scope();
-            let endpoint = store::find(conn, &scope, endpoint_id)?;
-            let event = events::find(conn, &scope, event_id)?;
-            if !endpoint.active {
-                return Err(ApiError::conflict(
-                    "webhook_disabled",
-                    "the endpoint is disabled: enable it (`active: true`) first",
-                ));
-            }
-            let delivery_id = store::queue(conn, endpoint.id, &event, time::now())?;
-            Ok::<_, ApiError>(ResendOut {
-                delivery_id,
-                event_id: event.id,
-            })
+            let now = time::now();
+            let queued = service::webhook::resend(conn, &actor, &scope, endpoint_id, event_id, now);
+            Ok::<_, ApiError>(queued?)
         })
     })
     .await?;
+    let out = ResendOut {
+        delivery_id,
+        event_id,
+    };
     Ok(HttpResponse::Accepted().json(out))
 }

@@ -4,12 +4,15 @@
 
 use chrono::Utc;
 use serde::Serialize;
-use tenantry_auth::{key, password, token};
+use tenantry_auth::password;
+use tenantry_auth::token::{self, TokenKind};
 use tenantry_domain::reseller::{self, Reseller, ResellerUser, DEFAULT_RATE_LIMIT_PER_MINUTE};
 use tenantry_domain::template::TenantTemplate;
 use tenantry_domain::{scope, time, DomainError, Environment};
-use tenantry_service::{capability, Actor, ServiceError};
-use tenantry_storage::{reseller as resellers, template as templates, Database, StorageError};
+use tenantry_service::{self as service, capability, Actor, ServiceError};
+use tenantry_storage::{
+    reseller as resellers, template as templates, Database, ResellerScope, StorageError,
+};
 use uuid::Uuid;
 
 /// Why an operator command failed.
@@ -40,6 +43,7 @@ impl From<ServiceError> for AdminError {
             | ServiceError::ProductExists { .. }
             | ServiceError::IllegalTransition(_)) => AdminError::Conflict(e.to_string()),
             ServiceError::Conflict { message, .. } => AdminError::Conflict(message),
+            ServiceError::Forbidden { message, .. } => AdminError::Conflict(message),
             ServiceError::Storage(e) => AdminError::Storage(e),
         }
     }
@@ -259,24 +263,32 @@ pub fn create_key(
     } else {
         scope::parse_all("scope", scopes)?
     };
-    let issued = db.write(|conn| {
+    let token = token::generate(TokenKind::ResellerKey, environment);
+    let key = db.write(|conn| {
         let reseller = resellers::find_by_code(conn, code)?;
-        Ok::<_, AdminError>(key::issue(
-            conn,
-            reseller.id,
-            name,
+        let scope = ResellerScope {
+            reseller_id: reseller.id,
             environment,
+        };
+        let stored = token.stored.clone();
+        let now = time::now();
+        Ok::<_, AdminError>(service::key::create(
+            conn,
+            &Actor::Operator,
+            &scope,
+            name,
             scopes,
-            time::now(),
+            stored,
+            now,
         )?)
     })?;
     Ok(CreatedKey {
-        id: issued.key.id,
+        id: key.id,
         reseller: code.to_owned(),
-        name: name.to_owned(),
+        name: key.name,
         environment,
-        scopes: issued.key.scopes.iter().map(|s| s.as_str()).collect(),
-        key: issued.secret,
+        scopes: key.scopes.iter().map(|s| s.as_str()).collect(),
+        key: token.secret,
     })
 }
 
@@ -284,11 +296,15 @@ pub fn create_key(
 pub fn revoke_key(db: &Database, code: &str, key_id: Uuid) -> Result<(), AdminError> {
     db.write(|conn| {
         let reseller = resellers::find_by_code(conn, code)?;
-        Ok(resellers::revoke_key(
+        let now = time::now();
+        let actor = &Actor::Operator;
+        Ok::<_, AdminError>(service::key::revoke(
             conn,
+            actor,
             reseller.id,
+            None,
             key_id,
-            time::now(),
+            now,
         )?)
     })
 }

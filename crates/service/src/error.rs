@@ -30,6 +30,9 @@ pub enum ServiceError {
     /// The order's status cannot move to the one asked for.
     #[error(transparent)]
     IllegalTransition(#[from] tenantry_domain::order::IllegalTransition),
+    /// The actor may not make this change; `code` is stable and machine-readable.
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     /// The change conflicts with what exists; `code` is stable and machine-readable.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },

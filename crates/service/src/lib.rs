@@ -13,6 +13,7 @@ pub mod capability;
 pub mod connection;
 mod error;
 pub mod job;
+pub mod key;
 pub mod lifecycle;
 pub mod login;
 pub mod order;
@@ -21,6 +22,7 @@ pub mod provisioning;
 pub mod sandbox;
 pub mod tenant;
 pub mod user;
+pub mod webhook;
 
 pub use error::ServiceError;
 pub use tenantry_domain::audit::Actor;
