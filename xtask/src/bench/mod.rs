@@ -1,0 +1,302 @@
+//! `cargo xtask bench`: the figures the issues ask for, measured in one run against a release
+//! build of `tenantry serve` on SQLite and on PostgreSQL, over real HTTP on loopback.
+//!
+//! - tenant onboarding throughput: the full flow (tenant + user + connection + login URL) at
+//!   16 concurrent clients, in flows/s and requests/s;
+//! - `GET /reseller/tenant/{codeName}` with Basic auth as a ratio to the same with Bearer
+//!   (goal ≥ 0.9: password hashing must not sit on every request);
+//! - order sync: `GET /tenant/order?limit=50` at 32 connections driven by wrk (random tenant,
+//!   random cursor) on 10 × 1,000 and 1,000 × 1,000 orders: requests/s, p50/p99; the same page's query run
+//!   directly at the same concurrency (pgbench on PostgreSQL, a loop over the storage crate on
+//!   SQLite) and the ratio API ÷ direct (goal ≥ 0.5; the median of adjacent API/direct round
+//!   pairs, since this VM's speed drifts between runs); p50 at 1M ÷ p50 at 10k (goal ≤ 1.3);
+//! - webhook delivery (`webhook_bench.rs`): events/s from commit to the receiver's 2xx, and
+//!   latency p50/p99 from a write to its webhook's arrival;
+//! - the platform guarantees' cost: the same sync page with rate limits, metrics, usage
+//!   metering, idempotency and audit on, as a ratio to the same build with rate limits, metrics
+//!   and metering off (goal ≥ 0.9); and usage metering's own cost, on ÷ off;
+//! - usage analytics: `GET /reseller/analytics` over a year of daily counters of 100 tenants,
+//!   for all tenants (totals and a page of 50) and for one, p50/p99.
+
+mod analytics;
+mod harness;
+mod onboarding;
+mod sync;
+
+use analytics::*;
+use harness::*;
+pub(crate) use harness::{bench_reseller, start_server_with};
+use onboarding::*;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use sync::*;
+
+const CLIENTS: usize = 16;
+const FLOW_SECONDS: u64 = 6;
+/// Seconds of each read round; rounds alternate Bearer and Basic.
+const READ_SECONDS: u64 = 2;
+const READ_ROUNDS: usize = 5;
+const SYNC_CLIENTS: usize = 32;
+const SYNC_SECONDS: u64 = 5;
+const ORDERS_PER_TENANT: i64 = 1000;
+/// Adjacent off/on rounds of the guarantees' cost.
+const GUARANTEE_ROUNDS: usize = 3;
+/// Rounds of each order-sync measurement; the large data set alternates API and direct rounds.
+const SYNC_ROUNDS: usize = 5;
+/// The analytics data set: tenants × days of daily counters.
+const USAGE_TENANTS: usize = 100;
+const USAGE_DAYS: i64 = 365;
+/// Sequential analytics queries timed per kind.
+const ANALYTICS_QUERIES: usize = 30;
+
+struct Options {
+    postgres: Option<String>,
+    /// Tenants of the large order-sync data set (1,000 by default; `--sync-tenants N`).
+    sync_tenants: usize,
+    /// Only one part's figures (`--only webhooks|analytics|onboarding|sync`), for a quick check.
+    only: Option<String>,
+}
+
+fn parse(args: &[String]) -> Result<Options, String> {
+    let mut postgres = Some("postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let mut sync_tenants = 1000;
+    let mut only = None;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--sqlite-only" => postgres = None,
+            "--only" => {
+                i += 1;
+                match args.get(i).map(String::as_str) {
+                    Some(part @ ("webhooks" | "analytics" | "onboarding" | "sync")) => {
+                        only = Some(part.to_owned())
+                    }
+                    _ => {
+                        return Err(
+                            "--only needs `webhooks`, `analytics`, `onboarding` or `sync`".into(),
+                        )
+                    }
+                }
+            }
+            "--postgres" => {
+                i += 1;
+                postgres = Some(args.get(i).ok_or("--postgres needs a URL")?.clone());
+            }
+            "--sync-tenants" => {
+                i += 1;
+                sync_tenants = args
+                    .get(i)
+                    .and_then(|n| n.parse().ok())
+                    .ok_or("--sync-tenants needs a number")?;
+            }
+            other => return Err(format!("unknown bench option {other}")),
+        }
+        i += 1;
+    }
+    Ok(Options {
+        postgres,
+        sync_tenants,
+        only,
+    })
+}
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let options = parse(args)?;
+    crate::status(
+        Command::new(env!("CARGO"))
+            .current_dir(crate::root())
+            .args([
+                "build",
+                "--release",
+                "--quiet",
+                "-p",
+                "tenantry",
+                "--bin",
+                "tenantry",
+                "--example",
+                "bench_data",
+            ]),
+    )?;
+    require_tool("wrk", "wrk")?;
+    if options.postgres.is_some() {
+        require_tool("pgbench", "postgresql-contrib")?;
+    }
+    let release = crate::root().join("target/release");
+    let tools = Tools {
+        bin: release.join("tenantry"),
+        data: release.join("examples/bench_data"),
+    };
+    let mut backends = vec![("SQLite", None)];
+    if let Some(admin) = &options.postgres {
+        backends.push(("PostgreSQL", Some(admin.clone())));
+    }
+    let mut onboarding = Vec::new();
+    let mut sync = Vec::new();
+    let mut webhooks = Vec::new();
+    let mut analytics = Vec::new();
+    let part = |name: &str| options.only.as_deref().is_none_or(|only| only == name);
+    for (name, admin) in &backends {
+        if part("webhooks") {
+            eprintln!("== {name}: webhook delivery");
+            webhooks.push((
+                *name,
+                with_database(admin.as_deref(), "webhook", |url| {
+                    crate::webhook_bench::bench(&tools.bin, url)
+                })?,
+            ));
+        }
+        if part("analytics") {
+            eprintln!("== {name}: usage analytics");
+            analytics.push((
+                *name,
+                with_database(admin.as_deref(), "analytics", |url| {
+                    bench_analytics(&tools, url)
+                })?,
+            ));
+        }
+        if part("onboarding") {
+            eprintln!("== {name}: onboarding and auth");
+            onboarding.push((
+                *name,
+                with_database(admin.as_deref(), "onboard", |url| {
+                    bench_backend(&tools.bin, url)
+                })?,
+            ));
+        }
+        if part("sync") {
+            eprintln!("== {name}: order sync");
+            sync.push((
+                *name,
+                bench_sync(&tools, admin.as_deref(), options.sync_tenants)?,
+            ));
+        }
+    }
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    println!();
+    println!(
+        "Tenantry bench — release build, loopback, {cpus} CPU(s); client and server share them"
+    );
+    println!();
+    print_webhooks(&webhooks);
+    print_analytics(&analytics);
+    print_onboarding(&onboarding);
+    print_sync(&sync);
+    Ok(())
+}
+
+fn print_onboarding(onboarding: &[(&str, Figures)]) {
+    if onboarding.is_empty() {
+        return;
+    }
+    println!();
+    println!("Onboarding (tenant + user + connection + login URL) at {CLIENTS} clients; GET /reseller/tenant/{{codeName}} Basic vs Bearer");
+    println!(
+        "{:<11} {:>10} {:>10} {:>12} {:>12} {:>10} {:>10} {:>12}",
+        "backend",
+        "flows/s",
+        "req/s",
+        "GET bearer/s",
+        "GET basic/s",
+        "p50 ms",
+        "p99 ms",
+        "basic÷bearer"
+    );
+    for (name, r) in onboarding {
+        println!(
+            "{:<11} {:>10.1} {:>10.1} {:>12.0} {:>12.0} {:>10.2} {:>10.2} {:>12.3}",
+            name,
+            r.flows_per_s,
+            r.flows_per_s * 4.0,
+            r.bearer_per_s,
+            r.basic_per_s,
+            r.p50_ms,
+            r.p99_ms,
+            r.basic_to_bearer
+        );
+    }
+    println!("goal: basic÷bearer ≥ 0.9 (median of {READ_ROUNDS} adjacent Bearer/Basic rounds)");
+}
+
+fn print_sync(sync: &[(&str, SyncFigures)]) {
+    if sync.is_empty() {
+        return;
+    }
+    println!();
+    println!("Order sync: GET /tenant/order?limit=50 at {SYNC_CLIENTS} clients, random tenant and cursor");
+    println!(
+        "{:<11} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10} {:>11}",
+        "backend",
+        "orders",
+        "API req/s",
+        "p50 ms",
+        "p99 ms",
+        "orders",
+        "API req/s",
+        "p50 ms",
+        "p99 ms",
+        "direct/s"
+    );
+    for (name, r) in sync {
+        println!(
+            "{:<11} {:>9} {:>9.0} {:>9.2} {:>9.2} {:>9} {:>9.0} {:>10.2} {:>10.2} {:>11.0}",
+            name,
+            r.small_orders,
+            r.small.per_s,
+            r.small.p50_ms,
+            r.small.p99_ms,
+            r.large_orders,
+            r.large.per_s,
+            r.large.p50_ms,
+            r.large.p99_ms,
+            r.direct_per_s
+        );
+    }
+    for (name, r) in sync {
+        println!(
+            "{name}: API ÷ direct = {:.2} (goal ≥ 0.5; direct = {}; median of {SYNC_ROUNDS} adjacent rounds); p50 large ÷ p50 small = {:.2} (goal ≤ 1.3; median rounds)",
+            r.api_to_direct,
+            r.direct_kind,
+            r.large.p50_ms / r.small.p50_ms
+        );
+    }
+    println!();
+    println!("Guarantees: GET /tenant/order?limit=50 on 10k orders with rate limits, metrics, usage metering, idempotency and audit on ÷ rate limits, metrics and metering off");
+    for (name, r) in sync {
+        println!(
+            "{name}: on ÷ off = {:.3} (goal ≥ 0.9); usage metering on ÷ off = {:.3} (median of {GUARANTEE_ROUNDS} adjacent rounds)",
+            r.guarantees_ratio, r.metering_ratio
+        );
+    }
+}
+
+fn print_analytics(analytics: &[(&str, AnalyticsFigures)]) {
+    if analytics.is_empty() {
+        return;
+    }
+    println!();
+    println!("Usage analytics: GET /reseller/analytics over {USAGE_DAYS} days × {USAGE_TENANTS} tenants of daily counters, {ANALYTICS_QUERIES} sequential queries each");
+    for (name, a) in analytics {
+        println!(
+            "{name}: all tenants (totals + 50) p50 {:.1} ms, p99 {:.1} ms; one tenant p50 {:.1} ms, p99 {:.1} ms; seeded in {:.1} s",
+            a.all.0, a.all.1, a.one.0, a.one.1, a.seed_seconds
+        );
+    }
+}
+
+fn print_webhooks(webhooks: &[(&str, crate::webhook_bench::WebhookFigures)]) {
+    if webhooks.is_empty() {
+        return;
+    }
+    println!("Webhooks: a burst of 2,000 order.created events (two sandbox fills of 1,000), first fill's commit to the last receiver 2xx; 200 paced tenant creates, write to arrival");
+    for (name, w) in webhooks {
+        println!(
+            "{name}: {:.0} events/s; latency p50 {:.1} ms, p99 {:.1} ms; one fill (1,000 orders + events) commits in {:.0} ms",
+            w.events_per_s, w.p50_ms, w.p99_ms, w.fill_ms
+        );
+    }
+}
