@@ -10,6 +10,7 @@ use tenantry_auth::tenant::TenantHeaders;
 use tenantry_auth::{
     AuthError, ResellerCredentials, ResellerPrincipal, TenantCredentials, TenantPrincipal,
 };
+use tenantry_domain::permission::Permission;
 use tenantry_domain::scope::Scope;
 use tenantry_storage::reseller;
 use tokio::sync::watch;
@@ -58,6 +59,26 @@ fn required_scope(req: &HttpRequest) -> Option<Result<Scope, ApiError>> {
         ApiError::from(AuthError::Forbidden {
             code: "missing_scope",
             message: "this operation declares no scope, so no credential may call it".into(),
+        })
+    }))
+}
+
+/// The Tenant API's permission table, `(method, route pattern) → Some(permission needed, if
+/// any)`: the Tenant API registers it as app data and the extractor enforces it. An operation
+/// the table does not name is refused, as for scopes.
+#[derive(Clone, Copy)]
+pub struct RequiredPermissions(pub fn(&str, &str) -> Option<Option<Permission>>);
+
+/// The permission this request's operation needs (`Ok(None)`: none); `Err` when its route is
+/// not in the table.
+fn required_permission(req: &HttpRequest) -> Option<Result<Option<Permission>, ApiError>> {
+    let table = req.app_data::<RequiredPermissions>()?;
+    let pattern = req.match_pattern().unwrap_or_default();
+    Some((table.0)(req.method().as_str(), &pattern).ok_or_else(|| {
+        log::error!("no permission is declared for {} {pattern}", req.method());
+        ApiError::from(AuthError::Forbidden {
+            code: "missing_permission",
+            message: "this operation declares no permission, so no credential may call it".into(),
         })
     }))
 }
@@ -239,6 +260,7 @@ impl FromRequest for AuthenticatedTenant {
         let attempt = password_attempt(req, account);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let pending = idempotency::pending(req);
+        let permission = required_permission(req);
         let checking = authenticating(req);
         let req = req.clone();
         Box::pin(async move {
@@ -259,8 +281,14 @@ impl FromRequest for AuthenticatedTenant {
                     })?;
                     let owner = format!("tenant:{}", principal.tenant.id);
                     let allowance = state.limits.check(&owner, rate);
-                    let admitted = claim_unless_limited(&state, pending, allowance, &owner)
-                        .map(|claim| (allowance, claim));
+                    // From here on the caller is known: what is refused is still audited.
+                    let admitted = (|| {
+                        if let Some(Some(needed)) = permission.transpose()? {
+                            principal.require(needed)?;
+                        }
+                        let claim = claim_unless_limited(&state, pending, allowance, &owner)?;
+                        Ok::<_, ApiError>((allowance, claim))
+                    })();
                     Ok((principal, admitted))
                 })
                 .await?;

@@ -30,6 +30,14 @@ pub fn encode_cursor(key: &str) -> String {
     URL_SAFE_NO_PAD.encode(key)
 }
 
+/// The cursor of the page after `rows`, when more follow: the sort key of the last row,
+/// wrapped.
+pub fn next_cursor<T>(has_more: bool, rows: &[T], key: impl Fn(&T) -> String) -> Option<String> {
+    has_more
+        .then(|| rows.last().map(|row| encode_cursor(&key(row))))
+        .flatten()
+}
+
 /// Unwraps a cursor into its sort key; a cursor that was not made here is a 400.
 pub fn decode_cursor<T>(
     cursor: &str,

@@ -24,20 +24,30 @@ pub fn resource(path: &str) -> Resource {
 macro_rules! method {
     ($name:ident, $method:ident) => {
         #[doc = concat!("Answers `", stringify!($method), "` with `handler`.")]
-        pub fn $name<F, Args>(mut self, handler: F) -> Self
+        pub fn $name<F, Args>(self, handler: F) -> Self
         where
             F: Handler<Args>,
             Args: FromRequest + 'static,
             F::Output: Responder + 'static,
         {
-            self.inner = self.inner.route(web::method(Method::$method).to(handler));
-            self.methods.push(Method::$method);
-            self
+            self.method(Method::$method, handler)
         }
     };
 }
 
 impl Resource {
+    /// Answers `method` with `handler`.
+    pub fn method<F, Args>(mut self, method: Method, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.inner = self.inner.route(web::method(method.clone()).to(handler));
+        self.methods.push(method);
+        self
+    }
+
     method!(get, GET);
     method!(post, POST);
     method!(put, PUT);
@@ -47,9 +57,17 @@ impl Resource {
 
 impl HttpServiceFactory for Resource {
     fn register(self, config: &mut AppService) {
-        let allow = self
-            .methods
+        // In one order whatever order the routes were added in: GET, POST, PUT, PATCH, DELETE.
+        const ORDER: [Method; 5] = [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ];
+        let allow = ORDER
             .iter()
+            .filter(|m| self.methods.contains(m))
             .map(Method::as_str)
             .collect::<Vec<_>>()
             .join(", ");

@@ -14,6 +14,7 @@ use tenantry_domain::{time, Environment};
 use tenantry_http::pagination;
 use tenantry_http::{blocking, ApiError, Problem, Query};
 use tenantry_storage::usage::{self, Breakdown};
+use tenantry_storage::{DbConnection, ResellerScope};
 use utoipa::{IntoParams, ToSchema};
 
 /// The range shown when the query names none: the last 30 days, today included.
@@ -187,6 +188,63 @@ fn range_of(query: &AnalyticsQuery, today: NaiveDate) -> Result<DayRange, ApiErr
     Ok(DayRange::new(start, end)?)
 }
 
+/// Which tenants' figures a page holds: the one asked for, or a page of those with usage.
+struct PageOf<'a> {
+    tenant: Option<&'a str>,
+    after: Option<&'a str>,
+    limit: i64,
+}
+
+/// The totals of `scope` over `range` (of one tenant, when asked for) and a page of per-tenant
+/// figures; whether more tenants follow.
+fn figures(
+    conn: &mut DbConnection,
+    scope: &ResellerScope,
+    range: DayRange,
+    page: PageOf,
+) -> Result<(UsageFigures, Vec<TenantFiguresOut>, bool), ApiError> {
+    let total = Breakdown::Total {
+        tenant: page.tenant,
+    };
+    let mut totals = UsageFigures::default();
+    for sum in usage::sums(conn, scope, range, total)? {
+        totals.add(sum.metric, &sum.dimension, sum.tally);
+    }
+    for unique in usage::uniques(conn, scope, range, total)? {
+        totals.set_unique(unique.kind, unique.count);
+    }
+    let tenants = match page.tenant {
+        Some(code_name) => tenantry_storage::Page {
+            rows: vec![code_name.to_owned()],
+            has_more: false,
+        },
+        None => usage::tenants(conn, scope, range, page.after, page.limit)?,
+    };
+    let mut per_tenant: HashMap<String, UsageFigures> = HashMap::new();
+    let breakdown = Breakdown::PerTenant(&tenants.rows);
+    for sum in usage::sums(conn, scope, range, breakdown)? {
+        per_tenant
+            .entry(sum.tenant.unwrap_or_default())
+            .or_default()
+            .add(sum.metric, &sum.dimension, sum.tally);
+    }
+    for unique in usage::uniques(conn, scope, range, breakdown)? {
+        per_tenant
+            .entry(unique.tenant.unwrap_or_default())
+            .or_default()
+            .set_unique(unique.kind, unique.count);
+    }
+    let figures = tenants
+        .rows
+        .into_iter()
+        .map(|code_name| TenantFiguresOut {
+            figures: per_tenant.remove(&code_name).unwrap_or_default().into(),
+            code_name,
+        })
+        .collect();
+    Ok((totals, figures, tenants.has_more))
+}
+
 /// Usage analytics of your environment's tenants over a range of days (UTC). Counts include
 /// every request this server answered until the moment of the query; other server processes
 /// write theirs every second.
@@ -211,60 +269,19 @@ pub async fn show(
         // Read what this process answered so far, so a caller sees its own requests.
         state.usage.flush()?;
         state.db.read(|conn| {
-            let scope = principal.scope();
             if let Some(code_name) = &query.tenant {
                 tenant_in_scope(conn, &principal, code_name)?;
             }
-            let total = Breakdown::Total {
+            let page = PageOf {
                 tenant: query.tenant.as_deref(),
+                after: after.as_deref(),
+                limit,
             };
-            let mut totals = UsageFigures::default();
-            for sum in usage::sums(conn, &scope, range, total)? {
-                totals.add(sum.metric, &sum.dimension, sum.tally);
-            }
-            for unique in usage::uniques(conn, &scope, range, total)? {
-                totals.set_unique(unique.kind, unique.count);
-            }
-            let page = match &query.tenant {
-                Some(code_name) => tenantry_storage::Page {
-                    rows: vec![code_name.clone()],
-                    has_more: false,
-                },
-                None => usage::tenants(conn, &scope, range, after.as_deref(), limit)?,
-            };
-            let mut per_tenant: HashMap<String, UsageFigures> = HashMap::new();
-            let breakdown = Breakdown::PerTenant(&page.rows);
-            for sum in usage::sums(conn, &scope, range, breakdown)? {
-                per_tenant
-                    .entry(sum.tenant.unwrap_or_default())
-                    .or_default()
-                    .add(sum.metric, &sum.dimension, sum.tally);
-            }
-            for unique in usage::uniques(conn, &scope, range, breakdown)? {
-                per_tenant
-                    .entry(unique.tenant.unwrap_or_default())
-                    .or_default()
-                    .set_unique(unique.kind, unique.count);
-            }
-            let tenants: Vec<TenantFiguresOut> = page
-                .rows
-                .into_iter()
-                .map(|code_name| TenantFiguresOut {
-                    figures: per_tenant.remove(&code_name).unwrap_or_default().into(),
-                    code_name,
-                })
-                .collect();
-            Ok::<_, ApiError>((totals, tenants, page.has_more))
+            figures(conn, &principal.scope(), range, page)
         })
     })
     .await?;
-    let next_cursor = has_more
-        .then(|| {
-            tenants
-                .last()
-                .map(|t| pagination::encode_cursor(&t.code_name))
-        })
-        .flatten();
+    let next_cursor = pagination::next_cursor(has_more, &tenants, |t| t.code_name.clone());
     ok_json(&AnalyticsOut {
         start_date: range.start,
         end_date: range.end,

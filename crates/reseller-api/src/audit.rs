@@ -95,10 +95,6 @@ impl From<AuditEvent> for AuditEventOut {
     }
 }
 
-fn cursor_of(e: &AuditEventOut) -> String {
-    pagination::encode_cursor(&format!("{}|{}", e.created_at.to_rfc3339(), e.id))
-}
-
 fn parse_cursor(key: &str) -> Option<(DateTime<Utc>, Uuid)> {
     let (at, id) = key.split_once('|')?;
     Some((
@@ -123,41 +119,37 @@ pub async fn list(
         .as_deref()
         .map(|c| pagination::decode_cursor(c, parse_cursor))
         .transpose()?;
-    let outcome = query
-        .outcome
-        .map(|o| {
-            o.parse::<Outcome>().map_err(|_| {
-                ApiError::bad_request(
-                    "invalid_query",
-                    "outcome must be `success`, `replayed` or `failure`",
-                )
-            })
-        })
-        .transpose()?;
     let filter = AuditFilter {
+        outcome: query.outcome.as_deref().map(outcome_of).transpose()?,
         tenant: query.tenant,
         actor_id: query.actor,
-        outcome,
         since: query.since,
         until: query.until,
     };
     let page = blocking(move || {
-        state.db.read(|conn| {
-            Ok(events::list(
-                conn,
-                &principal.scope(),
-                &filter,
-                before,
-                limit,
-            )?)
-        })
+        let scope = principal.scope();
+        state
+            .db
+            .read(|conn| Ok(events::list(conn, &scope, &filter, before, limit)?))
     })
     .await?;
     let data: Vec<AuditEventOut> = page.rows.into_iter().map(Into::into).collect();
-    let next_cursor = page.has_more.then(|| data.last().map(cursor_of)).flatten();
+    let next_cursor = pagination::next_cursor(page.has_more, &data, |e| {
+        format!("{}|{}", e.created_at.to_rfc3339(), e.id)
+    });
     ok_json(&ListPage {
         data,
         next_cursor,
         has_more: page.has_more,
+    })
+}
+
+/// The `outcome` filter.
+fn outcome_of(raw: &str) -> Result<Outcome, ApiError> {
+    raw.parse().map_err(|_| {
+        ApiError::bad_request(
+            "invalid_query",
+            "outcome must be `success`, `replayed` or `failure`",
+        )
     })
 }

@@ -169,14 +169,9 @@ pub async fn list(
         })
     })
     .await?;
-    let next_cursor = page
-        .has_more
-        .then(|| {
-            page.rows
-                .last()
-                .map(|c| pagination::encode_cursor(&pagination::time_id_key(c.created_at, &c.id)))
-        })
-        .flatten();
+    let next_cursor = pagination::next_cursor(page.has_more, &page.rows, |c| {
+        pagination::time_id_key(c.created_at, &c.id)
+    });
     ok_json(&ListPage {
         data: page.rows.into_iter().map(ConnectionOut::from).collect(),
         next_cursor,

@@ -111,14 +111,34 @@ pub async fn list(
         .map(|c| pagination::decode_cursor(c, pagination::parse_sequence_key))
         .transpose()?
         .unwrap_or(0);
-    let names: Vec<String> = query
-        .types
-        .iter()
+    let filter = EventFilter {
+        types: types_of(query.types.as_deref())?,
+        tenant: query.tenant,
+    };
+    let page = blocking(move || {
+        let scope = principal.scope();
+        state
+            .db
+            .read(|conn| Ok(events::list(conn, &scope, &filter, after, limit)?))
+    })
+    .await?;
+    let last = page.rows.last().map_or(after, |e| e.sequence);
+    ok_json(&EventPage {
+        data: page.rows.into_iter().map(EventOut::from).collect(),
+        next_cursor: pagination::encode_cursor(&last.to_string()),
+        has_more: page.has_more,
+    })
+}
+
+/// The event types `type` names (comma-separated); none means all.
+fn types_of(raw: Option<&str>) -> Result<Vec<EventType>, ApiError> {
+    let names: Vec<String> = raw
+        .into_iter()
         .flat_map(|t| t.split(','))
         .map(|t| t.trim().to_owned())
         .filter(|t| !t.is_empty())
         .collect();
-    let types = parse_types(&names).map_err(|_| {
+    parse_types(&names).map_err(|_| {
         ApiError::invalid_field(
             "type",
             "unknown_event_type",
@@ -128,27 +148,5 @@ pub async fn list(
                 known_types()
             ),
         )
-    })?;
-    let filter = EventFilter {
-        types,
-        tenant: query.tenant,
-    };
-    let page = blocking(move || {
-        state.db.read(|conn| {
-            Ok(events::list(
-                conn,
-                &principal.scope(),
-                &filter,
-                after,
-                limit,
-            )?)
-        })
-    })
-    .await?;
-    let last = page.rows.last().map_or(after, |e| e.sequence);
-    ok_json(&EventPage {
-        data: page.rows.into_iter().map(EventOut::from).collect(),
-        next_cursor: pagination::encode_cursor(&last.to_string()),
-        has_more: page.has_more,
     })
 }

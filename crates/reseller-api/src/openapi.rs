@@ -11,17 +11,6 @@ use utoipa::{Modify, OpenApi};
         description = "Provision and manage your customers as tenants: tenants, tenant users, API connections and one-time login URLs.\n\nAuthenticate with `Authorization: Basic` plus `X-Reseller`, `Authorization: Bearer <key>` or `x-APIKey: <key>`. Errors are RFC 9457 problem+json.",
         version = "1"
     ),
-    paths(
-        crate::tenant::create, crate::tenant::list, crate::tenant::get, crate::tenant::update, crate::tenant::delete,
-        crate::user::create, crate::user::list, crate::user::get, crate::user::update, crate::user::delete,
-        crate::connection::create, crate::connection::list, crate::connection::get, crate::connection::update, crate::connection::delete,
-        crate::connection::create_token, crate::connection::revoke_tokens,
-        crate::login::create, crate::sandbox::fill, crate::lifecycle::cancel, crate::lifecycle::withdraw, crate::permission::list, crate::capability::list, crate::template::list, crate::audit::list,
-        crate::key::create, crate::key::list, crate::key::scopes, crate::key::revoke, crate::key::rotate,
-        crate::event::list, crate::analytics::show,
-        crate::webhook::create, crate::webhook::list, crate::webhook::get, crate::webhook::update, crate::webhook::delete,
-        crate::webhook::rotate, crate::webhook::attempts, crate::webhook::resend,
-    ),
     components(schemas(tenantry_http::Problem, tenantry_http::ProblemFieldError,
         tenantry_api_types::tenant::ReadyOut, tenantry_api_types::tenant::ReadyLoginOut)),
     modifiers(&Security),
@@ -44,6 +33,8 @@ struct Security;
 
 impl Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        // The operations and the schemas they name, from the one table of operations.
+        openapi.merge(<crate::scope::Paths as OpenApi>::openapi());
         tenantry_http::document_conventions(openapi);
         document_scopes(openapi);
         let components = openapi.components.get_or_insert_with(Default::default);

@@ -1,117 +1,94 @@
-//! Which scope each Reseller API operation needs. One table serves three readers: the
-//! authentication extractor enforces it (an operation missing from it is refused, so a new
-//! route cannot slip through unscoped), the OpenAPI document states it on every operation's
-//! security requirement, and the scope tests are generated from that document.
+//! Every Reseller API operation, declared once: method, route, handler and the scope a key
+//! needs. From this one table come the actix routes ([`crate::configure`]), the OpenAPI
+//! document's list of paths ([`Paths`], merged into [`crate::openapi::ResellerApiDoc`]), the
+//! scope the authentication extractor enforces ([`required`]: an operation missing here is
+//! refused, so no route slips through unscoped) and the scope each operation's security
+//! requirement states. Adding an operation is one line here; a test holds each handler's
+//! `#[utoipa::path]` method and path to its row.
 
+use crate::{
+    analytics, audit, capability, connection, event, key, lifecycle, login, permission, sandbox,
+    template, tenant, user, webhook,
+};
+use actix_web::http::Method;
 use tenantry_domain::scope::Scope;
+use tenantry_http::{resource, Resource};
 
-/// (method, route as mounted, scope).
-pub const OPERATIONS: &[(&str, &str, Scope)] = &[
-    ("POST", "/reseller/tenant", Scope::TenantWrite),
-    ("GET", "/reseller/tenant", Scope::TenantRead),
-    ("GET", "/reseller/tenant/{codeName}", Scope::TenantRead),
-    ("PATCH", "/reseller/tenant/{codeName}", Scope::TenantWrite),
-    ("DELETE", "/reseller/tenant/{codeName}", Scope::TenantWrite),
-    ("POST", "/reseller/tenant/{codeName}/user", Scope::UserWrite),
-    ("GET", "/reseller/tenant/{codeName}/user", Scope::TenantRead),
-    (
-        "GET",
-        "/reseller/tenant/{codeName}/user/{login}",
-        Scope::TenantRead,
-    ),
-    (
-        "PATCH",
-        "/reseller/tenant/{codeName}/user/{login}",
-        Scope::UserWrite,
-    ),
-    (
-        "DELETE",
-        "/reseller/tenant/{codeName}/user/{login}",
-        Scope::UserWrite,
-    ),
-    (
-        "POST",
-        "/reseller/tenant/{codeName}/connection",
-        Scope::ConnectionWrite,
-    ),
-    (
-        "GET",
-        "/reseller/tenant/{codeName}/connection",
-        Scope::TenantRead,
-    ),
-    (
-        "GET",
-        "/reseller/tenant/{codeName}/connection/{id}",
-        Scope::TenantRead,
-    ),
-    (
-        "PATCH",
-        "/reseller/tenant/{codeName}/connection/{id}",
-        Scope::ConnectionWrite,
-    ),
-    (
-        "DELETE",
-        "/reseller/tenant/{codeName}/connection/{id}",
-        Scope::ConnectionWrite,
-    ),
-    (
-        "POST",
-        "/reseller/tenant/{codeName}/connection/{id}/token",
-        Scope::ConnectionWrite,
-    ),
-    (
-        "DELETE",
-        "/reseller/tenant/{codeName}/connection/{id}/token",
-        Scope::ConnectionWrite,
-    ),
-    (
-        "POST",
-        "/reseller/tenant/{codeName}/login/{login}",
-        Scope::LoginCreate,
-    ),
-    (
-        "POST",
-        "/reseller/tenant/{codeName}/sandbox/order",
-        Scope::TenantWrite,
-    ),
-    (
-        "POST",
-        "/reseller/tenant/{codeName}/cancel",
-        Scope::TenantWrite,
-    ),
-    (
-        "DELETE",
-        "/reseller/tenant/{codeName}/cancel",
-        Scope::TenantWrite,
-    ),
-    ("GET", "/reseller/permission", Scope::TenantRead),
-    ("GET", "/reseller/capability", Scope::TenantRead),
-    ("GET", "/reseller/template", Scope::TenantRead),
-    ("GET", "/reseller/audit", Scope::AuditRead),
-    ("GET", "/reseller/event", Scope::EventRead),
-    ("GET", "/reseller/analytics", Scope::AnalyticsRead),
-    ("POST", "/reseller/webhook", Scope::WebhookWrite),
-    ("GET", "/reseller/webhook", Scope::EventRead),
-    ("GET", "/reseller/webhook/{id}", Scope::EventRead),
-    ("PATCH", "/reseller/webhook/{id}", Scope::WebhookWrite),
-    ("DELETE", "/reseller/webhook/{id}", Scope::WebhookWrite),
-    (
-        "POST",
-        "/reseller/webhook/{id}/secret/rotate",
-        Scope::WebhookWrite,
-    ),
-    ("GET", "/reseller/webhook/{id}/attempt", Scope::EventRead),
-    (
-        "POST",
-        "/reseller/webhook/{id}/event/{eventId}/resend",
-        Scope::WebhookWrite,
-    ),
-    ("POST", "/reseller/key", Scope::KeyWrite),
-    ("GET", "/reseller/key", Scope::KeyRead),
-    ("GET", "/reseller/key/scope", Scope::KeyRead),
-    ("DELETE", "/reseller/key/{id}", Scope::KeyWrite),
-    ("POST", "/reseller/key/{id}/rotate", Scope::KeyWrite),
-];
+macro_rules! operations {
+    ($($method:ident $route:literal => $($handler:ident)::+, $scope:ident;)*) => {
+        /// (method, route as mounted, scope), in the table's order.
+        pub const OPERATIONS: &[(&str, &str, Scope)] = &[
+            $((stringify!($method), concat!("/reseller", $route), Scope::$scope),)*
+        ];
+
+        /// The resources of the table, in the order their routes first appear (actix tries
+        /// them in that order: `/key/scope` comes before `/key/{id}`).
+        pub(crate) fn resources() -> Vec<Resource> {
+            let mut resources: Vec<(&'static str, Resource)> = Vec::new();
+            $(
+                let at = match resources.iter().position(|(route, _)| *route == $route) {
+                    Some(at) => at,
+                    None => {
+                        resources.push(($route, resource($route)));
+                        resources.len() - 1
+                    }
+                };
+                let (route, found) = resources.remove(at);
+                resources.insert(at, (route, found.method(Method::$method, $($handler)::+)));
+            )*
+            resources.into_iter().map(|(_, r)| r).collect()
+        }
+
+        /// The table's operations as an OpenAPI document of paths only (and the schemas they
+        /// name); the full document merges it.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($($handler)::+),*))]
+        pub(crate) struct Paths;
+    };
+}
+
+operations! {
+    POST "/tenant" => tenant::create, TenantWrite;
+    GET "/tenant" => tenant::list, TenantRead;
+    GET "/tenant/{codeName}" => tenant::get, TenantRead;
+    PATCH "/tenant/{codeName}" => tenant::update, TenantWrite;
+    DELETE "/tenant/{codeName}" => tenant::delete, TenantWrite;
+    POST "/tenant/{codeName}/user" => user::create, UserWrite;
+    GET "/tenant/{codeName}/user" => user::list, TenantRead;
+    GET "/tenant/{codeName}/user/{login}" => user::get, TenantRead;
+    PATCH "/tenant/{codeName}/user/{login}" => user::update, UserWrite;
+    DELETE "/tenant/{codeName}/user/{login}" => user::delete, UserWrite;
+    POST "/tenant/{codeName}/connection" => connection::create, ConnectionWrite;
+    GET "/tenant/{codeName}/connection" => connection::list, TenantRead;
+    GET "/tenant/{codeName}/connection/{id}" => connection::get, TenantRead;
+    PATCH "/tenant/{codeName}/connection/{id}" => connection::update, ConnectionWrite;
+    DELETE "/tenant/{codeName}/connection/{id}" => connection::delete, ConnectionWrite;
+    POST "/tenant/{codeName}/connection/{id}/token" => connection::create_token, ConnectionWrite;
+    DELETE "/tenant/{codeName}/connection/{id}/token" => connection::revoke_tokens, ConnectionWrite;
+    POST "/tenant/{codeName}/login/{login}" => login::create, LoginCreate;
+    POST "/tenant/{codeName}/cancel" => lifecycle::cancel, TenantWrite;
+    DELETE "/tenant/{codeName}/cancel" => lifecycle::withdraw, TenantWrite;
+    POST "/tenant/{codeName}/sandbox/order" => sandbox::fill, TenantWrite;
+    GET "/permission" => permission::list, TenantRead;
+    GET "/capability" => capability::list, TenantRead;
+    GET "/template" => template::list, TenantRead;
+    GET "/audit" => audit::list, AuditRead;
+    GET "/event" => event::list, EventRead;
+    GET "/analytics" => analytics::show, AnalyticsRead;
+    POST "/webhook" => webhook::create, WebhookWrite;
+    GET "/webhook" => webhook::list, EventRead;
+    GET "/webhook/{id}" => webhook::get, EventRead;
+    PATCH "/webhook/{id}" => webhook::update, WebhookWrite;
+    DELETE "/webhook/{id}" => webhook::delete, WebhookWrite;
+    POST "/webhook/{id}/secret/rotate" => webhook::rotate, WebhookWrite;
+    GET "/webhook/{id}/attempt" => webhook::attempts, EventRead;
+    POST "/webhook/{id}/event/{eventId}/resend" => webhook::resend, WebhookWrite;
+    POST "/key" => key::create, KeyWrite;
+    GET "/key" => key::list, KeyRead;
+    GET "/key/scope" => key::scopes, KeyRead;
+    DELETE "/key/{id}" => key::revoke, KeyWrite;
+    POST "/key/{id}/rotate" => key::rotate, KeyWrite;
+}
 
 /// The scope `method` on the mounted route `pattern` needs.
 pub fn required(method: &str, pattern: &str) -> Option<Scope> {

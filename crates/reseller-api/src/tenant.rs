@@ -6,7 +6,7 @@ pub use tenantry_api_types::tenant::TenantOut;
 
 use serde::Deserialize;
 use tenantry_api_types::connection::ConnectionOut;
-use tenantry_domain::tenant::{Subscription, Tenant, TenantDraft, TenantPatch};
+use tenantry_domain::tenant::{Subscription, TenantDraft, TenantPatch};
 use tenantry_domain::time;
 use tenantry_http::pagination::{self, ListPage};
 use tenantry_http::{blocking, Acting, ApiError, Json, Path, Problem, Query, ServiceConfig};
@@ -246,19 +246,14 @@ pub async fn list(
         })
     })
     .await?;
-    let next_cursor = page
-        .has_more
-        .then(|| page.rows.last().map(cursor_of))
-        .flatten();
+    let next_cursor = pagination::next_cursor(page.has_more, &page.rows, |t| {
+        pagination::time_id_key(t.created_at, t.id)
+    });
     ok_json(&ListPage {
         data: page.rows.into_iter().map(TenantOut::from).collect(),
         next_cursor,
         has_more: page.has_more,
     })
-}
-
-fn cursor_of(t: &Tenant) -> String {
-    pagination::encode_cursor(&pagination::time_id_key(t.created_at, t.id))
 }
 
 /// Read a tenant.

@@ -42,6 +42,23 @@ pub struct UserIn {
     pub password: Option<String>,
 }
 
+impl UserIn {
+    /// The domain's draft; `tenant_language` fills a missing default language.
+    fn draft(self, tenant_language: &str) -> UserDraft {
+        UserDraft {
+            login: self.login,
+            full_name: self.full_name,
+            email: self.email,
+            permissions: self.permissions,
+            role: self.role,
+            default_language: self
+                .default_language
+                .unwrap_or_else(|| tenant_language.to_owned()),
+            password: self.password,
+        }
+    }
+}
+
 /// A partial update. `password: null` removes the password.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -92,31 +109,15 @@ pub async fn create(
         let tenant = state
             .db
             .read(|conn| tenant_in_scope(conn, &principal, &code_name))?;
-        let draft = UserDraft {
-            login: body.login,
-            full_name: body.full_name,
-            email: body.email,
-            permissions: body.permissions,
-            role: body.role,
-            default_language: body
-                .default_language
-                .unwrap_or_else(|| tenant.default_language.clone()),
-            password: body.password,
-        }
-        .check()?;
+        let draft = body.draft(&tenant.default_language).check()?;
         // argon2 runs before the transaction, so the write lock is not held while hashing.
         let password_hash = draft.password.as_deref().map(password::hash);
         let actor = principal.actor();
         state.db.write(|conn| {
             let tenant = tenant_in_scope(conn, &principal, &code_name)?;
-            Ok::<_, ApiError>(service::user::create(
-                conn,
-                &actor,
-                &tenant,
-                draft,
-                password_hash,
-                time::now(),
-            )?)
+            let now = time::now();
+            let made = service::user::create(conn, &actor, &tenant, draft, password_hash, now);
+            Ok::<_, ApiError>(made?)
         })
     })
     .await?;
@@ -148,14 +149,7 @@ pub async fn list(
         })
     })
     .await?;
-    let next_cursor = page
-        .has_more
-        .then(|| {
-            page.rows
-                .last()
-                .map(|u| pagination::encode_cursor(&u.login))
-        })
-        .flatten();
+    let next_cursor = pagination::next_cursor(page.has_more, &page.rows, |u| u.login.clone());
     ok_json(&ListPage {
         data: page.rows.into_iter().map(UserOut::from).collect(),
         next_cursor,

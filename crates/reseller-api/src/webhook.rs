@@ -350,14 +350,9 @@ pub async fn attempts(
         })
     })
     .await?;
-    let next_cursor = page
-        .has_more
-        .then(|| {
-            page.rows
-                .last()
-                .map(|a| pagination::encode_cursor(&pagination::time_id_key(a.attempted_at, a.id)))
-        })
-        .flatten();
+    let next_cursor = pagination::next_cursor(page.has_more, &page.rows, |a| {
+        pagination::time_id_key(a.attempted_at, a.id)
+    });
     ok_json(&ListPage {
         data: page.rows.into_iter().map(AttemptOut::from).collect(),
         next_cursor,

@@ -31,6 +31,9 @@ fn the_document_is_openapi_3_1_with_every_security_scheme() {
 
 /// Every documented operation states the scope a key needs, and it is the one enforced; every
 /// scoped route is documented.
+/// The document lists the handlers of `scope::OPERATIONS`; each one's `#[utoipa::path]` must
+/// state the method and route of its row (else `required` finds no scope for it), and its
+/// security requirement states the row's scope.
 #[test]
 fn every_operation_states_the_scope_it_enforces() {
     let doc: serde_json::Value =

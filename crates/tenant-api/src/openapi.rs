@@ -11,11 +11,6 @@ use utoipa::{Modify, OpenApi};
         description = "Read and write one tenant's orders and products, with gap-free incremental order sync.\n\nAuthenticate with `X-Tenant` + `X-ConnectionId` + `Authorization: Basic` (a tenant user with a password), with a tenant token as `Authorization: Bearer` or `x-APIKey`, or with reseller credentials plus `X-Tenant-ID`. Errors are RFC 9457 problem+json.",
         version = "1"
     ),
-    paths(
-        crate::me::get,
-        crate::order::create, crate::order::list, crate::order::get, crate::order::update,
-        crate::product::create, crate::product::list, crate::product::get, crate::product::update, crate::product::delete,
-    ),
     components(schemas(tenantry_http::Problem, tenantry_http::ProblemFieldError)),
     modifiers(&Security),
     security(("basic" = [], "tenant" = [], "connection" = []), ("bearer" = []), ("apiKey" = []), ("bearer" = [], "tenantId" = [])),
@@ -31,6 +26,8 @@ struct Security;
 
 impl Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        // The operations and the schemas they name, from the one table of operations.
+        openapi.merge(<crate::operation::Paths as OpenApi>::openapi());
         tenantry_http::document_conventions(openapi);
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(

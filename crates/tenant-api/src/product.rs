@@ -4,7 +4,6 @@ use crate::{ok_json, Caller, State};
 use actix_web::{http::header, HttpResponse};
 use serde::{Deserialize, Deserializer};
 pub use tenantry_api_types::product::ProductOut;
-use tenantry_domain::permission::Permission;
 use tenantry_domain::product::{is_sku, ProductDraft, ProductPatch};
 use tenantry_domain::time;
 use tenantry_http::pagination::{self, ListPage};
@@ -82,7 +81,6 @@ pub async fn create(
     Caller(caller): Caller,
     Json(body): Json<ProductIn>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Permission::ProductWrite)?;
     let draft = ProductDraft {
         sku: body.sku,
         name: body.name,
@@ -113,7 +111,6 @@ pub async fn list(
     Caller(caller): Caller,
     query: Query<ProductListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Permission::ProductRead)?;
     let limit = pagination::limit(query.limit)?;
     let after = query
         .cursor
@@ -127,10 +124,7 @@ pub async fn list(
             .read(|conn| Ok(products::list(conn, tenant_id, after.as_deref(), limit)?))
     })
     .await?;
-    let next_cursor = page
-        .has_more
-        .then(|| page.rows.last().map(|p| pagination::encode_cursor(&p.sku)))
-        .flatten();
+    let next_cursor = pagination::next_cursor(page.has_more, &page.rows, |p| p.sku.clone());
     ok_json(&ListPage {
         data: page.rows.into_iter().map(ProductOut::from).collect(),
         next_cursor,
@@ -146,7 +140,6 @@ pub async fn get(
     Caller(caller): Caller,
     path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Permission::ProductRead)?;
     let sku = sku(&path)?;
     let tenant_id = caller.tenant.id;
     let product = blocking(move || {
@@ -168,7 +161,6 @@ pub async fn update(
     path: Path<String>,
     Json(body): Json<ProductPatchIn>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Permission::ProductWrite)?;
     let sku = sku(&path)?;
     let patch = ProductPatch {
         name: body.name,
@@ -198,7 +190,6 @@ pub async fn delete(
     Caller(caller): Caller,
     path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Permission::ProductWrite)?;
     let sku = sku(&path)?;
     let (actor, tenant) = (caller.actor(), caller.tenant.clone());
     blocking(move || {

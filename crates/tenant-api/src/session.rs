@@ -41,14 +41,20 @@ pub async fn token_login(
         })
     })
     .await?;
-    let (status, title, message) = match outcome {
-        SignIn::SignedIn { path, tenant } => {
-            meter
-                .usage
-                .count(&tenant, Metric::LoginUrlsUsed, "", Tally::one(0));
-            return Ok(signed_in(&req, cookie_value, path));
-        }
-        SignIn::Unknown => (
+    if let SignIn::SignedIn { path, tenant } = outcome {
+        meter
+            .usage
+            .count(&tenant, Metric::LoginUrlsUsed, "", Tally::one(0));
+        return Ok(signed_in(&req, cookie_value, path));
+    }
+    let (status, title, message) = refusal(&outcome);
+    Ok(page(status, title, &format!("<p>{message}</p>")))
+}
+
+/// The page a login URL that does not sign in shows: status, title and why.
+fn refusal(outcome: &SignIn) -> (StatusCode, &'static str, &'static str) {
+    match outcome {
+        SignIn::SignedIn { .. } | SignIn::Unknown => (
             StatusCode::NOT_FOUND,
             "Unknown login link",
             "This login link is not valid. Ask for a new one.",
@@ -68,8 +74,7 @@ pub async fn token_login(
             "Login link expired",
             "This login link has expired. Ask for a new one.",
         ),
-    };
-    Ok(page(status, title, &format!("<p>{message}</p>")))
+    }
 }
 
 /// The redirect that sets the session cookie.
