@@ -16,7 +16,7 @@ mod openapi;
 pub mod pagination;
 mod rate_limit;
 mod request_id;
-mod resource;
+pub mod resource;
 mod state;
 mod throttle;
 mod usage;

@@ -1,9 +1,11 @@
 //! Resources whose unsupported methods answer 405 problem+json with an `Allow` header that
-//! lists exactly the methods the resource was given (RFC 9110 §15.5.6).
+//! lists exactly the methods the resource was given (RFC 9110 §15.5.6), and [`operations!`],
+//! which declares an API surface's operations once.
 
 use crate::ApiError;
 use actix_web::dev::{AppService, HttpServiceFactory};
-use actix_web::http::{header, Method, StatusCode};
+pub use actix_web::http::Method;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, FromRequest, Handler, HttpRequest, HttpResponse, Responder};
 
 /// A resource at one path: `resource("/tenant").get(list).post(create)`, mounted with
@@ -94,4 +96,66 @@ fn method_not_allowed(req: &HttpRequest, allow: &str) -> HttpResponse {
         response.headers_mut().insert(header::ALLOW, value);
     }
     response
+}
+
+/// Resources gathered operation by operation: an operation on a route already added joins that
+/// route's resource. They keep the order their routes first appear in, the order actix tries
+/// them (`/key/scope` before `/key/{id}`).
+#[derive(Default)]
+pub struct Resources(Vec<(&'static str, Resource)>);
+
+impl Resources {
+    /// Answers `method` on `route` with `handler`.
+    pub fn add<F, Args>(&mut self, method: Method, route: &'static str, handler: F)
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        let at = match self.0.iter().position(|(r, _)| *r == route) {
+            Some(at) => at,
+            None => {
+                self.0.push((route, resource(route)));
+                self.0.len() - 1
+            }
+        };
+        let (route, found) = self.0.remove(at);
+        self.0.insert(at, (route, found.method(method, handler)));
+    }
+
+    /// The resources, to mount with `.service(…)`.
+    pub fn into_vec(self) -> Vec<Resource> {
+        self.0.into_iter().map(|(_, r)| r).collect()
+    }
+}
+
+/// Declares an API surface's operations once, a row each: method, route (below `prefix`),
+/// handler and what a caller needs (a scope, a permission). It defines, in the calling module:
+///
+/// - `OPERATIONS: &[(&str, &str, Need)]`: (method, route as mounted, need), which the
+///   authentication extractor enforces and the OpenAPI document states;
+/// - `resources()`: the actix resources serving them;
+/// - `Paths`: an OpenAPI document of the handlers' `#[utoipa::path]`s (and the schemas they
+///   name), which the surface's full document merges.
+#[macro_export]
+macro_rules! operations {
+    (prefix $prefix:literal, needs $need:ty;
+     $($method:ident $route:literal => $($handler:ident)::+, $requirement:expr;)*) => {
+        /// (method, route as mounted, what the caller needs), in the table's order.
+        pub const OPERATIONS: &[(&str, &str, $need)] = &[
+            $((stringify!($method), concat!($prefix, $route), $requirement),)*
+        ];
+
+        /// The table's resources, in the order their routes first appear.
+        pub(crate) fn resources() -> Vec<$crate::Resource> {
+            let mut resources = $crate::resource::Resources::default();
+            $(resources.add($crate::resource::Method::$method, $route, $($handler)::+);)*
+            resources.into_vec()
+        }
+
+        /// The table's operations as an OpenAPI document of paths only.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($($handler)::+),*))]
+        pub(crate) struct Paths;
+    };
 }

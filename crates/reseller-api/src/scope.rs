@@ -10,44 +10,10 @@ use crate::{
     analytics, audit, capability, connection, event, key, lifecycle, login, permission, sandbox,
     template, tenant, user, webhook,
 };
-use actix_web::http::Method;
-use tenantry_domain::scope::Scope;
-use tenantry_http::{resource, Resource};
+use tenantry_domain::scope::Scope::{self, *};
 
-macro_rules! operations {
-    ($($method:ident $route:literal => $($handler:ident)::+, $scope:ident;)*) => {
-        /// (method, route as mounted, scope), in the table's order.
-        pub const OPERATIONS: &[(&str, &str, Scope)] = &[
-            $((stringify!($method), concat!("/reseller", $route), Scope::$scope),)*
-        ];
-
-        /// The resources of the table, in the order their routes first appear (actix tries
-        /// them in that order: `/key/scope` comes before `/key/{id}`).
-        pub(crate) fn resources() -> Vec<Resource> {
-            let mut resources: Vec<(&'static str, Resource)> = Vec::new();
-            $(
-                let at = match resources.iter().position(|(route, _)| *route == $route) {
-                    Some(at) => at,
-                    None => {
-                        resources.push(($route, resource($route)));
-                        resources.len() - 1
-                    }
-                };
-                let (route, found) = resources.remove(at);
-                resources.insert(at, (route, found.method(Method::$method, $($handler)::+)));
-            )*
-            resources.into_iter().map(|(_, r)| r).collect()
-        }
-
-        /// The table's operations as an OpenAPI document of paths only (and the schemas they
-        /// name); the full document merges it.
-        #[derive(utoipa::OpenApi)]
-        #[openapi(paths($($($handler)::+),*))]
-        pub(crate) struct Paths;
-    };
-}
-
-operations! {
+tenantry_http::operations! {
+    prefix "/reseller", needs Scope;
     POST "/tenant" => tenant::create, TenantWrite;
     GET "/tenant" => tenant::list, TenantRead;
     GET "/tenant/{codeName}" => tenant::get, TenantRead;

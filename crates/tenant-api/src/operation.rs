@@ -6,43 +6,10 @@
 //! a test holds each handler's `#[utoipa::path]` method and path to its row.
 
 use crate::{me, order, product};
-use actix_web::http::Method;
 use tenantry_domain::permission::Permission::{self, *};
-use tenantry_http::{resource, Resource};
 
-macro_rules! operations {
-    ($($method:ident $route:literal => $($handler:ident)::+, $permission:expr;)*) => {
-        /// (method, route as mounted, permission needed), in the table's order.
-        pub const OPERATIONS: &[(&str, &str, Option<Permission>)] = &[
-            $((stringify!($method), concat!("/tenant", $route), $permission),)*
-        ];
-
-        /// The resources of the table, in the order their routes first appear.
-        pub(crate) fn resources() -> Vec<Resource> {
-            let mut resources: Vec<(&'static str, Resource)> = Vec::new();
-            $(
-                let at = match resources.iter().position(|(route, _)| *route == $route) {
-                    Some(at) => at,
-                    None => {
-                        resources.push(($route, resource($route)));
-                        resources.len() - 1
-                    }
-                };
-                let (route, found) = resources.remove(at);
-                resources.insert(at, (route, found.method(Method::$method, $($handler)::+)));
-            )*
-            resources.into_iter().map(|(_, r)| r).collect()
-        }
-
-        /// The table's operations as an OpenAPI document of paths only (and the schemas they
-        /// name); the full document merges it.
-        #[derive(utoipa::OpenApi)]
-        #[openapi(paths($($($handler)::+),*))]
-        pub(crate) struct Paths;
-    };
-}
-
-operations! {
+tenantry_http::operations! {
+    prefix "/tenant", needs Option<Permission>;
     GET "" => me::get, None;
     POST "/order" => order::create, Some(OrderWrite);
     GET "/order" => order::list, Some(OrderRead);
