@@ -1,9 +1,9 @@
 //! A tenant's orders: placing one (drawing stock from the products it names) and changing it.
 
-use crate::{Actor, ServiceError};
+use crate::{emit, Actor, ServiceError};
 use chrono::{DateTime, Utc};
 use tenantry_api_types::order::{placed_events, OrderOut};
-use tenantry_domain::event::{EventType, NewEvent};
+use tenantry_domain::event::EventType;
 use tenantry_domain::order::{Order, OrderPatch};
 use tenantry_domain::tenant::Tenant;
 use tenantry_storage::order::{self as orders, PlaceError};
@@ -51,11 +51,11 @@ pub fn update(
     patch.apply(&mut order, now)?;
     order.sequence = sequence;
     orders::update(conn, &order)?;
-    let out = OrderOut::from(order.clone());
-    event::append(
+    emit(
         conn,
-        NewEvent::about(tenant, EventType::OrderUpdated, &out),
-        now,
+        tenant,
+        EventType::OrderUpdated,
+        &OrderOut::from(order.clone()),
     )?;
     log::debug!(
         "{actor} updated order {} of tenant {}",

@@ -5,17 +5,10 @@
 use tenantry_domain::connection::{ConnectionDraft, ConnectionPatch};
 use tenantry_domain::event::EventType;
 use tenantry_domain::{time, Environment};
-use tenantry_service::{connection, StoredSecret};
+use tenantry_service::connection;
 use tenantry_service::{Actor, ServiceError};
-use tenantry_testkit::fixture::{events, reseller, tenant};
+use tenantry_testkit::fixture::{events, reseller, stored_secret, tenant};
 use tenantry_testkit::TestDb;
-
-fn token(hint: &str) -> StoredSecret {
-    StoredSecret {
-        hash: format!("hash-{hint}"),
-        hint: hint.into(),
-    }
-}
 
 #[test]
 fn connections_are_created_changed_and_deleted_with_their_events() {
@@ -32,7 +25,7 @@ fn connections_are_created_changed_and_deleted_with_their_events() {
                 &actor,
                 &shop,
                 ConnectionDraft::default_api(),
-                Some(token("aaaa")),
+                Some(stored_secret("aaaa")),
                 now,
             )
         })
@@ -46,8 +39,9 @@ fn connections_are_created_changed_and_deleted_with_their_events() {
         .write(|conn| connection::create(conn, &actor, &shop, erp, None, now))
         .unwrap();
     // Only an api connection has tokens.
-    let refused =
-        db.write(|conn| connection::issue_token(conn, &actor, &shop, &erp.id, token("bbbb"), now));
+    let refused = db.write(|conn| {
+        connection::issue_token(conn, &actor, &shop, &erp.id, stored_secret("bbbb"), now)
+    });
     assert!(
         matches!(
             refused,
@@ -58,8 +52,10 @@ fn connections_are_created_changed_and_deleted_with_their_events() {
         ),
         "{refused:?}"
     );
-    db.write(|conn| connection::issue_token(conn, &actor, &shop, &api.id, token("cccc"), now))
-        .unwrap();
+    db.write(|conn| {
+        connection::issue_token(conn, &actor, &shop, &api.id, stored_secret("cccc"), now)
+    })
+    .unwrap();
     let patch = ConnectionPatch {
         active: Some(false),
         ..Default::default()

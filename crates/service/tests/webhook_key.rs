@@ -4,21 +4,13 @@
 
 use chrono::Duration;
 use tenantry_domain::scope::Scope;
-use tenantry_domain::secret::StoredSecret;
 use tenantry_domain::webhook::{EndpointDraft, EndpointPatch, UrlPolicy};
 use tenantry_domain::{time, Environment};
 use tenantry_service::key::{self, Rotation};
 use tenantry_service::{webhook, Actor, ServiceError};
-use tenantry_testkit::fixture::{reseller, scope};
+use tenantry_testkit::fixture::{reseller, scope, stored_secret};
 use tenantry_testkit::TestDb;
 use uuid::Uuid;
-
-fn token(hint: &str) -> StoredSecret {
-    StoredSecret {
-        hash: format!("hash-{hint}"),
-        hint: hint.into(),
-    }
-}
 
 #[test]
 fn an_endpoint_is_registered_changed_rotated_and_deleted_in_its_environment_only() {
@@ -136,7 +128,7 @@ fn a_key_is_created_rotated_within_the_callers_scopes_and_revoked() {
                 &sandbox,
                 "  CI key  ",
                 scopes.clone(),
-                token("aaaa"),
+                stored_secret("aaaa"),
                 now,
             )
         })
@@ -146,7 +138,17 @@ fn a_key_is_created_rotated_within_the_callers_scopes_and_revoked() {
         ("CI key", "aaaa")
     );
     let blank = db
-        .write(|conn| key::create(conn, &actor, &sandbox, "   ", vec![], token("bbbb"), now))
+        .write(|conn| {
+            key::create(
+                conn,
+                &actor,
+                &sandbox,
+                "   ",
+                vec![],
+                stored_secret("bbbb"),
+                now,
+            )
+        })
         .unwrap_err();
     assert!(matches!(blank, ServiceError::Invalid(_)), "{blank:?}");
 
@@ -162,7 +164,7 @@ fn a_key_is_created_rotated_within_the_callers_scopes_and_revoked() {
                 &actor,
                 &sandbox,
                 rotation(vec![Scope::TenantRead]),
-                token("cccc"),
+                stored_secret("cccc"),
                 now,
             )
         })
@@ -184,7 +186,7 @@ fn a_key_is_created_rotated_within_the_callers_scopes_and_revoked() {
                 &actor,
                 &sandbox,
                 rotation(scopes.clone()),
-                token("dddd"),
+                stored_secret("dddd"),
                 now,
             )
         })
@@ -224,7 +226,7 @@ fn a_key_is_created_rotated_within_the_callers_scopes_and_revoked() {
                     id: successor.id,
                     ..rotation(scopes.clone())
                 },
-                token("eeee"),
+                stored_secret("eeee"),
                 now,
             )
         })

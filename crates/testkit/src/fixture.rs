@@ -3,6 +3,7 @@
 use tenantry_domain::audit::AuditEvent;
 use tenantry_domain::event::Event;
 use tenantry_domain::reseller::Reseller;
+use tenantry_domain::secret::StoredSecret;
 use tenantry_domain::tenant::{Subscription, Tenant, TenantStatus};
 use tenantry_domain::{time, Environment};
 use tenantry_storage::{
@@ -80,4 +81,12 @@ pub fn audit_log(db: &Database, reseller: &Reseller, environment: Environment) -
         .rows;
     entries.reverse();
     entries
+}
+
+/// What a use case stores of a token whose hint is `hint` (a made-up hash: no secret exists).
+pub fn stored_secret(hint: &str) -> StoredSecret {
+    StoredSecret {
+        hash: format!("hash-{hint}"),
+        hint: hint.into(),
+    }
 }
