@@ -158,6 +158,17 @@ pub fn check_login(login: &str) -> Result<(), DomainError> {
     })
 }
 
+/// Checks a password on its own (a reseller user's, set by the operator), as field `password`.
+pub fn check_password(password: &str) -> Result<(), DomainError> {
+    password_rule(password).map_err(|e| {
+        DomainError::invalid(
+            "password",
+            &e.code,
+            e.message.unwrap_or_default().into_owned(),
+        )
+    })
+}
+
 fn login_rule(login: &str) -> Result<(), ValidationError> {
     if is_login(login) {
         Ok(())

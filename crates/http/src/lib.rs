@@ -2,9 +2,11 @@
 //! error type and its one mapping from the lower layers' errors (domain, storage, auth and the
 //! use cases' `ServiceError`), the JSON body and query
 //! extractors that turn bad input into 400/415/422, cursors, request ids, the application
-//! state and the authentication extractors.
+//! state, the authentication extractors, and the application both surfaces mount into
+//! ([`app`]).
 
 mod actor;
+pub mod app;
 mod audit;
 mod auth;
 mod body;

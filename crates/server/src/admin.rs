@@ -6,9 +6,10 @@ use chrono::Utc;
 use serde::Serialize;
 use tenantry_auth::password;
 use tenantry_auth::token::{self, TokenKind};
-use tenantry_domain::reseller::{self, Reseller, ResellerUser, DEFAULT_RATE_LIMIT_PER_MINUTE};
+use tenantry_domain::reseller::Reseller;
 use tenantry_domain::template::TenantTemplate;
 use tenantry_domain::{scope, time, DomainError, Environment};
+use tenantry_service::reseller::{NewReseller, NewResellerUser};
 use tenantry_service::{self as service, capability, Actor, ServiceError};
 use tenantry_storage::{
     reseller as resellers, template as templates, Database, ResellerScope, StorageError,
@@ -93,28 +94,14 @@ pub fn create_reseller(
     code_name_prefix: &str,
     capabilities: Vec<String>,
 ) -> Result<Reseller, AdminError> {
-    reseller::check_new(code, name, code_name_prefix)?;
-    for capability in &capabilities {
-        reseller::check_capability(capability)?;
-    }
-    let reseller = Reseller {
-        id: Uuid::new_v4(),
+    let new = NewReseller {
         code: code.to_owned(),
         name: name.to_owned(),
         code_name_prefix: code_name_prefix.to_owned(),
         capabilities,
-        rate_limit_per_minute: DEFAULT_RATE_LIMIT_PER_MINUTE,
-        created_at: time::now(),
     };
-    db.write(|conn| {
-        resellers::insert(conn, &reseller).map_err(|e| match e {
-            StorageError::Duplicate(_) => {
-                AdminError::Conflict(format!("a reseller with code `{code}` exists already"))
-            }
-            other => other.into(),
-        })
-    })?;
-    Ok(reseller)
+    let now = time::now();
+    Ok(db.write(|conn| service::reseller::create(conn, &Actor::Operator, new, now))?)
 }
 
 /// Changes a reseller's settings: its request rate (per minute; 1 to 1,000,000).
@@ -123,23 +110,12 @@ pub fn update_reseller(
     code: &str,
     rate_limit_per_minute: Option<i64>,
 ) -> Result<Reseller, AdminError> {
-    if let Some(rate) = rate_limit_per_minute {
-        if !(1..=1_000_000).contains(&rate) {
-            return Err(DomainError::invalid(
-                "rateLimit",
-                "range",
-                "must be 1 to 1,000,000 requests per minute",
-            )
-            .into());
-        }
-    }
     db.write(|conn| {
-        let mut reseller = resellers::find_by_code(conn, code)?;
-        if let Some(rate) = rate_limit_per_minute {
-            resellers::set_rate_limit(conn, reseller.id, rate)?;
-            reseller.rate_limit_per_minute = rate;
-        }
-        Ok::<_, AdminError>(reseller)
+        let actor = &Actor::Operator;
+        Ok::<_, AdminError>(match rate_limit_per_minute {
+            Some(rate) => service::reseller::set_rate_limit(conn, actor, code, rate)?,
+            None => resellers::find_by_code(conn, code)?,
+        })
     })
 }
 
@@ -195,44 +171,19 @@ pub fn create_reseller_user(
     password: Option<String>,
     environment: Environment,
 ) -> Result<CreatedUser, AdminError> {
-    if !tenantry_domain::user::is_login(login) {
-        return Err(DomainError::invalid(
-            "login",
-            "login",
-            "must be 1 to 100 characters of letters, digits and . _ @ + -",
-        )
-        .into());
-    }
     let password = password.unwrap_or_else(|| token::random_base62(24));
-    if password.chars().count() < 12 {
-        return Err(DomainError::invalid(
-            "password",
-            "password_length",
-            "must be at least 12 characters",
-        )
-        .into());
-    }
-    let password_hash = password::hash(&password);
-    db.write(|conn| {
-        let reseller = resellers::find_by_code(conn, code)?;
-        let user = ResellerUser {
-            id: Uuid::new_v4(),
-            reseller_id: reseller.id,
-            login: login.to_owned(),
-            password_hash,
-            environment,
-            created_at: time::now(),
-        };
-        resellers::insert_user(conn, &user).map_err(|e| match e {
-            StorageError::Duplicate(_) => {
-                AdminError::Conflict(format!("reseller `{code}` has a user `{login}` already"))
-            }
-            other => other.into(),
-        })
-    })?;
+    tenantry_domain::user::check_password(&password)?;
+    let new = NewResellerUser {
+        login: login.to_owned(),
+        password_hash: password::hash(&password),
+        environment,
+    };
+    let now = time::now();
+    let user =
+        db.write(|conn| service::reseller::create_user(conn, &Actor::Operator, code, new, now))?;
     Ok(CreatedUser {
         reseller: code.to_owned(),
-        login: login.to_owned(),
+        login: user.login,
         password,
         environment,
     })
@@ -323,12 +274,9 @@ pub fn set_template(
             format!("not a template: {e}"),
         ))
     })?;
-    db.write(|conn| {
-        let reseller = resellers::find_by_code(conn, code)?;
-        let template = template.check(&reseller.capabilities)?;
-        templates::put(conn, reseller.id, &template, time::now())?;
-        Ok(template)
-    })
+    let now = time::now();
+    let actor = &Actor::Operator;
+    Ok(db.write(|conn| service::reseller::put_template(conn, actor, code, template, now))?)
 }
 
 /// A reseller's tenant templates, by name.
@@ -341,14 +289,6 @@ pub fn list_templates(db: &Database, code: &str) -> Result<Vec<TenantTemplate>, 
 
 /// Removes a reseller's tenant template; tenants made from it keep what it set up.
 pub fn remove_template(db: &Database, code: &str, name: &str) -> Result<(), AdminError> {
-    db.write(|conn| {
-        let reseller = resellers::find_by_code(conn, code)?;
-        if templates::remove(conn, reseller.id, name)? {
-            Ok(())
-        } else {
-            Err(AdminError::NotFound(format!(
-                "reseller `{code}` has no template `{name}`"
-            )))
-        }
-    })
+    let actor = &Actor::Operator;
+    Ok(db.write(|conn| service::reseller::remove_template(conn, actor, code, name))?)
 }

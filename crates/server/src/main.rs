@@ -113,7 +113,7 @@ struct ServeArgs {
     workers: Option<usize>,
     /// Threads per HTTP worker for database and password work; raise it for a remote
     /// PostgreSQL whose round trips are slow.
-    #[arg(long, env = "TENANTRY_BLOCKING_THREADS", default_value_t = tenantry_server::DEFAULT_BLOCKING_PER_WORKER)]
+    #[arg(long, env = "TENANTRY_BLOCKING_THREADS", default_value_t = tenantry_http::app::DEFAULT_BLOCKING_PER_WORKER)]
     blocking_threads: usize,
     /// Threads delivering webhooks (0: this process delivers none; another must).
     #[arg(long, env = "TENANTRY_WEBHOOK_WORKERS", default_value_t = 4)]
@@ -501,11 +501,11 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
     let after_shutdown = state.clone();
     actix_web::rt::System::new().block_on(async move {
-        let (server, addr) = tenantry_server::server(
+        let (server, addr) = tenantry_http::app::server(
             state,
             listener,
-            args.surface,
-            tenantry_server::Threads {
+            args.surface.mounts(),
+            tenantry_http::app::Threads {
                 workers: args.workers,
                 blocking_per_worker: args.blocking_threads,
             },
@@ -524,7 +524,7 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
         if let Some(workers) = workers {
             workers.stop();
         }
-        tenantry_server::release(after_shutdown);
+        tenantry_http::app::release(after_shutdown);
         served
     })
 }

@@ -6,7 +6,7 @@
 mod common;
 
 use chrono::{Duration, NaiveDate, Utc};
-use common::{agent, send, Auth, ResellerCreds, TestServer};
+use common::{agent, send, Auth, ResellerCreds, TestServer, BOTH};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use tenantry_domain::usage::{
@@ -125,7 +125,7 @@ fn counted(
 
 #[test]
 fn figures_equal_the_requests_made() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("acme");
     let other = s.reseller("other");
     let (mut a, mut b, mut reseller_level) = (
@@ -428,7 +428,7 @@ fn base64_of(text: &str) -> String {
 
 #[test]
 fn bad_ranges_cursors_and_foreign_tenants_are_refused() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("acme");
     let other = s.reseller("other");
     let theirs = s.tenant(&other.bearer(), "theirs");
@@ -491,7 +491,7 @@ fn day(s: &str) -> NaiveDate {
 
 #[test]
 fn ranges_sum_the_days_they_cover_and_count_each_user_once() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     s.reseller("acme");
     let reseller =
         s.db.read(|conn| tenantry_storage::reseller::find_by_code(conn, "acme"))

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Auth, TestServer};
+use common::{Auth, TestServer, BOTH};
 use serde_json::{json, Value};
 use tenantry_domain::Environment;
 
@@ -16,7 +16,7 @@ fn log(s: &TestServer, auth: &Auth, query: &str) -> Value {
 
 #[test]
 fn every_write_of_either_surface_is_recorded_with_who_what_and_how_it_ended() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("audited");
     let created = s.call(
         "POST",
@@ -164,7 +164,7 @@ fn every_write_of_either_surface_is_recorded_with_who_what_and_how_it_ended() {
 
 #[test]
 fn the_log_is_filtered_paged_and_scoped_to_the_reseller_and_environment() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("audited");
     let one = s.tenant(&r.bearer(), "one");
     let two = s.tenant(&r.bearer(), "two");
@@ -229,7 +229,7 @@ fn the_log_is_filtered_paged_and_scoped_to_the_reseller_and_environment() {
 
 #[test]
 fn an_acknowledged_write_is_in_the_database_when_its_answer_arrives() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("audited");
     let scope = tenantry_storage::ResellerScope {
         reseller_id: tenantry_server::admin::list_resellers(&s.db)
@@ -256,7 +256,7 @@ fn an_acknowledged_write_is_in_the_database_when_its_answer_arrives() {
 
 #[test]
 fn an_event_the_database_refuses_is_quarantined_and_the_others_are_committed() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("audited");
     let other = s.reseller("neighbour");
     s.tenant(&r.bearer(), "first");

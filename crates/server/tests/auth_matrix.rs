@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Auth, ResellerCreds, TestServer};
+use common::{Auth, ResellerCreds, TestServer, BOTH};
 use serde_json::{json, Value};
 
 /// One operation of the Reseller API, with a valid and an invalid body where it takes one.
@@ -286,7 +286,7 @@ fn the_documented_operations_are_the_ones_this_matrix_covers() {
 
 #[test]
 fn wrong_or_missing_credentials_are_401_with_a_challenge_on_every_endpoint() {
-    let s = TestServer::unthrottled();
+    let s = TestServer::unthrottled(BOTH);
     let w = world(&s, "acme");
     s.reseller("other"); // exists, so its code in X-Reseller is a real but wrong reseller
     let revoked = s.credentials("acme", tenantry_domain::Environment::Sandbox);
@@ -401,7 +401,7 @@ fn wrong_or_missing_credentials_are_401_with_a_challenge_on_every_endpoint() {
 
 #[test]
 fn another_resellers_or_environments_ids_are_404_on_every_endpoint_and_change_nothing() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let mine = world(&s, "acme");
     let theirs = world(&s, "other");
     // My production credentials, against my sandbox world: another environment is as foreign.
@@ -469,7 +469,7 @@ fn another_resellers_or_environments_ids_are_404_on_every_endpoint_and_change_no
 
 #[test]
 fn bad_bodies_are_400_415_or_422_on_every_endpoint_that_takes_one() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let w = world(&s, "acme");
     let auth = w.creds.bearer();
     for e in endpoints().iter().filter(|e| e.valid.is_some()) {
@@ -531,7 +531,7 @@ fn bad_bodies_are_400_415_or_422_on_every_endpoint_that_takes_one() {
 
 #[test]
 fn valid_requests_work_with_each_scheme_on_every_endpoint() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     for e in endpoints() {
         // A fresh world per endpoint, so deletes do not take the next one's target away.
         let code = format!("r{}", uuid::Uuid::new_v4().simple());
@@ -576,7 +576,7 @@ fn valid_requests_work_with_each_scheme_on_every_endpoint() {
 
 #[test]
 fn unknown_routes_methods_and_undecodable_paths_answer_problems_not_blank_pages() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let w = world(&s, "acme");
     let put = s.call(
         "PUT",
@@ -631,7 +631,7 @@ fn unknown_routes_methods_and_undecodable_paths_answer_problems_not_blank_pages(
 #[test]
 fn a_key_without_the_operations_scope_is_403_naming_it_on_every_endpoint() {
     use tenantry_domain::scope::ALL;
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let w = world(&s, "acme");
     let doc: Value = serde_json::from_str(&tenantry_reseller_api::openapi::document()).unwrap();
     let key = |scopes: Vec<String>| {

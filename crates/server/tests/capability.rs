@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::TestServer;
+use common::{TestServer, BOTH};
 use serde_json::json;
 use tenantry_domain::Environment;
 use tenantry_server::admin;
@@ -24,7 +24,7 @@ fn tenant_with(s: &TestServer, auth: &common::Auth, reference: &str, options: &[
 
 #[test]
 fn a_reseller_lists_its_capabilities_and_tenants_may_only_have_those() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller_in("caps", Environment::Sandbox, &["analytics"]);
     let listed = s
         .call("GET", "/reseller/capability", &r.bearer(), None)
@@ -66,7 +66,7 @@ fn a_reseller_lists_its_capabilities_and_tenants_may_only_have_those() {
 
 #[test]
 fn removing_a_capability_removes_it_from_every_tenant_in_both_environments() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let sandbox = s.reseller_in("caps", Environment::Sandbox, &["analytics", "video"]);
     let production = s.credentials("caps", Environment::Production);
     let a = tenant_with(&s, &sandbox.bearer(), "a", &["analytics", "video"]);

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Auth, TestServer};
+use common::{Auth, TestServer, BOTH};
 use serde_json::{json, Value};
 
 /// Resolves `#/components/schemas/X` references in `doc`.
@@ -171,7 +171,7 @@ fn sweep(s: &TestServer, document: &str, auth: &Auth) -> usize {
 
 #[test]
 fn a_control_character_anywhere_is_refused_naming_where_on_both_surfaces() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("acme");
     let reseller_checks = sweep(&s, "/reseller/openapi.json", &r.bearer());
     let token = s.company_token(&r.bearer(), "shop");
@@ -183,7 +183,7 @@ fn a_control_character_anywhere_is_refused_naming_where_on_both_surfaces() {
 
 #[test]
 fn the_reported_nul_requests_are_4xx_and_the_audit_log_keeps_working() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("acme");
     let other = s.reseller("other");
     // The report's reproduction: a 500 on PostgreSQL that poisoned the audit writer.
@@ -231,7 +231,7 @@ fn the_reported_nul_requests_are_4xx_and_the_audit_log_keeps_working() {
 
 #[test]
 fn lax_json_is_refused_naming_the_field() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("acme");
     let token = s.company_token(&r.bearer(), "shop");
     let order = json!({

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Auth, TestServer};
+use common::{Auth, TestServer, BOTH};
 use serde_json::{json, Value};
 
 const KEY: &str = "Idempotency-Key";
@@ -25,7 +25,7 @@ fn connection_count(s: &TestServer, auth: &Auth, tenant: &str) -> usize {
 
 #[test]
 fn a_retried_post_replays_the_first_answer_byte_for_byte_and_creates_nothing() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("idem");
     let tenant = s.tenant(&r.bearer(), "idem-1");
     let path = format!("/reseller/tenant/{tenant}/connection");
@@ -80,7 +80,7 @@ fn a_retried_post_replays_the_first_answer_byte_for_byte_and_creates_nothing() {
 
 #[test]
 fn a_key_reused_with_another_request_is_refused() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("idem");
     let tenant = s.tenant(&r.bearer(), "idem-1");
     let path = format!("/reseller/tenant/{tenant}/connection");
@@ -111,7 +111,7 @@ fn a_key_reused_with_another_request_is_refused() {
 
 #[test]
 fn malformed_keys_are_refused_and_failed_requests_replay_their_error() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("idem");
     let tenant = s.tenant(&r.bearer(), "idem-1");
     let path = format!("/reseller/tenant/{tenant}/connection");
@@ -163,7 +163,7 @@ fn malformed_keys_are_refused_and_failed_requests_replay_their_error() {
 
 #[test]
 fn concurrent_requests_with_one_key_create_exactly_one_thing() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("idem");
     let tenant = s.tenant(&r.bearer(), "idem-1");
     let path = format!("/reseller/tenant/{tenant}/connection");
@@ -214,7 +214,7 @@ fn concurrent_requests_with_one_key_create_exactly_one_thing() {
 
 #[test]
 fn keys_belong_to_their_principal_and_survive_in_the_database() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let a = s.reseller("idem-a");
     let b = s.reseller("idem-b");
     let body = |reference: &str| json!({"customerReference": reference, "fullName": "X", "email": "x@x.example", "defaultLanguage": "swe"});
@@ -268,7 +268,7 @@ fn keys_belong_to_their_principal_and_survive_in_the_database() {
 
 #[test]
 fn tenant_api_posts_are_idempotent_per_tenant() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("idem");
     let one = s.company_token(&r.bearer(), "shop-1");
     let two = s.company_token(&r.bearer(), "shop-2");

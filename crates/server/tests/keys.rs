@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Auth, TestServer};
+use common::{Auth, TestServer, BOTH};
 use serde_json::{json, Value};
 use tenantry_domain::Environment;
 
@@ -19,7 +19,7 @@ fn secret(key: &Value) -> Auth {
 
 #[test]
 fn a_read_only_key_reads_everything_and_every_write_names_the_missing_scope() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("keys");
     let code_name = s.tenant(&r.bearer(), "shop-1");
     let created = create(
@@ -111,7 +111,7 @@ fn a_read_only_key_reads_everything_and_every_write_names_the_missing_scope() {
 
 #[test]
 fn a_key_cannot_grant_a_scope_it_does_not_hold() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("keys");
     let manager = secret(&create(
         &s,
@@ -162,7 +162,7 @@ fn a_key_cannot_grant_a_scope_it_does_not_hold() {
 
 #[test]
 fn keys_are_listed_per_environment_revoked_at_once_and_foreign_ids_are_404() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("keys");
     let production = s.credentials("keys", Environment::Production);
     let other = s.reseller("other");
@@ -234,7 +234,7 @@ fn keys_are_listed_per_environment_revoked_at_once_and_foreign_ids_are_404() {
 
 #[test]
 fn a_rotated_key_keeps_working_for_its_overlap_beside_its_successor() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("keys");
     let old = create(
         &s,

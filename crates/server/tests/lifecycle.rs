@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::Duration;
-use common::{Auth, TestServer};
+use common::{Auth, TestServer, BOTH};
 use serde_json::{json, Value};
 use tenantry_domain::time;
 use tenantry_worker::tenant_jobs::run_due;
@@ -26,7 +26,7 @@ fn events_of(s: &TestServer, auth: &Auth, kind: &str) -> Vec<Value> {
 
 #[test]
 fn a_new_tenant_is_provisioned_after_the_request_and_tenant_ready_carries_what_to_install() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let auth = s.reseller("acme").bearer();
     tenantry_server::admin::set_template(&s.db, "acme", r#"{"name": "retail"}"#).unwrap();
     let created = s
@@ -97,7 +97,7 @@ fn a_new_tenant_is_provisioned_after_the_request_and_tenant_ready_carries_what_t
 
 #[test]
 fn a_scheduled_cancellation_acts_at_its_date_after_a_restart_and_only_once() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let auth = s.reseller("acme").bearer();
     let token = s.company_token(&auth, "leaving");
     let code_name = s
@@ -191,7 +191,7 @@ fn a_scheduled_cancellation_acts_at_its_date_after_a_restart_and_only_once() {
 
 #[test]
 fn a_withdrawn_cancellation_never_acts_and_an_immediate_one_acts_at_once() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let auth = s.reseller("acme").bearer();
     let staying = s.tenant(&auth, "staying");
     let effective = time::now() + Duration::days(1);
@@ -253,7 +253,7 @@ fn a_withdrawn_cancellation_never_acts_and_an_immediate_one_acts_at_once() {
 
 #[test]
 fn two_schedulers_on_one_database_cancel_each_tenant_once() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let auth = s.reseller("acme").bearer();
     let effective = time::now() + Duration::hours(1);
     for i in 0..12 {

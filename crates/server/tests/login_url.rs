@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{agent, send, Auth, TestServer};
+use common::{agent, send, Auth, TestServer, BOTH};
 use serde_json::json;
 use tenantry_http::ServiceConfig;
 
@@ -43,7 +43,7 @@ fn open(url: &str) -> common::Response {
 
 #[test]
 fn a_login_url_works_once_and_starts_a_session() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let (r, t) = setup(&s);
     let link = s
         .call(
@@ -100,10 +100,13 @@ fn a_login_url_works_once_and_starts_a_session() {
 
 #[test]
 fn an_expired_login_url_never_works() {
-    let s = TestServer::start_with(ServiceConfig {
-        login_url_ttl: chrono::Duration::zero(),
-        ..Default::default()
-    });
+    let s = TestServer::start_with(
+        BOTH,
+        ServiceConfig {
+            login_url_ttl: chrono::Duration::zero(),
+            ..Default::default()
+        },
+    );
     let (r, t) = setup(&s);
     let link = create_link(&s, &r, &t, json!({"path": "/"}));
     let r = open(link["loginUrl"].as_str().unwrap());
@@ -113,7 +116,7 @@ fn an_expired_login_url_never_works() {
 
 #[test]
 fn paths_that_leave_this_server_are_refused_when_the_url_is_created() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let (r, t) = setup(&s);
     for path in [
         "https://evil.example",
@@ -139,7 +142,7 @@ fn paths_that_leave_this_server_are_refused_when_the_url_is_created() {
 
 #[test]
 fn unknown_tokens_wrong_logins_deleted_users_and_deactivated_tenants_get_no_session() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let (r, t) = setup(&s);
     s.call(
         "POST",
@@ -193,8 +196,24 @@ fn unknown_tokens_wrong_logins_deleted_users_and_deactivated_tenants_get_no_sess
 }
 
 #[test]
+fn a_deleted_tenants_link_is_gone() {
+    let s = TestServer::start(BOTH);
+    let (r, t) = setup(&s);
+    let link = create_link(&s, &r, &t, json!({"path": "/"}));
+    let url = link["loginUrl"].as_str().unwrap().to_owned();
+    s.call(
+        "DELETE",
+        &format!("/reseller/tenant/{t}"),
+        &r.bearer(),
+        None,
+    )
+    .expect(204);
+    assert_eq!(open(&url).status, 404, "its login URL died with it");
+}
+
+#[test]
 fn two_simultaneous_uses_of_one_link_start_one_session() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let (r, t) = setup(&s);
     let link = create_link(&s, &r, &t, json!({"path": "/"}));
     let url = link["loginUrl"].as_str().unwrap().to_owned();
@@ -221,10 +240,13 @@ fn two_simultaneous_uses_of_one_link_start_one_session() {
 
 #[test]
 fn the_public_url_setting_names_the_host_in_login_urls() {
-    let s = TestServer::start_with(ServiceConfig {
-        public_url: Some("https://tenants.example.com/".into()),
-        ..Default::default()
-    });
+    let s = TestServer::start_with(
+        BOTH,
+        ServiceConfig {
+            public_url: Some("https://tenants.example.com/".into()),
+            ..Default::default()
+        },
+    );
     let (r, t) = setup(&s);
     let link = create_link(&s, &r, &t, json!({"path": "/"}));
     assert!(
@@ -238,7 +260,7 @@ fn the_public_url_setting_names_the_host_in_login_urls() {
 
 #[test]
 fn behind_a_tls_proxy_the_session_cookie_is_secure() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let (r, t) = setup(&s);
     let link = create_link(&s, &r, &t, json!({"path": "/"}));
     let path = link["loginUrl"]

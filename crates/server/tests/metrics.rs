@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Auth, TestServer};
+use common::{Auth, TestServer, BOTH};
 
 fn value(text: &str, series: &str) -> f64 {
     text.lines()
@@ -13,7 +13,7 @@ fn value(text: &str, series: &str) -> f64 {
 
 #[test]
 fn metrics_count_requests_by_route_and_status_time_them_and_show_the_pool() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("metered");
     let code_name = s.tenant(&r.bearer(), "m-1");
     for _ in 0..3 {

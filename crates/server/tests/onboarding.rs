@@ -154,6 +154,7 @@ fn the_onboarding_flow_runs_against_tenantry_serve_with_each_scheme() {
         password: first["password"].as_str().unwrap().into(),
         key: first["apiKey"].as_str().unwrap().into(),
         key_id: uuid::Uuid::nil(),
+        environment: tenantry_domain::Environment::Sandbox,
     };
     assert!(creds.key.starts_with("tnr_test_"));
     for (scheme, auth) in creds.schemes() {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Auth, Response, TestServer};
+use common::{Auth, Response, TestServer, BOTH};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use tenantry_server::admin;
@@ -56,7 +56,7 @@ fn assert_limited_at_the_count(allowed: u64, refusal: &Response, took: Duration)
 
 #[test]
 fn the_reseller_api_answers_429_at_the_configured_count_and_recovers() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("limited");
     let other = s.reseller("unlimited");
     admin::update_reseller(&s.db, "limited", Some(LIMIT as i64)).unwrap();
@@ -102,7 +102,7 @@ fn the_reseller_api_answers_429_at_the_configured_count_and_recovers() {
 
 #[test]
 fn the_tenant_api_limits_each_tenant_at_its_resellers_rate() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("limited");
     let one = s.company_token(&r.bearer(), "shop-1");
     let two = s.company_token(&r.bearer(), "shop-2");
@@ -122,7 +122,7 @@ fn the_tenant_api_limits_each_tenant_at_its_resellers_rate() {
 
 #[test]
 fn unauthenticated_answers_carry_no_rate_limit_headers() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s
         .call("GET", "/reseller/tenant", &Auth::None, None)
         .expect(401);

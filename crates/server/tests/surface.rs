@@ -5,14 +5,14 @@
 
 mod common;
 
-use common::{Auth, TestServer};
+use common::{Auth, TestServer, BOTH};
 use serde_json::json;
 use tenantry_domain::Environment;
 use tenantry_server::Surface;
 
 #[test]
 fn a_surface_served_alone_answers_none_of_the_others_routes() {
-    let all = TestServer::start();
+    let all = TestServer::start(BOTH);
     all.reseller("acme");
     let acme = all.credentials("acme", Environment::Sandbox);
     let created = all
@@ -27,8 +27,8 @@ fn a_surface_served_alone_answers_none_of_the_others_routes() {
         .json();
     let token = Auth::Bearer(created["connection"]["token"].as_str().unwrap().into());
 
-    let reseller = all.on_surface(Surface::Reseller);
-    let tenant = all.on_surface(Surface::Tenant);
+    let reseller = all.on_surface(Surface::Reseller.mounts());
+    let tenant = all.on_surface(Surface::Tenant.mounts());
     // Its own surface works, on the shared database.
     reseller
         .call("GET", "/reseller/tenant/shop-1", &acme.bearer(), None)

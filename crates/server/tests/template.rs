@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{agent, process, send, Auth, TestServer};
+use common::{agent, process, send, Auth, TestServer, BOTH};
 use serde_json::{json, Value};
 use tenantry_domain::{time, Environment};
 use tenantry_server::admin::{self, AdminError};
@@ -43,7 +43,7 @@ fn create(s: &TestServer, auth: &Auth, body: Value) -> common::Response {
 
 #[test]
 fn the_operator_defines_templates_and_a_reseller_lists_only_its_own() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller_in("acme", Environment::Sandbox, &["orders"]);
     let other = s.reseller("other");
     let listed = |auth: &Auth| {
@@ -103,7 +103,7 @@ fn the_operator_defines_templates_and_a_reseller_lists_only_its_own() {
 
 #[test]
 fn provisioning_sets_up_what_the_template_says_and_a_tier_picks_its_template() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller_in("acme", Environment::Sandbox, &["orders", "video"]);
     let auth = r.bearer();
     admin::set_template(&s.db, "acme", RETAIL).unwrap();
@@ -284,7 +284,7 @@ fn provisioning_sets_up_what_the_template_says_and_a_tier_picks_its_template() {
 
 #[test]
 fn tenant_ready_carries_a_one_time_login_url_for_a_new_or_existing_user() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("acme");
     let auth = r.bearer();
     let created = create(

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Auth, TestServer};
+use common::{Auth, TestServer, BOTH};
 
 fn metric(s: &TestServer, name: &str) -> u64 {
     let text = s
@@ -25,7 +25,7 @@ fn from(auth: &Auth, client: &str) -> Auth {
 
 #[test]
 fn wrong_passwords_are_throttled_per_address_and_the_right_one_elsewhere_works() {
-    let s = TestServer::behind_proxy();
+    let s = TestServer::behind_proxy(BOTH);
     let r = s.reseller("acme");
     let guesser = "203.0.113.7";
     let wrong = Auth::Basic {
@@ -87,7 +87,7 @@ fn wrong_passwords_are_throttled_per_address_and_the_right_one_elsewhere_works()
 fn a_forwarded_address_is_believed_only_from_a_trusted_proxy() {
     // A server with no trusted proxy: every request comes from its loopback peer, whatever
     // X-Forwarded-For claims, so rotating the header does not escape the throttle.
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("acme");
     let wrong = Auth::Basic {
         reseller: r.code.clone(),
@@ -111,7 +111,7 @@ fn a_forwarded_address_is_believed_only_from_a_trusted_proxy() {
 
 #[test]
 fn the_tenant_api_throttles_tenant_user_passwords_too() {
-    let s = TestServer::behind_proxy();
+    let s = TestServer::behind_proxy(BOTH);
     let r = s.reseller("acme");
     let code_name = s.tenant(&r.bearer(), "shop");
     let connection = s

@@ -5,7 +5,7 @@ mod common;
 
 use chrono::Duration;
 use common::receiver::{Received, Receiver};
-use common::{Auth, ResellerCreds, TestServer};
+use common::{Auth, ResellerCreds, TestServer, BOTH};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use tenantry_auth::webhook::verify;
@@ -173,7 +173,7 @@ fn change_everything(s: &TestServer, creds: &ResellerCreds) -> String {
 
 #[test]
 fn every_change_is_an_event_in_the_feed_and_arrives_signed_at_the_receiver() {
-    let s = TestServer::with_webhooks();
+    let s = TestServer::with_webhooks(BOTH);
     let creds = s.reseller("acme");
     let auth = creds.bearer();
     let receiver = Receiver::start();
@@ -275,7 +275,7 @@ fn every_change_is_an_event_in_the_feed_and_arrives_signed_at_the_receiver() {
 
 #[test]
 fn the_feed_filters_by_type_and_tenant_and_resumes_from_its_cursor() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let creds = s.reseller("acme");
     let auth = creds.bearer();
     let a = s.tenant(&auth, "alpha");
@@ -347,7 +347,7 @@ fn the_feed_filters_by_type_and_tenant_and_resumes_from_its_cursor() {
 
 #[test]
 fn the_feed_has_no_gaps_while_writers_commit_concurrently() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let creds = s.reseller("acme");
     let auth = creds.bearer();
     let writers = 4;
@@ -400,7 +400,7 @@ fn the_feed_has_no_gaps_while_writers_commit_concurrently() {
 
 #[test]
 fn a_receiver_that_fails_gets_the_event_again_and_the_attempts_are_listed() {
-    let s = TestServer::with_webhooks();
+    let s = TestServer::with_webhooks(BOTH);
     let creds = s.reseller("acme");
     let auth = creds.bearer();
     let receiver = Receiver::start();
@@ -480,7 +480,7 @@ fn a_receiver_that_fails_gets_the_event_again_and_the_attempts_are_listed() {
 
 #[test]
 fn a_sandbox_fill_appends_its_events_in_order_and_queues_each_for_the_endpoints_that_want_it() {
-    let s = TestServer::with_webhooks();
+    let s = TestServer::with_webhooks(BOTH);
     let auth = s.reseller("acme").bearer();
     let orders_only = Receiver::start();
     let everything = Receiver::start();
@@ -548,7 +548,7 @@ fn a_sandbox_fill_appends_its_events_in_order_and_queues_each_for_the_endpoints_
 
 #[test]
 fn a_batch_hands_back_what_it_has_no_time_left_in_its_lease_for() {
-    let s = TestServer::with_webhooks();
+    let s = TestServer::with_webhooks(BOTH);
     let auth = s.reseller("acme").bearer();
     let receiver = Receiver::start();
     receiver.delay(std::time::Duration::from_millis(300));
@@ -587,7 +587,7 @@ fn a_batch_hands_back_what_it_has_no_time_left_in_its_lease_for() {
 
 #[test]
 fn an_endpoint_that_fails_for_three_days_is_disabled_and_a_webhook_disabled_event_says_so() {
-    let s = TestServer::with_webhooks();
+    let s = TestServer::with_webhooks(BOTH);
     let creds = s.reseller("acme");
     let auth = creds.bearer();
     let broken = Receiver::start();
@@ -649,7 +649,7 @@ fn an_endpoint_that_fails_for_three_days_is_disabled_and_a_webhook_disabled_even
 
 #[test]
 fn a_rotated_secret_signs_beside_the_new_one_during_the_overlap() {
-    let s = TestServer::with_webhooks();
+    let s = TestServer::with_webhooks(BOTH);
     let creds = s.reseller("acme");
     let auth = creds.bearer();
     let receiver = Receiver::start();
@@ -697,7 +697,7 @@ fn a_rotated_secret_signs_beside_the_new_one_during_the_overlap() {
 
 #[test]
 fn private_addresses_are_refused_when_registering_and_when_delivering() {
-    let strict = TestServer::start();
+    let strict = TestServer::start(BOTH);
     let creds = strict.reseller("acme");
     let live = strict.credentials("acme", tenantry_domain::Environment::Production);
     for (auth, url, code) in [
@@ -727,7 +727,7 @@ fn private_addresses_are_refused_when_registering_and_when_delivering() {
     }
     // A name that resolves to a private address at delivery time is refused too: a strict
     // worker never connects to this receiver, registered by an operator-allowed server.
-    let open = TestServer::with_webhooks();
+    let open = TestServer::with_webhooks(BOTH);
     let creds = open.reseller("acme");
     let receiver = Receiver::start();
     let url = receiver.url.replace("127.0.0.1", "localhost");

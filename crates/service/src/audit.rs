@@ -6,6 +6,8 @@
 use crate::{Actor, ServiceError};
 use chrono::{DateTime, Utc};
 use tenantry_domain::audit::{AuditEvent, Outcome};
+use tenantry_domain::reseller::Reseller;
+use tenantry_domain::Environment;
 use tenantry_storage::{audit, DbConnection, ResellerScope};
 use uuid::Uuid;
 
@@ -37,5 +39,24 @@ pub fn record(
         created_at: now,
     };
     audit::insert(conn, &entry)?;
+    Ok(())
+}
+
+/// Records a change of something the reseller holds in both environments (its
+/// capabilities): each environment has an audit log of its own.
+pub fn record_everywhere(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    reseller: &Reseller,
+    operation: String,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    for environment in [Environment::Sandbox, Environment::Production] {
+        let scope = ResellerScope {
+            reseller_id: reseller.id,
+            environment,
+        };
+        record(conn, actor, &scope, None, operation.clone(), now)?;
+    }
     Ok(())
 }

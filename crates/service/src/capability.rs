@@ -7,9 +7,7 @@ use tenantry_domain::event::{EventType, NewEvent};
 use tenantry_domain::reseller::{self, Reseller};
 use tenantry_domain::tenant::Tenant;
 use tenantry_domain::{time, Environment};
-use tenantry_storage::{
-    event, reseller as resellers, tenant as tenants, DbConnection, ResellerScope,
-};
+use tenantry_storage::{event, reseller as resellers, tenant as tenants, DbConnection};
 
 /// Grants reseller `code` a capability its tenants may then have as an option. Granting one
 /// it has already changes nothing.
@@ -24,12 +22,8 @@ pub fn add(
     if !reseller.capabilities.iter().any(|c| c == capability) {
         reseller.capabilities.push(capability.to_owned());
         resellers::set_capabilities(conn, reseller.id, &reseller.capabilities)?;
-        record(
-            conn,
-            actor,
-            &reseller,
-            format!("capability add {capability}"),
-        )?;
+        let operation = format!("capability add {capability}");
+        crate::audit::record_everywhere(conn, actor, &reseller, operation, time::now())?;
         log::info!("{actor} granted reseller `{code}` the capability `{capability}`");
     }
     Ok(reseller)
@@ -77,12 +71,8 @@ pub fn remove(
             .collect();
         event::append_all(conn, events, now)?;
     }
-    record(
-        conn,
-        actor,
-        &reseller,
-        format!("capability remove {capability}"),
-    )?;
+    let operation = format!("capability remove {capability}");
+    crate::audit::record_everywhere(conn, actor, &reseller, operation, now)?;
     log::info!(
         "{actor} took the capability `{capability}` from reseller `{code}` and {} tenant(s)",
         changed.len()
@@ -91,22 +81,4 @@ pub fn remove(
         reseller,
         tenants: changed,
     })
-}
-
-/// Audits a change of the reseller's capabilities in both environments: each has an audit log
-/// of its own, and a capability holds in both.
-fn record(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    reseller: &Reseller,
-    operation: String,
-) -> Result<(), ServiceError> {
-    for environment in [Environment::Sandbox, Environment::Production] {
-        let scope = ResellerScope {
-            reseller_id: reseller.id,
-            environment,
-        };
-        crate::audit::record(conn, actor, &scope, None, operation.clone(), time::now())?;
-    }
-    Ok(())
 }

@@ -19,6 +19,7 @@ pub mod login;
 pub mod order;
 pub mod product;
 pub mod provisioning;
+pub mod reseller;
 pub mod sandbox;
 pub mod tenant;
 pub mod user;

@@ -30,5 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         api = api.service(resource);
     }
     cfg.service(web::resource(tenantry_api_types::login::ROUTE).get(session::token_login))
-        .service(api);
+        .service(api)
+        // `/` with a session the login URL opened; anything else unknown is a 404 problem.
+        .default_service(web::to(session::signed_in_page));
 }

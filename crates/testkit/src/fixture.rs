@@ -90,3 +90,18 @@ pub fn stored_secret(hint: &str) -> StoredSecret {
         hint: hint.into(),
     }
 }
+
+/// A `POST /tenant/order` body numbered `number`: two rows, 3 × 19.99 at 25% VAT and
+/// 1 × 0.10 at 12%.
+pub fn order_body(number: &str) -> serde_json::Value {
+    serde_json::json!({
+        "number": number, "currency": "SEK",
+        "customer": {"name": "Anna", "email": "anna@x.example", "phone": "+46 70 000 00 00"},
+        "billingAddress": {"name": "Anna", "street": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm", "country": "SE"},
+        "rows": [
+            {"sku": "MUG", "name": "Mug", "quantity": 3, "unitPrice": "19.99", "vatRate": "25"},
+            {"sku": "BOOK", "name": "Book", "quantity": 1, "unitPrice": "0.10", "vatRate": "12"}
+        ],
+        "metadata": {"source": "webshop"}
+    })
+}

@@ -3,8 +3,15 @@
 //! when `TENANTRY_TEST_DATABASE_URL` names a server (it is dropped after the test). With
 //! `TENANTRY_TEST_REQUIRE_POSTGRES` set, a missing PostgreSQL URL fails the test instead of
 //! quietly running on SQLite.
+//!
+//! [`server::TestServer`] runs the real application on a loopback port with the surfaces a
+//! test mounts (a surface crate mounts itself alone); [`client`] sends it requests;
+//! [`receiver::Receiver`] is a real webhook endpoint.
 
+pub mod client;
 pub mod fixture;
+pub mod receiver;
+pub mod server;
 
 use std::path::PathBuf;
 use tenantry_storage::{provision, Backend, Database, PoolOptions};

@@ -1,38 +1,11 @@
-//! Every authentication scheme, wrong and withdrawn credentials, permissions.
+//! Wrong and withdrawn credentials, and permissions, changed through the Reseller API and
+//! enforced by the Tenant API at once.
 
 use super::*;
 
 #[test]
-fn every_scheme_answers_who_am_i() {
-    let s = TestServer::start();
-    let r = s.reseller("acme");
-    let t = tenant(&s, &r, "shop", "manager");
-    for (scheme, auth) in t.schemes() {
-        let me = s.call("GET", "/tenant", &auth, None).expect(200).json();
-        assert_eq!(me["tenant"]["codeName"], t.code_name.as_str(), "{scheme}");
-        assert_eq!(me["tenant"]["environment"], "sandbox");
-        let expected = match scheme {
-            "sharespine" => "connection_user",
-            "bearer" | "x-apikey" => "tenant_token",
-            _ => "reseller",
-        };
-        assert_eq!(me["authenticatedBy"], expected, "{scheme}");
-        assert_eq!(
-            me["permissions"].as_array().unwrap().len(),
-            4,
-            "{scheme}: {me}"
-        );
-    }
-    let me = s.call("GET", "/tenant", &t.sharespine(), None).json();
-    assert_eq!(
-        (me["user"].as_str(), me["connectionId"].as_str()),
-        (Some("api"), Some(t.connection.as_str()))
-    );
-}
-
-#[test]
 fn wrong_missing_or_withdrawn_credentials_stop_working_at_once() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("acme");
     let t = tenant(&s, &r, "shop", "admin");
     let other = tenant(&s, &s.reseller("other"), "elsewhere", "admin");
@@ -219,7 +192,7 @@ fn wrong_missing_or_withdrawn_credentials_stop_working_at_once() {
 
 #[test]
 fn permissions_are_checked_on_every_operation() {
-    let s = TestServer::start();
+    let s = TestServer::start(BOTH);
     let r = s.reseller("acme");
     let t = tenant(&s, &r, "shop", "viewer");
     let admin = tenant(&s, &r, "other-shop", "admin");

@@ -1,17 +1,15 @@
 //! The storage layer on the backend the environment names: migrations, the codeName counter
 //! under concurrency, and that the suite really runs where CI asked it to.
 
-mod common;
-
-use common::TestDb;
 use std::collections::HashSet;
 use tenantry_domain::{time, Environment};
 use tenantry_storage::{tenant, Backend, ResellerScope};
+use tenantry_testkit::{fixture, TestDb};
 
 #[test]
 fn suite_runs_on_the_backend_it_was_asked_for() {
     let db = TestDb::new().connect();
-    assert_eq!(db.backend(), common::backend());
+    assert_eq!(db.backend(), tenantry_testkit::backend());
     if std::env::var("TENANTRY_TEST_REQUIRE_POSTGRES").is_ok() {
         assert_eq!(db.backend(), Backend::Postgres, "CI asked for PostgreSQL");
     }
@@ -31,8 +29,8 @@ fn migrations_go_up_down_and_up_again() {
         "/readyz reports these as not ready"
     );
     assert_eq!(db.migrate().unwrap(), reverted);
-    tenantry_server::admin::create_reseller(&db, "after", "After", "", vec![])
-        .expect("the schema works after up, down, up");
+    // The schema works after up, down, up.
+    fixture::reseller(&db, "after");
 }
 
 #[test]
@@ -82,8 +80,7 @@ fn code_name_numbers_are_unique_under_concurrent_writers() {
 fn a_tenant_round_trips_exactly() {
     let test_db = TestDb::new();
     let db = test_db.connect();
-    let reseller =
-        tenantry_server::admin::create_reseller(&db, "rt", "Round trip", "", vec![]).unwrap();
+    let reseller = fixture::reseller(&db, "rt");
     let now = time::now();
     let t = tenantry_domain::tenant::Tenant {
         id: uuid::Uuid::new_v4(),

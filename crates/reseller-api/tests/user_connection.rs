@@ -1,13 +1,16 @@
-//! Tenant users and API connections under `/reseller/tenant/{codeName}`.
+//! Tenant users and API connections under `/reseller/tenant/{codeName}`, on the Reseller API
+//! mounted alone.
 
-mod common;
-
-use common::TestServer;
 use serde_json::json;
+use tenantry_http::app::Mount;
+use tenantry_testkit::server::TestServer;
+
+/// The Reseller API alone, as `serve --surface reseller` mounts it.
+const ALONE: &[Mount] = &[tenantry_reseller_api::configure];
 
 #[test]
 fn users_are_created_read_listed_updated_and_deleted() {
-    let s = TestServer::start();
+    let s = TestServer::start(ALONE);
     let r = s.reseller("acme");
     let t = s.tenant(&r.bearer(), "people");
     let base = format!("/reseller/tenant/{t}/user");
@@ -127,7 +130,7 @@ fn users_are_created_read_listed_updated_and_deleted() {
 
 #[test]
 fn the_same_login_may_exist_in_two_tenants() {
-    let s = TestServer::start();
+    let s = TestServer::start(ALONE);
     let r = s.reseller("acme");
     for reference in ["one", "two"] {
         let t = s.tenant(&r.bearer(), reference);
@@ -143,7 +146,7 @@ fn the_same_login_may_exist_in_two_tenants() {
 
 #[test]
 fn connections_are_created_with_api_defaults_and_managed() {
-    let s = TestServer::start();
+    let s = TestServer::start(ALONE);
     let r = s.reseller("acme");
     let t = s.tenant(&r.bearer(), "conn");
     let base = format!("/reseller/tenant/{t}/connection");

@@ -4,7 +4,7 @@ use super::*;
 
 #[test]
 fn orders_are_created_with_exact_totals_read_and_moved_through_their_states() {
-    let s = TestServer::start();
+    let s = TestServer::start(ALONE);
     let r = s.reseller("acme");
     let t = tenant(&s, &r, "shop", "admin");
     let created = s
@@ -109,7 +109,7 @@ fn orders_are_created_with_exact_totals_read_and_moved_through_their_states() {
 
 #[test]
 fn bad_order_and_product_bodies_are_refused_with_the_field_named() {
-    let s = TestServer::start();
+    let s = TestServer::start(ALONE);
     let r = s.reseller("acme");
     let t = tenant(&s, &r, "shop", "admin");
     let auth = t.bearer();
@@ -183,7 +183,7 @@ fn bad_order_and_product_bodies_are_refused_with_the_field_named() {
 
 #[test]
 fn another_tenants_orders_and_products_are_not_found() {
-    let s = TestServer::start();
+    let s = TestServer::start(ALONE);
     let r = s.reseller("acme");
     let theirs = tenant(&s, &r, "theirs", "admin");
     // Another tenant of the same reseller, a tenant of another reseller, and a tenant of the same
@@ -286,7 +286,7 @@ fn another_tenants_orders_and_products_are_not_found() {
 
 #[test]
 fn products_are_managed_and_orders_draw_their_stock() {
-    let s = TestServer::start();
+    let s = TestServer::start(ALONE);
     let r = s.reseller("acme");
     let t = tenant(&s, &r, "shop", "admin");
     let auth = t.bearer();
@@ -375,7 +375,7 @@ fn products_are_managed_and_orders_draw_their_stock() {
 
 #[test]
 fn concurrent_orders_never_oversell_stock() {
-    let s = TestServer::start();
+    let s = TestServer::start(ALONE);
     let r = s.reseller("acme");
     let t = tenant(&s, &r, "shop", "admin");
     s.call(

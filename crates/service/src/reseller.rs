@@ -1,0 +1,153 @@
+//! Resellers, their users and their tenant templates: what the operator sets up (the CLI and
+//! the first-run bootstrap). These are the reseller's account, not its tenants: they append
+//! no event, and the audit log (the reseller's record of what its credentials and the
+//! operator did to its tenants and keys) does not list them.
+
+use crate::{Actor, ServiceError};
+use chrono::{DateTime, Utc};
+use tenantry_domain::reseller::{self, Reseller, ResellerUser, DEFAULT_RATE_LIMIT_PER_MINUTE};
+use tenantry_domain::template::TenantTemplate;
+use tenantry_domain::{user, DomainError, Environment};
+use tenantry_storage::{reseller as resellers, template as templates, DbConnection, StorageError};
+use uuid::Uuid;
+
+/// A reseller as the operator asks for it.
+#[derive(Debug, Clone)]
+pub struct NewReseller {
+    /// The `X-Reseller` value.
+    pub code: String,
+    pub name: String,
+    /// What its tenants' codeNames start with (may be empty).
+    pub code_name_prefix: String,
+    pub capabilities: Vec<String>,
+}
+
+/// Creates a reseller at Partoo's default rate of 300 calls a minute.
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    new: NewReseller,
+    now: DateTime<Utc>,
+) -> Result<Reseller, ServiceError> {
+    reseller::check_new(&new.code, &new.name, &new.code_name_prefix)?;
+    for capability in &new.capabilities {
+        reseller::check_capability(capability)?;
+    }
+    let reseller = Reseller {
+        id: Uuid::new_v4(),
+        code: new.code,
+        name: new.name,
+        code_name_prefix: new.code_name_prefix,
+        capabilities: new.capabilities,
+        rate_limit_per_minute: DEFAULT_RATE_LIMIT_PER_MINUTE,
+        created_at: now,
+    };
+    resellers::insert(conn, &reseller).map_err(|e| match e {
+        StorageError::Duplicate(_) => ServiceError::Conflict {
+            code: "reseller_exists",
+            message: format!("a reseller with code `{}` exists already", reseller.code),
+        },
+        other => other.into(),
+    })?;
+    log::info!("{actor} created reseller `{}`", reseller.code);
+    Ok(reseller)
+}
+
+/// Sets how many requests a minute reseller `code`'s credentials may make: 1 to 1,000,000.
+pub fn set_rate_limit(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    code: &str,
+    per_minute: i64,
+) -> Result<Reseller, ServiceError> {
+    if !(1..=1_000_000).contains(&per_minute) {
+        return Err(DomainError::invalid(
+            "rateLimit",
+            "range",
+            "must be 1 to 1,000,000 requests per minute",
+        )
+        .into());
+    }
+    let mut reseller = resellers::find_by_code(conn, code)?;
+    resellers::set_rate_limit(conn, reseller.id, per_minute)?;
+    reseller.rate_limit_per_minute = per_minute;
+    log::info!("{actor} set reseller `{code}`'s rate to {per_minute} a minute");
+    Ok(reseller)
+}
+
+/// A reseller user to create; the password arrives hashed (argon2 runs outside the
+/// transaction), its rules checked by the caller with [`user::check_password`].
+#[derive(Debug, Clone)]
+pub struct NewResellerUser {
+    pub login: String,
+    pub password_hash: String,
+    pub environment: Environment,
+}
+
+/// Creates a user of reseller `code` that signs in to the Reseller API in one environment.
+pub fn create_user(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    code: &str,
+    new: NewResellerUser,
+    now: DateTime<Utc>,
+) -> Result<ResellerUser, ServiceError> {
+    user::check_login(&new.login)?;
+    let reseller = resellers::find_by_code(conn, code)?;
+    let created = ResellerUser {
+        id: Uuid::new_v4(),
+        reseller_id: reseller.id,
+        login: new.login,
+        password_hash: new.password_hash,
+        environment: new.environment,
+        created_at: now,
+    };
+    resellers::insert_user(conn, &created).map_err(|e| match e {
+        StorageError::Duplicate(_) => ServiceError::Conflict {
+            code: "user_exists",
+            message: format!("reseller `{code}` has a user `{}` already", created.login),
+        },
+        other => other.into(),
+    })?;
+    log::info!(
+        "{actor} created user `{}` of reseller `{code}`",
+        created.login
+    );
+    Ok(created)
+}
+
+/// Creates or replaces a tenant template of reseller `code`; its options must be capabilities
+/// the reseller holds.
+pub fn put_template(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    code: &str,
+    template: TenantTemplate,
+    now: DateTime<Utc>,
+) -> Result<TenantTemplate, ServiceError> {
+    let reseller = resellers::find_by_code(conn, code)?;
+    let template = template.check(&reseller.capabilities)?;
+    templates::put(conn, reseller.id, &template, now)?;
+    log::info!(
+        "{actor} set template `{}` of reseller `{code}`",
+        template.name
+    );
+    Ok(template)
+}
+
+/// Removes a tenant template of reseller `code`; tenants made from it keep what it set up.
+pub fn remove_template(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    code: &str,
+    name: &str,
+) -> Result<(), ServiceError> {
+    let reseller = resellers::find_by_code(conn, code)?;
+    if !templates::remove(conn, reseller.id, name)? {
+        return Err(ServiceError::NotFound(format!(
+            "reseller `{code}` has no template `{name}`"
+        )));
+    }
+    log::info!("{actor} removed template `{name}` of reseller `{code}`");
+    Ok(())
+}
