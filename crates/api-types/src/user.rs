@@ -29,7 +29,11 @@ pub struct UserOut {
 impl From<TenantUser> for UserOut {
     fn from(u: TenantUser) -> Self {
         UserOut {
-            effective_permissions: u.effective_permissions(),
+            effective_permissions: u
+                .effective_permissions()
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
             has_password: u.password_hash.is_some(),
             login: u.login,
             full_name: u.full_name,

@@ -6,7 +6,7 @@ use crate::{AuthError, PasswordCache};
 use tenantry_domain::reseller::Reseller;
 use tenantry_domain::scope::{self, Scope};
 use tenantry_domain::Environment;
-use tenantry_storage::{reseller, DbConnection, ResellerScope};
+use tenantry_storage::{reseller, DbConnection, Owner};
 use uuid::Uuid;
 
 /// Which credential authenticated a request (for audit and revocation).
@@ -28,8 +28,8 @@ pub struct ResellerPrincipal {
 
 impl ResellerPrincipal {
     /// What this principal may see: its reseller's tenants of its environment.
-    pub fn scope(&self) -> ResellerScope {
-        ResellerScope {
+    pub fn owner(&self) -> Owner {
+        Owner {
             reseller_id: self.reseller.id,
             environment: self.environment,
         }

@@ -115,13 +115,13 @@ pub enum TenantAccess {
 pub struct TenantPrincipal {
     pub tenant: Tenant,
     pub access: TenantAccess,
-    pub permissions: Vec<String>,
+    pub permissions: Vec<Permission>,
 }
 
 impl TenantPrincipal {
     /// Refuses (403, naming the permission) unless the caller holds `permission`.
     pub fn require(&self, permission: Permission) -> Result<(), AuthError> {
-        if self.permissions.iter().any(|p| p == permission.as_str()) {
+        if self.permissions.contains(&permission) {
             Ok(())
         } else {
             Err(AuthError::Forbidden {
@@ -136,10 +136,6 @@ const REJECTED: &str = "the credentials are not valid: unknown tenant, connectio
 
 fn rejected<T>(_: StorageError) -> Result<T, AuthError> {
     Err(AuthError::Rejected(REJECTED))
-}
-
-fn all_permissions() -> Vec<String> {
-    Permission::ALL.iter().map(|p| p.to_string()).collect()
 }
 
 fn usable(tenant: &Tenant, connection: Option<&Connection>) -> Result<(), AuthError> {
@@ -224,7 +220,7 @@ impl Authenticator {
                     access: TenantAccess::TenantToken {
                         connection_id: connection.id,
                     },
-                    permissions: all_permissions(),
+                    permissions: Permission::ALL.to_vec(),
                 })
             }
             TenantCredentials::Reseller {
@@ -234,14 +230,14 @@ impl Authenticator {
                 let reseller = self.reseller(conn, credentials)?;
                 let id = Uuid::parse_str(tenant_id)
                     .map_err(|_| AuthError::Storage(StorageError::NotFound("tenant")))?;
-                let tenant = tenant::find_by_id(conn, &reseller.scope(), id)?;
+                let tenant = tenant::find_by_id(conn, &reseller.owner(), id)?;
                 usable(&tenant, None)?;
                 // A reseller key acts for a tenant within its scopes: reading needs
                 // `tenant:read`, writing `tenant:write`.
-                let permissions = all_permissions()
+                let permissions = Permission::ALL
                     .into_iter()
                     .filter(|p| {
-                        let needed = if p.ends_with(":read") {
+                        let needed = if p.is_read() {
                             Scope::TenantRead
                         } else {
                             Scope::TenantWrite

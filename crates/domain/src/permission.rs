@@ -31,6 +31,17 @@ impl Permission {
         }
     }
 
+    /// The permission granted by `name` (`order:read`), if the catalogue has it.
+    pub fn parse(name: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
+    /// Whether it only reads (a reseller key acts for a tenant with these under
+    /// `tenant:read`; the others need `tenant:write`).
+    pub fn is_read(self) -> bool {
+        matches!(self, Permission::OrderRead | Permission::ProductRead)
+    }
+
     /// What it allows, for the catalogue.
     pub fn description(self) -> &'static str {
         match self {
@@ -50,7 +61,7 @@ impl fmt::Display for Permission {
 
 /// Whether `name` is a permission of the catalogue.
 pub fn is_known(name: &str) -> bool {
-    Permission::ALL.iter().any(|p| p.as_str() == name)
+    Permission::parse(name).is_some()
 }
 
 /// A tenant user's role (Partoo's ORG_ADMIN / GROUP_MANAGER / BUSINESS_MANAGER in spirit).
@@ -104,16 +115,13 @@ impl FromStr for Role {
     }
 }
 
-/// What a user may do: the role's permissions plus those granted one by one.
-pub fn effective(role: Role, granted: &[String]) -> Vec<String> {
-    let mut all: Vec<String> = role.permissions().iter().map(|p| p.to_string()).collect();
-    for p in granted {
-        if !all.contains(p) {
-            all.push(p.clone());
-        }
-    }
-    all.sort();
-    all
+/// What a user may do: the role's permissions plus those granted one by one (names outside
+/// the catalogue grant nothing; a user's are checked when set), in catalogue order.
+pub fn effective(role: Role, granted: &[String]) -> Vec<Permission> {
+    Permission::ALL
+        .into_iter()
+        .filter(|p| role.permissions().contains(p) || granted.iter().any(|g| g == p.as_str()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -130,8 +138,20 @@ mod tests {
         }
         assert_eq!(
             effective(Role::Viewer, &["order:write".into()]),
-            ["order:read", "order:write", "product:read"]
+            [
+                Permission::OrderRead,
+                Permission::OrderWrite,
+                Permission::ProductRead
+            ]
         );
+        assert_eq!(
+            Permission::parse("product:write"),
+            Some(Permission::ProductWrite)
+        );
+        assert!(Permission::ALL
+            .iter()
+            .filter(|p| p.is_read())
+            .all(|p| p.as_str().ends_with(":read")));
         assert!(!is_known("order:delete"));
     }
 }

@@ -29,7 +29,7 @@ pub struct TenantUser {
 
 impl TenantUser {
     /// The role's permissions plus the ones granted to this user.
-    pub fn effective_permissions(&self) -> Vec<String> {
+    pub fn effective_permissions(&self) -> Vec<permission::Permission> {
         permission::effective(self.role, &self.permissions)
     }
 }

@@ -3,7 +3,7 @@
 //! connections, login URLs created and used, orders created and their value per currency.
 //! Summed from daily counters, so a year costs a few rows per tenant and day.
 
-use crate::{ok_json, tenant_in_scope, Principal, State};
+use crate::{ok_json, owned_tenant, Principal, State};
 use actix_web::HttpResponse;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,7 @@ use tenantry_domain::{time, Environment};
 use tenantry_http::pagination;
 use tenantry_http::{blocking, ApiError, Problem, Query};
 use tenantry_storage::usage::{self, Breakdown};
-use tenantry_storage::{DbConnection, ResellerScope};
+use tenantry_storage::{DbConnection, Owner};
 use utoipa::{IntoParams, ToSchema};
 
 /// The range shown when the query names none: the last 30 days, today included.
@@ -199,7 +199,7 @@ struct PageOf<'a> {
 /// figures; whether more tenants follow.
 fn figures(
     conn: &mut DbConnection,
-    scope: &ResellerScope,
+    owner: &Owner,
     range: DayRange,
     page: PageOf,
 ) -> Result<(UsageFigures, Vec<TenantFiguresOut>, bool), ApiError> {
@@ -207,10 +207,10 @@ fn figures(
         tenant: page.tenant,
     };
     let mut totals = UsageFigures::default();
-    for sum in usage::sums(conn, scope, range, total)? {
+    for sum in usage::sums(conn, owner, range, total)? {
         totals.add(sum.metric, &sum.dimension, sum.tally);
     }
-    for unique in usage::uniques(conn, scope, range, total)? {
+    for unique in usage::uniques(conn, owner, range, total)? {
         totals.set_unique(unique.kind, unique.count);
     }
     let tenants = match page.tenant {
@@ -218,17 +218,17 @@ fn figures(
             rows: vec![code_name.to_owned()],
             has_more: false,
         },
-        None => usage::tenants(conn, scope, range, page.after, page.limit)?,
+        None => usage::tenants(conn, owner, range, page.after, page.limit)?,
     };
     let mut per_tenant: HashMap<String, UsageFigures> = HashMap::new();
     let breakdown = Breakdown::PerTenant(&tenants.rows);
-    for sum in usage::sums(conn, scope, range, breakdown)? {
+    for sum in usage::sums(conn, owner, range, breakdown)? {
         per_tenant
             .entry(sum.tenant.unwrap_or_default())
             .or_default()
             .add(sum.metric, &sum.dimension, sum.tally);
     }
-    for unique in usage::uniques(conn, scope, range, breakdown)? {
+    for unique in usage::uniques(conn, owner, range, breakdown)? {
         per_tenant
             .entry(unique.tenant.unwrap_or_default())
             .or_default()
@@ -270,14 +270,14 @@ pub async fn show(
         state.usage.flush()?;
         state.db.read(|conn| {
             if let Some(code_name) = &query.tenant {
-                tenant_in_scope(conn, &principal, code_name)?;
+                owned_tenant(conn, &principal, code_name)?;
             }
             let page = PageOf {
                 tenant: query.tenant.as_deref(),
                 after: after.as_deref(),
                 limit,
             };
-            figures(conn, &principal.scope(), range, page)
+            figures(conn, &principal.owner(), range, page)
         })
     })
     .await?;

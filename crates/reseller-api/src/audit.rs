@@ -127,10 +127,10 @@ pub async fn list(
         until: query.until,
     };
     let page = blocking(move || {
-        let scope = principal.scope();
+        let owner = principal.owner();
         state
             .db
-            .read(|conn| Ok(events::list(conn, &scope, &filter, before, limit)?))
+            .read(|conn| Ok(events::list(conn, &owner, &filter, before, limit)?))
     })
     .await?;
     let data: Vec<AuditEventOut> = page.rows.into_iter().map(Into::into).collect();

@@ -1,6 +1,6 @@
 //! `/reseller/tenant/{codeName}/connection`: API connections, which open the Tenant API.
 
-use crate::{ok_json, tenant_in_scope, Principal, State};
+use crate::{ok_json, owned_tenant, Principal, State};
 use actix_web::{http::header, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -88,7 +88,7 @@ fn connection_in_scope(
     code_name: &str,
     id: &str,
 ) -> Result<(Tenant, Connection), ApiError> {
-    let tenant = tenant_in_scope(conn, principal, code_name)?;
+    let tenant = owned_tenant(conn, principal, code_name)?;
     let connection = connections::find(conn, tenant.id, id)?;
     Ok((tenant, connection))
 }
@@ -128,7 +128,7 @@ pub async fn create(
     let created = blocking(move || {
         let actor = principal.actor();
         state.db.write(|conn| {
-            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            let tenant = owned_tenant(conn, &principal, &code_name)?;
             let stored = token.map(|t| t.stored);
             let now = time::now();
             Ok::<_, ApiError>(service::connection::create(
@@ -164,7 +164,7 @@ pub async fn list(
         .transpose()?;
     let page = blocking(move || {
         state.db.read(|conn| {
-            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            let tenant = owned_tenant(conn, &principal, &code_name)?;
             Ok(connections::list(conn, tenant.id, after, limit)?)
         })
     })
@@ -228,7 +228,7 @@ pub async fn update(
     let connection = blocking(move || {
         let actor = principal.actor();
         state.db.write(|conn| {
-            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            let tenant = owned_tenant(conn, &principal, &code_name)?;
             let updated =
                 service::connection::update(conn, &actor, &tenant, &id, patch, time::now())?;
             Ok::<_, ApiError>(updated)
@@ -251,7 +251,7 @@ pub async fn delete(
     blocking(move || {
         let actor = principal.actor();
         state.db.write(|conn| {
-            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            let tenant = owned_tenant(conn, &principal, &code_name)?;
             service::connection::delete(conn, &actor, &tenant, &id)?;
             Ok::<_, ApiError>(())
         })
@@ -273,7 +273,7 @@ pub async fn create_token(
     let token = blocking(move || {
         let actor = principal.actor();
         state.db.write(|conn| {
-            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            let tenant = owned_tenant(conn, &principal, &code_name)?;
             let NewSecret { secret, stored } = new_token(tenant.environment);
             let connection =
                 service::connection::issue_token(conn, &actor, &tenant, &id, stored, time::now())?;
@@ -300,7 +300,7 @@ pub async fn revoke_tokens(
     blocking(move || {
         let actor = principal.actor();
         state.db.write(|conn| {
-            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            let tenant = owned_tenant(conn, &principal, &code_name)?;
             service::connection::revoke_tokens(conn, &actor, &tenant, &id, time::now())?;
             Ok::<_, ApiError>(())
         })

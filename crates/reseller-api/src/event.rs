@@ -116,10 +116,10 @@ pub async fn list(
         tenant: query.tenant,
     };
     let page = blocking(move || {
-        let scope = principal.scope();
+        let owner = principal.owner();
         state
             .db
-            .read(|conn| Ok(events::list(conn, &scope, &filter, after, limit)?))
+            .read(|conn| Ok(events::list(conn, &owner, &filter, after, limit)?))
     })
     .await?;
     let last = page.rows.last().map_or(after, |e| e.sequence);

@@ -139,9 +139,9 @@ pub async fn create(
         token::generate(TokenKind::ResellerKey, principal.environment);
     let now = time::now();
     let key = blocking(move || {
-        let (actor, scope) = (principal.actor(), principal.scope());
+        let (actor, owner) = (principal.actor(), principal.owner());
         state.db.write(|conn| {
-            let made = service::key::create(conn, &actor, &scope, &body.name, scopes, stored, now);
+            let made = service::key::create(conn, &actor, &owner, &body.name, scopes, stored, now);
             Ok::<_, ApiError>(made?)
         })
     })
@@ -223,9 +223,9 @@ pub async fn rotate(
         token::generate(TokenKind::ResellerKey, principal.environment);
     let now = time::now();
     let key = blocking(move || {
-        let (actor, scope) = (principal.actor(), principal.scope());
+        let (actor, owner) = (principal.actor(), principal.owner());
         state.db.write(|conn| {
-            let made = service::key::rotate(conn, &actor, &scope, rotation, stored, now);
+            let made = service::key::rotate(conn, &actor, &owner, rotation, stored, now);
             Ok::<_, ApiError>(made?)
         })
     })

@@ -32,14 +32,14 @@ pub(crate) use tenantry_http::ok_json;
 pub(crate) use tenantry_http::AuthenticatedReseller as Principal;
 
 /// The principal's tenant with this codeName; another reseller's or environment's answers 404.
-pub(crate) fn tenant_in_scope(
+pub(crate) fn owned_tenant(
     conn: &mut DbConnection,
     principal: &ResellerPrincipal,
     code_name: &str,
 ) -> Result<Tenant, ApiError> {
     Ok(tenants::find_by_code_name(
         conn,
-        &principal.scope(),
+        &principal.owner(),
         code_name,
     )?)
 }

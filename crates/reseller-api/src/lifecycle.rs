@@ -34,12 +34,12 @@ pub async fn cancel(
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
     let tenant = blocking(move || {
-        let (actor, scope) = (principal.actor(), principal.scope());
+        let (actor, owner) = (principal.actor(), principal.owner());
         state.db.write(|conn| {
             Ok::<_, ApiError>(service::lifecycle::cancel(
                 conn,
                 &actor,
-                &scope,
+                &owner,
                 &code_name,
                 body.effective_date,
                 time::now(),
@@ -61,12 +61,12 @@ pub async fn withdraw(
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
     let tenant = blocking(move || {
-        let (actor, scope) = (principal.actor(), principal.scope());
+        let (actor, owner) = (principal.actor(), principal.owner());
         state.db.write(|conn| {
             Ok::<_, ApiError>(service::lifecycle::withdraw(
                 conn,
                 &actor,
-                &scope,
+                &owner,
                 &code_name,
                 time::now(),
             )?)

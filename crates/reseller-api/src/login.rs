@@ -1,6 +1,6 @@
 //! `/reseller/tenant/{codeName}/login/{login}`: a one-time URL that signs the user in.
 
-use crate::{tenant_in_scope, Principal, State};
+use crate::{owned_tenant, Principal, State};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 pub use tenantry_api_types::login::LoginOut;
@@ -54,7 +54,7 @@ pub async fn create(
     let (out, tenant) = blocking(move || {
         let actor = principal.actor();
         state.db.write(|conn| {
-            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            let tenant = owned_tenant(conn, &principal, &code_name)?;
             let now = time::now();
             let out = service::login::issue(conn, &actor, &tenant, target, &urls, secret, now)?;
             Ok::<_, ApiError>((out, tenant))

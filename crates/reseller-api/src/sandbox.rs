@@ -2,7 +2,7 @@
 //! generated orders and products (Partoo: "the account starts empty, but can be filled by
 //! fake data").
 
-use crate::{tenant_in_scope, Principal, State};
+use crate::{owned_tenant, Principal, State};
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use tenantry_domain::time;
@@ -42,7 +42,7 @@ pub async fn fill(
     let filled = blocking(move || {
         let actor = principal.actor();
         state.db.write(|conn| {
-            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            let tenant = owned_tenant(conn, &principal, &code_name)?;
             let now = time::now();
             Ok::<_, ApiError>(service::sandbox::fill(
                 conn, &actor, &tenant, body.count, now,

@@ -1,6 +1,6 @@
 //! `/reseller/tenant`: create, list, read, update (deactivate) and delete tenants.
 
-use crate::{ok_json, tenant_in_scope, Principal, State};
+use crate::{ok_json, owned_tenant, Principal, State};
 use actix_web::{http::header, HttpResponse};
 pub use tenantry_api_types::tenant::TenantOut;
 
@@ -238,7 +238,7 @@ pub async fn list(
         state.db.read(|conn| {
             Ok(tenants::list(
                 conn,
-                &principal.scope(),
+                &principal.owner(),
                 &filter,
                 after,
                 limit,
@@ -268,7 +268,7 @@ pub async fn get(
     let tenant = blocking(move || {
         state
             .db
-            .read(|conn| tenant_in_scope(conn, &principal, &code_name))
+            .read(|conn| owned_tenant(conn, &principal, &code_name))
     })
     .await?;
     ok_json(&TenantOut::from(tenant))
@@ -295,13 +295,13 @@ pub async fn update(
         options: body.options,
     };
     let tenant = blocking(move || {
-        let scope = principal.scope();
+        let owner = principal.owner();
         let (actor, capabilities) = (principal.actor(), &principal.reseller.capabilities);
         state.db.write(|conn| {
             Ok::<_, ApiError>(service::tenant::update(
                 conn,
                 &actor,
-                &scope,
+                &owner,
                 capabilities,
                 &code_name,
                 patch,
@@ -323,9 +323,9 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
     blocking(move || {
-        let (actor, scope) = (principal.actor(), principal.scope());
+        let (actor, owner) = (principal.actor(), principal.owner());
         state.db.write(|conn| {
-            Ok::<_, ApiError>(service::tenant::delete(conn, &actor, &scope, &code_name)?)
+            Ok::<_, ApiError>(service::tenant::delete(conn, &actor, &owner, &code_name)?)
         })
     })
     .await?;

@@ -1,6 +1,6 @@
 //! `/reseller/tenant/{codeName}/user`: the tenant's users (people and API users).
 
-use crate::{ok_json, tenant_in_scope, Principal, State};
+use crate::{ok_json, owned_tenant, Principal, State};
 use actix_web::{http::header, HttpResponse};
 use serde::{Deserialize, Deserializer};
 pub use tenantry_api_types::user::UserOut;
@@ -108,13 +108,13 @@ pub async fn create(
         // The tenant's default language fills a missing one, so it is read before checking.
         let tenant = state
             .db
-            .read(|conn| tenant_in_scope(conn, &principal, &code_name))?;
+            .read(|conn| owned_tenant(conn, &principal, &code_name))?;
         let draft = body.draft(&tenant.default_language).check()?;
         // argon2 runs before the transaction, so the write lock is not held while hashing.
         let password_hash = draft.password.as_deref().map(password::hash);
         let actor = principal.actor();
         state.db.write(|conn| {
-            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            let tenant = owned_tenant(conn, &principal, &code_name)?;
             let now = time::now();
             let made = service::user::create(conn, &actor, &tenant, draft, password_hash, now);
             Ok::<_, ApiError>(made?)
@@ -144,7 +144,7 @@ pub async fn list(
         .transpose()?;
     let page = blocking(move || {
         state.db.read(|conn| {
-            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            let tenant = owned_tenant(conn, &principal, &code_name)?;
             Ok(users::list(conn, tenant.id, after.as_deref(), limit)?)
         })
     })
@@ -168,7 +168,7 @@ pub async fn get(
     let (code_name, login) = path.into_inner();
     let user = blocking(move || {
         state.db.read(|conn| {
-            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            let tenant = owned_tenant(conn, &principal, &code_name)?;
             Ok(users::find_by_login(conn, tenant.id, &login)?)
         })
     })
@@ -204,7 +204,7 @@ pub async fn update(
             .map(|p| p.as_deref().map(password::hash));
         let actor = principal.actor();
         state.db.write(|conn| {
-            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            let tenant = owned_tenant(conn, &principal, &code_name)?;
             Ok::<_, ApiError>(service::user::update(
                 conn,
                 &actor,
@@ -232,7 +232,7 @@ pub async fn delete(
     blocking(move || {
         let actor = principal.actor();
         state.db.write(|conn| {
-            let tenant = tenant_in_scope(conn, &principal, &code_name)?;
+            let tenant = owned_tenant(conn, &principal, &code_name)?;
             service::user::delete(conn, &actor, &tenant, &login)?;
             Ok::<_, ApiError>(())
         })

@@ -124,11 +124,11 @@ pub async fn create(
     };
     let policy = state.config.webhook_policy;
     let endpoint = blocking(move || {
-        let (actor, scope) = (principal.actor(), principal.scope());
+        let (actor, owner) = (principal.actor(), principal.owner());
         state.db.write(|conn| {
             let now = time::now();
             let made =
-                service::webhook::create(conn, &actor, &scope, draft, &policy, new_secret(), now);
+                service::webhook::create(conn, &actor, &owner, draft, &policy, new_secret(), now);
             Ok::<_, ApiError>(made?)
         })
     })
@@ -152,7 +152,7 @@ pub async fn list(state: State, Principal(principal): Principal) -> Result<HttpR
     let endpoints = blocking(move || {
         state
             .db
-            .read(|conn| Ok(store::list(conn, &principal.scope())?))
+            .read(|conn| Ok(store::list(conn, &principal.owner())?))
     })
     .await?;
     ok_json(&ListPage {
@@ -174,7 +174,7 @@ pub async fn get(
     let endpoint = blocking(move || {
         state
             .db
-            .read(|conn| Ok(store::find(conn, &principal.scope(), id)?))
+            .read(|conn| Ok(store::find(conn, &principal.owner(), id)?))
     })
     .await?;
     ok_json(&WebhookOut::from(endpoint))
@@ -199,10 +199,10 @@ pub async fn update(
     };
     let policy = state.config.webhook_policy;
     let endpoint = blocking(move || {
-        let (actor, scope) = (principal.actor(), principal.scope());
+        let (actor, owner) = (principal.actor(), principal.owner());
         state.db.write(|conn| {
             let now = time::now();
-            let changed = service::webhook::update(conn, &actor, &scope, id, patch, &policy, now);
+            let changed = service::webhook::update(conn, &actor, &owner, id, patch, &policy, now);
             Ok::<_, ApiError>(changed?)
         })
     })
@@ -220,10 +220,10 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let id = endpoint_id(&path)?;
     blocking(move || {
-        let (actor, scope) = (principal.actor(), principal.scope());
+        let (actor, owner) = (principal.actor(), principal.owner());
         state
             .db
-            .write(|conn| Ok::<_, ApiError>(service::webhook::delete(conn, &actor, &scope, id)?))
+            .write(|conn| Ok::<_, ApiError>(service::webhook::delete(conn, &actor, &owner, id)?))
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -265,12 +265,12 @@ pub async fn rotate(
 ) -> Result<HttpResponse, ApiError> {
     let id = endpoint_id(&path)?;
     let endpoint = blocking(move || {
-        let (actor, scope) = (principal.actor(), principal.scope());
+        let (actor, owner) = (principal.actor(), principal.owner());
         let hours = body.overlap_hours;
         state.db.write(|conn| {
             let now = time::now();
             let rotated =
-                service::webhook::rotate_secret(conn, &actor, &scope, id, hours, new_secret(), now);
+                service::webhook::rotate_secret(conn, &actor, &owner, id, hours, new_secret(), now);
             Ok::<_, ApiError>(rotated?)
         })
     })
@@ -345,7 +345,7 @@ pub async fn attempts(
         .transpose()?;
     let page = blocking(move || {
         state.db.read(|conn| {
-            store::find(conn, &principal.scope(), id)?;
+            store::find(conn, &principal.owner(), id)?;
             Ok(store::attempts(conn, id, before, limit)?)
         })
     })
@@ -381,10 +381,10 @@ pub async fn resend(
     let endpoint_id = endpoint_id(&endpoint)?;
     let event_id = Uuid::parse_str(&event).map_err(|_| ApiError::not_found("event"))?;
     let delivery_id = blocking(move || {
-        let (actor, scope) = (principal.actor(), principal.scope());
+        let (actor, owner) = (principal.actor(), principal.owner());
         state.db.write(|conn| {
             let now = time::now();
-            let queued = service::webhook::resend(conn, &actor, &scope, endpoint_id, event_id, now);
+            let queued = service::webhook::resend(conn, &actor, &owner, endpoint_id, event_id, now);
             Ok::<_, ApiError>(queued?)
         })
     })

@@ -12,7 +12,7 @@ use tenantry_domain::{scope, time, DomainError, Environment};
 use tenantry_service::reseller::{NewReseller, NewResellerUser};
 use tenantry_service::{self as service, capability, Actor, ServiceError};
 use tenantry_storage::{
-    reseller as resellers, template as templates, Database, ResellerScope, StorageError,
+    reseller as resellers, template as templates, Database, Owner, StorageError,
 };
 use uuid::Uuid;
 
@@ -217,7 +217,7 @@ pub fn create_key(
     let token = token::generate(TokenKind::ResellerKey, environment);
     let key = db.write(|conn| {
         let reseller = resellers::find_by_code(conn, code)?;
-        let scope = ResellerScope {
+        let owner = Owner {
             reseller_id: reseller.id,
             environment,
         };
@@ -226,7 +226,7 @@ pub fn create_key(
         Ok::<_, AdminError>(service::key::create(
             conn,
             &Actor::Operator,
-            &scope,
+            &owner,
             name,
             scopes,
             stored,

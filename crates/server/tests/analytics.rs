@@ -14,7 +14,7 @@ use tenantry_domain::usage::{
 };
 use tenantry_domain::Environment;
 use tenantry_storage::usage::{self, Breakdown};
-use tenantry_storage::ResellerScope;
+use tenantry_storage::Owner;
 
 const PASSWORD: &str = "a long api user password";
 
@@ -541,13 +541,13 @@ fn ranges_sum_the_days_they_cover_and_count_each_user_once() {
     s.db.write(|conn| usage::add(conn, &[get("2025-03-02", "b", 1)], &seen[..1]))
         .unwrap();
 
-    let scope = ResellerScope {
+    let owner = Owner {
         reseller_id: reseller.id,
         environment: Environment::Sandbox,
     };
     let sum = |start: &str, end: &str, breakdown: Breakdown<'_>| {
         let range = DayRange::new(day(start), day(end)).unwrap();
-        s.db.read(|conn| usage::sums(conn, &scope, range, breakdown))
+        s.db.read(|conn| usage::sums(conn, &owner, range, breakdown))
             .unwrap()
     };
     let total = |start: &str, end: &str| -> i64 {
@@ -586,7 +586,7 @@ fn ranges_sum_the_days_they_cover_and_count_each_user_once() {
 
     let users = |start: &str, end: &str, breakdown: Breakdown<'_>| {
         let range = DayRange::new(day(start), day(end)).unwrap();
-        s.db.read(|conn| usage::uniques(conn, &scope, range, breakdown))
+        s.db.read(|conn| usage::uniques(conn, &owner, range, breakdown))
             .unwrap()
     };
     // anna used both tenants: one user in total, one in each.
@@ -614,7 +614,7 @@ fn ranges_sum_the_days_they_cover_and_count_each_user_once() {
 
     let page = |after: Option<&str>| {
         let range = DayRange::new(day("2025-01-01"), day("2025-12-31")).unwrap();
-        s.db.read(|conn| usage::tenants(conn, &scope, range, after, 1))
+        s.db.read(|conn| usage::tenants(conn, &owner, range, after, 1))
             .unwrap()
     };
     let first_page = page(None);

@@ -231,7 +231,7 @@ fn the_log_is_filtered_paged_and_scoped_to_the_reseller_and_environment() {
 fn an_acknowledged_write_is_in_the_database_when_its_answer_arrives() {
     let s = TestServer::start(BOTH);
     let r = s.reseller("audited");
-    let scope = tenantry_storage::ResellerScope {
+    let owner = tenantry_storage::Owner {
         reseller_id: tenantry_server::admin::list_resellers(&s.db)
             .unwrap()
             .into_iter()
@@ -241,7 +241,7 @@ fn an_acknowledged_write_is_in_the_database_when_its_answer_arrives() {
         environment: Environment::Sandbox,
     };
     let stored = || {
-        s.db.read(|conn| tenantry_storage::audit::list(conn, &scope, &Default::default(), None, 50))
+        s.db.read(|conn| tenantry_storage::audit::list(conn, &owner, &Default::default(), None, 50))
             .unwrap()
             .rows
             .len()
@@ -260,7 +260,7 @@ fn an_event_the_database_refuses_is_quarantined_and_the_others_are_committed() {
     let r = s.reseller("audited");
     let other = s.reseller("neighbour");
     s.tenant(&r.bearer(), "first");
-    let scope = |code: &str| tenantry_storage::ResellerScope {
+    let owner = |code: &str| tenantry_storage::Owner {
         reseller_id: tenantry_server::admin::list_resellers(&s.db)
             .unwrap()
             .into_iter()
@@ -271,7 +271,7 @@ fn an_event_the_database_refuses_is_quarantined_and_the_others_are_committed() {
     };
     let stored = |code: &str| {
         s.db.read(|conn| {
-            tenantry_storage::audit::list(conn, &scope(code), &Default::default(), None, 50)
+            tenantry_storage::audit::list(conn, &owner(code), &Default::default(), None, 50)
         })
         .unwrap()
         .rows
@@ -284,7 +284,7 @@ fn an_event_the_database_refuses_is_quarantined_and_the_others_are_committed() {
     };
     let fresh = |n: u32| tenantry_domain::audit::AuditEvent {
         id: uuid::Uuid::now_v7(),
-        reseller_id: scope("neighbour").reseller_id,
+        reseller_id: owner("neighbour").reseller_id,
         request_id: format!("good-{n}"),
         ..committed.clone()
     };

@@ -484,7 +484,7 @@ fn sigterm_lets_in_flight_requests_finish_and_writes_their_audit_events() {
         .read(|conn| {
             tenantry_storage::audit::list(
                 conn,
-                &tenantry_storage::ResellerScope {
+                &tenantry_storage::Owner {
                     reseller_id: reseller,
                     environment: tenantry_domain::Environment::Sandbox,
                 },

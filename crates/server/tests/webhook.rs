@@ -822,7 +822,7 @@ mod processes {
     fn ids_in_feed(db: &TestDb) -> BTreeSet<String> {
         let database = db.connect();
         let reseller = tenantry_server::admin::list_resellers(&database).unwrap()[0].id;
-        let scope = tenantry_storage::ResellerScope {
+        let owner = tenantry_storage::Owner {
             reseller_id: reseller,
             environment: tenantry_domain::Environment::Sandbox,
         };
@@ -832,7 +832,7 @@ mod processes {
                     types: vec![tenantry_domain::event::EventType::TenantCreated],
                     tenant: None,
                 };
-                tenantry_storage::event::list(c, &scope, &filter, 0, 1000)
+                tenantry_storage::event::list(c, &owner, &filter, 0, 1000)
             })
             .unwrap();
         page.rows.iter().map(|e| e.id.to_string()).collect()

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use tenantry_domain::audit::{AuditEvent, Outcome};
 use tenantry_domain::reseller::Reseller;
 use tenantry_domain::Environment;
-use tenantry_storage::{audit, DbConnection, ResellerScope};
+use tenantry_storage::{audit, DbConnection, Owner};
 use uuid::Uuid;
 
 /// Records that `actor` did `operation` (such as `capability remove orders`) in `scope`,
@@ -16,7 +16,7 @@ use uuid::Uuid;
 pub fn record(
     conn: &mut DbConnection,
     actor: &Actor,
-    scope: &ResellerScope,
+    owner: &Owner,
     tenant: Option<&str>,
     operation: String,
     now: DateTime<Utc>,
@@ -24,8 +24,8 @@ pub fn record(
     let id = Uuid::new_v4();
     let entry = AuditEvent {
         id,
-        reseller_id: scope.reseller_id,
-        environment: scope.environment,
+        reseller_id: owner.reseller_id,
+        environment: owner.environment,
         tenant: tenant.map(str::to_owned),
         actor_type: actor.kind(),
         actor_id: actor.id(),
@@ -52,11 +52,11 @@ pub fn record_everywhere(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     for environment in [Environment::Sandbox, Environment::Production] {
-        let scope = ResellerScope {
+        let owner = Owner {
             reseller_id: reseller.id,
             environment,
         };
-        record(conn, actor, &scope, None, operation.clone(), now)?;
+        record(conn, actor, &owner, None, operation.clone(), now)?;
     }
     Ok(())
 }

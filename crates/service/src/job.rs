@@ -6,7 +6,7 @@ use crate::{audit, lifecycle, ServiceError};
 use chrono::{DateTime, Utc};
 use tenantry_domain::tenant::Tenant;
 use tenantry_storage::job::{self as jobs, JobKind};
-use tenantry_storage::{tenant as tenants, DbConnection, ResellerScope, StorageError};
+use tenantry_storage::{tenant as tenants, DbConnection, Owner, StorageError};
 
 /// What running the next due job came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +31,7 @@ pub fn run_next(
     let Some(tenant) = tenants::find_unscoped(conn, job.tenant_id)? else {
         return Ok(Ran::Job(job.kind));
     };
-    let scope = ResellerScope {
+    let owner = Owner {
         reseller_id: tenant.reseller_id,
         environment: tenant.environment,
     };
@@ -50,6 +50,6 @@ pub fn run_next(
         }
     };
     let actor = &crate::Actor::System;
-    audit::record(conn, actor, &scope, Some(&code_name), operation.into(), now)?;
+    audit::record(conn, actor, &owner, Some(&code_name), operation.into(), now)?;
     Ok(Ran::Job(job.kind))
 }

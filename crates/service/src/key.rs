@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use tenantry_domain::reseller::ResellerKey;
 use tenantry_domain::scope::Scope;
 use tenantry_domain::{DomainError, Environment};
-use tenantry_storage::{reseller as resellers, DbConnection, ResellerScope};
+use tenantry_storage::{reseller as resellers, DbConnection, Owner};
 use uuid::Uuid;
 
 /// How long a rotated key keeps working unless the caller says otherwise: a day to roll out
@@ -21,7 +21,7 @@ pub const MAX_OVERLAP_SECONDS: i64 = 30 * 24 * 3600;
 pub fn create(
     conn: &mut DbConnection,
     actor: &Actor,
-    scope: &ResellerScope,
+    owner: &Owner,
     name: &str,
     scopes: Vec<Scope>,
     token: StoredSecret,
@@ -33,9 +33,9 @@ pub fn create(
     }
     let key = ResellerKey {
         id: Uuid::new_v4(),
-        reseller_id: scope.reseller_id,
+        reseller_id: owner.reseller_id,
         name: name.to_owned(),
-        environment: scope.environment,
+        environment: owner.environment,
         hint: token.hint,
         created_at: now,
         revoked_at: None,
@@ -81,7 +81,7 @@ pub struct Rotation {
 pub fn rotate(
     conn: &mut DbConnection,
     actor: &Actor,
-    scope: &ResellerScope,
+    owner: &Owner,
     rotation: Rotation,
     token: StoredSecret,
     now: DateTime<Utc>,
@@ -95,7 +95,7 @@ pub fn rotate(
         )
         .into());
     }
-    let old = resellers::find_key(conn, scope.reseller_id, scope.environment, rotation.id)?;
+    let old = resellers::find_key(conn, owner.reseller_id, owner.environment, rotation.id)?;
     if !old.is_active(now) {
         return Err(ServiceError::Conflict {
             code: "key_inactive",
@@ -111,7 +111,7 @@ pub fn rotate(
         });
     }
     resellers::expire_key(conn, old.id, now + Duration::seconds(overlap))?;
-    let successor = create(conn, actor, scope, &old.name, old.scopes, token, now)?;
+    let successor = create(conn, actor, owner, &old.name, old.scopes, token, now)?;
     log::debug!("{actor} rotated key {} into {}", old.id, successor.id);
     Ok(successor)
 }

@@ -7,7 +7,7 @@ use tenantry_api_types::tenant::TenantOut;
 use tenantry_domain::event::EventType;
 use tenantry_domain::tenant::{LifecycleError, Tenant, TenantStatus};
 use tenantry_storage::job::{self as jobs, JobKind};
-use tenantry_storage::{connection as connections, tenant as tenants, DbConnection, ResellerScope};
+use tenantry_storage::{connection as connections, tenant as tenants, DbConnection, Owner};
 
 impl From<LifecycleError> for ServiceError {
     fn from(e: LifecycleError) -> Self {
@@ -30,12 +30,12 @@ impl From<LifecycleError> for ServiceError {
 pub fn cancel(
     conn: &mut DbConnection,
     actor: &Actor,
-    scope: &ResellerScope,
+    owner: &Owner,
     code_name: &str,
     effective_date: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Tenant, ServiceError> {
-    let mut tenant = tenant::find(conn, scope, code_name)?;
+    let mut tenant = tenant::find(conn, owner, code_name)?;
     match tenant.cancel(effective_date, now)? {
         TenantStatus::Cancelled => take_effect(conn, &tenant)?,
         _ => {
@@ -65,11 +65,11 @@ pub fn cancel(
 pub fn withdraw(
     conn: &mut DbConnection,
     actor: &Actor,
-    scope: &ResellerScope,
+    owner: &Owner,
     code_name: &str,
     now: DateTime<Utc>,
 ) -> Result<Tenant, ServiceError> {
-    let mut tenant = tenant::find(conn, scope, code_name)?;
+    let mut tenant = tenant::find(conn, owner, code_name)?;
     tenant.withdraw_cancellation(now)?;
     tenants::update(conn, &tenant)?;
     jobs::unschedule(conn, tenant.id, JobKind::Cancel)?;

@@ -15,7 +15,7 @@ use tenantry_domain::tenant::{
 };
 use tenantry_domain::{time, Environment, FieldError};
 use tenantry_storage::template as templates;
-use tenantry_storage::{tenant as tenants, DbConnection, ResellerScope};
+use tenantry_storage::{tenant as tenants, DbConnection, Owner};
 use uuid::Uuid;
 
 /// What creating a tenant takes, unchecked: [`create`] checks it all.
@@ -46,11 +46,11 @@ pub fn create(
     let mut subscription = input.subscription.check()?;
     let mut provisioning = input.provisioning;
     provisioning.check(environment)?;
-    let scope = ResellerScope {
+    let owner = Owner {
         reseller_id: reseller.id,
         environment,
     };
-    if let Some(existing) = tenants::find_by_reference(conn, &scope, &draft.customer_reference)? {
+    if let Some(existing) = tenants::find_by_reference(conn, &owner, &draft.customer_reference)? {
         return Err(ServiceError::TenantExists(Box::new(existing)));
     }
     let base = code_name_base(&reseller.code_name_prefix, &draft.customer_reference);
@@ -128,10 +128,10 @@ pub fn create(
 /// found.
 pub fn find(
     conn: &mut DbConnection,
-    scope: &ResellerScope,
+    owner: &Owner,
     code_name: &str,
 ) -> Result<Tenant, ServiceError> {
-    Ok(tenants::find_by_code_name(conn, scope, code_name)?)
+    Ok(tenants::find_by_code_name(conn, owner, code_name)?)
 }
 
 /// Changes the tenant `code_name` of `scope` as `patch` says, with `capabilities` the options
@@ -140,12 +140,12 @@ pub fn find(
 pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,
-    scope: &ResellerScope,
+    owner: &Owner,
     capabilities: &[String],
     code_name: &str,
     patch: TenantPatch,
 ) -> Result<Tenant, ServiceError> {
-    let mut tenant = find(conn, scope, code_name)?;
+    let mut tenant = find(conn, owner, code_name)?;
     if tenant.status == TenantStatus::Cancelled && patch.active.is_some() {
         return Err(ServiceError::Conflict {
             code: "tenant_cancelled",
@@ -160,7 +160,7 @@ pub fn update(
         .as_deref()
         .filter(|r| *r != tenant.customer_reference)
     {
-        if let Some(existing) = tenants::find_by_reference(conn, scope, reference)? {
+        if let Some(existing) = tenants::find_by_reference(conn, owner, reference)? {
             return Err(ServiceError::TenantExists(Box::new(existing)));
         }
     }
@@ -187,10 +187,10 @@ pub fn update(
 pub fn delete(
     conn: &mut DbConnection,
     actor: &Actor,
-    scope: &ResellerScope,
+    owner: &Owner,
     code_name: &str,
 ) -> Result<Tenant, ServiceError> {
-    let tenant = find(conn, scope, code_name)?;
+    let tenant = find(conn, owner, code_name)?;
     tenants::delete(conn, tenant.id)?;
     emit(
         conn,

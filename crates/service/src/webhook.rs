@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use tenantry_domain::webhook::{Endpoint, EndpointDraft, EndpointPatch, UrlPolicy};
 use tenantry_domain::DomainError;
 use tenantry_storage::webhook as endpoints;
-use tenantry_storage::{event as events, DbConnection, ResellerScope};
+use tenantry_storage::{event as events, DbConnection, Owner};
 use uuid::Uuid;
 
 /// The longest overlap a rotated secret may keep signing: a week.
@@ -18,17 +18,17 @@ pub const MAX_OVERLAP_HOURS: i64 = 7 * 24;
 pub fn create(
     conn: &mut DbConnection,
     actor: &Actor,
-    scope: &ResellerScope,
+    owner: &Owner,
     draft: EndpointDraft,
     policy: &UrlPolicy,
     secret: String,
     now: DateTime<Utc>,
 ) -> Result<Endpoint, ServiceError> {
-    let event_types = draft.check(policy, scope.environment)?;
+    let event_types = draft.check(policy, owner.environment)?;
     let endpoint = Endpoint {
         id: Uuid::now_v7(),
-        reseller_id: scope.reseller_id,
-        environment: scope.environment,
+        reseller_id: owner.reseller_id,
+        environment: owner.environment,
         url: draft.url,
         description: draft.description,
         event_types,
@@ -50,13 +50,13 @@ pub fn create(
 pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,
-    scope: &ResellerScope,
+    owner: &Owner,
     id: Uuid,
     patch: EndpointPatch,
     policy: &UrlPolicy,
     now: DateTime<Utc>,
 ) -> Result<Endpoint, ServiceError> {
-    let mut endpoint = endpoints::find(conn, scope, id)?;
+    let mut endpoint = endpoints::find(conn, owner, id)?;
     patch.apply(&mut endpoint, policy, now)?;
     endpoints::update(conn, &endpoint)?;
     log::debug!("{actor} changed webhook endpoint {id}");
@@ -67,10 +67,10 @@ pub fn update(
 pub fn delete(
     conn: &mut DbConnection,
     actor: &Actor,
-    scope: &ResellerScope,
+    owner: &Owner,
     id: Uuid,
 ) -> Result<(), ServiceError> {
-    endpoints::find(conn, scope, id)?;
+    endpoints::find(conn, owner, id)?;
     endpoints::delete(conn, id)?;
     log::debug!("{actor} deleted webhook endpoint {id}");
     Ok(())
@@ -81,7 +81,7 @@ pub fn delete(
 pub fn rotate_secret(
     conn: &mut DbConnection,
     actor: &Actor,
-    scope: &ResellerScope,
+    owner: &Owner,
     id: Uuid,
     overlap_hours: i64,
     secret: String,
@@ -95,7 +95,7 @@ pub fn rotate_secret(
         )
         .into());
     }
-    let mut endpoint = endpoints::find(conn, scope, id)?;
+    let mut endpoint = endpoints::find(conn, owner, id)?;
     endpoint.previous_secret = Some(std::mem::replace(&mut endpoint.secret, secret));
     endpoint.previous_secret_expires_at = Some(now + Duration::hours(overlap_hours));
     endpoint.updated_at = now;
@@ -110,13 +110,13 @@ pub fn rotate_secret(
 pub fn resend(
     conn: &mut DbConnection,
     actor: &Actor,
-    scope: &ResellerScope,
+    owner: &Owner,
     endpoint_id: Uuid,
     event_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Uuid, ServiceError> {
-    let endpoint = endpoints::find(conn, scope, endpoint_id)?;
-    let event = events::find(conn, scope, event_id)?;
+    let endpoint = endpoints::find(conn, owner, endpoint_id)?;
+    let event = events::find(conn, owner, event_id)?;
     if !endpoint.active {
         return Err(ServiceError::Conflict {
             code: "webhook_disabled",

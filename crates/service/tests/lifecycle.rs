@@ -7,7 +7,7 @@ use tenantry_domain::event::EventType;
 use tenantry_domain::tenant::TenantStatus;
 use tenantry_domain::{time, Environment};
 use tenantry_service::{lifecycle, Actor, ServiceError};
-use tenantry_testkit::fixture::{events, reseller, scope, tenant};
+use tenantry_testkit::fixture::{events, owner, reseller, tenant};
 use tenantry_testkit::TestDb;
 
 #[test]
@@ -15,7 +15,7 @@ fn a_scheduled_cancellation_is_withdrawn_or_takes_effect_once() {
     let database = TestDb::new();
     let db = database.connect();
     let acme = reseller(&db, "acme");
-    let scope = scope(&acme, Environment::Sandbox);
+    let owner = owner(&acme, Environment::Sandbox);
     let shop = tenant(&db, &acme, 1, Environment::Sandbox, &[]);
     let actor = Actor::Operator;
     let now = time::now();
@@ -28,14 +28,14 @@ fn a_scheduled_cancellation_is_withdrawn_or_takes_effect_once() {
     };
 
     let scheduled = db
-        .write(|conn| lifecycle::cancel(conn, &actor, &scope, &shop.code_name, at, now))
+        .write(|conn| lifecycle::cancel(conn, &actor, &owner, &shop.code_name, at, now))
         .unwrap();
     assert_eq!(scheduled.status, TenantStatus::CancellationScheduled);
     let withdrawn = db
-        .write(|conn| lifecycle::withdraw(conn, &actor, &scope, &shop.code_name, now))
+        .write(|conn| lifecycle::withdraw(conn, &actor, &owner, &shop.code_name, now))
         .unwrap();
     assert_eq!(withdrawn.status, TenantStatus::Active);
-    let refused = db.write(|conn| lifecycle::withdraw(conn, &actor, &scope, &shop.code_name, now));
+    let refused = db.write(|conn| lifecycle::withdraw(conn, &actor, &owner, &shop.code_name, now));
     assert!(
         matches!(
             refused,
@@ -47,7 +47,7 @@ fn a_scheduled_cancellation_is_withdrawn_or_takes_effect_once() {
         "{refused:?}"
     );
 
-    db.write(|conn| lifecycle::cancel(conn, &actor, &scope, &shop.code_name, at, now))
+    db.write(|conn| lifecycle::cancel(conn, &actor, &owner, &shop.code_name, at, now))
         .unwrap();
     let due = db
         .write(|conn| lifecycle::cancellation_due(conn, withdrawn.clone(), at))
@@ -65,7 +65,7 @@ fn a_scheduled_cancellation_is_withdrawn_or_takes_effect_once() {
             EventType::TenantCancelled,
         ]
     );
-    let refused = db.write(|conn| lifecycle::cancel(conn, &actor, &scope, &shop.code_name, at, at));
+    let refused = db.write(|conn| lifecycle::cancel(conn, &actor, &owner, &shop.code_name, at, at));
     assert!(
         matches!(
             refused,
@@ -84,7 +84,7 @@ fn a_cancellation_dated_now_or_earlier_takes_effect_at_once() {
     let database = TestDb::new();
     let db = database.connect();
     let acme = reseller(&db, "acme");
-    let scope = scope(&acme, Environment::Sandbox);
+    let owner = owner(&acme, Environment::Sandbox);
     let shop = tenant(&db, &acme, 1, Environment::Sandbox, &[]);
     let now = time::now();
     let cancelled = db
@@ -92,7 +92,7 @@ fn a_cancellation_dated_now_or_earlier_takes_effect_at_once() {
             lifecycle::cancel(
                 conn,
                 &Actor::System,
-                &scope,
+                &owner,
                 &shop.code_name,
                 now - Duration::days(1),
                 now,

@@ -5,13 +5,13 @@ use tenantry_domain::event::EventType;
 use tenantry_domain::tenant::TenantPatch;
 use tenantry_domain::Environment;
 use tenantry_service::{tenant, Actor, ServiceError};
-use tenantry_storage::{tenant as tenants, ResellerScope};
+use tenantry_storage::{tenant as tenants, Owner};
 use tenantry_testkit::fixture::{self, events, reseller, tenant as a_tenant};
 use tenantry_testkit::TestDb;
 use uuid::Uuid;
 
-fn scope(reseller: &tenantry_domain::reseller::Reseller) -> ResellerScope {
-    fixture::scope(reseller, Environment::Sandbox)
+fn owner(reseller: &tenantry_domain::reseller::Reseller) -> Owner {
+    fixture::owner(reseller, Environment::Sandbox)
 }
 
 #[test]
@@ -27,7 +27,7 @@ fn an_update_that_deactivates_appends_updated_then_deactivated() {
         ..Default::default()
     };
     let updated = db
-        .write(|conn| tenant::update(conn, &actor, &scope(&acme), &[], &shop.code_name, patch))
+        .write(|conn| tenant::update(conn, &actor, &owner(&acme), &[], &shop.code_name, patch))
         .unwrap();
     assert_eq!(updated.full_name, "Shop One AB");
     let feed = events(&db, &acme, Environment::Sandbox);
@@ -48,7 +48,7 @@ fn an_update_that_deactivates_appends_updated_then_deactivated() {
         active: Some(true),
         ..Default::default()
     };
-    db.write(|conn| tenant::update(conn, &actor, &scope(&acme), &[], &shop.code_name, patch))
+    db.write(|conn| tenant::update(conn, &actor, &owner(&acme), &[], &shop.code_name, patch))
         .unwrap();
     let kinds: Vec<EventType> = events(&db, &acme, Environment::Sandbox)
         .iter()
@@ -73,7 +73,7 @@ fn a_refused_update_changes_nothing_and_appends_nothing() {
         ..Default::default()
     };
     let refused =
-        db.write(|conn| tenant::update(conn, &actor, &scope(&acme), &[], &one.code_name, taken));
+        db.write(|conn| tenant::update(conn, &actor, &owner(&acme), &[], &one.code_name, taken));
     match refused {
         Err(ServiceError::TenantExists(existing)) => assert_eq!(existing.id, two.id),
         other => panic!("{other:?}"),
@@ -86,7 +86,7 @@ fn a_refused_update_changes_nothing_and_appends_nothing() {
         tenant::update(
             conn,
             &actor,
-            &scope(&acme),
+            &owner(&acme),
             &[],
             &one.code_name,
             not_granted,
@@ -98,14 +98,14 @@ fn a_refused_update_changes_nothing_and_appends_nothing() {
     );
     // Another reseller's tenant, or the other environment's, is not found.
     let other = reseller(&db, "other");
-    let refused = db.write(|conn| tenant::delete(conn, &actor, &scope(&other), &one.code_name));
+    let refused = db.write(|conn| tenant::delete(conn, &actor, &owner(&other), &one.code_name));
     assert!(
         matches!(refused, Err(ServiceError::NotFound(_))),
         "{refused:?}"
     );
-    let production = ResellerScope {
+    let production = Owner {
         environment: Environment::Production,
-        ..scope(&acme)
+        ..owner(&acme)
     };
     let refused = db.write(|conn| tenant::delete(conn, &actor, &production, &one.code_name));
     assert!(
@@ -126,7 +126,7 @@ fn a_delete_removes_the_tenant_and_appends_deleted_with_it_as_it_was() {
     let acme = reseller(&db, "acme");
     let shop = a_tenant(&db, &acme, 1, Environment::Sandbox, &[]);
     let deleted = db
-        .write(|conn| tenant::delete(conn, &Actor::Operator, &scope(&acme), &shop.code_name))
+        .write(|conn| tenant::delete(conn, &Actor::Operator, &owner(&acme), &shop.code_name))
         .unwrap();
     assert_eq!(deleted.id, shop.id);
     assert!(db

@@ -8,7 +8,7 @@ use tenantry_domain::webhook::{EndpointDraft, EndpointPatch, UrlPolicy};
 use tenantry_domain::{time, Environment};
 use tenantry_service::key::{self, Rotation};
 use tenantry_service::{webhook, Actor, ServiceError};
-use tenantry_testkit::fixture::{reseller, scope, stored_secret};
+use tenantry_testkit::fixture::{owner, reseller, stored_secret};
 use tenantry_testkit::TestDb;
 use uuid::Uuid;
 
@@ -18,8 +18,8 @@ fn an_endpoint_is_registered_changed_rotated_and_deleted_in_its_environment_only
     let db = database.connect();
     let acme = reseller(&db, "acme");
     let (sandbox, production) = (
-        scope(&acme, Environment::Sandbox),
-        scope(&acme, Environment::Production),
+        owner(&acme, Environment::Sandbox),
+        owner(&acme, Environment::Production),
     );
     let actor = Actor::ResellerKey(Uuid::new_v4());
     let policy = UrlPolicy::default();
@@ -116,7 +116,7 @@ fn a_key_is_created_rotated_within_the_callers_scopes_and_revoked() {
     let database = TestDb::new();
     let db = database.connect();
     let acme = reseller(&db, "acme");
-    let sandbox = scope(&acme, Environment::Sandbox);
+    let sandbox = owner(&acme, Environment::Sandbox);
     let actor = Actor::Operator;
     let now = time::now();
     let scopes = vec![Scope::TenantRead, Scope::TenantWrite];

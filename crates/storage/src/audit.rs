@@ -2,7 +2,7 @@
 
 use crate::convert::{from_db_time, parse, to_db_time, uuid};
 use crate::schema::audit_events as events;
-use crate::{DbConnection, Page, ResellerScope, Result, StorageError};
+use crate::{DbConnection, Owner, Page, Result, StorageError};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use tenantry_domain::audit::{AuditEvent, Outcome};
@@ -90,17 +90,17 @@ pub struct AuditFilter {
 /// Where a page starts: before this (createdAt, id).
 pub type AuditCursor = (DateTime<Utc>, Uuid);
 
-/// A page of the scope's events, newest first.
+/// A page of the owner's events, newest first.
 pub fn list(
     conn: &mut DbConnection,
-    scope: &ResellerScope,
+    owner: &Owner,
     filter: &AuditFilter,
     before: Option<AuditCursor>,
     limit: i64,
 ) -> Result<Page<AuditEvent>> {
     let mut query = events::table
-        .filter(events::reseller_id.eq(scope.reseller_id.to_string()))
-        .filter(events::environment.eq(scope.environment.to_string()))
+        .filter(events::reseller_id.eq(owner.reseller_id.to_string()))
+        .filter(events::environment.eq(owner.environment.to_string()))
         .into_boxed();
     if let Some(tenant) = &filter.tenant {
         query = query.filter(events::tenant.eq(tenant.clone()));

@@ -3,7 +3,7 @@
 use crate::convert::{from_db_time, from_json, parse, to_db_time, to_json, uuid};
 use crate::database::{increment_counter, per_backend};
 use crate::schema::{event_sequences, events};
-use crate::{webhook, DbConnection, Page, ResellerScope, Result};
+use crate::{webhook, DbConnection, Owner, Page, Result};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use tenantry_domain::event::{Event, EventTenant, EventType, NewEvent};
@@ -123,17 +123,17 @@ pub struct EventFilter {
     pub tenant: Option<String>,
 }
 
-/// The scope's events after sequence `after`, oldest first.
+/// The owner's events after sequence `after`, oldest first.
 pub fn list(
     conn: &mut DbConnection,
-    scope: &ResellerScope,
+    owner: &Owner,
     filter: &EventFilter,
     after: i64,
     limit: i64,
 ) -> Result<Page<Event>> {
     let mut query = events::table
-        .filter(events::reseller_id.eq(scope.reseller_id.to_string()))
-        .filter(events::environment.eq(scope.environment.as_str()))
+        .filter(events::reseller_id.eq(owner.reseller_id.to_string()))
+        .filter(events::environment.eq(owner.environment.as_str()))
         .filter(events::sequence.gt(after))
         .into_boxed();
     if !filter.types.is_empty() {
@@ -153,11 +153,11 @@ pub fn list(
     Ok(Page::from_overfetch(rows, limit))
 }
 
-/// The scope's event with this id.
-pub fn find(conn: &mut DbConnection, scope: &ResellerScope, id: Uuid) -> Result<Event> {
+/// The owner's event with this id.
+pub fn find(conn: &mut DbConnection, owner: &Owner, id: Uuid) -> Result<Event> {
     events::table
-        .filter(events::reseller_id.eq(scope.reseller_id.to_string()))
-        .filter(events::environment.eq(scope.environment.as_str()))
+        .filter(events::reseller_id.eq(owner.reseller_id.to_string()))
+        .filter(events::environment.eq(owner.environment.as_str()))
         .filter(events::id.eq(id.to_string()))
         .select(EventRow::as_select())
         .first(conn)

@@ -3,7 +3,8 @@
 //!
 //! Repository functions take `&mut DbConnection` so that a caller composes several of them in
 //! one transaction ([`Database::write`]). Every query on tenant-owned data takes the owning
-//! tenant (or the reseller scope) as a parameter and filters on it: a caller cannot forget it.
+//! tenant (or the [`Owner`]: a reseller in one environment) as a parameter and filters on it:
+//! a caller cannot forget it.
 //! This crate depends on the domain and never on the HTTP layer.
 
 mod convert;
@@ -35,10 +36,13 @@ pub use error::{Result, StorageError};
 use tenantry_domain::Environment;
 use uuid::Uuid;
 
-/// What a reseller credential may see: its own reseller's tenants of its own environment.
-/// Every tenant lookup on behalf of a reseller goes through this scope.
+/// The owner of tenants, webhook endpoints, events, audit entries and usage: one reseller in
+/// one environment (sandbox and production never see each other). A reseller credential acts
+/// as its owner; every lookup on a reseller's behalf takes one and filters on it, so another
+/// reseller's or environment's object is not found by construction. Not to be confused with
+/// a key's scopes, which say what it may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResellerScope {
+pub struct Owner {
     pub reseller_id: Uuid,
     pub environment: Environment,
 }

@@ -1,10 +1,10 @@
-//! Tenants, always looked up within a [`ResellerScope`].
+//! Tenants, always looked up within an [`Owner`].
 
 use crate::convert::{from_db_time, from_json, parse, to_db_time, to_json, uuid};
 use crate::schema::{
     code_name_counters, connections, login_tokens, sessions, tenant_users, tenants,
 };
-use crate::{DbConnection, Page, ResellerScope, Result, StorageError};
+use crate::{DbConnection, Owner, Page, Result, StorageError};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use tenantry_domain::tenant::{Subscription, Tenant, TenantStatus};
@@ -137,21 +137,21 @@ pub fn delete(conn: &mut DbConnection, tenant_id: Uuid) -> Result<()> {
 }
 
 fn scoped(
-    scope: &ResellerScope,
+    owner: &Owner,
 ) -> tenants::BoxedQuery<'static, <DbConnection as diesel::Connection>::Backend> {
     tenants::table
-        .filter(tenants::reseller_id.eq(scope.reseller_id.to_string()))
-        .filter(tenants::environment.eq(scope.environment.to_string()))
+        .filter(tenants::reseller_id.eq(owner.reseller_id.to_string()))
+        .filter(tenants::environment.eq(owner.environment.to_string()))
         .into_boxed()
 }
 
-/// The scope's tenant with this codeName; another reseller's or environment's is not found.
+/// The owner's tenant with this codeName; another reseller's or environment's is not found.
 pub fn find_by_code_name(
     conn: &mut DbConnection,
-    scope: &ResellerScope,
+    owner: &Owner,
     code_name: &str,
 ) -> Result<Tenant> {
-    scoped(scope)
+    scoped(owner)
         .filter(tenants::code_name.eq(code_name.to_owned()))
         .select(TenantRow::as_select())
         .first(conn)
@@ -160,9 +160,9 @@ pub fn find_by_code_name(
         .into_domain()
 }
 
-/// The scope's tenant with this id (Calipsa's `X-Tenant-ID`).
-pub fn find_by_id(conn: &mut DbConnection, scope: &ResellerScope, id: Uuid) -> Result<Tenant> {
-    scoped(scope)
+/// The owner's tenant with this id (Calipsa's `X-Tenant-ID`).
+pub fn find_by_id(conn: &mut DbConnection, owner: &Owner, id: Uuid) -> Result<Tenant> {
+    scoped(owner)
         .filter(tenants::id.eq(id.to_string()))
         .select(TenantRow::as_select())
         .first(conn)
@@ -171,13 +171,13 @@ pub fn find_by_id(conn: &mut DbConnection, scope: &ResellerScope, id: Uuid) -> R
         .into_domain()
 }
 
-/// The scope's tenant with this customerReference, if any.
+/// The owner's tenant with this customerReference, if any.
 pub fn find_by_reference(
     conn: &mut DbConnection,
-    scope: &ResellerScope,
+    owner: &Owner,
     reference: &str,
 ) -> Result<Option<Tenant>> {
-    scoped(scope)
+    scoped(owner)
         .filter(tenants::customer_reference.eq(reference.to_owned()))
         .select(TenantRow::as_select())
         .first(conn)
@@ -196,15 +196,15 @@ pub struct TenantFilter {
 /// Where a page of tenants starts: after this (createdAt, id).
 pub type TenantCursor = (DateTime<Utc>, Uuid);
 
-/// A page of the scope's tenants in creation order.
+/// A page of the owner's tenants in creation order.
 pub fn list(
     conn: &mut DbConnection,
-    scope: &ResellerScope,
+    owner: &Owner,
     filter: &TenantFilter,
     after: Option<TenantCursor>,
     limit: i64,
 ) -> Result<Page<Tenant>> {
-    let mut query = scoped(scope);
+    let mut query = scoped(owner);
     if let Some(active) = filter.active {
         let statuses = TenantStatus::matching_active(active);
         query = query.filter(tenants::status.eq_any(statuses.into_iter().map(|s| s.as_str())));

@@ -7,7 +7,7 @@
 
 use crate::database::per_backend;
 use crate::schema::{usage_counters as counters, usage_subjects as subjects};
-use crate::{DbConnection, Page, ResellerScope, Result};
+use crate::{DbConnection, Owner, Page, Result};
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
@@ -211,7 +211,7 @@ fn three_pieces(range: DayRange) -> [(&'static str, String, String); 3] {
     })
 }
 
-/// The rows of `$table` in a reseller scope that cover a range of days exactly.
+/// The rows of `$table` of an owner that cover a range of days exactly.
 macro_rules! covering {
     ($table:ident, $scope:expr, $range:expr) => {{
         let [a, b, c] = three_pieces($range);
@@ -228,13 +228,13 @@ macro_rules! covering {
 /// The counters of `scope` summed over `range`.
 pub fn sums(
     conn: &mut DbConnection,
-    scope: &ResellerScope,
+    owner: &Owner,
     range: DayRange,
     breakdown: Breakdown<'_>,
 ) -> Result<Vec<CounterSum>> {
     // PostgreSQL sums BIGINT to NUMERIC: cast back, on both backends alike.
     let rows = counters::table
-        .filter(covering!(counters, scope, range))
+        .filter(covering!(counters, owner, range))
         .filter(counters::tenant.eq_any(breakdown.tenants()))
         .group_by((counters::tenant, counters::metric, counters::dimension))
         .select((
@@ -260,12 +260,12 @@ pub fn sums(
 /// The distinct users and connections of `scope` seen over `range`.
 pub fn uniques(
     conn: &mut DbConnection,
-    scope: &ResellerScope,
+    owner: &Owner,
     range: DayRange,
     breakdown: Breakdown<'_>,
 ) -> Result<Vec<UniqueCount>> {
     let rows = subjects::table
-        .filter(covering!(subjects, scope, range))
+        .filter(covering!(subjects, owner, range))
         .filter(subjects::tenant.eq_any(breakdown.tenants()))
         .group_by((subjects::tenant, subjects::kind))
         .select((
@@ -288,13 +288,13 @@ pub fn uniques(
 /// The codeNames of the tenants with usage in `range`, in order, after `after`.
 pub fn tenants(
     conn: &mut DbConnection,
-    scope: &ResellerScope,
+    owner: &Owner,
     range: DayRange,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Page<String>> {
     let mut query = counters::table
-        .filter(covering!(counters, scope, range))
+        .filter(covering!(counters, owner, range))
         .filter(counters::tenant.ne(ALL))
         .into_boxed();
     if let Some(after) = after {

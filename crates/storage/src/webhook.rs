@@ -4,7 +4,7 @@ use crate::convert::{from_db_time, from_json, parse, to_db_time, to_json, uuid};
 use crate::database::per_backend;
 use crate::schema::webhook_endpoints as endpoints;
 use crate::schema::{webhook_attempts as attempts, webhook_deliveries as deliveries};
-use crate::{DbConnection, Page, ResellerScope, Result, StorageError};
+use crate::{DbConnection, Owner, Page, Result, StorageError};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use tenantry_domain::event::{Event, EventType};
@@ -97,11 +97,11 @@ pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<()> {
     Ok(())
 }
 
-/// The scope's endpoint with this id.
-pub fn find(conn: &mut DbConnection, scope: &ResellerScope, id: Uuid) -> Result<Endpoint> {
+/// The owner's endpoint with this id.
+pub fn find(conn: &mut DbConnection, owner: &Owner, id: Uuid) -> Result<Endpoint> {
     endpoints::table
-        .filter(endpoints::reseller_id.eq(scope.reseller_id.to_string()))
-        .filter(endpoints::environment.eq(scope.environment.as_str()))
+        .filter(endpoints::reseller_id.eq(owner.reseller_id.to_string()))
+        .filter(endpoints::environment.eq(owner.environment.as_str()))
         .filter(endpoints::id.eq(id.to_string()))
         .select(EndpointRow::as_select())
         .first(conn)
@@ -110,11 +110,11 @@ pub fn find(conn: &mut DbConnection, scope: &ResellerScope, id: Uuid) -> Result<
         .into_domain()
 }
 
-/// The scope's endpoints, oldest first.
-pub fn list(conn: &mut DbConnection, scope: &ResellerScope) -> Result<Vec<Endpoint>> {
+/// The owner's endpoints, oldest first.
+pub fn list(conn: &mut DbConnection, owner: &Owner) -> Result<Vec<Endpoint>> {
     endpoints::table
-        .filter(endpoints::reseller_id.eq(scope.reseller_id.to_string()))
-        .filter(endpoints::environment.eq(scope.environment.as_str()))
+        .filter(endpoints::reseller_id.eq(owner.reseller_id.to_string()))
+        .filter(endpoints::environment.eq(owner.environment.as_str()))
         .order((endpoints::created_at.asc(), endpoints::id.asc()))
         .select(EndpointRow::as_select())
         .load(conn)?

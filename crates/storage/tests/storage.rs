@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 use tenantry_domain::{time, Environment};
-use tenantry_storage::{tenant, Backend, ResellerScope};
+use tenantry_storage::{tenant, Backend, Owner};
 use tenantry_testkit::{fixture, TestDb};
 
 #[test]
@@ -100,17 +100,17 @@ fn a_tenant_round_trips_exactly() {
         cancellation_effective_at: None,
     };
     db.write(|conn| tenant::insert(conn, &t)).unwrap();
-    let scope = ResellerScope {
+    let owner = Owner {
         reseller_id: reseller.id,
         environment: Environment::Production,
     };
     let back = db
-        .read(|conn| tenant::find_by_code_name(conn, &scope, "rt-1"))
+        .read(|conn| tenant::find_by_code_name(conn, &owner, "rt-1"))
         .unwrap();
     assert_eq!(back, t);
-    let sandbox = ResellerScope {
+    let sandbox = Owner {
         environment: Environment::Sandbox,
-        ..scope
+        ..owner
     };
     assert!(db
         .read(|conn| tenant::find_by_code_name(conn, &sandbox, "rt-1"))

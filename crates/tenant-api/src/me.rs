@@ -58,6 +58,6 @@ pub async fn get(Caller(caller): Caller) -> Result<HttpResponse, ApiError> {
         connection_id,
         user,
         authenticated_by,
-        permissions: caller.permissions,
+        permissions: caller.permissions.iter().map(|p| p.to_string()).collect(),
     })
 }

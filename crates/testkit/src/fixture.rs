@@ -6,9 +6,7 @@ use tenantry_domain::reseller::Reseller;
 use tenantry_domain::secret::StoredSecret;
 use tenantry_domain::tenant::{Subscription, Tenant, TenantStatus};
 use tenantry_domain::{time, Environment};
-use tenantry_storage::{
-    audit, event, reseller as resellers, tenant as tenants, Database, ResellerScope,
-};
+use tenantry_storage::{audit, event, reseller as resellers, tenant as tenants, Database, Owner};
 use uuid::Uuid;
 
 /// A reseller `code` with no capabilities.
@@ -57,8 +55,8 @@ pub fn tenant(
 }
 
 /// What `reseller` sees in `environment`.
-pub fn scope(reseller: &Reseller, environment: Environment) -> ResellerScope {
-    ResellerScope {
+pub fn owner(reseller: &Reseller, environment: Environment) -> Owner {
+    Owner {
         reseller_id: reseller.id,
         environment,
     }
@@ -66,17 +64,17 @@ pub fn scope(reseller: &Reseller, environment: Environment) -> ResellerScope {
 
 /// The events feed of `reseller` in `environment`, oldest first.
 pub fn events(db: &Database, reseller: &Reseller, environment: Environment) -> Vec<Event> {
-    let scope = scope(reseller, environment);
-    db.read(|conn| event::list(conn, &scope, &Default::default(), 0, 100))
+    let owner = owner(reseller, environment);
+    db.read(|conn| event::list(conn, &owner, &Default::default(), 0, 100))
         .unwrap()
         .rows
 }
 
 /// The audit log of `reseller` in `environment`, oldest first.
 pub fn audit_log(db: &Database, reseller: &Reseller, environment: Environment) -> Vec<AuditEvent> {
-    let scope = scope(reseller, environment);
+    let owner = owner(reseller, environment);
     let mut entries = db
-        .read(|conn| audit::list(conn, &scope, &Default::default(), None, 100))
+        .read(|conn| audit::list(conn, &owner, &Default::default(), None, 100))
         .unwrap()
         .rows;
     entries.reverse();

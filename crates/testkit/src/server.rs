@@ -20,7 +20,7 @@ use tenantry_http::{AppState, AuthThrottle, ServiceConfig};
 use tenantry_service::provisioning::Provisioning;
 use tenantry_service::tenant::NewTenant;
 use tenantry_service::{self as service, Actor};
-use tenantry_storage::{reseller as resellers, Database, PoolOptions, ResellerScope};
+use tenantry_storage::{reseller as resellers, Database, Owner, PoolOptions};
 
 /// The password of the API user [`TestServer::api_tenant`] creates.
 pub const API_PASSWORD: &str = "a long api user password";
@@ -399,7 +399,7 @@ impl TestServer {
             .db
             .write(|conn| {
                 let user = service::reseller::create_user(conn, actor, code, new, time::now())?;
-                let owner = ResellerScope {
+                let owner = Owner {
                     reseller_id: user.reseller_id,
                     environment,
                 };
