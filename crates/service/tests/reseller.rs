@@ -88,7 +88,7 @@ fn a_reseller_is_created_once_with_checked_fields_and_no_event() {
         assert_eq!(field(refused), named);
     }
     assert_eq!(
-        db.read(|c| resellers::count(c)).unwrap(),
+        db.read(resellers::count).unwrap(),
         1,
         "refusals store nothing"
     );
