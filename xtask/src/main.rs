@@ -1,5 +1,5 @@
-//! Project tasks: `cargo xtask openapi [--check]`, `cargo xtask deps`, `cargo xtask bench`,
-//! `cargo xtask ci`.
+//! Project tasks: `cargo xtask test`, `cargo xtask openapi [--check]`, `cargo xtask deps`,
+//! `cargo xtask bench`, `cargo xtask ci`.
 //! Kept to a few dependencies; the server binary does the real work where it can.
 
 mod bench;
@@ -23,8 +23,9 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("deps") => deps::run(),
         Some("ci") => status(Command::new("bash").arg(root().join(".ci/run"))),
+        Some("test") => test(&args[1..]),
         _ => Err(
-            "usage: cargo xtask <openapi [--check] | deps | bench [--sqlite-only] [--postgres URL] [--sync-tenants N] [--only webhooks|analytics|onboarding|sync] | ci>"
+            "usage: cargo xtask <test [nextest args] | openapi [--check] | deps | bench [--sqlite-only] [--postgres URL] [--sync-tenants N] [--only webhooks|analytics|onboarding|sync] | ci>"
                 .into(),
         ),
     };
@@ -42,6 +43,53 @@ pub(crate) fn status(cmd: &mut Command) -> Result<(), String> {
     s.success()
         .then_some(())
         .ok_or_else(|| format!("{cmd:?} failed: {s}"))
+}
+
+/// What the browser tests drive: Debian's Chromium and its WebDriver.
+const BROWSER: [(&str, &str); 2] = [
+    ("/usr/bin/chromium", "chromium"),
+    ("/usr/bin/chromedriver", "chromium-driver"),
+];
+
+/// `cargo xtask test`: the whole suite (`cargo nextest run --workspace` and any arguments
+/// given), after installing with apt what the browser tests need when it is missing, so one
+/// command runs every test on a fresh Debian machine.
+fn test(args: &[String]) -> Result<(), String> {
+    let missing: Vec<&str> = BROWSER
+        .iter()
+        .filter(|(path, _)| !Path::new(path).exists())
+        .map(|(_, package)| *package)
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "xtask: installing {} for the browser tests",
+            missing.join(" ")
+        );
+        let install = |update: bool| {
+            let mut apt = Command::new("apt-get");
+            if update {
+                apt.args(["update", "-qq"]);
+            } else {
+                apt.args(["install", "-y", "-qq"]).args(&missing);
+            }
+            apt.env("DEBIAN_FRONTEND", "noninteractive");
+            status(&mut apt)
+        };
+        install(false)
+            .or_else(|_| install(true).and_then(|()| install(false)))
+            .map_err(|e| {
+                format!(
+                    "{e}: install {} to run the browser tests",
+                    missing.join(" ")
+                )
+            })?;
+    }
+    status(
+        Command::new(env!("CARGO"))
+            .current_dir(root())
+            .args(["nextest", "run", "--workspace"])
+            .args(args),
+    )
 }
 
 /// The API surfaces with an OpenAPI document.

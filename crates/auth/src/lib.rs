@@ -8,6 +8,7 @@ mod error;
 pub mod password;
 pub mod principal;
 pub mod scheme;
+pub mod session;
 pub mod tenant;
 pub mod token;
 pub mod webhook;

@@ -9,8 +9,61 @@ use uuid::Uuid;
 /// How long a login URL works unless the server is configured otherwise.
 pub const DEFAULT_TTL: Duration = Duration::minutes(10);
 
-/// How long a session started by a login URL lasts.
-pub const SESSION_TTL: Duration = Duration::hours(12);
+/// How long a portal session a login URL starts may live: it ends after `idle` without a
+/// request, and `lifetime` after it started whatever happens (OWASP's idle and absolute
+/// timeouts). Both are `serve` options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    pub idle: Duration,
+    pub lifetime: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        SessionPolicy {
+            idle: Duration::minutes(30),
+            lifetime: Duration::hours(12),
+        }
+    }
+}
+
+/// Why a session no longer works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// No request for longer than the idle timeout.
+    Idle,
+    /// Older than its lifetime.
+    Lifetime,
+}
+
+/// A session's last request is recorded at most this often (or a quarter of the idle
+/// timeout, if that is shorter), so that reading a page is not a database write each time;
+/// the idle timeout is therefore exact to within this much.
+pub const SESSION_TOUCH_EVERY: Duration = Duration::seconds(60);
+
+impl SessionPolicy {
+    /// Whether a session that ends at `expires_at` (its start plus the lifetime in force
+    /// then) and was last used at `last_seen_at` still works at `now`.
+    pub fn check(
+        &self,
+        expires_at: DateTime<Utc>,
+        last_seen_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), SessionEnd> {
+        if now >= expires_at {
+            Err(SessionEnd::Lifetime)
+        } else if now - last_seen_at >= self.idle {
+            Err(SessionEnd::Idle)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Whether a request at `now` should record itself as the session's last one.
+    pub fn needs_touch(&self, last_seen_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        now - last_seen_at >= SESSION_TOUCH_EVERY.min(self.idle / 4)
+    }
+}
 
 /// A login URL's token as stored (its hash only; the token itself is shown once).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +139,34 @@ mod tests {
         ] {
             assert!(check_path(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_session_ends_when_idle_or_old() {
+        let policy = SessionPolicy::default();
+        let start = Utc::now();
+        let ends = start + policy.lifetime;
+        assert_eq!(policy.check(ends, start, start), Ok(()));
+        let later = start + Duration::minutes(29);
+        assert_eq!(policy.check(ends, start, later), Ok(()));
+        assert_eq!(
+            policy.check(ends, start, start + Duration::minutes(30)),
+            Err(SessionEnd::Idle)
+        );
+        // Busy all along, it still ends at its lifetime.
+        let busy = ends - Duration::seconds(1);
+        assert_eq!(policy.check(ends, busy, busy), Ok(()));
+        assert_eq!(policy.check(ends, busy, ends), Err(SessionEnd::Lifetime));
+        assert!(!policy.needs_touch(start, start + Duration::seconds(59)));
+        assert!(policy.needs_touch(start, start + SESSION_TOUCH_EVERY));
+        let short = SessionPolicy {
+            idle: Duration::seconds(8),
+            ..policy
+        };
+        assert!(
+            short.needs_touch(start, start + Duration::seconds(2)),
+            "a quarter of idle"
+        );
     }
 
     #[test]

@@ -86,6 +86,18 @@ impl Role {
         }
     }
 
+    /// Whether the role manages the tenant's account in the portal: its users, connections and
+    /// settings (Partoo's org admin). Only `admin` does.
+    pub fn manages_account(self) -> bool {
+        self == Role::Admin
+    }
+
+    /// Whether the role manages the tenant's orders and products in the portal: `admin` and
+    /// `manager` do; a `viewer` reads.
+    pub fn manages_commerce(self) -> bool {
+        matches!(self, Role::Admin | Role::Manager)
+    }
+
     /// The permissions the role grants on its own.
     pub fn permissions(self) -> &'static [Permission] {
         match self {

@@ -23,6 +23,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 use tenantry_auth::{ResellerPrincipal, TenantAccess, TenantPrincipal};
 use tenantry_domain::audit::{AuditEvent, Outcome};
+use tenantry_domain::tenant::Tenant;
 use tenantry_domain::Environment;
 use tenantry_storage::{audit, Database, StorageError};
 use tokio::sync::oneshot;
@@ -262,9 +263,29 @@ impl Actor {
         })
     }
 
+    /// A portal request, signed in as a tenant user by its session: audited like a Tenant API
+    /// request of that user.
+    pub(crate) fn of_portal_user(tenant: &Tenant, user_id: Uuid) -> Actor {
+        Actor {
+            reseller_id: tenant.reseller_id,
+            environment: tenant.environment,
+            tenant: Some(tenant.code_name.clone()),
+            who: tenantry_domain::audit::Actor::TenantUser(user_id),
+            surface: "tenant",
+            tenant_user: Some(user_id.to_string()),
+            connection: None,
+        }
+    }
+
     pub(crate) fn attach(self, req: &HttpRequest) {
         req.extensions_mut().insert(self);
     }
+}
+
+/// Names the tenant user a portal session signed in as the actor of `req`, so the audit
+/// middleware records the request's writes in the reseller's audit log as that user's.
+pub fn audit_as_portal_user(req: &HttpRequest, tenant: &Tenant, user_id: Uuid) {
+    Actor::of_portal_user(tenant, user_id).attach(req);
 }
 
 /// Method and route of a request, such as `POST /reseller/tenant/{codeName}/user`.

@@ -16,6 +16,8 @@ pub struct ServiceConfig {
     pub login_url_ttl: Duration,
     /// Which webhook URLs resellers may register.
     pub webhook_policy: tenantry_domain::webhook::UrlPolicy,
+    /// When portal sessions end.
+    pub sessions: tenantry_domain::login_url::SessionPolicy,
 }
 
 impl ServiceConfig {
@@ -46,6 +48,7 @@ impl Default for ServiceConfig {
             public_url: None,
             login_url_ttl: tenantry_domain::login_url::DEFAULT_TTL,
             webhook_policy: Default::default(),
+            sessions: Default::default(),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod permission;
 pub mod sandbox;
 pub mod scope;
+pub mod session;
 pub mod template;
 pub mod tenant;
 pub mod user;

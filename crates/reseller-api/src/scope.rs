@@ -8,7 +8,7 @@
 
 use crate::{
     analytics, audit, capability, connection, event, key, lifecycle, login, permission, sandbox,
-    template, tenant, user, webhook,
+    session, template, tenant, user, webhook,
 };
 use tenantry_domain::scope::Scope::{self, *};
 
@@ -32,6 +32,7 @@ tenantry_http::operations! {
     POST "/tenant/{codeName}/connection/{id}/token" => connection::create_token, ConnectionWrite;
     DELETE "/tenant/{codeName}/connection/{id}/token" => connection::revoke_tokens, ConnectionWrite;
     POST "/tenant/{codeName}/login/{login}" => login::create, LoginCreate;
+    DELETE "/tenant/{codeName}/session" => session::end, TenantWrite;
     POST "/tenant/{codeName}/cancel" => lifecycle::cancel, TenantWrite;
     DELETE "/tenant/{codeName}/cancel" => lifecycle::withdraw, TenantWrite;
     POST "/tenant/{codeName}/sandbox/order" => sandbox::fill, TenantWrite;

@@ -33,9 +33,12 @@ impl Surface {
             Surface::All => &[
                 tenantry_reseller_api::configure,
                 tenantry_tenant_api::configure,
+                tenantry_portal::configure,
             ],
             Surface::Reseller => &[tenantry_reseller_api::configure],
-            Surface::Tenant => &[tenantry_tenant_api::configure],
+            // The portal belongs to the tenant surface: a tenant's people, beside its
+            // integrations.
+            Surface::Tenant => &[tenantry_tenant_api::configure, tenantry_portal::configure],
         }
     }
 }

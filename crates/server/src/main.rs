@@ -79,6 +79,12 @@ struct ServeArgs {
     /// Seconds a login URL works.
     #[arg(long, env = "TENANTRY_LOGIN_URL_TTL", default_value_t = 600)]
     login_url_ttl: i64,
+    /// Minutes without a request after which a portal session ends.
+    #[arg(long, env = "TENANTRY_SESSION_IDLE_MINUTES", default_value_t = 30)]
+    session_idle_minutes: i64,
+    /// Hours after which a portal session ends, however busy.
+    #[arg(long, env = "TENANTRY_SESSION_LIFETIME_HOURS", default_value_t = 12)]
+    session_lifetime_hours: i64,
     /// Where the first-run bootstrap writes the sandbox reseller's credentials.
     #[arg(
         long,
@@ -459,6 +465,9 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
     if args.login_url_ttl <= 0 {
         return Err("--login-url-ttl must be a positive number of seconds".into());
     }
+    if args.session_idle_minutes <= 0 || args.session_lifetime_hours <= 0 {
+        return Err("--session-idle-minutes and --session-lifetime-hours must be positive".into());
+    }
     if args.webhook_lease <= args.webhook_timeout as i64 {
         return Err("--webhook-lease must be longer than --webhook-timeout".into());
     }
@@ -492,6 +501,10 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
             public_url: args.public_url,
             login_url_ttl: chrono::Duration::seconds(args.login_url_ttl),
             webhook_policy,
+            sessions: tenantry_domain::login_url::SessionPolicy {
+                idle: chrono::Duration::minutes(args.session_idle_minutes),
+                lifetime: chrono::Duration::hours(args.session_lifetime_hours),
+            },
         },
         limits: RateLimits::new(!args.no_rate_limit),
         throttle: tenantry_http::AuthThrottle::new(true, args.trusted_proxies),

@@ -50,11 +50,11 @@ fn a_login_url_works_once_and_starts_a_session() {
             "POST",
             &format!("/reseller/tenant/{t}/login/anna"),
             &r.basic(),
-            Some(json!({"path": "/orders?tab=new"})),
+            Some(json!({"path": "/portal/connections?notice=created"})),
         )
         .expect(201)
         .json();
-    assert_eq!(link["path"], "/orders?tab=new");
+    assert_eq!(link["path"], "/portal/connections?notice=created");
     let url = link["loginUrl"].as_str().unwrap();
     assert!(
         url.starts_with(&format!("{}/_tokenlogin/anna/", s.base)),
@@ -68,7 +68,10 @@ fn a_login_url_works_once_and_starts_a_session() {
     );
 
     let first = open(url).expect(303);
-    assert_eq!(first.header("location"), Some("/orders?tab=new"));
+    assert_eq!(
+        first.header("location"),
+        Some("/portal/connections?notice=created")
+    );
     let cookie = first.header("set-cookie").unwrap().to_owned();
     assert!(cookie.starts_with("tenantry_session="), "{cookie}");
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
@@ -76,14 +79,13 @@ fn a_login_url_works_once_and_starts_a_session() {
     }
     assert!(!cookie.contains("Secure"), "plain HTTP: no Secure flag");
     let session = cookie.split(';').next().unwrap();
-    let page = s
-        .get_with("/orders?tab=new", &[("Cookie", session)])
-        .expect(200);
+    let page = s.get_with("/portal", &[("Cookie", session)]).expect(200);
     assert!(
-        page.text.contains("login-1") && page.text.contains("Anna &lt;b&gt;"),
-        "{}",
+        page.text.contains("login-1") && page.text.contains("Anna &#60;b&#62;"),
+        "the user's name, escaped: {}",
         page.text
     );
+    assert!(!page.text.contains("<b>"));
 
     let again = open(url);
     assert_eq!(again.status, 410);
@@ -92,9 +94,12 @@ fn a_login_url_works_once_and_starts_a_session() {
         "a used link starts no session"
     );
     assert!(again.text.contains("already used"));
-    // Without or with a forged session, the page is not shown.
-    s.get_with("/orders", &[]).expect_problem(404, "not_found");
-    s.get_with("/orders", &[("Cookie", "tenantry_session=forged")])
+    // Without or with a forged session, the portal is not shown.
+    assert_eq!(s.get_with("/portal", &[]).status, 401);
+    let forged = s.get_with("/portal", &[("Cookie", "tenantry_session=forged")]);
+    assert_eq!(forged.status, 401);
+    assert!(!forged.text.contains("login-1"));
+    s.get_with("/orders", &[("Cookie", session)])
         .expect_problem(404, "not_found");
 }
 
@@ -275,5 +280,68 @@ fn behind_a_tls_proxy_the_session_cookie_is_secure() {
         used.header("set-cookie").unwrap().contains("Secure"),
         "{:?}",
         used.header("set-cookie")
+    );
+}
+
+#[test]
+fn the_reseller_ends_a_users_or_all_of_a_tenants_portal_sessions() {
+    let s = TestServer::start(BOTH);
+    let (r, t) = setup(&s);
+    s.call(
+        "POST",
+        &format!("/reseller/tenant/{t}/user"),
+        &r.bearer(),
+        Some(json!({"login": "bo", "email": "bo@x.example"})),
+    )
+    .expect(201);
+    let sign_in = |login: &str| -> String {
+        let link = s
+            .call(
+                "POST",
+                &format!("/reseller/tenant/{t}/login/{login}"),
+                &r.bearer(),
+                Some(json!({"path": "/portal"})),
+            )
+            .expect(201)
+            .json();
+        let opened = open(link["loginUrl"].as_str().unwrap());
+        assert_eq!(opened.status, 303);
+        opened
+            .header("set-cookie")
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let works = |cookie: &str| s.get_with("/portal", &[("Cookie", cookie)]).status == 200;
+    let (anna, bo) = (sign_in("anna"), sign_in("bo"));
+    assert!(works(&anna) && works(&bo));
+
+    let path = format!("/reseller/tenant/{t}/session");
+    let one = s
+        .call("DELETE", &format!("{path}?login=anna"), &r.bearer(), None)
+        .expect(200)
+        .json();
+    assert_eq!(one["ended"], 1);
+    assert!(!works(&anna) && works(&bo), "only anna's session ended");
+    s.call("DELETE", &format!("{path}?login=nobody"), &r.bearer(), None)
+        .expect_problem(404, "not_found");
+    let other = s.reseller("other");
+    s.call("DELETE", &path, &other.bearer(), None)
+        .expect_problem(404, "not_found");
+    s.call("DELETE", &path, &Auth::None, None).expect(401);
+    assert!(works(&bo), "refused calls ended nothing");
+    let all = s
+        .call("DELETE", &path, &r.bearer(), None)
+        .expect(200)
+        .json();
+    assert_eq!(all["ended"], 1);
+    assert!(!works(&bo));
+    assert_eq!(
+        s.call("DELETE", &path, &r.bearer(), None)
+            .expect(200)
+            .json()["ended"],
+        0
     );
 }

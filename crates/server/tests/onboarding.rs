@@ -114,14 +114,10 @@ fn onboard(base: &str, auth: &Auth, reference: &str) {
         .next()
         .unwrap()
         .to_owned();
-    let page = send(
-        &agent(),
-        "GET",
-        &format!("{base}/"),
-        &Auth::Headers(vec![("Cookie".into(), session)]),
-        None,
-    )
-    .expect(200);
+    let cookie = Auth::Headers(vec![("Cookie".into(), session)]);
+    let home = send(&agent(), "GET", &format!("{base}/"), &cookie, None).expect(303);
+    assert_eq!(home.header("location"), Some("/portal"), "the portal");
+    let page = send(&agent(), "GET", &format!("{base}/portal"), &cookie, None).expect(200);
     assert!(
         page.text.contains(&code_name) && page.text.contains("Anna Svensson"),
         "{}",

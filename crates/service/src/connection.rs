@@ -9,7 +9,7 @@ use tenantry_domain::event::EventType;
 use tenantry_domain::tenant::Tenant;
 use tenantry_storage::{connection as connections, tenant_token, DbConnection};
 
-/// Creates a connection of `tenant` from a checked draft and appends `connection.created`
+/// Checks `draft` and creates a connection of `tenant` from it, appending `connection.created`
 /// (which never carries a token). With `token`, an `api` connection gets it as its first
 /// company token.
 pub fn create(
@@ -20,6 +20,7 @@ pub fn create(
     token: Option<StoredSecret>,
     now: DateTime<Utc>,
 ) -> Result<Connection, ServiceError> {
+    let draft = draft.check()?;
     let connection = Connection {
         tenant_id: tenant.id,
         id: domain::new_id(),
@@ -140,6 +141,26 @@ pub fn revoke_tokens(
         tenant.code_name
     );
     Ok(())
+}
+
+/// Replaces the connection's company tokens with `token`: the old ones stop working at once,
+/// the new one (its secret shown to the caller once) works from now.
+pub fn rotate_token(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    tenant: &Tenant,
+    id: &str,
+    token: StoredSecret,
+    now: DateTime<Utc>,
+) -> Result<Connection, ServiceError> {
+    let connection = find(conn, tenant, id)?;
+    let revoked = tenant_token::revoke_for_connection(conn, tenant.id, id, now)?;
+    store_token(conn, tenant, &connection, token, now)?;
+    log::debug!(
+        "{actor} rotated the token of connection {id} of tenant {} ({revoked} revoked)",
+        tenant.code_name
+    );
+    Ok(connection)
 }
 
 fn store_token(

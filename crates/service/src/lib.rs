@@ -21,6 +21,7 @@ pub mod product;
 pub mod provisioning;
 pub mod reseller;
 pub mod sandbox;
+pub mod session;
 pub mod tenant;
 pub mod user;
 pub mod webhook;

@@ -5,7 +5,7 @@ use crate::{Actor, NewSecret, ServiceError};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use tenantry_api_types::login::{login_url, LoginOut};
-use tenantry_domain::login_url::{check_path, LoginToken, LoginTokenStatus, SESSION_TTL};
+use tenantry_domain::login_url::{check_path, LoginToken, LoginTokenStatus, SessionPolicy};
 use tenantry_domain::tenant::Tenant;
 use tenantry_domain::user::check_login;
 use tenantry_storage::login::{self, Session};
@@ -91,12 +91,13 @@ pub enum SignIn {
 
 /// Uses the login URL whose secret hashes to `hash`, for `login`: it works once, before it
 /// expires, for a usable tenant. A session (`session`: made by the caller, its hash stored)
-/// starts for the URL's user.
+/// starts for the URL's user, to live as `policy` says.
 pub fn sign_in(
     conn: &mut DbConnection,
     hash: &str,
     login: &str,
     session: NewSecret,
+    policy: &SessionPolicy,
     now: DateTime<Utc>,
 ) -> Result<SignIn, ServiceError> {
     let Some((token, tenant)) = login::find_token(conn, hash, login)? else {
@@ -115,10 +116,13 @@ pub fn sign_in(
             }
             let started = Session {
                 tenant_id: token.tenant_id,
+                id: uuid::Uuid::new_v4(),
                 user_id: token.user_id,
-                expires_at: now + SESSION_TTL,
+                created_at: now,
+                expires_at: now + policy.lifetime,
+                last_seen_at: now,
             };
-            login::insert_session(conn, &started, &session.stored.hash, now)?;
+            login::insert_session(conn, &started, &session.stored.hash)?;
             log::debug!("{} signed in to tenant {}", login, tenant.code_name);
             Ok(SignIn::SignedIn {
                 path: token.path,

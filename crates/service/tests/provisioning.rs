@@ -150,19 +150,38 @@ fn a_created_tenant_is_provisioned_once_and_announced_ready_with_its_secrets() {
     );
 
     // The login URL works once.
+    let policy = tenantry_domain::login_url::SessionPolicy::default();
     let signed_in = db
-        .write(|conn| login::sign_in(conn, "login-hash", "owner", secret("session"), now))
+        .write(|conn| login::sign_in(conn, "login-hash", "owner", secret("session"), &policy, now))
         .unwrap();
     let SignIn::SignedIn { path, tenant } = signed_in else {
         panic!("not signed in: {signed_in:?}")
     };
     assert_eq!((path.as_str(), tenant.id), ("/orders", shop.id));
     let again = db
-        .write(|conn| login::sign_in(conn, "login-hash", "owner", secret("session2"), now))
+        .write(|conn| {
+            login::sign_in(
+                conn,
+                "login-hash",
+                "owner",
+                secret("session2"),
+                &policy,
+                now,
+            )
+        })
         .unwrap();
     assert!(matches!(again, SignIn::Used), "{again:?}");
     let wrong = db
-        .write(|conn| login::sign_in(conn, "login-hash", "other", secret("session3"), now))
+        .write(|conn| {
+            login::sign_in(
+                conn,
+                "login-hash",
+                "other",
+                secret("session3"),
+                &policy,
+                now,
+            )
+        })
         .unwrap();
     assert!(matches!(wrong, SignIn::Unknown), "{wrong:?}");
 }

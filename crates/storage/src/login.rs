@@ -1,13 +1,15 @@
 //! Login URL tokens and the browser sessions they start. Only hashes of secrets are stored.
 
 use crate::convert::{from_db_time, to_db_time, uuid};
-use crate::schema::{login_tokens, sessions, tenant_users, tenants};
+use crate::schema::{login_tokens, resellers, sessions, tenant_users, tenants};
 use crate::tenant::TenantRow;
+use crate::user::UserRow;
 use crate::{DbConnection, Result};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use tenantry_domain::login_url::LoginToken;
 use tenantry_domain::tenant::Tenant;
+use tenantry_domain::user::TenantUser;
 use uuid::Uuid;
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -99,45 +101,44 @@ pub fn consume_token(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub tenant_id: Uuid,
+    pub id: Uuid,
     pub user_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    /// Its start plus the lifetime in force then.
     pub expires_at: DateTime<Utc>,
+    /// Its last request (recorded at most once a minute).
+    pub last_seen_at: DateTime<Utc>,
 }
 
-/// Who a session belongs to, as the tenant UI shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionOwner {
-    pub code_name: String,
-    pub tenant_name: String,
-    pub login: String,
-    pub user_name: String,
+/// A session with the tenant and user it belongs to, as one lookup finds them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignedIn {
+    pub session: Session,
+    pub tenant: Tenant,
+    pub user: TenantUser,
+    /// The name of the tenant's reseller, which the portal shows.
+    pub reseller_name: String,
 }
 
 /// Stores a session by the hash of its cookie value.
-pub fn insert_session(
-    conn: &mut DbConnection,
-    session: &Session,
-    token_hash: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
+pub fn insert_session(conn: &mut DbConnection, session: &Session, token_hash: &str) -> Result<()> {
     diesel::insert_into(sessions::table)
         .values((
             sessions::tenant_id.eq(session.tenant_id.to_string()),
-            sessions::id.eq(Uuid::new_v4().to_string()),
+            sessions::id.eq(session.id.to_string()),
             sessions::user_id.eq(session.user_id.to_string()),
             sessions::token_hash.eq(token_hash),
-            sessions::created_at.eq(to_db_time(now)),
+            sessions::created_at.eq(to_db_time(session.created_at)),
             sessions::expires_at.eq(to_db_time(session.expires_at)),
+            sessions::last_seen_at.eq(to_db_time(session.last_seen_at)),
         ))
         .execute(conn)?;
     Ok(())
 }
 
-/// The owner of the unexpired session whose cookie hashes to `token_hash`.
-pub fn find_session_owner(
-    conn: &mut DbConnection,
-    token_hash: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<SessionOwner>> {
+/// The session whose cookie hashes to `token_hash`, with its tenant and user, in one query;
+/// whether it still works is the caller's to decide (`SessionPolicy`, the tenant's status).
+pub fn find_session(conn: &mut DbConnection, token_hash: &str) -> Result<Option<SignedIn>> {
     let row = sessions::table
         .inner_join(
             tenant_users::table.on(tenant_users::tenant_id
@@ -145,22 +146,89 @@ pub fn find_session_owner(
                 .and(tenant_users::id.eq(sessions::user_id))),
         )
         .inner_join(tenants::table.on(tenants::id.eq(sessions::tenant_id)))
+        .inner_join(resellers::table.on(resellers::id.eq(tenants::reseller_id)))
         .filter(sessions::token_hash.eq(token_hash))
-        .filter(sessions::expires_at.gt(to_db_time(now)))
         .select((
-            tenants::code_name,
-            tenants::full_name,
-            tenant_users::login,
-            tenant_users::full_name,
+            resellers::name,
+            (
+                sessions::id,
+                sessions::created_at,
+                sessions::expires_at,
+                sessions::last_seen_at,
+            ),
+            TenantRow::as_select(),
+            UserRow::as_select(),
         ))
-        .first::<(String, String, String, String)>(conn)
+        .first::<(
+            String,
+            (String, NaiveDateTime, NaiveDateTime, NaiveDateTime),
+            TenantRow,
+            UserRow,
+        )>(conn)
         .optional()?;
-    Ok(
-        row.map(|(code_name, tenant_name, login, user_name)| SessionOwner {
-            code_name,
-            tenant_name,
-            login,
-            user_name,
-        }),
+    let Some((reseller_name, (id, created_at, expires_at, last_seen_at), tenant, user)) = row
+    else {
+        return Ok(None);
+    };
+    let tenant = tenant.into_domain()?;
+    let user = user.into_domain()?;
+    Ok(Some(SignedIn {
+        session: Session {
+            tenant_id: tenant.id,
+            id: uuid(&id)?,
+            user_id: user.id,
+            created_at: from_db_time(created_at),
+            expires_at: from_db_time(expires_at),
+            last_seen_at: from_db_time(last_seen_at),
+        },
+        tenant,
+        user,
+        reseller_name,
+    }))
+}
+
+/// Records `now` as the session's last request.
+pub fn touch_session(conn: &mut DbConnection, session: &Session, now: DateTime<Utc>) -> Result<()> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::tenant_id.eq(session.tenant_id.to_string()))
+            .filter(sessions::id.eq(session.id.to_string())),
     )
+    .set(sessions::last_seen_at.eq(to_db_time(now)))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes the tenant's sessions: one (`Some(id)`), or all of one user's, or all of the
+/// tenant's. Returns how many there were.
+pub fn delete_sessions(
+    conn: &mut DbConnection,
+    tenant_id: Uuid,
+    which: SessionsOf,
+) -> Result<usize> {
+    let mut query = diesel::delete(sessions::table)
+        .filter(sessions::tenant_id.eq(tenant_id.to_string()))
+        .into_boxed();
+    match which {
+        SessionsOf::Session(id) => query = query.filter(sessions::id.eq(id.to_string())),
+        SessionsOf::User(id) => query = query.filter(sessions::user_id.eq(id.to_string())),
+        SessionsOf::Tenant => {}
+    }
+    Ok(query.execute(conn)?)
+}
+
+/// Which of a tenant's sessions [`delete_sessions`] ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionsOf {
+    Session(Uuid),
+    User(Uuid),
+    Tenant,
+}
+
+/// How many sessions the tenant has (live or not yet found ended).
+pub fn count_sessions(conn: &mut DbConnection, tenant_id: Uuid) -> Result<i64> {
+    Ok(sessions::table
+        .filter(sessions::tenant_id.eq(tenant_id.to_string()))
+        .count()
+        .get_result(conn)?)
 }

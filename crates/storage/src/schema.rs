@@ -132,6 +132,7 @@ diesel::table! {
         token_hash -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        last_seen_at -> Timestamp,
     }
 }
 

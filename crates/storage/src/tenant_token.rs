@@ -70,3 +70,14 @@ pub fn revoke_for_connection(
         .set(tenant_tokens::revoked_at.eq(to_db_time(now)))
         .execute(conn)?)
 }
+
+/// The hints (last characters) of the tenant's unrevoked tokens, by connection id, so a
+/// person can tell which connection has a token without seeing one.
+pub fn active_hints(conn: &mut DbConnection, tenant_id: Uuid) -> Result<Vec<(String, String)>> {
+    Ok(tenant_tokens::table
+        .filter(tenant_tokens::tenant_id.eq(tenant_id.to_string()))
+        .filter(tenant_tokens::revoked_at.is_null())
+        .order(tenant_tokens::created_at.asc())
+        .select((tenant_tokens::connection_id, tenant_tokens::hint))
+        .load(conn)?)
+}

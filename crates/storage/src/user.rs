@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = tenant_users)]
-struct UserRow {
+pub(crate) struct UserRow {
     tenant_id: String,
     id: String,
     login: String,
@@ -41,7 +41,7 @@ impl UserRow {
         }
     }
 
-    fn into_domain(self) -> Result<TenantUser> {
+    pub(crate) fn into_domain(self) -> Result<TenantUser> {
         Ok(TenantUser {
             tenant_id: uuid(&self.tenant_id)?,
             id: uuid(&self.id)?,

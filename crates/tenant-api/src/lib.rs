@@ -1,6 +1,6 @@
 //! The Tenant API: what integrators use to read and write one tenant's orders and products,
-//! with gap-free incremental order sync; plus the browser side of the onboarding flow (one-time
-//! login URLs and the session they start).
+//! with gap-free incremental order sync. (The browser side of the onboarding flow, the login
+//! URL and the portal it opens, is `tenantry-portal`, mounted beside this crate.)
 //!
 //! Every operation needs the permission its row of [`operation::OPERATIONS`] names
 //! (`order:read`, `order:write`, `product:read`, `product:write`), which the authentication
@@ -11,7 +11,6 @@ pub mod openapi;
 pub mod operation;
 pub mod order;
 pub mod product;
-pub mod session;
 
 use actix_web::web;
 use tenantry_http::AppState;
@@ -20,8 +19,8 @@ pub(crate) type State = web::Data<AppState>;
 pub(crate) use tenantry_http::ok_json;
 pub(crate) use tenantry_http::AuthenticatedTenant as Caller;
 
-/// Mounts the Tenant API surface on an actix `App`: the login URL route and the operations of
-/// [`operation::OPERATIONS`].
+/// Mounts the Tenant API surface on an actix `App`: the operations of
+/// [`operation::OPERATIONS`] and the OpenAPI document.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let mut api = web::scope("/tenant")
         .app_data(tenantry_http::RequiredPermissions(operation::required))
@@ -29,8 +28,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     for resource in operation::resources() {
         api = api.service(resource);
     }
-    cfg.service(web::resource(tenantry_api_types::login::ROUTE).get(session::token_login))
-        .service(api)
-        // `/` with a session the login URL opened; anything else unknown is a 404 problem.
-        .default_service(web::to(session::signed_in_page));
+    cfg.service(api);
 }

@@ -421,7 +421,7 @@ impl TestServer {
     /// A tenant of `reseller` made through the use cases, as `POST /reseller/tenant` with
     /// `withApiConnection` and `POST …/user` make it, so a server mounting the Tenant API alone
     /// can be tested: its default `api` connection with the company token, and an API user
-    /// `api` with `role` and the password [`API_PASSWORD`].
+    /// `api` (English-speaking) with `role` and the password [`API_PASSWORD`].
     pub fn api_tenant(&self, reseller: &ResellerCreds, reference: &str, role: Role) -> ApiTenant {
         let environment = reseller.environment;
         let token = token::generate(TokenKind::TenantToken, environment);
@@ -452,7 +452,7 @@ impl TestServer {
             email: "api@x.example".into(),
             permissions: vec![],
             role,
-            default_language: "swe".into(),
+            default_language: "eng".into(),
             password: None,
         };
         let password_hash = password::hash(API_PASSWORD);
@@ -476,6 +476,66 @@ impl TestServer {
             token: token.secret,
             reseller: reseller.clone(),
         }
+    }
+
+    /// The tenant `tenant` names, as stored now.
+    pub fn stored_tenant(&self, tenant: &ApiTenant) -> tenantry_domain::tenant::Tenant {
+        let id = tenant.id.parse().expect("a tenant id");
+        self.db
+            .read(|conn| tenantry_storage::tenant::find_unscoped(conn, id))
+            .expect("read the tenant")
+            .expect("the tenant exists")
+    }
+
+    /// Another user `login` of `tenant` with `role` and the default language `language`
+    /// (`swe` for Swedish pages), made through the use case.
+    pub fn tenant_user(&self, tenant: &ApiTenant, login: &str, role: Role, language: &str) {
+        let stored = self.stored_tenant(tenant);
+        let draft = UserDraft {
+            login: login.into(),
+            full_name: format!("{login} Person"),
+            email: format!("{login}@x.example"),
+            permissions: vec![],
+            role,
+            default_language: language.into(),
+            password: None,
+        };
+        let actor = &Actor::ResellerKey(tenant.reseller.key_id);
+        self.db
+            .write(|conn| {
+                let draft = draft.check()?;
+                service::user::create(conn, actor, &stored, draft, None, time::now())
+            })
+            .expect("create a tenant user");
+    }
+
+    /// A login URL for user `login` of `tenant` that lands on `path`, issued through the use
+    /// case as `POST …/login/{login}` issues it.
+    pub fn login_url(&self, tenant: &ApiTenant, login: &str, path: &str) -> String {
+        let stored = self.stored_tenant(tenant);
+        let target = tenantry_service::login::LoginTarget {
+            login: login.into(),
+            path: path.into(),
+        };
+        let urls = tenantry_service::login::LoginUrls {
+            base: self.base.clone(),
+            ttl: tenantry_domain::login_url::DEFAULT_TTL,
+        };
+        let actor = &Actor::ResellerKey(tenant.reseller.key_id);
+        self.db
+            .write(|conn| {
+                service::login::issue(
+                    conn,
+                    actor,
+                    &stored,
+                    target,
+                    &urls,
+                    token::one_time(),
+                    time::now(),
+                )
+            })
+            .expect("issue a login URL")
+            .login_url
     }
 
     /// Creates a tenant with an API connection and returns the connection's company token.

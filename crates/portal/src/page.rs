@@ -1,0 +1,206 @@
+//! What every portal page shares: the chrome around it (tenant, reseller, user, navigation by
+//! role, the CSRF token its forms carry), rendering a template, and the pages middleware that
+//! gives every response the browser-security headers and renders error pages in the
+//! visitor's language.
+
+use crate::error::{ErrorPage, PortalError};
+use crate::i18n::{Lang, Texts};
+use crate::session::Visitor;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse};
+use askama::Template;
+
+/// A section of the portal, as the navigation lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Overview,
+    Connections,
+}
+
+impl Section {
+    const ALL: [Section; 2] = [Section::Overview, Section::Connections];
+
+    fn path(self) -> &'static str {
+        match self {
+            Section::Overview => "/portal",
+            Section::Connections => "/portal/connections",
+        }
+    }
+
+    fn label_key(self) -> &'static str {
+        match self {
+            Section::Overview => "nav.overview",
+            Section::Connections => "nav.connections",
+        }
+    }
+}
+
+/// A navigation link.
+pub struct NavItem {
+    pub path: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// The frame of a signed-in page.
+pub struct Chrome {
+    pub t: Texts,
+    pub title: String,
+    pub tenant_name: String,
+    pub reseller_name: String,
+    pub user_name: String,
+    pub role: &'static str,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+    pub css: String,
+    pub js: String,
+}
+
+impl Chrome {
+    /// The chrome of `section` for `visitor`, titled by the catalog's `title_key`.
+    pub fn new(visitor: &Visitor, section: Section, title: String) -> Chrome {
+        let t = visitor.texts();
+        let user = &visitor.user;
+        Chrome {
+            t,
+            title,
+            tenant_name: visitor.tenant.full_name.clone(),
+            reseller_name: visitor.reseller_name.clone(),
+            user_name: if user.full_name.is_empty() {
+                user.login.clone()
+            } else {
+                user.full_name.clone()
+            },
+            role: crate::text::role(t, user.role),
+            csrf: visitor.csrf.clone(),
+            nav: Section::ALL
+                .into_iter()
+                .map(|s| NavItem {
+                    path: s.path(),
+                    label: t.get(s.label_key()),
+                    current: s == section,
+                })
+                .collect(),
+            css: crate::assets::css(),
+            js: crate::assets::js(),
+        }
+    }
+
+    /// "Signed in as …".
+    pub fn signed_in_as(&self) -> String {
+        self.t.fill("signed_in_as", &[("name", &self.user_name)])
+    }
+}
+
+/// A 200 page from `template`.
+pub fn render(template: &impl Template) -> Result<HttpResponse, PortalError> {
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(template.render()?))
+}
+
+/// A 303 to `path` after a form: post/redirect/get.
+pub fn see_other(path: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, path))
+        .finish()
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTemplate {
+    t: Texts,
+    css: String,
+    title: String,
+    body: String,
+}
+
+/// The middleware around every portal route: error pages in the visitor's language (the
+/// session extractor leaves it on the request; without one, the browser's `Accept-Language`
+/// picks Swedish or English), and the security headers.
+pub async fn pages(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let accept_swedish = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("sv"));
+    let response = next.call(req).await?;
+    let page = response.response().extensions().get::<ErrorPage>().cloned();
+    let mut response = match page {
+        None => response.map_into_boxed_body(),
+        Some(page) => {
+            let lang = response
+                .request()
+                .extensions()
+                .get::<Lang>()
+                .copied()
+                .unwrap_or(if accept_swedish { Lang::Sv } else { Lang::En });
+            let request = tenantry_http::current_request_id().unwrap_or_default();
+            let html = error_page(lang, &page, &request);
+            response.map_body(|_, _| BoxBody::new(html))
+        }
+    };
+    secure(response.headers_mut());
+    Ok(response)
+}
+
+fn error_page(lang: Lang, page: &ErrorPage, request: &str) -> String {
+    let t = lang.texts();
+    let code = page.status.as_u16();
+    let title = match code {
+        400 => t.get("error.title.400"),
+        401 => t.get("error.title.401"),
+        403 => t.get("error.title.403"),
+        404 => t.get("error.title.404"),
+        409 => t.get("error.title.409"),
+        415 => t.get("error.title.415"),
+        _ => t.get("error.title.500"),
+    };
+    let body = match (code, &page.message) {
+        (403, Some(_)) => t.get("error.deactivated").to_owned(),
+        (_, Some(message)) => message.clone(),
+        (400, None) => t.get("error.body.400").to_owned(),
+        (401, None) => t.get("error.body.401").to_owned(),
+        (403, None) => t.get("error.body.403").to_owned(),
+        (404, None) => t.get("error.body.404").to_owned(),
+        (415, None) => t.get("error.body.415").to_owned(),
+        _ => t.fill("error.body.500", &[("request", request)]),
+    };
+    let template = ErrorTemplate {
+        t,
+        css: crate::assets::css(),
+        title: title.to_owned(),
+        body,
+    };
+    template
+        .render()
+        .unwrap_or_else(|_| format!("<!doctype html><h1>{code}</h1>"))
+}
+
+/// The headers every portal response carries: a CSP that allows only this server's own
+/// stylesheet and script (no inline script), forms posting only here, no framing; no
+/// sniffing, no referrer; and pages with data are never cached.
+fn secure(headers: &mut header::HeaderMap) {
+    let fixed = [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ];
+    for (name, value) in fixed {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}

@@ -1,0 +1,218 @@
+//! The portal in a real headless Chromium, driven through chromedriver by fantoccini: open a
+//! login URL, land on the deep-linked page, create a connection, see its token once, sign out
+//! and see the old session refused. Runs on the backend the environment names, like every
+//! suite. Chromium and chromedriver come from Debian (`chromium`, `chromium-driver`; `cargo
+//! xtask test` and CI install them): without them this test fails, saying so, rather than
+//! passing untested.
+//!
+//! With `TENANTRY_SCREENSHOTS=dir`, it also saves the pages docs/portal.md shows.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tenantry_domain::permission::Role;
+use tenantry_http::app::Mount;
+use tenantry_testkit::server::TestServer;
+
+const ALONE: &[Mount] = &[tenantry_portal::configure];
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// chromedriver on a free port, killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn driver() -> Driver {
+    for path in [CHROMEDRIVER, CHROMIUM] {
+        assert!(
+            std::path::Path::new(path).exists(),
+            "{path} is missing: install Debian's chromium and chromium-driver \
+             (`cargo xtask test` does) to run the browser tests"
+        );
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while ureq::get(&format!("{url}/status")).call().is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Driver { child, url }
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let profile = std::env::temp_dir().join(format!("tenantry-chromium-{}", uuid::Uuid::new_v4()));
+    let capabilities = serde_json::json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }
+    });
+    let serde_json::Value::Object(capabilities) = capabilities else {
+        unreachable!()
+    };
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .expect("a Chromium session through chromedriver")
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    if let Ok(dir) = std::env::var("TENANTRY_SCREENSHOTS") {
+        let png = client.screenshot().await.expect("a screenshot");
+        std::fs::write(format!("{dir}/{name}.png"), png).expect("write the screenshot");
+    }
+}
+
+/// The text of the element `css` selects, once the page has it; the page's source if not.
+async fn text(client: &Client, css: &str) -> String {
+    let found = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await;
+    match found {
+        Ok(element) => element.text().await.unwrap(),
+        Err(e) => panic!(
+            "{css}: {e} at {:?} in {}",
+            client.current_url().await.ok(),
+            client.source().await.unwrap_or_default()
+        ),
+    }
+}
+
+#[test]
+fn a_tenant_admin_configures_a_connection_in_a_real_browser() {
+    let s = TestServer::start(ALONE);
+    let r = s.reseller("acme");
+    let t = s.api_tenant(&r, "shop", Role::Admin);
+    let driver = driver();
+    let url = s.login_url(&t, "api", "/portal/connections");
+    let overview = s.login_url(&t, "api", "/portal");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = browser(&driver).await;
+        // The overview, before anything changes (each login URL starts a session of its own).
+        client.goto(&overview).await.unwrap();
+        assert_eq!(text(&client, "h1").await, "Overview");
+        screenshot(&client, "overview").await;
+
+        // The login URL lands on the page it links to.
+        client.goto(&url).await.unwrap();
+        assert_eq!(
+            client.current_url().await.unwrap().path(),
+            "/portal/connections"
+        );
+        assert_eq!(text(&client, "h1").await, "Connections");
+
+        // Create a connection through the form.
+        client
+            .find(Locator::Id("name"))
+            .await
+            .unwrap()
+            .send_keys("Webshop sync")
+            .await
+            .unwrap();
+        let kind = client.find(Locator::Id("type")).await.unwrap();
+        kind.clear().await.unwrap();
+        kind.send_keys("webshop").await.unwrap();
+        client
+            .find(Locator::Id("configuration"))
+            .await
+            .unwrap()
+            .send_keys(r#"{"shop": "main"}"#)
+            .await
+            .unwrap();
+        client
+            .find(Locator::Id("create-connection"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert_eq!(
+            text(&client, "#notice").await,
+            "The connection was created."
+        );
+        let table = text(&client, "#connections").await;
+        assert!(
+            table.contains("Webshop sync") && table.contains("webshop"),
+            "{table}"
+        );
+        screenshot(&client, "connections").await;
+
+        // Issue the API connection's token: shown once.
+        let row = format!(
+            "tr[data-connection='{}'] form[action$='/token'] button",
+            t.connection
+        );
+        client
+            .find(Locator::Css(&row))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let token = text(&client, "#token").await;
+        assert!(token.starts_with("tnt_test_"), "{token}");
+        screenshot(&client, "token").await;
+        client
+            .find(Locator::Css("a.button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert_eq!(text(&client, "h1").await, "Connections");
+        let source = client.source().await.unwrap();
+        assert!(!source.contains(&token), "the token is never shown again");
+        assert!(source.contains(&format!("ending in {}", &token[token.len() - 4..])));
+
+        // Sign out; the old session is refused.
+        client
+            .find(Locator::Id("sign-out"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert_eq!(text(&client, "h1").await, "You are signed out");
+        client.goto(&s.url("/portal/connections")).await.unwrap();
+        assert_eq!(text(&client, "h1").await, "You are not signed in");
+        client.close().await.unwrap();
+    });
+    let stored =
+        s.db.read(|conn| tenantry_storage::connection::list(conn, t.id.parse().unwrap(), None, 10));
+    let names: Vec<String> = stored.unwrap().rows.into_iter().map(|c| c.name).collect();
+    assert!(names.contains(&"Webshop sync".to_owned()), "{names:?}");
+}
