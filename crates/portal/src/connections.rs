@@ -135,17 +135,8 @@ pub async fn list(
     render(&page(&state, &visitor, notice, form, HashMap::new()).await?)
 }
 
-/// Refuses (403) a change by a visitor whose role does not manage the account: the page
-/// offers no such form, so this one was made by hand.
 fn require_admin(visitor: &Visitor) -> Result<(), PortalError> {
-    if visitor.user.role.manages_account() {
-        Ok(())
-    } else {
-        Err(PortalError::Forbidden(format!(
-            "a {} cannot change connections",
-            visitor.user.role
-        )))
-    }
+    visitor.require(visitor.user.role.manages_account(), "change connections")
 }
 
 /// `POST /portal/connections`: creates a connection, or shows the form again with each
@@ -155,6 +146,7 @@ pub async fn create(
     PortalForm {
         visitor,
         fields: form,
+        ..
     }: PortalForm<NewConnection>,
 ) -> Result<HttpResponse, PortalError> {
     require_admin(&visitor)?;
@@ -225,6 +217,7 @@ pub async fn set_active(
     PortalForm {
         visitor,
         fields: form,
+        ..
     }: PortalForm<Activation>,
 ) -> Result<HttpResponse, PortalError> {
     require_admin(&visitor)?;

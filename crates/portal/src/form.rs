@@ -25,6 +25,20 @@ pub const CSRF_FIELD: &str = "csrf";
 pub struct PortalForm<T> {
     pub visitor: Visitor,
     pub fields: T,
+    /// Every field as sent but the token, for what `T` cannot hold (a checkbox group sends
+    /// one pair per checked box).
+    pub pairs: Vec<(String, String)>,
+}
+
+impl<T> PortalForm<T> {
+    /// Every value sent under `name`.
+    pub fn values(&self, name: &str) -> Vec<String> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for PortalForm<T> {
@@ -66,9 +80,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for PortalForm<T> {
             }
             let rest = serde_urlencoded::to_string(&fields)
                 .map_err(|e| PortalError::BadForm(e.to_string()))?;
+            let fields_sent = fields;
             let fields = serde_urlencoded::from_str(&rest)
                 .map_err(|e| PortalError::BadForm(e.to_string()))?;
-            Ok(PortalForm { visitor, fields })
+            Ok(PortalForm {
+                visitor,
+                fields,
+                pairs: fields_sent,
+            })
         })
     }
 }

@@ -18,6 +18,7 @@ pub mod overview;
 mod page;
 pub mod session;
 mod text;
+pub mod users;
 
 pub use error::PortalError;
 
@@ -53,6 +54,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/connections/{id}/token",
                 web::post().to(connections::rotate_token),
             )
+            .route("/users", web::get().to(users::list))
+            .route("/users", web::post().to(users::create))
+            .route("/users/{login}", web::post().to(users::update))
+            .route("/users/{login}/delete", web::post().to(users::delete))
             .default_service(web::to(not_found)),
     )
     .default_service(web::to(session::home));

@@ -18,15 +18,17 @@ use askama::Template;
 pub enum Section {
     Overview,
     Connections,
+    Users,
 }
 
 impl Section {
-    const ALL: [Section; 2] = [Section::Overview, Section::Connections];
+    const ALL: [Section; 3] = [Section::Overview, Section::Connections, Section::Users];
 
     fn path(self) -> &'static str {
         match self {
             Section::Overview => "/portal",
             Section::Connections => "/portal/connections",
+            Section::Users => "/portal/users",
         }
     }
 
@@ -34,6 +36,7 @@ impl Section {
         match self {
             Section::Overview => "nav.overview",
             Section::Connections => "nav.connections",
+            Section::Users => "nav.users",
         }
     }
 }

@@ -70,6 +70,19 @@ impl Visitor {
         self.lang().texts()
     }
 
+    /// Refuses (403) what the visitor's role may not do (`may` is the role's rule): the page
+    /// offers no such form, so this one was made by hand.
+    pub fn require(&self, may: bool, what: &str) -> Result<(), PortalError> {
+        if may {
+            Ok(())
+        } else {
+            Err(PortalError::Forbidden(format!(
+                "a {} may not {what}",
+                self.user.role
+            )))
+        }
+    }
+
     /// Who acts, as the use cases and the audit log name them.
     pub fn actor(&self) -> Actor {
         Actor::TenantUser(self.user.id)

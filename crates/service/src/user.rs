@@ -6,6 +6,7 @@ use crate::{emit, Actor, ServiceError};
 use chrono::{DateTime, Utc};
 use tenantry_api_types::user::UserOut;
 use tenantry_domain::event::EventType;
+use tenantry_domain::permission::Role;
 use tenantry_domain::tenant::Tenant;
 use tenantry_domain::user::{TenantUser, UserDraft, UserPatch};
 use tenantry_storage::{user as users, DbConnection, StorageError};
@@ -67,6 +68,7 @@ pub fn update(
     now: DateTime<Utc>,
 ) -> Result<TenantUser, ServiceError> {
     let mut user = users::find_by_login(conn, tenant.id, login)?;
+    keep_an_admin(conn, actor, tenant, &user, patch.role.or(Some(user.role)))?;
     patch.apply(&mut user, password_hash, now);
     users::update(conn, &user)?;
     emit(
@@ -91,6 +93,7 @@ pub fn delete(
     login: &str,
 ) -> Result<TenantUser, ServiceError> {
     let user = users::find_by_login(conn, tenant.id, login)?;
+    keep_an_admin(conn, actor, tenant, &user, None)?;
     users::delete(conn, tenant.id, user.id)?;
     emit(
         conn,
@@ -103,4 +106,30 @@ pub fn delete(
         tenant.code_name
     );
     Ok(user)
+}
+
+/// A tenant's own people cannot leave it without an admin (nobody could then manage its
+/// users): a tenant user may not remove or demote the last one. The reseller and the operator
+/// may, since they can always create another and send a login URL.
+fn keep_an_admin(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    tenant: &Tenant,
+    user: &TenantUser,
+    role_after: Option<Role>,
+) -> Result<(), ServiceError> {
+    let by_tenant_user = matches!(actor, Actor::TenantUser(_));
+    if !by_tenant_user || user.role != Role::Admin || role_after == Some(Role::Admin) {
+        return Ok(());
+    }
+    if users::count_with_role(conn, tenant.id, Role::Admin)? <= 1 {
+        return Err(ServiceError::Conflict {
+            code: "last_admin",
+            message: format!(
+                "{} is the last admin of {}: make another user an admin first",
+                user.login, tenant.full_name
+            ),
+        });
+    }
+    Ok(())
 }

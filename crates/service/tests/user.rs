@@ -75,3 +75,60 @@ fn a_user_is_created_changed_and_deleted_each_with_its_event() {
     );
     assert!(feed.iter().all(|e| e.data.get("passwordHash").is_none()));
 }
+
+#[test]
+fn a_tenants_own_people_keep_an_admin_and_the_reseller_need_not() {
+    let database = TestDb::new();
+    let db = database.connect();
+    let acme = reseller(&db, "acme");
+    let shop = tenant(&db, &acme, 1, Environment::Sandbox, &[]);
+    let now = time::now();
+    let admin = |login: &str| UserDraft {
+        role: Role::Admin,
+        ..draft(login)
+    };
+    let anna = db
+        .write(|conn| user::create(conn, &Actor::Operator, &shop, admin("anna"), None, now))
+        .unwrap();
+    let by_anna = Actor::TenantUser(anna.id);
+    let demote = || UserPatch {
+        role: Some(Role::Viewer),
+        ..Default::default()
+    };
+    let before = events(&db, &acme, Environment::Sandbox).len();
+    for refused in [
+        db.write(|conn| user::update(conn, &by_anna, &shop, "anna", demote(), None, now)),
+        db.write(|conn| user::delete(conn, &by_anna, &shop, "anna")),
+    ] {
+        assert!(
+            matches!(
+                &refused,
+                Err(ServiceError::Conflict {
+                    code: "last_admin",
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(
+        events(&db, &acme, Environment::Sandbox).len(),
+        before,
+        "nothing appended"
+    );
+    // A change that keeps the role is no demotion.
+    let rename = UserPatch {
+        full_name: Some("Anna S".into()),
+        ..Default::default()
+    };
+    db.write(|conn| user::update(conn, &by_anna, &shop, "anna", rename, None, now))
+        .unwrap();
+    // With a second admin she may step down; the reseller may remove the last one.
+    db.write(|conn| user::create(conn, &by_anna, &shop, admin("bo"), None, now))
+        .unwrap();
+    db.write(|conn| user::update(conn, &by_anna, &shop, "anna", demote(), None, now))
+        .unwrap();
+    let by_reseller = Actor::ResellerKey(uuid::Uuid::new_v4());
+    db.write(|conn| user::delete(conn, &by_reseller, &shop, "bo"))
+        .unwrap();
+}

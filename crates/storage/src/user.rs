@@ -5,6 +5,7 @@ use crate::schema::tenant_users;
 use crate::{DbConnection, Page, Result, StorageError};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use tenantry_domain::permission::Role;
 use tenantry_domain::user::TenantUser;
 use uuid::Uuid;
 
@@ -128,4 +129,13 @@ pub fn delete(conn: &mut DbConnection, tenant_id: Uuid, user_id: Uuid) -> Result
         .filter(tenant_users::id.eq(user_id.to_string()))
         .execute(conn)?;
     Ok(())
+}
+
+/// How many of the tenant's users have `role`.
+pub fn count_with_role(conn: &mut DbConnection, tenant_id: Uuid, role: Role) -> Result<i64> {
+    Ok(tenant_users::table
+        .filter(tenant_users::tenant_id.eq(tenant_id.to_string()))
+        .filter(tenant_users::role.eq(role.as_str()))
+        .count()
+        .get_result(conn)?)
 }

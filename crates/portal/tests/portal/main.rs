@@ -7,6 +7,7 @@
 mod connections;
 mod security;
 mod sessions;
+mod users;
 
 use tenantry_domain::permission::Role;
 use tenantry_http::app::Mount;
