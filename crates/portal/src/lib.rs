@@ -17,6 +17,7 @@ pub mod i18n;
 pub mod overview;
 mod page;
 pub mod session;
+pub mod settings;
 mod text;
 pub mod users;
 
@@ -58,6 +59,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/users", web::post().to(users::create))
             .route("/users/{login}", web::post().to(users::update))
             .route("/users/{login}/delete", web::post().to(users::delete))
+            .route("/settings", web::get().to(settings::show))
+            .route("/settings", web::post().to(settings::save))
             .default_service(web::to(not_found)),
     )
     .default_service(web::to(session::home));

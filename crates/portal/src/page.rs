@@ -19,16 +19,23 @@ pub enum Section {
     Overview,
     Connections,
     Users,
+    Settings,
 }
 
 impl Section {
-    const ALL: [Section; 3] = [Section::Overview, Section::Connections, Section::Users];
+    const ALL: [Section; 4] = [
+        Section::Overview,
+        Section::Connections,
+        Section::Users,
+        Section::Settings,
+    ];
 
     fn path(self) -> &'static str {
         match self {
             Section::Overview => "/portal",
             Section::Connections => "/portal/connections",
             Section::Users => "/portal/users",
+            Section::Settings => "/portal/settings",
         }
     }
 
@@ -37,6 +44,7 @@ impl Section {
             Section::Overview => "nav.overview",
             Section::Connections => "nav.connections",
             Section::Users => "nav.users",
+            Section::Settings => "nav.settings",
         }
     }
 }

@@ -134,9 +134,10 @@ pub fn find(
     Ok(tenants::find_by_code_name(conn, owner, code_name)?)
 }
 
-/// Changes the tenant `code_name` of `scope` as `patch` says, with `capabilities` the options
+/// Changes the tenant `code_name` of `owner` as `patch` says, with `capabilities` the options
 /// it may have. Appends `tenant.updated`, and `tenant.deactivated` or `tenant.activated` when
-/// the change does that.
+/// the change does that. A tenant's own people (the portal) change only its name, email and
+/// languages: customerReference, activation and options are the reseller's.
 pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -146,6 +147,14 @@ pub fn update(
     patch: TenantPatch,
 ) -> Result<Tenant, ServiceError> {
     let mut tenant = find(conn, owner, code_name)?;
+    let resellers_only =
+        patch.customer_reference.is_some() || patch.active.is_some() || patch.options.is_some();
+    if matches!(actor, Actor::TenantUser(_)) && resellers_only {
+        return Err(ServiceError::Forbidden {
+            code: "reseller_field",
+            message: "customerReference, active and options are the reseller's to change".into(),
+        });
+    }
     if tenant.status == TenantStatus::Cancelled && patch.active.is_some() {
         return Err(ServiceError::Conflict {
             code: "tenant_cancelled",

@@ -138,3 +138,52 @@ fn a_delete_removes_the_tenant_and_appends_deleted_with_it_as_it_was() {
     assert_eq!(feed[0].kind, EventType::TenantDeleted);
     assert_eq!(feed[0].data["codeName"], shop.code_name);
 }
+
+#[test]
+fn a_tenant_user_changes_only_the_name_email_and_languages() {
+    let database = TestDb::new();
+    let db = database.connect();
+    let acme = reseller(&db, "acme");
+    let shop = a_tenant(&db, &acme, 1, Environment::Sandbox, &[]);
+    let by_user = Actor::TenantUser(Uuid::new_v4());
+    let before = events(&db, &acme, Environment::Sandbox).len();
+    for patch in [
+        TenantPatch {
+            active: Some(false),
+            ..Default::default()
+        },
+        TenantPatch {
+            customer_reference: Some("other".into()),
+            ..Default::default()
+        },
+        TenantPatch {
+            options: Some(vec![]),
+            ..Default::default()
+        },
+    ] {
+        let refused = db.write(|conn| {
+            tenant::update(conn, &by_user, &owner(&acme), &[], &shop.code_name, patch)
+        });
+        assert!(
+            matches!(
+                &refused,
+                Err(ServiceError::Forbidden {
+                    code: "reseller_field",
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(events(&db, &acme, Environment::Sandbox).len(), before);
+    let renamed = TenantPatch {
+        full_name: Some("Shop Renamed AB".into()),
+        ..Default::default()
+    };
+    let updated = db
+        .write(|conn| tenant::update(conn, &by_user, &owner(&acme), &[], &shop.code_name, renamed))
+        .unwrap();
+    assert_eq!(updated.full_name, "Shop Renamed AB");
+    let last = events(&db, &acme, Environment::Sandbox).pop().unwrap();
+    assert_eq!(last.kind, EventType::TenantUpdated);
+}

@@ -7,6 +7,7 @@
 mod connections;
 mod security;
 mod sessions;
+mod settings;
 mod users;
 
 use tenantry_domain::permission::Role;
