@@ -83,6 +83,37 @@ impl Texts {
         }
     }
 
+    /// An amount of `currency` in minor units as people of this language write it: exact,
+    /// from the integer (`SEK 1,234.50`; `1 234,50 SEK`).
+    pub fn money(&self, currency: tenantry_domain::money::Currency, minor: i64) -> String {
+        let plain = currency.format(minor);
+        let (sign, digits) = match plain.strip_prefix('-') {
+            Some(rest) => ("-", rest),
+            None => ("", plain.as_str()),
+        };
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+        let (group, point) = match self.lang {
+            Lang::En => (",", "."),
+            Lang::Sv => ("\u{a0}", ","),
+        };
+        let mut grouped = String::new();
+        for (i, digit) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i) % 3 == 0 {
+                grouped.push_str(group);
+            }
+            grouped.push(digit);
+        }
+        let amount = if fraction.is_empty() {
+            format!("{sign}{grouped}")
+        } else {
+            format!("{sign}{grouped}{point}{fraction}")
+        };
+        match self.lang {
+            Lang::En => format!("{} {amount}", currency.code),
+            Lang::Sv => format!("{amount}\u{a0}{}", currency.code),
+        }
+    }
+
     /// A day as people of this language write it.
     pub fn date(&self, at: &DateTime<Utc>) -> String {
         match self.lang {
@@ -138,6 +169,20 @@ mod tests {
             missing.is_empty(),
             "used but not in the catalogs: {missing:?}"
         );
+    }
+
+    #[test]
+    fn money_is_exact_and_written_the_languages_way() {
+        let sek = tenantry_domain::money::Currency::from_code("SEK").unwrap();
+        let jpy = tenantry_domain::money::Currency::from_code("JPY").unwrap();
+        assert_eq!(Lang::En.texts().money(sek, 123_450), "SEK 1,234.50");
+        assert_eq!(
+            Lang::Sv.texts().money(sek, 123_450),
+            "1\u{a0}234,50\u{a0}SEK"
+        );
+        assert_eq!(Lang::En.texts().money(sek, -5), "SEK -0.05");
+        assert_eq!(Lang::En.texts().money(jpy, 1_500_000), "JPY 1,500,000");
+        assert_eq!(Lang::En.texts().money(sek, 99_999), "SEK 999.99");
     }
 
     #[test]

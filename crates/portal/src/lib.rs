@@ -14,6 +14,7 @@ pub mod connections;
 mod error;
 pub mod form;
 pub mod i18n;
+pub mod orders;
 pub mod overview;
 mod page;
 pub mod session;
@@ -61,6 +62,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/users/{login}/delete", web::post().to(users::delete))
             .route("/settings", web::get().to(settings::show))
             .route("/settings", web::post().to(settings::save))
+            .route("/orders", web::get().to(orders::list))
+            .route("/orders/{id}", web::get().to(orders::show))
+            .route("/orders/{id}/status", web::post().to(orders::set_status))
             .default_service(web::to(not_found)),
     )
     .default_service(web::to(session::home));

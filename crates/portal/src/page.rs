@@ -20,11 +20,13 @@ pub enum Section {
     Connections,
     Users,
     Settings,
+    Orders,
 }
 
 impl Section {
-    const ALL: [Section; 4] = [
+    const ALL: [Section; 5] = [
         Section::Overview,
+        Section::Orders,
         Section::Connections,
         Section::Users,
         Section::Settings,
@@ -36,6 +38,7 @@ impl Section {
             Section::Connections => "/portal/connections",
             Section::Users => "/portal/users",
             Section::Settings => "/portal/settings",
+            Section::Orders => "/portal/orders",
         }
     }
 
@@ -45,6 +48,7 @@ impl Section {
             Section::Connections => "nav.connections",
             Section::Users => "nav.users",
             Section::Settings => "nav.settings",
+            Section::Orders => "nav.orders",
         }
     }
 }

@@ -279,3 +279,51 @@ pub fn place(
     insert(conn, &order)?;
     Ok((order, drawn))
 }
+
+/// What the portal's order list shows: a status, and orders placed in `[from, to)`.
+#[derive(Debug, Clone, Default)]
+pub struct BrowseFilter {
+    pub status: Option<OrderStatus>,
+    pub placed_from: Option<DateTime<Utc>>,
+    pub placed_before: Option<DateTime<Utc>>,
+}
+
+/// A page of the tenant's orders newest first (by when they were placed), after the order
+/// `after` (its placing time and id) of the previous page.
+pub fn browse(
+    conn: &mut DbConnection,
+    tenant_id: Uuid,
+    filter: &BrowseFilter,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Page<Order>> {
+    let mut query = orders::table
+        .filter(orders::tenant_id.eq(tenant_id.to_string()))
+        .into_boxed();
+    if let Some(status) = filter.status {
+        query = query.filter(orders::status.eq(status.to_string()));
+    }
+    if let Some(from) = filter.placed_from {
+        query = query.filter(orders::created_at.ge(to_db_time(from)));
+    }
+    if let Some(before) = filter.placed_before {
+        query = query.filter(orders::created_at.lt(to_db_time(before)));
+    }
+    if let Some((placed, id)) = after {
+        let placed = to_db_time(placed);
+        query = query.filter(
+            orders::created_at.lt(placed).or(orders::created_at
+                .eq(placed)
+                .and(orders::id.lt(id.to_string()))),
+        );
+    }
+    let rows = query
+        .order((orders::created_at.desc(), orders::id.desc()))
+        .limit(limit + 1)
+        .select(StoredOrder::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(StoredOrder::into_domain)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(rows, limit))
+}

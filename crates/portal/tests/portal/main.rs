@@ -5,6 +5,7 @@
 //! flows in a real browser are in `tests/browser.rs`.
 
 mod connections;
+mod orders;
 mod security;
 mod sessions;
 mod settings;

@@ -1,1 +1,2 @@
+DROP INDEX orders_by_placed;
 ALTER TABLE sessions DROP COLUMN last_seen_at;
