@@ -23,6 +23,10 @@ pub enum PortalError {
     Forbidden(String),
     #[error("not found: {0}")]
     NotFound(String),
+    /// A value a row's form sent breaks a rule; the message names it (the page re-renders
+    /// field errors where it has a form of its own).
+    #[error("{0}")]
+    Invalid(String),
     /// The change conflicts with what exists; the message says how.
     #[error("{0}")]
     Conflict(String),
@@ -49,6 +53,7 @@ impl ResponseError for PortalError {
             PortalError::TenantNotUsable | PortalError::Forbidden(_) => StatusCode::FORBIDDEN,
             PortalError::NotFound(_) => StatusCode::NOT_FOUND,
             PortalError::Conflict(_) => StatusCode::CONFLICT,
+            PortalError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             PortalError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PortalError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -62,7 +67,7 @@ impl ResponseError for PortalError {
             _ => {}
         }
         let message = match self {
-            PortalError::Conflict(message) => Some(message.clone()),
+            PortalError::Conflict(message) | PortalError::Invalid(message) => Some(message.clone()),
             PortalError::TenantNotUsable => Some(String::new()),
             _ => None,
         };

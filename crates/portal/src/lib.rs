@@ -17,6 +17,7 @@ pub mod i18n;
 pub mod orders;
 pub mod overview;
 mod page;
+pub mod products;
 pub mod session;
 pub mod settings;
 mod text;
@@ -65,6 +66,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/orders", web::get().to(orders::list))
             .route("/orders/{id}", web::get().to(orders::show))
             .route("/orders/{id}/status", web::post().to(orders::set_status))
+            .route("/products", web::get().to(products::list))
+            .route("/products", web::post().to(products::create))
+            .route("/products/{sku}", web::post().to(products::update))
             .default_service(web::to(not_found)),
     )
     .default_service(web::to(session::home));

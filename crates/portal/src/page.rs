@@ -21,12 +21,14 @@ pub enum Section {
     Users,
     Settings,
     Orders,
+    Products,
 }
 
 impl Section {
-    const ALL: [Section; 5] = [
+    const ALL: [Section; 6] = [
         Section::Overview,
         Section::Orders,
+        Section::Products,
         Section::Connections,
         Section::Users,
         Section::Settings,
@@ -39,6 +41,7 @@ impl Section {
             Section::Users => "/portal/users",
             Section::Settings => "/portal/settings",
             Section::Orders => "/portal/orders",
+            Section::Products => "/portal/products",
         }
     }
 
@@ -49,6 +52,7 @@ impl Section {
             Section::Users => "nav.users",
             Section::Settings => "nav.settings",
             Section::Orders => "nav.orders",
+            Section::Products => "nav.products",
         }
     }
 }
@@ -174,6 +178,7 @@ fn error_page(lang: Lang, page: &ErrorPage, request: &str) -> String {
         403 => t.get("error.title.403"),
         404 => t.get("error.title.404"),
         409 => t.get("error.title.409"),
+        422 => t.get("error.title.422"),
         415 => t.get("error.title.415"),
         _ => t.get("error.title.500"),
     };

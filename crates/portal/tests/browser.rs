@@ -1,6 +1,6 @@
 //! The portal in a real headless Chromium, driven through chromedriver by fantoccini: open a
-//! login URL, land on the deep-linked page, create a connection, see its token once, sign out
-//! and see the old session refused. Runs on the backend the environment names, like every
+//! login URL, land on the deep-linked page, create a connection, see its token once, add a
+//! user, change an order's status, edit a product, sign out and see the old session refused. Runs on the backend the environment names, like every
 //! suite. Chromium and chromedriver come from Debian (`chromium`, `chromium-driver`; `cargo
 //! xtask test` and CI install them): without them this test fails, saying so, rather than
 //! passing untested.
@@ -108,11 +108,29 @@ async fn text(client: &Client, css: &str) -> String {
     }
 }
 
+async fn type_into(client: &Client, id: &str, value: &str) {
+    let field = client.find(Locator::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
 #[test]
 fn a_tenant_admin_configures_a_connection_in_a_real_browser() {
     let s = TestServer::start(ALONE);
     let r = s.reseller("acme");
     let t = s.api_tenant(&r, "shop", Role::Admin);
+    let stored = s.stored_tenant(&t);
+    let actor = tenantry_service::Actor::Operator;
+    s.db.write(|conn| {
+        tenantry_service::sandbox::fill(conn, &actor, &stored, 3, tenantry_domain::time::now())
+    })
+    .unwrap();
+    let order = s
+        .db
+        .read(|conn| tenantry_storage::order::list(conn, stored.id, 0, &Default::default(), 10))
+        .unwrap()
+        .rows
+        .remove(0);
     let driver = driver();
     let url = s.login_url(&t, "api", "/portal/connections");
     let overview = s.login_url(&t, "api", "/portal");
@@ -197,6 +215,66 @@ fn a_tenant_admin_configures_a_connection_in_a_real_browser() {
         let source = client.source().await.unwrap();
         assert!(!source.contains(&token), "the token is never shown again");
         assert!(source.contains(&format!("ending in {}", &token[token.len() - 4..])));
+
+        // Add a user.
+        client.goto(&s.url("/portal/users")).await.unwrap();
+        type_into(&client, "login", "erik").await;
+        type_into(&client, "full_name", "Erik Ek").await;
+        type_into(&client, "email", "erik@shop.example").await;
+        client
+            .find(Locator::Id("create-user"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert_eq!(text(&client, "#notice").await, "The user was added.");
+        assert!(text(&client, "#users").await.contains("Erik Ek"));
+
+        // Change an order's status, from the list to its page.
+        client.goto(&s.url("/portal/orders")).await.unwrap();
+        screenshot(&client, "orders").await;
+        let first = format!("tr[data-order='{}'] a", order.id);
+        client
+            .find(Locator::Css(&first))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert_eq!(text(&client, "#order-status").await, "New");
+        client
+            .find(Locator::Css("button[data-move='processing']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert_eq!(
+            text(&client, "#notice").await,
+            "The order's status was changed."
+        );
+        assert_eq!(text(&client, "#order-status").await, "Processing");
+        screenshot(&client, "order").await;
+
+        // Edit a product's price.
+        client.goto(&s.url("/portal/products")).await.unwrap();
+        let sku = &order.rows[0].sku;
+        let price = client
+            .find(Locator::Id(&format!("price-{sku}")))
+            .await
+            .unwrap();
+        price.clear().await.unwrap();
+        price.send_keys("42.00").await.unwrap();
+        let save = format!("tr[data-product='{sku}'] button");
+        client
+            .find(Locator::Css(&save))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert_eq!(text(&client, "#notice").await, "The product was changed.");
 
         // Sign out; the old session is refused.
         client

@@ -6,6 +6,7 @@
 
 mod connections;
 mod orders;
+mod products;
 mod security;
 mod sessions;
 mod settings;
