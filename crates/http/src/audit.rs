@@ -214,6 +214,9 @@ pub(crate) struct Actor {
     pub(crate) tenant_user: Option<String>,
     /// The API connection a Tenant API request came through, if any.
     pub(crate) connection: Option<String>,
+    /// Whether the request counts in usage analytics: API calls do, the portal's page views
+    /// (audited all the same) do not.
+    pub(crate) metered: bool,
 }
 
 impl Actor {
@@ -226,6 +229,7 @@ impl Actor {
             surface: "reseller",
             tenant_user: None,
             connection: None,
+            metered: true,
         }
     }
 
@@ -247,6 +251,7 @@ impl Actor {
             surface: "tenant",
             tenant_user,
             connection,
+            metered: true,
         }
     }
 
@@ -274,6 +279,7 @@ impl Actor {
             surface: "tenant",
             tenant_user: Some(user_id.to_string()),
             connection: None,
+            metered: false,
         }
     }
 

@@ -200,7 +200,12 @@ pub async fn usage(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let response = next.call(req).await?;
     let request = response.request();
-    let Some(actor) = request.extensions().get::<Actor>().cloned() else {
+    let Some(actor) = request
+        .extensions()
+        .get::<Actor>()
+        .filter(|a| a.metered)
+        .cloned()
+    else {
         return Ok(response);
     };
     let Some(state) = request.app_data::<web::Data<AppState>>() else {

@@ -9,6 +9,7 @@
 //! origin and its session's CSRF token ([`form`]); roles enforced on the server as well as in
 //! what a page offers.
 
+pub mod activity;
 pub mod assets;
 pub mod connections;
 mod error;
@@ -69,6 +70,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/products", web::get().to(products::list))
             .route("/products", web::post().to(products::create))
             .route("/products/{sku}", web::post().to(products::update))
+            .route("/activity", web::get().to(activity::activity))
+            .route("/usage", web::get().to(activity::usage))
             .default_service(web::to(not_found)),
     )
     .default_service(web::to(session::home));

@@ -22,16 +22,20 @@ pub enum Section {
     Settings,
     Orders,
     Products,
+    Activity,
+    Usage,
 }
 
 impl Section {
-    const ALL: [Section; 6] = [
+    const ALL: [Section; 8] = [
         Section::Overview,
         Section::Orders,
         Section::Products,
         Section::Connections,
         Section::Users,
         Section::Settings,
+        Section::Activity,
+        Section::Usage,
     ];
 
     fn path(self) -> &'static str {
@@ -42,6 +46,8 @@ impl Section {
             Section::Settings => "/portal/settings",
             Section::Orders => "/portal/orders",
             Section::Products => "/portal/products",
+            Section::Activity => "/portal/activity",
+            Section::Usage => "/portal/usage",
         }
     }
 
@@ -53,6 +59,8 @@ impl Section {
             Section::Settings => "nav.settings",
             Section::Orders => "nav.orders",
             Section::Products => "nav.products",
+            Section::Activity => "nav.activity",
+            Section::Usage => "nav.usage",
         }
     }
 }

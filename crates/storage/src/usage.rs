@@ -308,3 +308,35 @@ pub fn tenants(
         .load::<String>(conn)?;
     Ok(Page::from_overfetch(rows, limit))
 }
+
+/// Requests (of every status) of the owner's tenant `tenant` on each day of `range` that had
+/// any, oldest first: the daily rows, summed over operations.
+pub fn daily_requests(
+    conn: &mut DbConnection,
+    owner: &Owner,
+    tenant: &str,
+    range: DayRange,
+) -> Result<Vec<(chrono::NaiveDate, i64)>> {
+    let rows = counters::table
+        .filter(counters::reseller_id.eq(owner.reseller_id.to_string()))
+        .filter(counters::environment.eq(owner.environment.to_string()))
+        .filter(counters::tenant.eq(tenant))
+        .filter(counters::period.eq(Period::Day.as_str()))
+        .filter(counters::day.between(range.start.to_string(), range.end.to_string()))
+        .filter(counters::metric.like("requests.%"))
+        .group_by(counters::day)
+        .order(counters::day.asc())
+        .select((
+            counters::day,
+            sql::<BigInt>("CAST(SUM(quantity) AS BIGINT)"),
+        ))
+        .load::<(String, i64)>(conn)?;
+    rows.into_iter()
+        .map(|(day, count)| {
+            let day = day
+                .parse()
+                .map_err(|_| crate::StorageError::Corrupt(format!("usage day `{day}`")))?;
+            Ok((day, count))
+        })
+        .collect()
+}

@@ -4,6 +4,7 @@
 //! and a change's event and audit entry. One test binary, a module per concept. The same
 //! flows in a real browser are in `tests/browser.rs`.
 
+mod activity;
 mod connections;
 mod orders;
 mod products;
