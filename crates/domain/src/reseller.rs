@@ -59,6 +59,71 @@ impl ResellerKey {
     }
 }
 
+/// What a reseller sets for its tenants' portal (in one environment): where the portal's
+/// "Back to {reseller}" link leads, and which of its own origins may show the portal in a
+/// frame (`Content-Security-Policy: frame-ancestors`; none by default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PortalSettings {
+    pub return_url: Option<String>,
+    pub frame_ancestors: Vec<String>,
+}
+
+/// The most frame ancestors a reseller may name.
+pub const MAX_FRAME_ANCESTORS: usize = 10;
+
+impl PortalSettings {
+    /// Checks the settings: an https return URL with a host, at most 2,000 characters; each
+    /// frame ancestor an https origin (`https://app.example.com`, a port allowed, no path).
+    pub fn check(self) -> Result<Self, DomainError> {
+        let mut errors = Vec::new();
+        if let Some(url) = &self.return_url {
+            if let Err(why) = https_url(url, false) {
+                errors.push(crate::FieldError::new("returnUrl", "https_url", why));
+            }
+        }
+        if self.frame_ancestors.len() > MAX_FRAME_ANCESTORS {
+            errors.push(crate::FieldError::new(
+                "frameAncestors",
+                "too_many",
+                format!("at most {MAX_FRAME_ANCESTORS} origins"),
+            ));
+        }
+        for (i, origin) in self.frame_ancestors.iter().enumerate() {
+            if let Err(why) = https_url(origin, true) {
+                errors.push(crate::FieldError::new(
+                    format!("frameAncestors[{i}]"),
+                    "https_origin",
+                    why,
+                ));
+            }
+        }
+        crate::error::into_result(errors)?;
+        Ok(self)
+    }
+}
+
+/// Whether `text` is an https URL with a host (with `origin_only`, nothing after the host and
+/// port), written as a browser would write it back, so it can go into a header as it is.
+fn https_url(text: &str, origin_only: bool) -> Result<(), String> {
+    if text.len() > 2000 || text.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err("must be at most 2,000 characters without spaces".into());
+    }
+    let url = url::Url::parse(text).map_err(|e| format!("must be an absolute https URL ({e})"))?;
+    if url.scheme() != "https" || url.host_str().is_none_or(str::is_empty) {
+        return Err("must be an https URL with a host".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not carry credentials".into());
+    }
+    if origin_only {
+        let origin = url.origin().ascii_serialization();
+        if origin != text {
+            return Err(format!("must be an origin only, such as `{origin}`"));
+        }
+    }
+    Ok(())
+}
+
 /// Checks a new reseller's code (the `X-Reseller` header value) and codeName prefix.
 pub fn check_new(code: &str, name: &str, code_name_prefix: &str) -> Result<(), DomainError> {
     if !(2..=64).contains(&code.len())
@@ -108,6 +173,45 @@ pub fn check_capability(name: &str) -> Result<(), DomainError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn portal_settings_take_https_urls_and_origins_only() {
+        let ok = PortalSettings {
+            return_url: Some("https://app.example.com/customers?back=1".into()),
+            frame_ancestors: vec![
+                "https://app.example.com".into(),
+                "https://admin.example.com:8443".into(),
+            ],
+        };
+        assert_eq!(ok.clone().check().unwrap(), ok);
+        for (url, ancestors, field) in [
+            (Some("http://app.example.com"), vec![], "returnUrl"),
+            (Some("javascript:alert(1)"), vec![], "returnUrl"),
+            (Some("https://user:pw@app.example.com"), vec![], "returnUrl"),
+            (
+                None,
+                vec!["https://app.example.com/path"],
+                "frameAncestors[0]",
+            ),
+            (
+                None,
+                vec!["https://ok.example.com", "*"],
+                "frameAncestors[1]",
+            ),
+            (
+                None,
+                vec!["https://a.example.com 'unsafe-inline'"],
+                "frameAncestors[0]",
+            ),
+        ] {
+            let settings = PortalSettings {
+                return_url: url.map(str::to_owned),
+                frame_ancestors: ancestors.into_iter().map(str::to_owned).collect(),
+            };
+            let DomainError::Invalid(errors) = settings.check().unwrap_err();
+            assert_eq!(errors[0].field, field, "{errors:?}");
+        }
+    }
 
     #[test]
     fn reseller_codes_are_header_safe() {

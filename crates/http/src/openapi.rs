@@ -314,6 +314,15 @@ pub mod schema {
     /// A non-negative decimal amount (how many decimals its currency allows is checked too).
     const AMOUNT: &str = "^[0-9]{1,15}(\\.[0-9]{1,3})?$";
 
+    /// A reseller's portal `frameAncestors`: at most 10 https origins.
+    pub fn origins_or_null() -> RefOr<Schema> {
+        list(
+            pattern("^https://[^/?#\\s]+$"),
+            Some(tenantry_domain::reseller::MAX_FRAME_ANCESTORS),
+            true,
+        )
+    }
+
     /// A tenant's `languages`: at most 50 codes.
     pub fn languages() -> RefOr<Schema> {
         list(pattern(LANGUAGE_CODE), Some(50), false)

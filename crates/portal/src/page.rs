@@ -84,7 +84,14 @@ pub struct Chrome {
     pub nav: Vec<NavItem>,
     pub css: String,
     pub js: String,
+    /// "Back to {reseller}", where the reseller set a return URL.
+    pub back: Option<(String, String)>,
 }
+
+/// The origins a reseller lets frame its tenants' portal, left on the request for the pages
+/// middleware's `Content-Security-Policy`.
+#[derive(Clone)]
+pub(crate) struct FrameAncestors(pub Vec<String>);
 
 impl Chrome {
     /// The chrome of `section` for `visitor`, titled by the catalog's `title_key`.
@@ -113,6 +120,10 @@ impl Chrome {
                 .collect(),
             css: crate::assets::css(),
             js: crate::assets::js(),
+            back: visitor.portal.return_url.clone().map(|url| {
+                let label = t.fill("nav.back", &[("reseller", &visitor.reseller_name)]);
+                (url, label)
+            }),
         }
     }
 
@@ -159,6 +170,12 @@ pub async fn pages(
         .is_some_and(|v| v.trim_start().starts_with("sv"));
     let response = next.call(req).await?;
     let page = response.response().extensions().get::<ErrorPage>().cloned();
+    let ancestors = response
+        .request()
+        .extensions()
+        .get::<FrameAncestors>()
+        .map(|a| a.0.clone())
+        .unwrap_or_default();
     let mut response = match page {
         None => response.map_into_boxed_body(),
         Some(page) => {
@@ -173,7 +190,7 @@ pub async fn pages(
             response.map_body(|_, _| BoxBody::new(html))
         }
     };
-    secure(response.headers_mut());
+    secure(response.headers_mut(), &ancestors);
     Ok(response)
 }
 
@@ -212,18 +229,31 @@ fn error_page(lang: Lang, page: &ErrorPage, request: &str) -> String {
 }
 
 /// The headers every portal response carries: a CSP that allows only this server's own
-/// stylesheet and script (no inline script), forms posting only here, no framing; no
-/// sniffing, no referrer; and pages with data are never cached.
-fn secure(headers: &mut header::HeaderMap) {
+/// stylesheet and script (no inline script), forms posting only here, and framing only by
+/// the origins the reseller named (none by default); no sniffing, no referrer; and pages
+/// with data are never cached.
+fn secure(headers: &mut header::HeaderMap, frame_ancestors: &[String]) {
+    let ancestors = if frame_ancestors.is_empty() {
+        "'none'".to_owned()
+    } else {
+        // Checked https origins (`PortalSettings::check`): nothing in them can end the
+        // directive or add another.
+        frame_ancestors.join(" ")
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors {ancestors}"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    if frame_ancestors.is_empty() {
+        // For browsers that predate frame-ancestors; with ancestors named, the CSP decides.
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     let fixed = [
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'",
-        ),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
-        (header::X_FRAME_OPTIONS, "DENY"),
     ];
     for (name, value) in fixed {
         headers.insert(name, HeaderValue::from_static(value));

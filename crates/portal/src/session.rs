@@ -55,6 +55,8 @@ pub struct Visitor {
     pub user: TenantUser,
     pub session: Session,
     pub reseller_name: String,
+    /// What the reseller set for the portal: the "Back to" link, who may frame it.
+    pub portal: tenantry_domain::reseller::PortalSettings,
     /// The CSRF token of this session, which every form carries.
     pub csrf: String,
     /// The cookie's value, which the form extractor checks the token against.
@@ -103,6 +105,9 @@ impl FromRequest for Visitor {
                 .ok_or_else(|| PortalError::Internal("no application state".into()))?;
             let visitor = resume(state, secret).await?;
             req.extensions_mut().insert(visitor.lang());
+            req.extensions_mut().insert(crate::page::FrameAncestors(
+                visitor.portal.frame_ancestors.clone(),
+            ));
             tenantry_http::audit_as_portal_user(&req, &visitor.tenant, visitor.user.id);
             Ok(visitor)
         })
@@ -133,6 +138,7 @@ async fn resume(state: web::Data<AppState>, secret: String) -> Result<Visitor, P
                     user: signed_in.user,
                     session: signed_in.session,
                     reseller_name: signed_in.reseller_name,
+                    portal: signed_in.portal,
                 })
             }
             Resumed::Ended(signed_in, end) => {

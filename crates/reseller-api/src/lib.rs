@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod login;
 pub mod openapi;
 pub mod permission;
+pub mod portal;
 pub mod sandbox;
 pub mod scope;
 pub mod session;

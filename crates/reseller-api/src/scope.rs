@@ -7,8 +7,8 @@
 //! `#[utoipa::path]` method and path to its row.
 
 use crate::{
-    analytics, audit, capability, connection, event, key, lifecycle, login, permission, sandbox,
-    session, template, tenant, user, webhook,
+    analytics, audit, capability, connection, event, key, lifecycle, login, permission, portal,
+    sandbox, session, template, tenant, user, webhook,
 };
 use tenantry_domain::scope::Scope::{self, *};
 
@@ -39,6 +39,8 @@ tenantry_http::operations! {
     GET "/permission" => permission::list, TenantRead;
     GET "/capability" => capability::list, TenantRead;
     GET "/template" => template::list, TenantRead;
+    GET "/portal" => portal::get, TenantRead;
+    PATCH "/portal" => portal::update, TenantWrite;
     GET "/audit" => audit::list, AuditRead;
     GET "/event" => event::list, EventRead;
     GET "/analytics" => analytics::show, AnalyticsRead;

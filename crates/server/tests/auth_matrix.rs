@@ -106,6 +106,13 @@ fn endpoints() -> Vec<Endpoint> {
         e("GET", "/reseller/permission", None, None),
         e("GET", "/reseller/capability", None, None),
         e("GET", "/reseller/template", None, None),
+        e("GET", "/reseller/portal", None, None),
+        e(
+            "PATCH",
+            "/reseller/portal",
+            Some(json!({"returnUrl": "https://app.example.com"})),
+            Some(json!({"returnUrl": "http://app.example.com"})),
+        ),
         e("GET", "/reseller/audit", None, None),
         e(
             "POST",

@@ -1,14 +1,18 @@
 //! Resellers, their users and their tenant templates: what the operator sets up (the CLI and
-//! the first-run bootstrap). These are the reseller's account, not its tenants: they append
+//! the first-run bootstrap); and the portal settings a reseller sets itself. These are the reseller's account, not its tenants: they append
 //! no event, and the audit log (the reseller's record of what its credentials and the
 //! operator did to its tenants and keys) does not list them.
 
 use crate::{Actor, ServiceError};
 use chrono::{DateTime, Utc};
-use tenantry_domain::reseller::{self, Reseller, ResellerUser, DEFAULT_RATE_LIMIT_PER_MINUTE};
+use tenantry_domain::reseller::{
+    self, PortalSettings, Reseller, ResellerUser, DEFAULT_RATE_LIMIT_PER_MINUTE,
+};
 use tenantry_domain::template::TenantTemplate;
 use tenantry_domain::{user, DomainError, Environment};
-use tenantry_storage::{reseller as resellers, template as templates, DbConnection, StorageError};
+use tenantry_storage::{
+    reseller as resellers, template as templates, DbConnection, Owner, StorageError,
+};
 use uuid::Uuid;
 
 /// A reseller as the operator asks for it.
@@ -150,4 +154,37 @@ pub fn remove_template(
     }
     log::info!("{actor} removed template `{name}` of reseller `{code}`");
     Ok(())
+}
+
+/// A change of the portal settings; absent fields stay, `return_url: Some(None)` removes the
+/// link.
+#[derive(Debug, Clone, Default)]
+pub struct PortalPatch {
+    pub return_url: Option<Option<String>>,
+    pub frame_ancestors: Option<Vec<String>>,
+}
+
+/// Changes what `owner` (a reseller in one environment) sets for its tenants' portal: the
+/// "Back to" link and the origins that may frame it. Checked, then stored whole.
+pub fn set_portal(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    owner: &Owner,
+    patch: PortalPatch,
+    now: DateTime<Utc>,
+) -> Result<PortalSettings, ServiceError> {
+    let mut settings = resellers::portal(conn, owner)?;
+    if let Some(url) = patch.return_url {
+        settings.return_url = url;
+    }
+    if let Some(ancestors) = patch.frame_ancestors {
+        settings.frame_ancestors = ancestors;
+    }
+    let settings = settings.check()?;
+    resellers::set_portal(conn, owner, &settings, now)?;
+    log::info!(
+        "{actor} changed the portal settings of reseller {}",
+        owner.reseller_id
+    );
+    Ok(settings)
 }

@@ -1,7 +1,7 @@
 //! Login URL tokens and the browser sessions they start. Only hashes of secrets are stored.
 
 use crate::convert::{from_db_time, to_db_time, uuid};
-use crate::schema::{login_tokens, resellers, sessions, tenant_users, tenants};
+use crate::schema::{login_tokens, reseller_portals, resellers, sessions, tenant_users, tenants};
 use crate::tenant::TenantRow;
 use crate::user::UserRow;
 use crate::{DbConnection, Result};
@@ -118,6 +118,8 @@ pub struct SignedIn {
     pub user: TenantUser,
     /// The name of the tenant's reseller, which the portal shows.
     pub reseller_name: String,
+    /// What the reseller set for the portal in the tenant's environment.
+    pub portal: tenantry_domain::reseller::PortalSettings,
 }
 
 /// Stores a session by the hash of its cookie value.
@@ -147,9 +149,18 @@ pub fn find_session(conn: &mut DbConnection, token_hash: &str) -> Result<Option<
         )
         .inner_join(tenants::table.on(tenants::id.eq(sessions::tenant_id)))
         .inner_join(resellers::table.on(resellers::id.eq(tenants::reseller_id)))
+        .left_join(
+            reseller_portals::table.on(reseller_portals::reseller_id
+                .eq(tenants::reseller_id)
+                .and(reseller_portals::environment.eq(tenants::environment))),
+        )
         .filter(sessions::token_hash.eq(token_hash))
         .select((
-            resellers::name,
+            (
+                resellers::name,
+                reseller_portals::return_url.nullable(),
+                reseller_portals::frame_ancestors.nullable(),
+            ),
             (
                 sessions::id,
                 sessions::created_at,
@@ -160,13 +171,18 @@ pub fn find_session(conn: &mut DbConnection, token_hash: &str) -> Result<Option<
             UserRow::as_select(),
         ))
         .first::<(
-            String,
+            (String, Option<String>, Option<String>),
             (String, NaiveDateTime, NaiveDateTime, NaiveDateTime),
             TenantRow,
             UserRow,
         )>(conn)
         .optional()?;
-    let Some((reseller_name, (id, created_at, expires_at, last_seen_at), tenant, user)) = row
+    let Some((
+        (reseller_name, return_url, ancestors),
+        (id, created_at, expires_at, last_seen_at),
+        tenant,
+        user,
+    )) = row
     else {
         return Ok(None);
     };
@@ -184,6 +200,7 @@ pub fn find_session(conn: &mut DbConnection, token_hash: &str) -> Result<Option<
         tenant,
         user,
         reseller_name,
+        portal: crate::reseller::portal_of(Some((return_url, ancestors)))?,
     }))
 }
 

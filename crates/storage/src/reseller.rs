@@ -1,11 +1,11 @@
 //! Resellers, reseller users and reseller API keys.
 
 use crate::convert::{from_db_time, from_json, parse, to_db_time, to_json, uuid};
-use crate::schema::{reseller_keys, reseller_users, resellers};
+use crate::schema::{reseller_keys, reseller_portals, reseller_users, resellers};
 use crate::{DbConnection, Result, StorageError};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use tenantry_domain::reseller::{Reseller, ResellerKey, ResellerUser};
+use tenantry_domain::reseller::{PortalSettings, Reseller, ResellerKey, ResellerUser};
 use tenantry_domain::scope::Scope;
 use tenantry_domain::Environment;
 use uuid::Uuid;
@@ -316,6 +316,57 @@ pub fn expire_key(conn: &mut DbConnection, key_id: Uuid, at: DateTime<Utc>) -> R
                 .or(reseller_keys::expires_at.gt(to_db_time(at))),
         )
         .set(reseller_keys::expires_at.eq(Some(to_db_time(at))))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// What the owner set for its tenants' portal (the defaults when it set nothing).
+pub fn portal(conn: &mut DbConnection, owner: &crate::Owner) -> Result<PortalSettings> {
+    let row = reseller_portals::table
+        .filter(reseller_portals::reseller_id.eq(owner.reseller_id.to_string()))
+        .filter(reseller_portals::environment.eq(owner.environment.to_string()))
+        .select((
+            reseller_portals::return_url,
+            reseller_portals::frame_ancestors,
+        ))
+        .first::<(Option<String>, String)>(conn)
+        .optional()?;
+    portal_of(row.map(|(url, ancestors)| (url, Some(ancestors))))
+}
+
+/// The settings a (possibly absent, as from a left join) row holds.
+pub(crate) fn portal_of(row: Option<(Option<String>, Option<String>)>) -> Result<PortalSettings> {
+    Ok(match row {
+        Some((return_url, Some(ancestors))) => PortalSettings {
+            return_url,
+            frame_ancestors: from_json(&ancestors)?,
+        },
+        _ => PortalSettings::default(),
+    })
+}
+
+/// Replaces the owner's portal settings.
+pub fn set_portal(
+    conn: &mut DbConnection,
+    owner: &crate::Owner,
+    settings: &PortalSettings,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    // Delete and insert in the caller's transaction, as for templates: a portable upsert.
+    diesel::delete(
+        reseller_portals::table
+            .filter(reseller_portals::reseller_id.eq(owner.reseller_id.to_string()))
+            .filter(reseller_portals::environment.eq(owner.environment.to_string())),
+    )
+    .execute(conn)?;
+    diesel::insert_into(reseller_portals::table)
+        .values((
+            reseller_portals::reseller_id.eq(owner.reseller_id.to_string()),
+            reseller_portals::environment.eq(owner.environment.to_string()),
+            reseller_portals::return_url.eq(&settings.return_url),
+            reseller_portals::frame_ancestors.eq(to_json(&settings.frame_ancestors)),
+            reseller_portals::updated_at.eq(to_db_time(now)),
+        ))
         .execute(conn)?;
     Ok(())
 }

@@ -15,6 +15,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    reseller_portals (reseller_id, environment) {
+        reseller_id -> Text,
+        environment -> Text,
+        return_url -> Nullable<Text>,
+        frame_ancestors -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     reseller_users (id) {
         id -> Text,
         reseller_id -> Text,
@@ -331,6 +341,7 @@ diesel::table! {
 diesel::joinable!(tenants -> resellers (reseller_id));
 diesel::allow_tables_to_appear_in_same_query!(
     resellers,
+    reseller_portals,
     reseller_users,
     reseller_keys,
     code_name_counters,

@@ -1,2 +1,3 @@
+DROP TABLE reseller_portals;
 DROP INDEX orders_by_placed;
 ALTER TABLE sessions DROP COLUMN last_seen_at;

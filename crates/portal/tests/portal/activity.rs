@@ -108,7 +108,10 @@ fn the_usage_page_charts_the_tenants_api_calls_per_day_and_not_its_page_views() 
         "the busiest day fills the chart"
     );
     assert!(page.contains("height=\"80\""), "21 of 42 is half of it");
-    assert!(page.contains("<svg") && !page.contains("<script>"), "an SVG chart, no inline script");
+    assert!(
+        page.contains("<svg") && !page.contains("<script>"),
+        "an SVG chart, no inline script"
+    );
 
     // The portal's own requests count in no usage figure.
     s.state().usage.flush().unwrap();

@@ -196,3 +196,55 @@ fn session_count(s: &TestServer, t: &ApiTenant) -> i64 {
     s.db.read(|conn| tenantry_storage::login::count_sessions(conn, id))
         .unwrap()
 }
+
+#[test]
+fn the_resellers_return_url_and_frame_ancestors_reach_the_pages() {
+    let s = TestServer::start(ALONE);
+    let t = tenant(&s);
+    let session = Session::sign_in(&s, &t, "api", "/portal");
+    let page = session.get("/portal").expect(200);
+    assert!(
+        !page.text.contains("id=\"back-to-reseller\""),
+        "no link until the reseller sets one"
+    );
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+
+    let stored = s.stored_tenant(&t);
+    let owner = tenantry_storage::Owner {
+        reseller_id: stored.reseller_id,
+        environment: stored.environment,
+    };
+    let patch = tenantry_service::reseller::PortalPatch {
+        return_url: Some(Some("https://app.acme.example/customers?id=1&tab=2".into())),
+        frame_ancestors: Some(vec![
+            "https://app.acme.example".into(),
+            "https://admin.acme.example".into(),
+        ]),
+    };
+    s.db.write(|conn| {
+        tenantry_service::reseller::set_portal(
+            conn,
+            &Actor::Operator,
+            &owner,
+            patch,
+            tenantry_domain::time::now(),
+        )
+    })
+    .unwrap();
+    let page = session.get("/portal").expect(200);
+    assert!(
+        page.text.contains("<a href=\"https://app.acme.example/customers?id=1&#38;tab=2\" id=\"back-to-reseller\">Back to Reseller acme</a>"),
+        "{}",
+        page.text
+    );
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(
+        csp.ends_with("frame-ancestors https://app.acme.example https://admin.acme.example"),
+        "{csp}"
+    );
+    assert_eq!(
+        page.header("x-frame-options"),
+        None,
+        "the CSP decides who frames"
+    );
+}
