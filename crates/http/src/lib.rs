@@ -10,6 +10,7 @@ pub mod app;
 mod audit;
 mod auth;
 mod body;
+pub mod docs;
 mod error;
 mod idempotency;
 mod json_writer;

@@ -55,5 +55,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     for resource in scope::resources() {
         api = api.service(resource);
     }
+    tenantry_http::docs::mount(cfg, "/reseller");
     cfg.service(api);
 }

@@ -99,3 +99,48 @@ fn a_reseller_sets_its_portals_return_url_and_frame_ancestors_per_environment() 
         "refused changes changed nothing"
     );
 }
+
+#[test]
+fn the_interactive_docs_serve_this_surfaces_document_offline() {
+    let s = TestServer::start(ALONE);
+    let home = s
+        .call("GET", "/reseller/docs", &Auth::None, None)
+        .expect(308);
+    assert_eq!(home.header("location"), Some("/reseller/docs/"));
+    let page = s
+        .call("GET", "/reseller/docs/", &Auth::None, None)
+        .expect(200);
+    assert!(page
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(page.text.contains("swagger-ui"), "{}", page.text);
+    assert!(
+        !page.text.contains("https://"),
+        "nothing loads from elsewhere: {}",
+        page.text
+    );
+    let init = s
+        .call(
+            "GET",
+            "/reseller/docs/swagger-initializer.js",
+            &Auth::None,
+            None,
+        )
+        .expect(200)
+        .text;
+    assert!(
+        init.contains("/reseller/openapi.json") && init.contains("\"validatorUrl\": \"none\""),
+        "{init}"
+    );
+    s.call(
+        "GET",
+        "/reseller/docs/swagger-ui-bundle.js",
+        &Auth::None,
+        None,
+    )
+    .expect(200);
+    // The document it reads is the one the API serves.
+    s.call("GET", "/reseller/openapi.json", &Auth::None, None)
+        .expect(200);
+}

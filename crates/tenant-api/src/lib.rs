@@ -28,5 +28,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     for resource in operation::resources() {
         api = api.service(resource);
     }
+    tenantry_http::docs::mount(cfg, "/tenant");
     cfg.service(api);
 }

@@ -54,3 +54,20 @@ fn the_tenant_openapi_document_is_served_and_covers_the_routes() {
         }
     }
 }
+
+#[test]
+fn the_interactive_docs_read_the_tenant_document() {
+    let s = TestServer::start(ALONE);
+    s.call("GET", "/tenant/docs/", &Auth::None, None)
+        .expect(200);
+    let init = s
+        .call(
+            "GET",
+            "/tenant/docs/swagger-initializer.js",
+            &Auth::None,
+            None,
+        )
+        .expect(200)
+        .text;
+    assert!(init.contains("/tenant/openapi.json"), "{init}");
+}
