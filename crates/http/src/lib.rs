@@ -35,7 +35,7 @@ pub use idempotency::{
 pub use json_writer::JsonWriter;
 pub use metrics::{metrics, Metrics};
 pub use openapi::{document_conventions, schema as openapi_schema, PROBLEM_JSON};
-pub use rate_limit::{rate_limit_headers, Allowance, RateLimits};
+pub use rate_limit::{note_allowance, rate_limit_headers, Allowance, RateLimits};
 pub use request_id::{current_request_id, request_id, REQUEST_ID_HEADER};
 pub use resource::{resource, Resource};
 pub use state::{blocking, ok_json, openapi_json, openapi_response, AppState, ServiceConfig};

@@ -141,6 +141,15 @@ fn ceil_seconds(d: Duration) -> u64 {
     d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
+/// Records a decision made outside the API extractors (the portal's) on the request, so the
+/// response carries the same `RateLimit-*` and `Retry-After` headers; the seconds to wait
+/// when it refuses.
+pub fn note_allowance(req: &HttpRequest, allowance: Option<Allowance>) -> Option<u64> {
+    let allowance = allowance?;
+    req.extensions_mut().insert(allowance);
+    allowance.retry_after
+}
+
 /// Records the decision on the request for the response headers; `Err` (429) when refused.
 pub(crate) fn apply(req: &HttpRequest, allowance: Option<Allowance>) -> Result<(), ApiError> {
     let Some(allowance) = allowance else {

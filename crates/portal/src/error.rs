@@ -30,6 +30,9 @@ pub enum PortalError {
     /// The change conflicts with what exists; the message says how.
     #[error("{0}")]
     Conflict(String),
+    /// More requests than the reseller's rate allows in a minute; retry after these seconds.
+    #[error("rate limited: retry after {0} s")]
+    TooManyRequests(u64),
     /// A form posted as something other than `application/x-www-form-urlencoded`.
     #[error("unsupported content type")]
     UnsupportedMediaType,
@@ -55,6 +58,7 @@ impl ResponseError for PortalError {
             PortalError::Conflict(_) => StatusCode::CONFLICT,
             PortalError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             PortalError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            PortalError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             PortalError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -205,6 +205,7 @@ fn error_page(lang: Lang, page: &ErrorPage, request: &str) -> String {
         409 => t.get("error.title.409"),
         422 => t.get("error.title.422"),
         415 => t.get("error.title.415"),
+        429 => t.get("error.title.429"),
         _ => t.get("error.title.500"),
     };
     let body = match (code, &page.message) {
@@ -215,6 +216,7 @@ fn error_page(lang: Lang, page: &ErrorPage, request: &str) -> String {
         (403, None) => t.get("error.body.403").to_owned(),
         (404, None) => t.get("error.body.404").to_owned(),
         (415, None) => t.get("error.body.415").to_owned(),
+        (429, None) => t.get("error.body.429").to_owned(),
         _ => t.fill("error.body.500", &[("request", request)]),
     };
     let template = ErrorTemplate {

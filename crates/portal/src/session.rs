@@ -103,7 +103,11 @@ impl FromRequest for Visitor {
                 .app_data::<web::Data<AppState>>()
                 .cloned()
                 .ok_or_else(|| PortalError::Internal("no application state".into()))?;
-            let visitor = resume(state, secret).await?;
+            let (visitor, allowance) = resume(state, secret).await?;
+            if let Some(seconds) = tenantry_http::note_allowance(&req, allowance) {
+                req.extensions_mut().insert(visitor.lang());
+                return Err(PortalError::TooManyRequests(seconds));
+            }
             req.extensions_mut().insert(visitor.lang());
             req.extensions_mut().insert(crate::page::FrameAncestors(
                 visitor.portal.frame_ancestors.clone(),
@@ -115,14 +119,28 @@ impl FromRequest for Visitor {
 }
 
 /// Resolves the cookie: one read for a live session; a write only to record the last request
-/// (at most once a minute) or to delete a session found ended.
-async fn resume(state: web::Data<AppState>, secret: String) -> Result<Visitor, PortalError> {
+/// (at most once a minute) or to delete a session found ended. The request counts against
+/// the user's portal allowance, at the reseller's rate (as a Tenant API credential's does).
+async fn resume(
+    state: web::Data<AppState>,
+    secret: String,
+) -> Result<(Visitor, Option<tenantry_http::Allowance>), PortalError> {
     blocking(move || {
         let now = time::now();
         let policy = state.config.sessions;
-        let resumed = state
-            .db
-            .read(|conn| sessions::resume(conn, &secret, &policy, now))?;
+        let (resumed, rate) = state.db.read(|conn| {
+            let resumed = sessions::resume(conn, &secret, &policy, now)?;
+            let rate = match &resumed {
+                Resumed::Live { signed_in, .. } => {
+                    let reseller = signed_in.tenant.reseller_id;
+                    Some(state.limits.reseller_rate(reseller, || {
+                        tenantry_storage::reseller::rate_limit(conn, reseller)
+                    })?)
+                }
+                _ => None,
+            };
+            Ok::<_, PortalError>((resumed, rate))
+        })?;
         match resumed {
             Resumed::Live { signed_in, touch } => {
                 if touch {
@@ -131,15 +149,23 @@ async fn resume(state: web::Data<AppState>, secret: String) -> Result<Visitor, P
                         .write(|conn| touch_session(conn, &signed_in.session, now))?;
                 }
                 let signed_in = *signed_in;
-                Ok(Visitor {
-                    csrf: sessions::csrf_token(&secret),
-                    secret,
-                    tenant: signed_in.tenant,
-                    user: signed_in.user,
-                    session: signed_in.session,
-                    reseller_name: signed_in.reseller_name,
-                    portal: signed_in.portal,
-                })
+                let allowance = rate.and_then(|rate| {
+                    state
+                        .limits
+                        .check(&format!("portal:{}", signed_in.user.id), rate)
+                });
+                Ok((
+                    Visitor {
+                        csrf: sessions::csrf_token(&secret),
+                        secret,
+                        tenant: signed_in.tenant,
+                        user: signed_in.user,
+                        session: signed_in.session,
+                        reseller_name: signed_in.reseller_name,
+                        portal: signed_in.portal,
+                    },
+                    allowance,
+                ))
             }
             Resumed::Ended(signed_in, end) => {
                 log::debug!("session {} ended: {end:?}", signed_in.session.id);

@@ -118,3 +118,29 @@ fn a_post_without_the_sessions_token_or_from_another_site_is_refused_and_changes
         assert_eq!(forged.status, 403);
     }
 }
+
+#[test]
+fn the_portal_is_rate_limited_at_the_resellers_rate_per_user() {
+    let s = TestServer::start(ALONE);
+    let t = tenant(&s);
+    s.db.write(|conn| {
+        tenantry_service::reseller::set_rate_limit(
+            conn,
+            &tenantry_service::Actor::Operator,
+            &t.reseller.code,
+            3,
+        )
+    })
+    .unwrap();
+    let admin = Session::sign_in(&s, &t, "api", "/portal"); // its first request
+    let second = admin.get("/portal").expect(200);
+    assert_eq!(second.header("ratelimit-limit"), Some("3"));
+    assert_eq!(second.header("ratelimit-remaining"), Some("1"));
+    admin.get("/portal/orders").expect(200);
+    let refused = admin.get("/portal");
+    assert_eq!(refused.status, 429, "{}", refused.text);
+    assert!(refused.header("retry-after").is_some());
+    assert!(refused.text.contains("Too many requests"));
+    // Each user has an allowance of their own.
+    Session::sign_in(&s, &t, "viewer", "/portal");
+}
