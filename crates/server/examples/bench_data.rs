@@ -5,6 +5,9 @@
 //! - `direct URL TENANTS_FILE CLIENTS SECONDS`: runs the order-sync page's query
 //!   (`storage::order::list`, limit 50 at a random position) from CLIENTS threads straight against
 //!   the database, no HTTP, and prints `{"perSecond", "p50Ms", "p99Ms"}`.
+//! - `login URL TENANT_ID`: gives the tenant an admin user `bench-admin` (once) and prints the
+//!   path of a fresh login URL for it, through the same use cases as the Reseller API, so the
+//!   portal's pages can be loaded with a session.
 //! - `usage URL TENANTS DAYS`: writes DAYS days of usage counters (eight per tenant and day:
 //!   five operations, a 4xx, orders, login URLs) and two subjects per tenant and day for the
 //!   `bench` reseller's sandbox tenants `bench-0…`, which it creates, through
@@ -34,7 +37,8 @@ fn main() {
         Some("seed") => seed(&args[1], args[2].parse().unwrap(), args[3].parse().unwrap(), &args[4]),
         Some("direct") => direct(&args[1], &args[2], args[3].parse().unwrap(), args[4].parse().unwrap()),
         Some("usage") => usage(&args[1], args[2].parse().unwrap(), args[3].parse().unwrap()),
-        _ => eprintln!("usage: bench_data seed URL TENANTS ORDERS OUT | direct URL TENANTS_FILE CLIENTS SECONDS | usage URL TENANTS DAYS"),
+        Some("login") => login(&args[1], &args[2]),
+        _ => eprintln!("usage: bench_data seed URL TENANTS ORDERS OUT | direct URL TENANTS_FILE CLIENTS SECONDS | usage URL TENANTS DAYS | login URL TENANT_ID"),
     }
 }
 
@@ -283,4 +287,56 @@ fn usage(url: &str, tenants: usize, days: i64) {
         "  wrote {days} days × {tenants} tenants of usage in {:.0?}",
         started.elapsed()
     );
+}
+
+fn login(url: &str, tenant_id: &str) {
+    use tenantry_domain::permission::Role;
+    use tenantry_domain::user::UserDraft;
+    use tenantry_service::{login, user, Actor};
+    let db = Database::connect(
+        url,
+        PoolOptions {
+            max_size: 1,
+            ..Default::default()
+        },
+    )
+    .expect("connect");
+    let id = tenant_id.parse().expect("a tenant id");
+    let path = db
+        .write(|conn| {
+            let t = tenant::find_unscoped(conn, id)?.expect("the tenant");
+            let actor = &Actor::Operator;
+            if tenantry_storage::user::find_by_login(conn, t.id, "bench-admin").is_err() {
+                let draft = UserDraft {
+                    login: "bench-admin".into(),
+                    full_name: "Bench Admin".into(),
+                    email: "bench@example.com".into(),
+                    permissions: vec![],
+                    role: Role::Admin,
+                    default_language: "eng".into(),
+                    password: None,
+                };
+                user::create(conn, actor, &t, draft, None, time::now())?;
+            }
+            let target = login::LoginTarget {
+                login: "bench-admin".into(),
+                path: "/portal/orders".into(),
+            };
+            let urls = login::LoginUrls {
+                base: String::new(),
+                ttl: chrono::Duration::minutes(10),
+            };
+            let out = login::issue(
+                conn,
+                actor,
+                &t,
+                target,
+                &urls,
+                token::one_time(),
+                time::now(),
+            )?;
+            Ok::<_, tenantry_service::ServiceError>(out.login_url)
+        })
+        .expect("a login URL");
+    println!("{path}");
 }

@@ -272,6 +272,14 @@ fn print_sync(sync: &[(&str, SyncFigures)]) {
             r.guarantees_ratio, r.metering_ratio
         );
     }
+    println!();
+    println!("Portal: GET /portal/orders (25 orders as HTML, a session cookie) ÷ GET /tenant/order?limit=50 on 10k orders");
+    for (name, r) in sync {
+        println!(
+            "{name}: {:.0} req/s, p50 {:.2} ms; portal ÷ API = {:.2} (goal ≥ 0.5; median of {SYNC_ROUNDS} adjacent rounds)",
+            r.portal.per_s, r.portal.p50_ms, r.portal_ratio
+        );
+    }
 }
 
 fn print_analytics(analytics: &[(&str, AnalyticsFigures)]) {

@@ -17,6 +17,10 @@ pub(super) struct SyncFigures {
     pub(super) guarantees_ratio: f64,
     /// Median over adjacent rounds of req/s with usage metering on ÷ off, all else on.
     pub(super) metering_ratio: f64,
+    /// The portal's orders page with a session, req/s (the median round).
+    pub(super) portal: Latency,
+    /// Median over adjacent rounds of the portal's orders page req/s ÷ the API's sync page.
+    pub(super) portal_ratio: f64,
     pub(super) large_orders: i64,
     pub(super) large: Latency,
     pub(super) direct_per_s: f64,
@@ -107,7 +111,64 @@ pub(super) fn sync_load(base: &str, tenants: &[(String, String)]) -> Result<Late
         quoted(tenants.iter().map(|(_, t)| t.clone()).collect()),
         quoted(cursors),
     );
-    let path = std::env::temp_dir().join(format!("tenantry-sync-{}.lua", std::process::id()));
+    wrk(base, &script, "sync")
+}
+
+/// The portal's orders page (`GET /portal/orders`, the newest 25 orders rendered as HTML) with
+/// a random one of `cookies` (a signed-in session per tenant), as [`sync_load`] loads the API.
+pub(super) fn portal_load(base: &str, cookies: &[String]) -> Result<Latency, String> {
+    let page = ureq::get(&format!("{base}/portal/orders"))
+        .set("Cookie", &cookies[0])
+        .call()
+        .map_err(|e| format!("the portal's orders page: {e}"))?
+        .into_string()
+        .map_err(|e| e.to_string())?;
+    if page.matches("data-order=").count() != 25 {
+        return Err(format!("expected a page of 25 orders, got {page}"));
+    }
+    let quoted: Vec<String> = cookies.iter().map(|c| format!("\"{c}\"")).collect();
+    let script = format!(
+        "local cookies = {{{}}}\n\
+         request = function()\n\
+           return wrk.format('GET', '/portal/orders', {{['Cookie'] = cookies[math.random(#cookies)]}})\n\
+         end\n",
+        quoted.join(",")
+    );
+    wrk(base, &script, "portal")
+}
+
+/// A session cookie for each tenant: a login URL made for its `bench-admin`, opened.
+pub(super) fn portal_sessions(
+    tools: &Tools,
+    url: &str,
+    base: &str,
+    tenants: &[(String, String)],
+) -> Result<Vec<String>, String> {
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    tenants
+        .iter()
+        .map(|(id, _)| {
+            let out = Command::new(&tools.data)
+                .args(["login", url, id])
+                .output()
+                .map_err(|e| e.to_string())?;
+            let path = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            let opened = agent
+                .get(&format!("{base}{path}"))
+                .call()
+                .map_err(|e| format!("{path}: {e}"))?;
+            opened
+                .header("set-cookie")
+                .and_then(|c| c.split(';').next())
+                .map(str::to_owned)
+                .ok_or_else(|| format!("{path} set no session cookie"))
+        })
+        .collect()
+}
+
+/// Runs `script` under wrk against `base` and reads its rate and latencies.
+fn wrk(base: &str, script: &str, label: &str) -> Result<Latency, String> {
+    let path = std::env::temp_dir().join(format!("tenantry-{label}-{}.lua", std::process::id()));
     std::fs::write(&path, script).map_err(|e| e.to_string())?;
     let out = Command::new("wrk")
         .args([
@@ -124,7 +185,7 @@ pub(super) fn sync_load(base: &str, tenants: &[(String, String)]) -> Result<Late
     let _ = std::fs::remove_file(&path);
     let text = String::from_utf8_lossy(&out?.stdout).into_owned();
     if text.contains("Non-2xx") || text.contains("Socket errors") {
-        return Err(format!("the sync load saw failed requests:\n{text}"));
+        return Err(format!("the {label} load saw failed requests:\n{text}"));
     }
     let field = |prefix: &str| {
         text.lines()
@@ -202,32 +263,57 @@ pub(super) fn bench_sync(
         std::process::id()
     ));
     let small_tenants = 10;
-    let (small, guarantees_ratio, metering_ratio) = with_database(admin, "sync_small", |url| {
-        let tenants = seeded(tools, url, small_tenants, &file)?;
-        let small = {
-            let server = start_server(&tools.bin, url)?;
-            let rounds = (0..SYNC_ROUNDS)
-                .map(|_| sync_load(&server.base, &tenants))
-                .collect::<Result<Vec<_>, _>>()?;
-            median_round(rounds)
-        };
-        let (mut ratios, mut metering) = (Vec::new(), Vec::new());
-        let rate = |flags: &[&str]| -> Result<f64, String> {
-            let server = start_server_with(&tools.bin, url, flags)?;
-            Ok(sync_load(&server.base, &tenants)?.per_s)
-        };
-        for _ in 0..GUARANTEE_ROUNDS {
-            let bare = rate(&["--no-rate-limit", "--no-metrics", "--no-usage-metering"])?;
-            let unmetered = rate(&["--no-usage-metering"])?;
-            let guarded = rate(&[])?;
-            eprintln!(
+    let (small, guarantees_ratio, metering_ratio, portal, portal_ratio) = with_database(
+        admin,
+        "sync_small",
+        |url| {
+            let tenants = seeded(tools, url, small_tenants, &file)?;
+            let (small, portal, portal_ratio) = {
+                let server = start_server(&tools.bin, url)?;
+                let cookies = portal_sessions(tools, url, &server.base, &tenants)?;
+                // API and portal rounds alternate; the ratio is the median of adjacent pairs.
+                let (mut rounds, mut portals, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+                for _ in 0..SYNC_ROUNDS {
+                    let api = sync_load(&server.base, &tenants)?;
+                    let page = portal_load(&server.base, &cookies)?;
+                    eprintln!(
+                        "   sync API/portal orders page (req/s): {:.0}/{:.0}",
+                        api.per_s, page.per_s
+                    );
+                    ratios.push(page.per_s / api.per_s);
+                    rounds.push(api);
+                    portals.push(page);
+                }
+                (
+                    median_round(rounds),
+                    median_round(portals),
+                    median(&mut ratios),
+                )
+            };
+            let (mut ratios, mut metering) = (Vec::new(), Vec::new());
+            let rate = |flags: &[&str]| -> Result<f64, String> {
+                let server = start_server_with(&tools.bin, url, flags)?;
+                Ok(sync_load(&server.base, &tenants)?.per_s)
+            };
+            for _ in 0..GUARANTEE_ROUNDS {
+                let bare = rate(&["--no-rate-limit", "--no-metrics", "--no-usage-metering"])?;
+                let unmetered = rate(&["--no-usage-metering"])?;
+                let guarded = rate(&[])?;
+                eprintln!(
                 "   guarantees off / metering off / all on (req/s): {bare:.0}/{unmetered:.0}/{guarded:.0}"
             );
-            ratios.push(guarded / bare);
-            metering.push(guarded / unmetered);
-        }
-        Ok((small, median(&mut ratios), median(&mut metering)))
-    })?;
+                ratios.push(guarded / bare);
+                metering.push(guarded / unmetered);
+            }
+            Ok((
+                small,
+                median(&mut ratios),
+                median(&mut metering),
+                portal,
+                portal_ratio,
+            ))
+        },
+    )?;
     let (large, direct_per_s, api_to_direct) = with_database(admin, "sync_large", |url| {
         let tenants = seeded(tools, url, large_tenants, &file)?;
         if admin.is_some() {
@@ -259,6 +345,8 @@ pub(super) fn bench_sync(
         small,
         guarantees_ratio,
         metering_ratio,
+        portal,
+        portal_ratio,
         large_orders: large_tenants as i64 * ORDERS_PER_TENANT,
         large,
         direct_per_s,
