@@ -140,6 +140,17 @@ pub fn render(template: &impl Template) -> Result<HttpResponse, PortalError> {
         .body(template.render()?))
 }
 
+/// A page from `template` with `status`: a form shown again with its errors (422), or with
+/// the use case's refusal (409).
+pub fn render_status(
+    template: &impl Template,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, PortalError> {
+    let mut response = render(template)?;
+    *response.status_mut() = status;
+    Ok(response)
+}
+
 /// A 303 to `path` after a form: post/redirect/get.
 pub fn see_other(path: &str) -> HttpResponse {
     HttpResponse::SeeOther()

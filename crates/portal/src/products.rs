@@ -4,7 +4,7 @@
 
 use crate::error::PortalError;
 use crate::form::PortalForm;
-use crate::page::{render, see_other, Chrome, Section};
+use crate::page::{render, render_status, see_other, Chrome, Section};
 use crate::session::Visitor;
 use crate::{blocking, field_errors};
 use actix_web::http::StatusCode;
@@ -206,9 +206,10 @@ async fn refused(
     form: NewProduct,
     errors: HashMap<String, String>,
 ) -> Result<HttpResponse, PortalError> {
-    let mut response = render(&page(state, visitor, None, form, errors).await?)?;
-    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    Ok(response)
+    render_status(
+        &page(state, visitor, None, form, errors).await?,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
 }
 
 /// What a product's edit form sends.

@@ -239,7 +239,7 @@ pub async fn token_login(
 }
 
 #[derive(Template)]
-#[template(path = "message.html")]
+#[template(path = "error.html")]
 struct Message {
     t: Texts,
     css: String,

@@ -3,7 +3,7 @@
 
 use crate::error::PortalError;
 use crate::form::PortalForm;
-use crate::page::{render, see_other, Chrome, Section};
+use crate::page::{render, render_status, see_other, Chrome, Section};
 use crate::session::Visitor;
 use crate::{blocking, field_errors, text};
 use actix_web::http::StatusCode;
@@ -130,9 +130,8 @@ pub async fn save(
     match saved {
         Ok(_) => Ok(see_other("/portal/settings?notice=saved")),
         Err(ServiceError::Invalid(e)) => {
-            let mut response = render(&show_page(&visitor, fields, field_errors(e), None))?;
-            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(response)
+            let page = show_page(&visitor, fields, field_errors(e), None);
+            render_status(&page, StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) => Err(e.into()),
     }

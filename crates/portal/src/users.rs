@@ -5,7 +5,7 @@
 
 use crate::error::PortalError;
 use crate::form::PortalForm;
-use crate::page::{render, see_other, Chrome, Section};
+use crate::page::{render, render_status, see_other, Chrome, Section};
 use crate::session::Visitor;
 use crate::{blocking, field_errors, text};
 use actix_web::http::StatusCode;
@@ -279,9 +279,7 @@ async fn shown_with(
     shown: Shown,
     status: StatusCode,
 ) -> Result<HttpResponse, PortalError> {
-    let mut response = render(&page(state, visitor, shown).await?)?;
-    *response.status_mut() = status;
-    Ok(response)
+    render_status(&page(state, visitor, shown).await?, status)
 }
 
 fn login_of(path: web::Path<String>) -> Result<String, PortalError> {

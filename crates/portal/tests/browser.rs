@@ -108,6 +108,10 @@ async fn text(client: &Client, css: &str) -> String {
     }
 }
 
+async fn click(client: &Client, locator: Locator<'_>) {
+    client.find(locator).await.unwrap().click().await.unwrap();
+}
+
 async fn type_into(client: &Client, id: &str, value: &str) {
     let field = client.find(Locator::Id(id)).await.unwrap();
     field.clear().await.unwrap();
@@ -171,13 +175,7 @@ fn a_tenant_admin_configures_a_connection_in_a_real_browser() {
             .send_keys(r#"{"shop": "main"}"#)
             .await
             .unwrap();
-        client
-            .find(Locator::Id("create-connection"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&client, Locator::Id("create-connection")).await;
         assert_eq!(
             text(&client, "#notice").await,
             "The connection was created."
@@ -194,23 +192,11 @@ fn a_tenant_admin_configures_a_connection_in_a_real_browser() {
             "tr[data-connection='{}'] form[action$='/token'] button",
             t.connection
         );
-        client
-            .find(Locator::Css(&row))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&client, Locator::Css(&row)).await;
         let token = text(&client, "#token").await;
         assert!(token.starts_with("tnt_test_"), "{token}");
         screenshot(&client, "token").await;
-        client
-            .find(Locator::Css("a.button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&client, Locator::Css("a.button")).await;
         assert_eq!(text(&client, "h1").await, "Connections");
         let source = client.source().await.unwrap();
         assert!(!source.contains(&token), "the token is never shown again");
@@ -221,13 +207,7 @@ fn a_tenant_admin_configures_a_connection_in_a_real_browser() {
         type_into(&client, "login", "erik").await;
         type_into(&client, "full_name", "Erik Ek").await;
         type_into(&client, "email", "erik@shop.example").await;
-        client
-            .find(Locator::Id("create-user"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&client, Locator::Id("create-user")).await;
         assert_eq!(text(&client, "#notice").await, "The user was added.");
         assert!(text(&client, "#users").await.contains("Erik Ek"));
 
@@ -235,21 +215,9 @@ fn a_tenant_admin_configures_a_connection_in_a_real_browser() {
         client.goto(&s.url("/portal/orders")).await.unwrap();
         screenshot(&client, "orders").await;
         let first = format!("tr[data-order='{}'] a", order.id);
-        client
-            .find(Locator::Css(&first))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&client, Locator::Css(&first)).await;
         assert_eq!(text(&client, "#order-status").await, "New");
-        client
-            .find(Locator::Css("button[data-move='processing']"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&client, Locator::Css("button[data-move='processing']")).await;
         assert_eq!(
             text(&client, "#notice").await,
             "The order's status was changed."
@@ -267,23 +235,11 @@ fn a_tenant_admin_configures_a_connection_in_a_real_browser() {
         price.clear().await.unwrap();
         price.send_keys("42.00").await.unwrap();
         let save = format!("tr[data-product='{sku}'] button");
-        client
-            .find(Locator::Css(&save))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&client, Locator::Css(&save)).await;
         assert_eq!(text(&client, "#notice").await, "The product was changed.");
 
         // Sign out; the old session is refused.
-        client
-            .find(Locator::Id("sign-out"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&client, Locator::Id("sign-out")).await;
         assert_eq!(text(&client, "h1").await, "You are signed out");
         client.goto(&s.url("/portal/connections")).await.unwrap();
         assert_eq!(text(&client, "h1").await, "You are not signed in");

@@ -904,3 +904,86 @@ mod processes {
         );
     }
 }
+
+#[test]
+fn a_change_made_in_the_portal_fires_its_webhook_and_is_audited_as_the_user() {
+    let s = TestServer::with_webhooks(BOTH);
+    let creds = s.reseller("acme");
+    let auth = creds.bearer();
+    let receiver = Receiver::start();
+    let (_, secret) = endpoint(&s, &auth, &receiver.url, &["connection.created"]);
+    let t = s.tenant(&auth, "portal-shop");
+    s.call(
+        "POST",
+        &format!("/reseller/tenant/{t}/user"),
+        &auth,
+        Some(json!({"login": "owner", "email": "owner@x.example", "role": "admin"})),
+    )
+    .expect(201);
+    let link = s
+        .call(
+            "POST",
+            &format!("/reseller/tenant/{t}/login/owner"),
+            &auth,
+            Some(json!({"path": "/portal/connections"})),
+        )
+        .expect(201)
+        .json();
+    let opened = common::send(
+        &common::agent(),
+        "GET",
+        link["loginUrl"].as_str().unwrap(),
+        &Auth::None,
+        None,
+    )
+    .expect(303);
+    let cookie = opened
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = s
+        .get_with("/portal/connections", &[("Cookie", &cookie)])
+        .expect(200)
+        .text;
+    let at = page.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+    let csrf = &page[at..at + page[at..].find('"').unwrap()];
+    let form = format!("csrf={csrf}&name=From+the+portal&type=webshop&configuration=");
+    let headers = Auth::pairs(&[
+        ("Cookie", &cookie),
+        ("Origin", "null"),
+        ("Sec-Fetch-Site", "same-origin"),
+    ]);
+    s.raw(
+        "POST",
+        "/portal/connections",
+        &headers,
+        "application/x-www-form-urlencoded",
+        &form,
+    )
+    .expect(303);
+
+    assert_eq!(s.dispatcher().drain(time::now()).unwrap(), 1);
+    let delivered = receiver.received();
+    assert_eq!(delivered.len(), 1);
+    assert_signed(&delivered[0], &secret);
+    let event = delivered[0].json();
+    assert_eq!(event["type"], "connection.created");
+    assert_eq!(event["data"]["name"], "From the portal");
+    assert_eq!(event["tenant"]["codeName"], t.as_str());
+
+    let audit = s
+        .call("GET", &format!("/reseller/audit?tenant={t}"), &auth, None)
+        .expect(200)
+        .json();
+    let entry = audit["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["operation"] == "POST /portal/connections")
+        .unwrap_or_else(|| panic!("the portal's change in {audit}"));
+    assert_eq!(entry["actor"]["type"], "tenant_user");
+    assert_eq!(entry["status"], 303);
+}

@@ -248,3 +248,70 @@ fn the_resellers_return_url_and_frame_ancestors_reach_the_pages() {
         "the CSP decides who frames"
     );
 }
+
+#[test]
+fn every_role_reads_every_page() {
+    let s = TestServer::start(ALONE);
+    let t = tenant(&s);
+    let pages = [
+        "/portal",
+        "/portal/orders",
+        "/portal/products",
+        "/portal/connections",
+        "/portal/users",
+        "/portal/settings",
+        "/portal/activity",
+        "/portal/usage",
+    ];
+    for login in ["api", "manager", "viewer"] {
+        let session = Session::sign_in(&s, &t, login, "/portal");
+        for page in pages {
+            let answer = session.get(page);
+            assert_eq!(answer.status, 200, "{login} {page}: {}", answer.text);
+            for link in pages {
+                assert!(
+                    answer.text.contains(&format!("href=\"{link}\"")),
+                    "{login} {page} links {link}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn over_tls_the_cookie_is_secure_and_host_prefixed() {
+    let s = TestServer::start(ALONE);
+    let t = tenant(&s);
+    let url = s.login_url(&t, "api", "/portal");
+    let tls = Auth::pairs(&[("X-Forwarded-Proto", "https")]);
+    let opened = send(&agent(), "GET", &url, &tls, None);
+    assert_eq!(opened.status, 303);
+    let cookie = opened.header("set-cookie").unwrap().to_owned();
+    assert!(cookie.starts_with("__Host-tenantry_session="), "{cookie}");
+    for part in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(part), "{part} in {cookie}");
+    }
+    assert!(
+        !cookie.contains("Domain="),
+        "the __Host- prefix forbids a Domain"
+    );
+    let session = cookie.split(';').next().unwrap();
+    let page = send(
+        &agent(),
+        "GET",
+        &s.url("/portal"),
+        &Auth::pairs(&[("X-Forwarded-Proto", "https"), ("Cookie", session)]),
+        None,
+    );
+    assert_eq!(page.status, 200);
+    // The plain-HTTP name is not read over TLS.
+    let plain = session.replacen("__Host-", "", 1);
+    let refused = send(
+        &agent(),
+        "GET",
+        &s.url("/portal"),
+        &Auth::pairs(&[("X-Forwarded-Proto", "https"), ("Cookie", &plain)]),
+        None,
+    );
+    assert_eq!(refused.status, 401);
+}
