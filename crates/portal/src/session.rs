@@ -104,15 +104,15 @@ impl FromRequest for Visitor {
                 .cloned()
                 .ok_or_else(|| PortalError::Internal("no application state".into()))?;
             let (visitor, allowance) = resume(state, secret).await?;
+            // From here on the user is known: what is refused is still audited.
+            tenantry_http::audit_as_portal_user(&req, &visitor.tenant, visitor.user.id);
+            req.extensions_mut().insert(visitor.lang());
             if let Some(seconds) = tenantry_http::note_allowance(&req, allowance) {
-                req.extensions_mut().insert(visitor.lang());
                 return Err(PortalError::TooManyRequests(seconds));
             }
-            req.extensions_mut().insert(visitor.lang());
             req.extensions_mut().insert(crate::page::FrameAncestors(
                 visitor.portal.frame_ancestors.clone(),
             ));
-            tenantry_http::audit_as_portal_user(&req, &visitor.tenant, visitor.user.id);
             Ok(visitor)
         })
     }
