@@ -92,20 +92,37 @@ async fn screenshot(client: &Client, name: &str) {
 }
 
 /// The text of the element `css` selects, once the page has it; the page's source if not.
+/// A click's navigation may replace the page between finding the element and reading it: a
+/// stale element is looked up again.
 async fn text(client: &Client, css: &str) -> String {
-    let found = client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await;
-    match found {
-        Ok(element) => element.text().await.unwrap(),
-        Err(e) => panic!(
-            "{css}: {e} at {:?} in {}",
-            client.current_url().await.ok(),
-            client.source().await.unwrap_or_default()
-        ),
+    read_until(client, css, |_| true).await
+}
+
+/// Waits until the element `css` selects reads `expected`: after a click the old page may
+/// still be showing for a moment.
+async fn expect_text(client: &Client, css: &str, expected: &str) {
+    read_until(client, css, |t| t == expected).await;
+}
+
+async fn read_until(client: &Client, css: &str, done: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        if let Ok(element) = client.find(Locator::Css(css)).await {
+            if let Ok(text) = element.text().await {
+                if done(&text) {
+                    return text;
+                }
+                last = text;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    panic!(
+        "{css} read {last:?} at {:?} in {}",
+        client.current_url().await.ok(),
+        client.source().await.unwrap_or_default()
+    )
 }
 
 async fn click(client: &Client, locator: Locator<'_>) {
@@ -146,7 +163,7 @@ fn a_tenant_admin_configures_a_connection_in_a_real_browser() {
         let client = browser(&driver).await;
         // The overview, before anything changes (each login URL starts a session of its own).
         client.goto(&overview).await.unwrap();
-        assert_eq!(text(&client, "h1").await, "Overview");
+        expect_text(&client, "h1", "Overview").await;
         screenshot(&client, "overview").await;
 
         // The login URL lands on the page it links to.
@@ -155,7 +172,7 @@ fn a_tenant_admin_configures_a_connection_in_a_real_browser() {
             client.current_url().await.unwrap().path(),
             "/portal/connections"
         );
-        assert_eq!(text(&client, "h1").await, "Connections");
+        expect_text(&client, "h1", "Connections").await;
 
         // Create a connection through the form.
         client
@@ -176,10 +193,7 @@ fn a_tenant_admin_configures_a_connection_in_a_real_browser() {
             .await
             .unwrap();
         click(&client, Locator::Id("create-connection")).await;
-        assert_eq!(
-            text(&client, "#notice").await,
-            "The connection was created."
-        );
+        expect_text(&client, "#notice", "The connection was created.").await;
         let table = text(&client, "#connections").await;
         assert!(
             table.contains("Webshop sync") && table.contains("webshop"),
@@ -197,7 +211,7 @@ fn a_tenant_admin_configures_a_connection_in_a_real_browser() {
         assert!(token.starts_with("tnt_test_"), "{token}");
         screenshot(&client, "token").await;
         click(&client, Locator::Css("a.button")).await;
-        assert_eq!(text(&client, "h1").await, "Connections");
+        expect_text(&client, "h1", "Connections").await;
         let source = client.source().await.unwrap();
         assert!(!source.contains(&token), "the token is never shown again");
         assert!(source.contains(&format!("ending in {}", &token[token.len() - 4..])));
@@ -208,7 +222,7 @@ fn a_tenant_admin_configures_a_connection_in_a_real_browser() {
         type_into(&client, "full_name", "Erik Ek").await;
         type_into(&client, "email", "erik@shop.example").await;
         click(&client, Locator::Id("create-user")).await;
-        assert_eq!(text(&client, "#notice").await, "The user was added.");
+        expect_text(&client, "#notice", "The user was added.").await;
         assert!(text(&client, "#users").await.contains("Erik Ek"));
 
         // Change an order's status, from the list to its page.
@@ -216,13 +230,10 @@ fn a_tenant_admin_configures_a_connection_in_a_real_browser() {
         screenshot(&client, "orders").await;
         let first = format!("tr[data-order='{}'] a", order.id);
         click(&client, Locator::Css(&first)).await;
-        assert_eq!(text(&client, "#order-status").await, "New");
+        expect_text(&client, "#order-status", "New").await;
         click(&client, Locator::Css("button[data-move='processing']")).await;
-        assert_eq!(
-            text(&client, "#notice").await,
-            "The order's status was changed."
-        );
-        assert_eq!(text(&client, "#order-status").await, "Processing");
+        expect_text(&client, "#notice", "The order's status was changed.").await;
+        expect_text(&client, "#order-status", "Processing").await;
         screenshot(&client, "order").await;
 
         // Edit a product's price.
@@ -236,13 +247,13 @@ fn a_tenant_admin_configures_a_connection_in_a_real_browser() {
         price.send_keys("42.00").await.unwrap();
         let save = format!("tr[data-product='{sku}'] button");
         click(&client, Locator::Css(&save)).await;
-        assert_eq!(text(&client, "#notice").await, "The product was changed.");
+        expect_text(&client, "#notice", "The product was changed.").await;
 
         // Sign out; the old session is refused.
         click(&client, Locator::Id("sign-out")).await;
-        assert_eq!(text(&client, "h1").await, "You are signed out");
+        expect_text(&client, "h1", "You are signed out").await;
         client.goto(&s.url("/portal/connections")).await.unwrap();
-        assert_eq!(text(&client, "h1").await, "You are not signed in");
+        expect_text(&client, "h1", "You are not signed in").await;
         client.close().await.unwrap();
     });
     let stored =
