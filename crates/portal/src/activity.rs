@@ -4,27 +4,19 @@
 
 use crate::blocking;
 use crate::error::PortalError;
-use crate::page::{render, Chrome, Section};
+use crate::page::{cursor, parse_cursor, render, Chrome, Section};
 use crate::session::Visitor;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use tenantry_domain::audit::{ActorType, Outcome};
 use tenantry_domain::usage::DayRange;
 use tenantry_http::AppState;
 use tenantry_storage::audit::{self as audit, AuditFilter};
-use tenantry_storage::{usage, Owner};
-use uuid::Uuid;
+use tenantry_storage::usage;
 
 const PAGE_SIZE: i64 = 25;
-
-fn owner_of(visitor: &Visitor) -> Owner {
-    Owner {
-        reseller_id: visitor.tenant.reseller_id,
-        environment: visitor.tenant.environment,
-    }
-}
 
 /// An audit entry as the page shows it.
 pub struct Entry {
@@ -48,17 +40,6 @@ pub struct ActivityQuery {
     before: Option<String>,
 }
 
-fn parse_cursor(text: &str) -> Result<(DateTime<Utc>, Uuid), PortalError> {
-    let bad = || PortalError::BadForm("not a page of this list".into());
-    let (micros, id) = text.split_once('.').ok_or_else(bad)?;
-    let at = micros
-        .parse()
-        .ok()
-        .and_then(DateTime::from_timestamp_micros)
-        .ok_or_else(bad)?;
-    Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
-}
-
 /// `GET /portal/activity`.
 pub async fn activity(
     state: web::Data<AppState>,
@@ -66,7 +47,7 @@ pub async fn activity(
     query: web::Query<ActivityQuery>,
 ) -> Result<HttpResponse, PortalError> {
     let before = query.before.as_deref().map(parse_cursor).transpose()?;
-    let owner = owner_of(&visitor);
+    let owner = visitor.owner();
     let filter = AuditFilter {
         tenant: Some(visitor.tenant.code_name.clone()),
         ..Default::default()
@@ -79,11 +60,7 @@ pub async fn activity(
     .await?;
     let t = visitor.texts();
     let next = match (page.has_more, page.rows.last()) {
-        (true, Some(last)) => Some(format!(
-            "{}.{}",
-            last.created_at.timestamp_micros(),
-            last.id.simple()
-        )),
+        (true, Some(last)) => Some(cursor(&last.created_at, &last.id)),
         _ => None,
     };
     let entries = page
@@ -154,7 +131,7 @@ pub async fn usage(
 ) -> Result<HttpResponse, PortalError> {
     let today = Utc::now().date_naive();
     let range = DayRange::last(DAYS, today);
-    let (owner, code_name) = (owner_of(&visitor), visitor.tenant.code_name.clone());
+    let (owner, code_name) = (visitor.owner(), visitor.tenant.code_name.clone());
     let daily = blocking(move || {
         Ok(state
             .db

@@ -7,14 +7,14 @@ use crate::blocking;
 use crate::error::PortalError;
 use crate::form::PortalForm;
 use crate::i18n::Texts;
-use crate::page::{render, see_other, Chrome, Section};
+use crate::page::{cursor, parse_cursor, render, see_other, Chrome, Section};
 use crate::session::Visitor;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use tenantry_domain::money::format_vat_rate;
-use tenantry_domain::order::{Order, OrderPatch, OrderStatus};
+use tenantry_domain::order::{OrderPatch, OrderStatus};
 use tenantry_domain::time;
 use tenantry_http::AppState;
 use tenantry_service::{order as service, ServiceError};
@@ -85,23 +85,6 @@ fn start_of(day: NaiveDate) -> DateTime<Utc> {
     day.and_hms_opt(0, 0, 0).expect("midnight").and_utc()
 }
 
-/// A page cursor: the last order's placing time (µs) and id.
-fn cursor_of(order: &Order) -> String {
-    format!(
-        "{}.{}",
-        order.created_at.timestamp_micros(),
-        order.id.simple()
-    )
-}
-
-fn parse_cursor(text: &str) -> Result<(DateTime<Utc>, Uuid), PortalError> {
-    let bad = || PortalError::BadForm("not a page of this list".into());
-    let (micros, id) = text.split_once('.').ok_or_else(bad)?;
-    let micros: i64 = micros.parse().map_err(|_| bad())?;
-    let at = DateTime::from_timestamp_micros(micros).ok_or_else(bad)?;
-    Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
-}
-
 /// `GET /portal/orders`.
 pub async fn list(
     state: web::Data<AppState>,
@@ -135,7 +118,7 @@ pub async fn list(
     let t = visitor.texts();
     let next = match (page.has_more, page.rows.last()) {
         (true, Some(last)) => {
-            let mut pairs = vec![("after", cursor_of(last))];
+            let mut pairs = vec![("after", cursor(&last.created_at, &last.id))];
             for (name, value) in [
                 ("status", &query.status),
                 ("from", &query.from),

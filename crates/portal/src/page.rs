@@ -151,6 +151,26 @@ pub fn render_status(
     Ok(response)
 }
 
+/// A list page's cursor: the last row's time (µs) and id, as the next page's query carries
+/// it. Orders and activity page newest first by it.
+pub fn cursor(at: &chrono::DateTime<chrono::Utc>, id: &uuid::Uuid) -> String {
+    format!("{}.{}", at.timestamp_micros(), id.simple())
+}
+
+/// Reads a [`cursor`]; anything else is not a page of the list (400).
+pub fn parse_cursor(
+    text: &str,
+) -> Result<(chrono::DateTime<chrono::Utc>, uuid::Uuid), PortalError> {
+    let bad = || PortalError::BadForm("not a page of this list".into());
+    let (micros, id) = text.split_once('.').ok_or_else(bad)?;
+    let at = micros
+        .parse()
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_micros)
+        .ok_or_else(bad)?;
+    Ok((at, uuid::Uuid::parse_str(id).map_err(|_| bad())?))
+}
+
 /// A 303 to `path` after a form: post/redirect/get.
 pub fn see_other(path: &str) -> HttpResponse {
     HttpResponse::SeeOther()

@@ -85,6 +85,14 @@ impl Visitor {
         }
     }
 
+    /// The reseller and environment the tenant belongs to, as the storage lookups take them.
+    pub fn owner(&self) -> tenantry_storage::Owner {
+        tenantry_storage::Owner {
+            reseller_id: self.tenant.reseller_id,
+            environment: self.tenant.environment,
+        }
+    }
+
     /// Who acts, as the use cases and the audit log name them.
     pub fn actor(&self) -> Actor {
         Actor::TenantUser(self.user.id)

@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use tenantry_domain::tenant::TenantPatch;
 use tenantry_http::AppState;
 use tenantry_service::{tenant as service, ServiceError};
-use tenantry_storage::Owner;
 
 /// What the form holds.
 #[derive(Default, Deserialize)]
@@ -115,12 +114,8 @@ pub async fn save(
         languages: Some(languages),
         ..Default::default()
     };
-    let tenant = &visitor.tenant;
-    let owner = Owner {
-        reseller_id: tenant.reseller_id,
-        environment: tenant.environment,
-    };
-    let (actor, code_name) = (visitor.actor(), tenant.code_name.clone());
+    let (owner, actor) = (visitor.owner(), visitor.actor());
+    let code_name = visitor.tenant.code_name.clone();
     let saved = blocking(move || {
         Ok(state
             .db
