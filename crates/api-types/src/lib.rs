@@ -8,6 +8,7 @@
 //! Pure data and conversions from the domain: no HTTP, no database.
 
 pub mod connection;
+pub mod integration;
 pub mod login;
 pub mod order;
 pub mod product;

@@ -138,7 +138,13 @@ fn rejected<T>(_: StorageError) -> Result<T, AuthError> {
     Err(AuthError::Rejected(REJECTED))
 }
 
-fn usable(tenant: &Tenant, connection: Option<&Connection>) -> Result<(), AuthError> {
+/// Whether the tenant, and the connection if any, let a request in; `api_only`: the
+/// connection must be of type `api` (Sharespine's user-through-connection scheme).
+fn usable(
+    tenant: &Tenant,
+    connection: Option<&Connection>,
+    api_only: bool,
+) -> Result<(), AuthError> {
     if !tenant.status.is_usable() {
         return Err(AuthError::Forbidden {
             code: "tenant_deactivated",
@@ -152,7 +158,7 @@ fn usable(tenant: &Tenant, connection: Option<&Connection>) -> Result<(), AuthEr
                 message: format!("connection {} is deactivated", c.id),
             });
         }
-        if c.kind != API_TYPE {
+        if api_only && c.kind != API_TYPE {
             return Err(AuthError::Forbidden {
                 code: "connection_not_api",
                 message: format!("connection {} is of type `{}`, not `api`", c.id, c.kind),
@@ -191,7 +197,7 @@ impl Authenticator {
                 if !self.passwords().verify(password, hash) {
                     return Err(AuthError::Rejected(REJECTED));
                 }
-                usable(&tenant, Some(&connection))?;
+                usable(&tenant, Some(&connection), true)?;
                 Ok(TenantPrincipal {
                     permissions: user.effective_permissions(),
                     access: TenantAccess::ConnectionUser {
@@ -209,18 +215,21 @@ impl Authenticator {
                         "a reseller key acts for a tenant only with the X-Tenant-ID header",
                     ));
                 }
-                let Some((tenant, connection)) =
-                    tenant_token::find_active(conn, &token::hash(secret))?
-                else {
+                let Some(found) = tenant_token::find_active(conn, &token::hash(secret))? else {
                     return Err(AuthError::Rejected(REJECTED));
                 };
-                usable(&tenant, Some(&connection))?;
+                // A token exists only where one was issued: an `api` connection's, or the
+                // connection a partner's link added (of the partner's type).
+                usable(&found.tenant, Some(&found.connection), false)?;
                 Ok(TenantPrincipal {
-                    tenant,
+                    tenant: found.tenant,
                     access: TenantAccess::TenantToken {
-                        connection_id: connection.id,
+                        connection_id: found.connection.id,
                     },
-                    permissions: Permission::ALL.to_vec(),
+                    // A partner's token holds what the tenant consented to; others all.
+                    permissions: found
+                        .permissions
+                        .unwrap_or_else(|| Permission::ALL.to_vec()),
                 })
             }
             TenantCredentials::Reseller {
@@ -231,7 +240,7 @@ impl Authenticator {
                 let id = Uuid::parse_str(tenant_id)
                     .map_err(|_| AuthError::Storage(StorageError::NotFound("tenant")))?;
                 let tenant = tenant::find_by_id(conn, &reseller.owner(), id)?;
-                usable(&tenant, None)?;
+                usable(&tenant, None, false)?;
                 // A reseller key acts for a tenant within its scopes: reading needs
                 // `tenant:read`, writing `tenant:write`.
                 let permissions = Permission::ALL

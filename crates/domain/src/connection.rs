@@ -107,6 +107,18 @@ impl ConnectionPatch {
     }
 }
 
+/// Checks a connection type on its own (an integration names the type of the connections
+/// it adds); the error names the field `type`.
+pub fn check_type(kind: &str) -> Result<(), DomainError> {
+    kind_rule(kind).map_err(|e| {
+        DomainError::invalid(
+            "type",
+            &e.code,
+            e.message.map(|m| m.to_string()).unwrap_or_default(),
+        )
+    })
+}
+
 /// Connection types: short lowercase words (`api`, `webshop`, `erp_sync`).
 fn kind_rule(kind: &str) -> Result<(), ValidationError> {
     if (1..=32).contains(&kind.len())

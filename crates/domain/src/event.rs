@@ -64,6 +64,8 @@ event_types! {
     ProductCreated => "product.created",
     ProductUpdated => "product.updated",
     ProductDeleted => "product.deleted",
+    IntegrationLinked => "integration.linked",
+    IntegrationUnlinked => "integration.unlinked",
     WebhookDisabled => "webhook.disabled",
 }
 

@@ -24,6 +24,7 @@ pub mod connection;
 pub mod environment;
 pub mod error;
 pub mod event;
+pub mod integration;
 pub mod login_url;
 pub mod money;
 pub mod order;

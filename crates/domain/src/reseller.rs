@@ -20,6 +20,9 @@ pub struct Reseller {
     /// The capabilities the reseller may grant its tenants as `options` (Calipsa).
     pub capabilities: Vec<String>,
     pub rate_limit_per_minute: i64,
+    /// Whether the operator lets it offer integrations to every tenant on the server
+    /// (`visibility: "all"`), not only its own.
+    pub public_integrations: bool,
     pub created_at: DateTime<Utc>,
 }
 

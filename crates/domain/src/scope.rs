@@ -28,10 +28,14 @@ pub enum Scope {
     KeyRead,
     /// Create, revoke and rotate API keys.
     KeyWrite,
+    /// Read the integrations the reseller offers as a partner.
+    IntegrationRead,
+    /// Offer, change and withdraw integrations, and post back partner links.
+    IntegrationWrite,
 }
 
 /// Every scope, in catalogue order.
-pub const ALL: [Scope; 11] = [
+pub const ALL: [Scope; 13] = [
     Scope::TenantRead,
     Scope::TenantWrite,
     Scope::UserWrite,
@@ -43,6 +47,8 @@ pub const ALL: [Scope; 11] = [
     Scope::AuditRead,
     Scope::KeyRead,
     Scope::KeyWrite,
+    Scope::IntegrationRead,
+    Scope::IntegrationWrite,
 ];
 
 impl Scope {
@@ -59,6 +65,8 @@ impl Scope {
             Scope::AuditRead => "audit:read",
             Scope::KeyRead => "key:read",
             Scope::KeyWrite => "key:write",
+            Scope::IntegrationRead => "integration:read",
+            Scope::IntegrationWrite => "integration:write",
         }
     }
 
@@ -77,6 +85,10 @@ impl Scope {
             Scope::AuditRead => "read the audit log",
             Scope::KeyRead => "list API keys",
             Scope::KeyWrite => "create, revoke and rotate API keys",
+            Scope::IntegrationRead => "read the integrations offered as a partner",
+            Scope::IntegrationWrite => {
+                "offer, change and withdraw integrations; post back partner links"
+            }
         }
     }
 

@@ -18,6 +18,8 @@ pub struct ServiceConfig {
     pub webhook_policy: tenantry_domain::webhook::UrlPolicy,
     /// When portal sessions end.
     pub sessions: tenantry_domain::login_url::SessionPolicy,
+    /// How long a partner may take to post back a link's uid.
+    pub link_ttl: Duration,
 }
 
 impl ServiceConfig {
@@ -49,6 +51,7 @@ impl Default for ServiceConfig {
             login_url_ttl: tenantry_domain::login_url::DEFAULT_TTL,
             webhook_policy: Default::default(),
             sessions: Default::default(),
+            link_ttl: Duration::minutes(tenantry_domain::integration::DEFAULT_LINK_TTL_MINUTES),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod connections;
 mod error;
 pub mod form;
 pub mod i18n;
+pub mod integrations;
 pub mod orders;
 pub mod overview;
 mod page;
@@ -57,6 +58,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/connections/{id}/token",
                 web::post().to(connections::rotate_token),
+            )
+            .route("/integrations", web::get().to(integrations::list))
+            .route(
+                "/integrations/callback",
+                web::get().to(integrations::callback),
+            )
+            .route(
+                "/integrations/{id}/connect",
+                web::get().to(integrations::consent),
+            )
+            .route(
+                "/integrations/{id}/connect",
+                web::post().to(integrations::connect),
+            )
+            .route(
+                "/integrations/links/{id}/disconnect",
+                web::post().to(integrations::disconnect),
             )
             .route("/users", web::get().to(users::list))
             .route("/users", web::post().to(users::create))

@@ -18,6 +18,7 @@ use askama::Template;
 pub enum Section {
     Overview,
     Connections,
+    Integrations,
     Users,
     Settings,
     Orders,
@@ -27,11 +28,12 @@ pub enum Section {
 }
 
 impl Section {
-    const ALL: [Section; 8] = [
+    const ALL: [Section; 9] = [
         Section::Overview,
         Section::Orders,
         Section::Products,
         Section::Connections,
+        Section::Integrations,
         Section::Users,
         Section::Settings,
         Section::Activity,
@@ -42,6 +44,7 @@ impl Section {
         match self {
             Section::Overview => "/portal",
             Section::Connections => "/portal/connections",
+            Section::Integrations => "/portal/integrations",
             Section::Users => "/portal/users",
             Section::Settings => "/portal/settings",
             Section::Orders => "/portal/orders",
@@ -55,6 +58,7 @@ impl Section {
         match self {
             Section::Overview => "nav.overview",
             Section::Connections => "nav.connections",
+            Section::Integrations => "nav.integrations",
             Section::Users => "nav.users",
             Section::Settings => "nav.settings",
             Section::Orders => "nav.orders",

@@ -1,7 +1,8 @@
 //! The catalog's words for the domain's values.
 
 use crate::i18n::Texts;
-use tenantry_domain::permission::Role;
+use tenantry_domain::integration::LinkState;
+use tenantry_domain::permission::{Permission, Role};
 use tenantry_domain::tenant::TenantStatus;
 use tenantry_domain::Environment;
 
@@ -27,5 +28,23 @@ pub fn status(t: Texts, status: TenantStatus) -> &'static str {
         TenantStatus::Deactivated => t.get("status.deactivated"),
         TenantStatus::CancellationScheduled => t.get("status.active"),
         TenantStatus::Cancelled => t.get("status.cancelled"),
+    }
+}
+
+pub fn permission(t: Texts, permission: Permission) -> &'static str {
+    match permission {
+        Permission::OrderRead => t.get("permission.order_read"),
+        Permission::OrderWrite => t.get("permission.order_write"),
+        Permission::ProductRead => t.get("permission.product_read"),
+        Permission::ProductWrite => t.get("permission.product_write"),
+    }
+}
+
+pub fn link_state(t: Texts, state: LinkState) -> &'static str {
+    match state {
+        LinkState::Pending => t.get("link.pending"),
+        LinkState::Linked => t.get("link.linked"),
+        LinkState::Unlinked => t.get("link.unlinked"),
+        LinkState::Expired => t.get("link.expired"),
     }
 }

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod capability;
 pub mod connection;
 pub mod event;
+pub mod integration;
 pub mod key;
 pub mod lifecycle;
 pub mod login;

@@ -12,7 +12,8 @@ use utoipa::{Modify, OpenApi};
         version = "1"
     ),
     components(schemas(tenantry_http::Problem, tenantry_http::ProblemFieldError,
-        tenantry_api_types::tenant::ReadyOut, tenantry_api_types::tenant::ReadyLoginOut)),
+        tenantry_api_types::tenant::ReadyOut, tenantry_api_types::tenant::ReadyLoginOut,
+        tenantry_api_types::integration::LinkOut)),
     modifiers(&Security),
     security(("basic" = [], "reseller" = []), ("bearer" = []), ("apiKey" = [])),
     tags(
@@ -25,6 +26,7 @@ use utoipa::{Modify, OpenApi};
         (name = "event", description = "Lifecycle events: the feed every state change appends to"),
         (name = "webhook", description = "Webhook endpoints: signed, at-least-once delivery of events"),
         (name = "analytics", description = "Usage of the APIs per tenant and day"),
+        (name = "integration", description = "Integrations you offer as a partner, and the partner endpoint that links one to a tenant (Cloud 66's handshake)"),
     )
 )]
 pub struct ResellerApiDoc;

@@ -7,8 +7,8 @@
 //! `#[utoipa::path]` method and path to its row.
 
 use crate::{
-    analytics, audit, capability, connection, event, key, lifecycle, login, permission, portal,
-    sandbox, session, template, tenant, user, webhook,
+    analytics, audit, capability, connection, event, integration, key, lifecycle, login,
+    permission, portal, sandbox, session, template, tenant, user, webhook,
 };
 use tenantry_domain::scope::Scope::{self, *};
 
@@ -52,6 +52,12 @@ tenantry_http::operations! {
     POST "/webhook/{id}/secret/rotate" => webhook::rotate, WebhookWrite;
     GET "/webhook/{id}/attempt" => webhook::attempts, EventRead;
     POST "/webhook/{id}/event/{eventId}/resend" => webhook::resend, WebhookWrite;
+    POST "/integration" => integration::create, IntegrationWrite;
+    GET "/integration" => integration::list, IntegrationRead;
+    GET "/integration/{id}" => integration::get, IntegrationRead;
+    PATCH "/integration/{id}" => integration::update, IntegrationWrite;
+    DELETE "/integration/{id}" => integration::delete, IntegrationWrite;
+    POST "/integration/{id}/link" => integration::link, IntegrationWrite;
     POST "/key" => key::create, KeyWrite;
     GET "/key" => key::list, KeyRead;
     GET "/key/scope" => key::scopes, KeyRead;

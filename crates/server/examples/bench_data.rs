@@ -54,8 +54,8 @@ fn seed(url: &str, tenants: usize, orders: i64, out: &str) {
     db.migrate().expect("migrate");
     tenantry_server::admin::create_reseller(&db, "bench", "Bench", "", vec![]).expect("reseller");
     // The load measures throughput; the limiter still runs, at a rate it never reaches.
-    let reseller =
-        tenantry_server::admin::update_reseller(&db, "bench", Some(1_000_000)).expect("rate limit");
+    let reseller = tenantry_server::admin::update_reseller(&db, "bench", Some(1_000_000), None)
+        .expect("rate limit");
     let sek = Currency::from_code("SEK").unwrap();
     let mut file = std::io::BufWriter::new(std::fs::File::create(out).expect("out file"));
     let started = Instant::now();
@@ -77,7 +77,15 @@ fn seed(url: &str, tenants: usize, orders: i64, out: &str) {
                 };
                 connection::insert(conn, &c)?;
                 let new = token::generate(TokenKind::TenantToken, Environment::Sandbox);
-                tenant_token::insert(conn, t.id, &c.id, &new.stored.hash, &new.stored.hint, now)?;
+                tenant_token::insert(
+                    conn,
+                    t.id,
+                    &c.id,
+                    &new.stored.hash,
+                    &new.stored.hint,
+                    None,
+                    now,
+                )?;
                 let last = tenant::reserve_sequences(conn, t.id, orders)?;
                 let generated = sandbox::orders(i as u64, 1, orders as u64);
                 let batch: Vec<Order> = generated

@@ -69,6 +69,7 @@ pub struct ResellerView {
     pub code_name_prefix: String,
     pub capabilities: Vec<String>,
     pub rate_limit_per_minute: i64,
+    pub public_integrations: bool,
     pub created_at: chrono::DateTime<Utc>,
 }
 
@@ -81,6 +82,7 @@ impl From<Reseller> for ResellerView {
             code_name_prefix: r.code_name_prefix,
             capabilities: r.capabilities,
             rate_limit_per_minute: r.rate_limit_per_minute,
+            public_integrations: r.public_integrations,
             created_at: r.created_at,
         }
     }
@@ -104,18 +106,24 @@ pub fn create_reseller(
     Ok(db.write(|conn| service::reseller::create(conn, &Actor::Operator, new, now))?)
 }
 
-/// Changes a reseller's settings: its request rate (per minute; 1 to 1,000,000).
+/// Changes a reseller's settings: its request rate (per minute; 1 to 1,000,000) and whether
+/// it may offer integrations to every tenant; absent ones stay.
 pub fn update_reseller(
     db: &Database,
     code: &str,
     rate_limit_per_minute: Option<i64>,
+    public_integrations: Option<bool>,
 ) -> Result<Reseller, AdminError> {
     db.write(|conn| {
         let actor = &Actor::Operator;
-        Ok::<_, AdminError>(match rate_limit_per_minute {
-            Some(rate) => service::reseller::set_rate_limit(conn, actor, code, rate)?,
-            None => resellers::find_by_code(conn, code)?,
-        })
+        let mut reseller = resellers::find_by_code(conn, code)?;
+        if let Some(rate) = rate_limit_per_minute {
+            reseller = service::reseller::set_rate_limit(conn, actor, code, rate)?;
+        }
+        if let Some(allowed) = public_integrations {
+            reseller = service::reseller::set_public_integrations(conn, actor, code, allowed)?;
+        }
+        Ok::<_, AdminError>(reseller)
     })
 }
 

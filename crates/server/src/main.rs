@@ -79,6 +79,9 @@ struct ServeArgs {
     /// Seconds a login URL works.
     #[arg(long, env = "TENANTRY_LOGIN_URL_TTL", default_value_t = 600)]
     login_url_ttl: i64,
+    /// Minutes a partner has to post back the uid of an integration link.
+    #[arg(long, env = "TENANTRY_LINK_TTL_MINUTES", default_value_t = tenantry_domain::integration::DEFAULT_LINK_TTL_MINUTES)]
+    link_ttl_minutes: i64,
     /// Minutes without a request after which a portal session ends.
     #[arg(long, env = "TENANTRY_SESSION_IDLE_MINUTES", default_value_t = 30)]
     session_idle_minutes: i64,
@@ -166,6 +169,12 @@ enum ResellerCommand {
         /// Requests per minute, per reseller on the Reseller API and per tenant on the Tenant API.
         #[arg(long)]
         rate_limit: Option<i64>,
+        /// Let it offer integrations to every tenant on the server (`visibility: "all"`).
+        #[arg(long, conflicts_with = "no_public_integrations")]
+        public_integrations: bool,
+        /// Offer its integrations only to its own tenants again.
+        #[arg(long)]
+        no_public_integrations: bool,
     },
     /// Manage the capabilities a reseller may grant its tenants as options.
     #[command(subcommand)]
@@ -352,12 +361,29 @@ fn reseller(db: &Database, json: bool, command: ResellerCommand) -> Result<(), a
                     .join("\n")
             });
         }
-        ResellerCommand::Update { code, rate_limit } => {
-            let r = admin::ResellerView::from(admin::update_reseller(db, &code, rate_limit)?);
+        ResellerCommand::Update {
+            code,
+            rate_limit,
+            public_integrations,
+            no_public_integrations,
+        } => {
+            let public = match (public_integrations, no_public_integrations) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            };
+            let r =
+                admin::ResellerView::from(admin::update_reseller(db, &code, rate_limit, public)?);
             print(json, &r, || {
                 format!(
-                    "reseller {}: {} requests per minute",
-                    r.code, r.rate_limit_per_minute
+                    "reseller {}: {} requests per minute; integrations offered to {}",
+                    r.code,
+                    r.rate_limit_per_minute,
+                    if r.public_integrations {
+                        "every tenant"
+                    } else {
+                        "its own tenants"
+                    }
                 )
             });
         }
@@ -465,6 +491,9 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
     if args.login_url_ttl <= 0 {
         return Err("--login-url-ttl must be a positive number of seconds".into());
     }
+    if args.link_ttl_minutes <= 0 {
+        return Err("--link-ttl-minutes must be a positive number of minutes".into());
+    }
     if args.session_idle_minutes <= 0 || args.session_lifetime_hours <= 0 {
         return Err("--session-idle-minutes and --session-lifetime-hours must be positive".into());
     }
@@ -505,6 +534,7 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
                 idle: chrono::Duration::minutes(args.session_idle_minutes),
                 lifetime: chrono::Duration::hours(args.session_lifetime_hours),
             },
+            link_ttl: chrono::Duration::minutes(args.link_ttl_minutes),
         },
         limits: RateLimits::new(!args.no_rate_limit),
         throttle: tenantry_http::AuthThrottle::new(true, args.trusted_proxies),

@@ -59,7 +59,7 @@ fn the_reseller_api_answers_429_at_the_configured_count_and_recovers() {
     let s = TestServer::start(BOTH);
     let r = s.reseller("limited");
     let other = s.reseller("unlimited");
-    admin::update_reseller(&s.db, "limited", Some(LIMIT as i64)).unwrap();
+    admin::update_reseller(&s.db, "limited", Some(LIMIT as i64), None).unwrap();
 
     let first = s
         .call("GET", "/reseller/tenant", &r.bearer(), None)
@@ -106,7 +106,7 @@ fn the_tenant_api_limits_each_tenant_at_its_resellers_rate() {
     let r = s.reseller("limited");
     let one = s.company_token(&r.bearer(), "shop-1");
     let two = s.company_token(&r.bearer(), "shop-2");
-    admin::update_reseller(&s.db, "limited", Some(LIMIT as i64)).unwrap();
+    admin::update_reseller(&s.db, "limited", Some(LIMIT as i64), None).unwrap();
 
     let (allowed, refusal, took) = exhaust(|| s.call("GET", "/tenant/order", &one, None));
     assert_limited_at_the_count(allowed, &refusal, took);

@@ -782,7 +782,7 @@ mod processes {
     fn reseller(db: &TestDb) -> Auth {
         let database = db.connect();
         tenantry_server::admin::create_reseller(&database, "acme", "Acme", "", vec![]).unwrap();
-        tenantry_server::admin::update_reseller(&database, "acme", Some(1_000_000)).unwrap();
+        tenantry_server::admin::update_reseller(&database, "acme", Some(1_000_000), None).unwrap();
         let key = tenantry_server::admin::create_key(
             &database,
             "acme",

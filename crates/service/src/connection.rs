@@ -93,6 +93,8 @@ pub fn delete(
     id: &str,
 ) -> Result<Connection, ServiceError> {
     let connection = find(conn, tenant, id)?;
+    // A partner's connection deleted ends the link that added it.
+    crate::integration::connection_removed(conn, actor, tenant, id, tenantry_domain::time::now())?;
     connections::delete(conn, tenant.id, id)?;
     emit(
         conn,
@@ -182,6 +184,7 @@ fn store_token(
         &connection.id,
         &token.hash,
         &token.hint,
+        None,
         now,
     )?;
     Ok(())

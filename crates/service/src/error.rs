@@ -57,3 +57,13 @@ impl From<tenantry_storage::order::PlaceError> for ServiceError {
         }
     }
 }
+
+impl From<tenantry_domain::integration::LinkRefusal> for ServiceError {
+    /// A partner's post-back refused: 403 with the seed's words.
+    fn from(e: tenantry_domain::integration::LinkRefusal) -> Self {
+        ServiceError::Forbidden {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}

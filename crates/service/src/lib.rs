@@ -12,6 +12,7 @@ pub mod audit;
 pub mod capability;
 pub mod connection;
 mod error;
+pub mod integration;
 pub mod job;
 pub mod key;
 pub mod lifecycle;
@@ -43,6 +44,23 @@ pub(crate) fn emit(
     data: &impl serde::Serialize,
 ) -> Result<(), ServiceError> {
     let event = NewEvent::about(tenant, kind, data);
+    tenantry_storage::event::append(conn, event, tenantry_domain::time::now())?;
+    Ok(())
+}
+
+/// Appends an event about `tenant` to the feed of `reseller_id`, which is not the tenant's
+/// own reseller (a partner linked to the tenant hears of its link).
+pub(crate) fn emit_to(
+    conn: &mut DbConnection,
+    reseller_id: uuid::Uuid,
+    tenant: &Tenant,
+    kind: EventType,
+    data: &impl serde::Serialize,
+) -> Result<(), ServiceError> {
+    let event = NewEvent {
+        reseller_id,
+        ..NewEvent::about(tenant, kind, data)
+    };
     tenantry_storage::event::append(conn, event, tenantry_domain::time::now())?;
     Ok(())
 }

@@ -44,6 +44,7 @@ pub fn create(
         code_name_prefix: new.code_name_prefix,
         capabilities: new.capabilities,
         rate_limit_per_minute: DEFAULT_RATE_LIMIT_PER_MINUTE,
+        public_integrations: false,
         created_at: now,
     };
     resellers::insert(conn, &reseller).map_err(|e| match e {
@@ -76,6 +77,22 @@ pub fn set_rate_limit(
     resellers::set_rate_limit(conn, reseller.id, per_minute)?;
     reseller.rate_limit_per_minute = per_minute;
     log::info!("{actor} set reseller `{code}`'s rate to {per_minute} a minute");
+    Ok(reseller)
+}
+
+/// Lets reseller `code` offer integrations to every tenant on the server (`visibility:
+/// "all"`), or stops it: its public integrations then stop being offered to other resellers'
+/// tenants (links made stay until a side ends them).
+pub fn set_public_integrations(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    code: &str,
+    allowed: bool,
+) -> Result<Reseller, ServiceError> {
+    let mut reseller = resellers::find_by_code(conn, code)?;
+    resellers::set_public_integrations(conn, reseller.id, allowed)?;
+    reseller.public_integrations = allowed;
+    log::info!("{actor} set reseller `{code}`'s public integrations to {allowed}");
     Ok(reseller)
 }
 

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod connection;
 pub mod event;
 pub mod idempotency;
+pub mod integration;
 pub mod job;
 pub mod login;
 pub mod order;

@@ -20,6 +20,7 @@ struct ResellerRow {
     capabilities: String,
     rate_limit_per_minute: i64,
     created_at: NaiveDateTime,
+    public_integrations: bool,
 }
 
 impl ResellerRow {
@@ -32,6 +33,7 @@ impl ResellerRow {
             capabilities: to_json(&r.capabilities),
             rate_limit_per_minute: r.rate_limit_per_minute,
             created_at: to_db_time(r.created_at),
+            public_integrations: r.public_integrations,
         }
     }
 
@@ -43,6 +45,7 @@ impl ResellerRow {
             code_name_prefix: self.code_name_prefix,
             capabilities: from_json(&self.capabilities)?,
             rate_limit_per_minute: self.rate_limit_per_minute,
+            public_integrations: self.public_integrations,
             created_at: from_db_time(self.created_at),
         })
     }
@@ -111,6 +114,17 @@ pub fn insert(conn: &mut DbConnection, reseller: &Reseller) -> Result<()> {
         .values(ResellerRow::from_domain(reseller))
         .execute(conn)?;
     Ok(())
+}
+
+/// The reseller with this id.
+pub fn find(conn: &mut DbConnection, id: Uuid) -> Result<Reseller> {
+    resellers::table
+        .find(id.to_string())
+        .select(ResellerRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StorageError::NotFound("reseller"))?
+        .into_domain()
 }
 
 /// The reseller with this `X-Reseller` code.
@@ -257,6 +271,22 @@ pub fn revoke_key(
 pub fn set_rate_limit(conn: &mut DbConnection, reseller_id: Uuid, per_minute: i64) -> Result<()> {
     let updated = diesel::update(resellers::table.find(reseller_id.to_string()))
         .set(resellers::rate_limit_per_minute.eq(per_minute))
+        .execute(conn)?;
+    if updated == 0 {
+        return Err(StorageError::NotFound("reseller"));
+    }
+    Ok(())
+}
+
+/// Lets the reseller offer integrations to every tenant on the server, or stops it doing so
+/// from now on (what it already offers stays).
+pub fn set_public_integrations(
+    conn: &mut DbConnection,
+    reseller_id: Uuid,
+    allowed: bool,
+) -> Result<()> {
+    let updated = diesel::update(resellers::table.find(reseller_id.to_string()))
+        .set(resellers::public_integrations.eq(allowed))
         .execute(conn)?;
     if updated == 0 {
         return Err(StorageError::NotFound("reseller"));

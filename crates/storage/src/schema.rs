@@ -11,6 +11,7 @@ diesel::table! {
         capabilities -> Text,
         rate_limit_per_minute -> BigInt,
         created_at -> Timestamp,
+        public_integrations -> Bool,
     }
 }
 
@@ -199,8 +200,7 @@ diesel::table! {
         hint -> Text,
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
-        scopes -> Text,
-        expires_at -> Nullable<Timestamp>,
+        permissions -> Nullable<Text>,
     }
 }
 
@@ -338,6 +338,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    integrations (id) {
+        id -> Text,
+        reseller_id -> Text,
+        environment -> Text,
+        name -> Text,
+        description -> Text,
+        redirect_url -> Text,
+        connection_type -> Text,
+        permissions -> Text,
+        visibility -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    integration_links (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        integration_id -> Text,
+        user_id -> Text,
+        email -> Text,
+        uid_hash -> Text,
+        permissions -> Text,
+        connection_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        linked_at -> Nullable<Timestamp>,
+        unlinked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(tenants -> resellers (reseller_id));
 diesel::allow_tables_to_appear_in_same_query!(
     resellers,
@@ -365,4 +398,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     usage_counters,
     usage_subjects,
     tenant_templates,
+    integrations,
+    integration_links,
 );

@@ -67,6 +67,18 @@ pub fn insert(conn: &mut DbConnection, user: &TenantUser) -> Result<()> {
     Ok(())
 }
 
+/// The tenant's user with this id.
+pub fn find(conn: &mut DbConnection, tenant_id: Uuid, id: Uuid) -> Result<TenantUser> {
+    tenant_users::table
+        .filter(tenant_users::tenant_id.eq(tenant_id.to_string()))
+        .filter(tenant_users::id.eq(id.to_string()))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StorageError::NotFound("user"))?
+        .into_domain()
+}
+
 /// The tenant's user with this login.
 pub fn find_by_login(conn: &mut DbConnection, tenant_id: Uuid, login: &str) -> Result<TenantUser> {
     tenant_users::table

@@ -18,6 +18,7 @@ pub fn reseller(db: &Database, code: &str) -> Reseller {
         code_name_prefix: String::new(),
         capabilities: vec![],
         rate_limit_per_minute: 300,
+        public_integrations: false,
         created_at: time::now(),
     };
     db.write(|conn| resellers::insert(conn, &reseller)).unwrap();
