@@ -153,7 +153,7 @@ pub fn start(
         });
     }
     let (integration, _) = offered(conn, tenant, id)?;
-    if store::active_link(conn, tenant.id, id)?.is_some() {
+    if !store::active_links(conn, tenant.id, id)?.is_empty() {
         return Err(ServiceError::Conflict {
             code: "already_linked",
             message: format!("{} is already linked to this account", integration.name),
@@ -195,6 +195,11 @@ pub fn complete(
     let link = store::find_link_by_uid(conn, uid_hash)?
         .filter(|l| l.integration_id == integration.id && l.state(now) == LinkState::Pending)
         .ok_or(LinkRefusal::InvalidUid)?;
+    // Claimed first: of two posts of this uid, the second waits here for the first to commit
+    // and then finds it used. A refusal below rolls the claim back with the rest.
+    if !store::claim_link(conn, &link, now)? {
+        return Err(LinkRefusal::InvalidUid.into());
+    }
     let tenant = tenants::find_unscoped(conn, link.tenant_id)?.ok_or(LinkRefusal::InvalidUid)?;
     if !offered_to(conn, &integration, &tenant)? {
         return Err(LinkRefusal::InvalidUid.into());
@@ -211,7 +216,8 @@ pub fn complete(
     if !may_accept {
         return Err(LinkRefusal::InvalidEmail.into());
     }
-    if store::active_link(conn, tenant.id, integration.id)?.is_some() {
+    let linked = store::active_links(conn, tenant.id, integration.id)?;
+    if linked.iter().any(|l| l.id != link.id) {
         return Err(LinkRefusal::AlreadyLinked(integration.name.clone()).into());
     }
     let draft = ConnectionDraft {
@@ -221,11 +227,7 @@ pub fn complete(
         configuration: post.payload,
     };
     let created = connection::create(conn, actor, &tenant, draft, None, now)?;
-    // A racing post of the same uid waits here for the winner's commit, then finds the link
-    // used: its transaction, connection and all, rolls back.
-    if !store::mark_linked(conn, &link, &created.id, now)? {
-        return Err(LinkRefusal::InvalidUid.into());
-    }
+    store::attach_connection(conn, &link, &created.id)?;
     tenant_token::insert(
         conn,
         tenant.id,

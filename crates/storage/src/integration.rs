@@ -284,22 +284,23 @@ pub fn links_of(conn: &mut DbConnection, tenant_id: Uuid) -> Result<Vec<Link>> {
         .collect()
 }
 
-/// The tenant's link to `integration_id` that is linked now, if any.
-pub fn active_link(
+/// The tenant's links to `integration_id` that are linked now (one, but for a claim still
+/// being checked in this transaction).
+pub fn active_links(
     conn: &mut DbConnection,
     tenant_id: Uuid,
     integration_id: Uuid,
-) -> Result<Option<Link>> {
+) -> Result<Vec<Link>> {
     integration_links::table
         .filter(integration_links::tenant_id.eq(tenant_id.to_string()))
         .filter(integration_links::integration_id.eq(integration_id.to_string()))
         .filter(integration_links::linked_at.is_not_null())
         .filter(integration_links::unlinked_at.is_null())
         .select(LinkRow::as_select())
-        .first(conn)
-        .optional()?
+        .load(conn)?
+        .into_iter()
         .map(LinkRow::into_domain)
-        .transpose()
+        .collect()
 }
 
 /// The links of an integration that are linked now, in every tenant.
@@ -335,27 +336,30 @@ pub fn link_of_connection(
         .transpose()
 }
 
-/// Marks the pending link used, recording the connection it added, if it still is pending at
-/// `now`. False when another request used it first or it expired: the conditional update
-/// makes the use single even when two posts race.
-pub fn mark_linked(
-    conn: &mut DbConnection,
-    link: &Link,
-    connection_id: &str,
-    now: DateTime<Utc>,
-) -> Result<bool> {
+/// Marks the pending link used at `now`, if it still is pending then. False when another
+/// request used it first or it expired: the conditional update makes the use single even
+/// when two posts race (on PostgreSQL the second waits for the first's commit, then finds the
+/// link used).
+pub fn claim_link(conn: &mut DbConnection, link: &Link, now: DateTime<Utc>) -> Result<bool> {
     let updated = diesel::update(integration_links::table)
         .filter(integration_links::tenant_id.eq(link.tenant_id.to_string()))
         .filter(integration_links::id.eq(link.id.to_string()))
         .filter(integration_links::linked_at.is_null())
         .filter(integration_links::unlinked_at.is_null())
         .filter(integration_links::expires_at.gt(to_db_time(now)))
-        .set((
-            integration_links::linked_at.eq(to_db_time(now)),
-            integration_links::connection_id.eq(connection_id),
-        ))
+        .set(integration_links::linked_at.eq(to_db_time(now)))
         .execute(conn)?;
     Ok(updated == 1)
+}
+
+/// Records the connection a claimed link added.
+pub fn attach_connection(conn: &mut DbConnection, link: &Link, connection_id: &str) -> Result<()> {
+    diesel::update(integration_links::table)
+        .filter(integration_links::tenant_id.eq(link.tenant_id.to_string()))
+        .filter(integration_links::id.eq(link.id.to_string()))
+        .set(integration_links::connection_id.eq(connection_id))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Marks the link unlinked; false when it was not linked (any more).

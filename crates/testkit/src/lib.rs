@@ -6,10 +6,12 @@
 //!
 //! [`server::TestServer`] runs the real application on a loopback port with the surfaces a
 //! test mounts (a surface crate mounts itself alone); [`client`] sends it requests;
-//! [`receiver::Receiver`] is a real webhook endpoint.
+//! [`receiver::Receiver`] is a real webhook endpoint; [`portal::Session`] a portal visitor.
 
+pub mod browser;
 pub mod client;
 pub mod fixture;
+pub mod portal;
 pub mod receiver;
 pub mod server;
 
