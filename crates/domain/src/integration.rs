@@ -76,6 +76,14 @@ pub struct Integration {
 }
 
 impl Integration {
+    /// The origin the user is sent to (`https://partner.example`), for the consent page's
+    /// `form-action`.
+    pub fn partner_origin(&self) -> String {
+        url::Url::parse(&self.redirect_url)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default()
+    }
+
     /// The host the user is sent to, for the consent page to name.
     pub fn partner_host(&self) -> String {
         url::Url::parse(&self.redirect_url)

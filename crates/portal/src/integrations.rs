@@ -6,11 +6,11 @@
 
 use crate::error::PortalError;
 use crate::form::PortalForm;
-use crate::page::{render, see_other, Chrome, Section};
+use crate::page::{render, see_other, Chrome, FormTarget, Section};
 use crate::session::Visitor;
 use crate::{blocking, text};
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 use tenantry_auth::token;
@@ -170,6 +170,7 @@ fn uuid_in(path: web::Path<String>, what: &str) -> Result<Uuid, PortalError> {
 /// `GET /portal/integrations/{id}/connect`: what connecting shares and allows, to confirm.
 pub async fn consent(
     state: web::Data<AppState>,
+    req: HttpRequest,
     visitor: Visitor,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PortalError> {
@@ -179,6 +180,9 @@ pub async fn consent(
     let (integration, partner) =
         blocking(move || Ok(state.db.read(|conn| service::offered(conn, &tenant, id))?)).await?;
     let t = visitor.texts();
+    // The confirming form is answered with a redirect to the partner: let it lead there.
+    req.extensions_mut()
+        .insert(FormTarget(integration.partner_origin()));
     let destination = integration.partner_host();
     render(&ConsentPage {
         chrome: Chrome::new(

@@ -97,6 +97,12 @@ pub struct Chrome {
 #[derive(Clone)]
 pub(crate) struct FrameAncestors(pub Vec<String>);
 
+/// An origin besides this server's that the page's forms may lead to, left on the request for
+/// the `Content-Security-Policy`'s `form-action`: the consent page's form is answered with a
+/// redirect to the partner, which browsers check against `form-action` too.
+#[derive(Clone)]
+pub(crate) struct FormTarget(pub String);
+
 impl Chrome {
     /// The chrome of `section` for `visitor`, titled by the catalog's `title_key`.
     pub fn new(visitor: &Visitor, section: Section, title: String) -> Chrome {
@@ -211,6 +217,11 @@ pub async fn pages(
         .get::<FrameAncestors>()
         .map(|a| a.0.clone())
         .unwrap_or_default();
+    let form_target = response
+        .request()
+        .extensions()
+        .get::<FormTarget>()
+        .map(|t| t.0.clone());
     let mut response = match page {
         None => response.map_into_boxed_body(),
         Some(page) => {
@@ -225,7 +236,7 @@ pub async fn pages(
             response.map_body(|_, _| BoxBody::new(html))
         }
     };
-    secure(response.headers_mut(), &ancestors);
+    secure(response.headers_mut(), &ancestors, form_target.as_deref());
     Ok(response)
 }
 
@@ -268,8 +279,9 @@ fn error_page(lang: Lang, page: &ErrorPage, request: &str) -> String {
 /// The headers every portal response carries: a CSP that allows only this server's own
 /// stylesheet and script (no inline script), forms posting only here, and framing only by
 /// the origins the reseller named (none by default); no sniffing, no referrer; and pages
-/// with data are never cached.
-fn secure(headers: &mut header::HeaderMap, frame_ancestors: &[String]) {
+/// with data are never cached. `form_target`: one more origin forms may lead to (a checked
+/// URL's origin, which holds nothing that could end the directive).
+fn secure(headers: &mut header::HeaderMap, frame_ancestors: &[String], form_target: Option<&str>) {
     let ancestors = if frame_ancestors.is_empty() {
         "'none'".to_owned()
     } else {
@@ -277,9 +289,13 @@ fn secure(headers: &mut header::HeaderMap, frame_ancestors: &[String]) {
         // directive or add another.
         frame_ancestors.join(" ")
     };
+    let form_action = match form_target {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'self'".to_owned(),
+    };
     let policy = format!(
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors {ancestors}"
+         form-action {form_action}; base-uri 'none'; object-src 'none'; frame-ancestors {ancestors}"
     );
     if let Ok(value) = HeaderValue::from_str(&policy) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);

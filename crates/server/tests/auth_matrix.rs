@@ -133,7 +133,9 @@ fn endpoints() -> Vec<Endpoint> {
             "POST",
             "/reseller/integration",
             Some(integration()),
-            Some(json!({"name": "", "redirectUrl": "ftp://x", "connectionType": "A B", "permissions": ["order:fly"]})),
+            Some(
+                json!({"name": "", "redirectUrl": "ftp://x", "connectionType": "A B", "permissions": ["order:fly"]}),
+            ),
         ),
         e("GET", "/reseller/integration", None, None),
         e("GET", "/reseller/integration/{int}", None, None),

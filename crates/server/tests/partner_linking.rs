@@ -71,10 +71,15 @@ struct Redirect {
 
 /// The admin's consent in the portal: the consent page, then its form; returns the redirect.
 fn consent(s: &TestServer, admin: &Session, integration: &str) -> Redirect {
-    let page = admin
+    let shown = admin
         .get(&format!("/portal/integrations/{integration}/connect"))
-        .expect(200)
-        .text;
+        .expect(200);
+    let policy = shown.header("content-security-policy").unwrap();
+    assert!(
+        policy.contains("form-action 'self' https://backup.example;"),
+        "the confirming form may lead to the partner: {policy}"
+    );
+    let page = shown.text;
     assert!(
         page.contains("Read orders"),
         "the permission asked for: {page}"
