@@ -244,7 +244,6 @@ pub fn complete(
         &tenant,
         &integration,
         &link,
-        EventType::IntegrationLinked,
         Side::Partner,
         now,
     )?;
@@ -304,16 +303,7 @@ pub(crate) fn connection_removed(
     if store::mark_unlinked(conn, &link, now)? {
         let (integration, _) = store::find_any(conn, link.integration_id)?;
         let link = store::find_link(conn, tenant.id, link.id)?;
-        announce(
-            conn,
-            actor,
-            tenant,
-            &integration,
-            &link,
-            EventType::IntegrationUnlinked,
-            Side::Tenant,
-            now,
-        )?;
+        announce(conn, actor, tenant, &integration, &link, Side::Tenant, now)?;
     }
     Ok(())
 }
@@ -345,16 +335,7 @@ fn end_link(
         }
     }
     let link = store::find_link(conn, tenant.id, link.id)?;
-    announce(
-        conn,
-        actor,
-        tenant,
-        integration,
-        &link,
-        EventType::IntegrationUnlinked,
-        by,
-        now,
-    )?;
+    announce(conn, actor, tenant, integration, &link, by, now)?;
     log::debug!(
         "{actor} unlinked integration {} from tenant {}",
         integration.id,
@@ -371,7 +352,7 @@ enum Side {
     Tenant,
 }
 
-/// Appends `kind` for the tenant's reseller and, when the partner is another reseller, for
+/// Appends `integration.linked` or `.unlinked`, as the link now is, for the tenant's reseller and, when the partner is another reseller, for
 /// the partner too; and records the change in the audit log of the side that did not make the
 /// request (the request's own side is audited by its surface).
 fn announce(
@@ -380,10 +361,13 @@ fn announce(
     tenant: &Tenant,
     integration: &Integration,
     link: &Link,
-    kind: EventType,
     by: Side,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
+    let kind = match link.state(now) {
+        LinkState::Linked => EventType::IntegrationLinked,
+        _ => EventType::IntegrationUnlinked,
+    };
     let partner = resellers::find(conn, integration.reseller_id)?;
     let data = LinkOut::new(link, integration, &partner.code, now);
     emit(conn, tenant, kind, &data)?;
