@@ -146,6 +146,14 @@ impl IntegrationDraft {
                 field: "connectionType".into(),
                 ..e
             }));
+        } else if self.connection_type == crate::connection::API_TYPE {
+            // `api` connections are the tenant's own: their tokens may be issued and rotated by
+            // the tenant and its reseller with every permission, which a partner's must not.
+            errors.push(FieldError::new(
+                "connectionType",
+                "reserved",
+                "`api` is the type of the tenant's own connections: name your service's type",
+            ));
         }
         let permissions = permissions_rule(&self.permissions, &mut errors);
         let visibility = match self.visibility.parse::<Visibility>() {
@@ -520,6 +528,14 @@ mod tests {
         assert_eq!(
             fields(reserved.check(Environment::Sandbox, false).unwrap_err()),
             ["redirectUrl"]
+        );
+        let api = IntegrationDraft {
+            connection_type: "api".into(),
+            ..draft()
+        };
+        assert_eq!(
+            fields(api.check(Environment::Sandbox, false).unwrap_err()),
+            ["connectionType"]
         );
         let none = IntegrationDraft {
             permissions: vec![],

@@ -98,10 +98,17 @@ pub async fn list(
     let (offered, links) = blocking(move || {
         state.db.read(|conn| {
             let offered = store::offered_to(conn, tenant.reseller_id, tenant.environment)?;
+            // Each link's integration is read once, however many links it has (it may be one
+            // no longer offered to this tenant).
+            let mut names = std::collections::HashMap::new();
             let mut links = Vec::new();
             for link in store::links_of(conn, tenant.id)? {
-                let (integration, _) = store::find_any(conn, link.integration_id)?;
-                links.push((link, integration.name));
+                if !names.contains_key(&link.integration_id) {
+                    let (integration, _) = store::find_any(conn, link.integration_id)?;
+                    names.insert(link.integration_id, integration.name);
+                }
+                let name = names[&link.integration_id].clone();
+                links.push((link, name));
             }
             Ok::<_, PortalError>((offered, links))
         })

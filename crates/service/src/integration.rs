@@ -119,16 +119,11 @@ pub fn offered(
     tenant: &Tenant,
     id: Uuid,
 ) -> Result<(Integration, String), ServiceError> {
-    let not_found = || ServiceError::NotFound("integration not found".into());
-    let (integration, partner) = match store::find_any(conn, id) {
-        Ok(found) => found,
-        Err(tenantry_storage::StorageError::NotFound(_)) => return Err(not_found()),
-        Err(e) => return Err(e.into()),
-    };
+    let (integration, partner) = store::find_any(conn, id)?;
     if offered_to(conn, &integration, tenant)? {
         Ok((integration, partner))
     } else {
-        Err(not_found())
+        Err(ServiceError::NotFound("integration not found".into()))
     }
 }
 
