@@ -13,6 +13,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
+use std::collections::hash_map::{Entry, HashMap};
 use tenantry_auth::token;
 use tenantry_domain::integration::{partner_url, Integration, LinkState, CALLBACK_PATH};
 use tenantry_domain::time;
@@ -100,14 +101,16 @@ pub async fn list(
             let offered = store::offered_to(conn, tenant.reseller_id, tenant.environment)?;
             // Each link's integration is read once, however many links it has (it may be one
             // no longer offered to this tenant).
-            let mut names = std::collections::HashMap::new();
+            let mut names = HashMap::new();
             let mut links = Vec::new();
             for link in store::links_of(conn, tenant.id)? {
-                if !names.contains_key(&link.integration_id) {
-                    let (integration, _) = store::find_any(conn, link.integration_id)?;
-                    names.insert(link.integration_id, integration.name);
-                }
-                let name = names[&link.integration_id].clone();
+                let name = match names.entry(link.integration_id) {
+                    Entry::Occupied(known) => known.get().clone(),
+                    Entry::Vacant(slot) => {
+                        let (integration, _) = store::find_any(conn, link.integration_id)?;
+                        slot.insert(integration.name).clone()
+                    }
+                };
                 links.push((link, name));
             }
             Ok::<_, PortalError>((offered, links))
