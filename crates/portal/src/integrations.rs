@@ -101,7 +101,7 @@ pub async fn list(
             let offered = store::offered_to(conn, tenant.reseller_id, tenant.environment)?;
             // Each link's integration is read once, however many links it has (it may be one
             // no longer offered to this tenant).
-            let mut names = HashMap::new();
+            let mut names: HashMap<Uuid, String> = HashMap::new();
             let mut links = Vec::new();
             for link in store::links_of(conn, tenant.id)? {
                 let name = match names.entry(link.integration_id) {
