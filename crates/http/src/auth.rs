@@ -191,8 +191,9 @@ impl FromRequest for AuthenticatedReseller {
             let _checking = checking;
             let credentials = parsed?;
             let state = state.ok_or_else(ApiError::internal)?;
-            check_throttle(&state, &attempt)?;
             let (principal, admitted) = blocking(move || {
+                // On the blocking pool: with a shared store this asks Redis.
+                check_throttle(&state, &attempt)?;
                 let outcome = state
                     .db
                     .read(|conn| Ok::<_, ApiError>(state.auth.reseller(conn, &credentials)))?;
@@ -268,8 +269,9 @@ impl FromRequest for AuthenticatedTenant {
             let result = async {
                 let credentials = parsed?;
                 let state = state.ok_or_else(ApiError::internal)?;
-                check_throttle(&state, &attempt)?;
                 let (principal, admitted) = blocking(move || {
+                    // On the blocking pool: with a shared store this asks Redis.
+                    check_throttle(&state, &attempt)?;
                     let (principal, rate) = state.db.read(|conn| {
                         let outcome = state.auth.tenant(conn, &credentials);
                         let principal = count_attempt(&state, &attempt, outcome)?;

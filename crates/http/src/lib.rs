@@ -14,6 +14,7 @@ pub mod docs;
 mod error;
 mod idempotency;
 mod json_writer;
+pub mod limit_store;
 mod metrics;
 mod openapi;
 pub mod pagination;

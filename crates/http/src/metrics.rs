@@ -155,6 +155,12 @@ impl Metrics {
                 state.usage.quarantined(),
             ),
             (
+                "tenantry_rate_limit_store_errors_total",
+                "Times the shared rate-limit store (Redis) failed to answer; limits then held per process.",
+                "counter",
+                state.limits.store_errors(),
+            ),
+            (
                 "tenantry_auth_failures_total",
                 "Failed password authentications counted by the throttle.",
                 "counter",

@@ -4,8 +4,10 @@
 //! `60 s ÷ limit`. Every authenticated response carries `RateLimit-Limit`,
 //! `RateLimit-Remaining` and `RateLimit-Reset`; a refused one is 429 with `Retry-After`.
 //!
-//! The state is in this process's memory: with N processes behind a load balancer a principal
-//! can make up to N × its limit (see docs/operations.md).
+//! The state is in this process's memory by default: with N processes behind a load balancer
+//! a principal can then make up to N × its limit. With a shared store
+//! ([`crate::limit_store::RedisStore`], `serve --rate-limit-store`) the limit holds across
+//! processes, and this process's limiter is what it falls back on (docs/scaling.md).
 
 use crate::ApiError;
 use actix_web::body::MessageBody;
@@ -33,6 +35,8 @@ const RESELLER_RATE_TTL: Duration = Duration::from_secs(60);
 /// The limiters of one process.
 pub struct RateLimits {
     enabled: bool,
+    /// Where the state is shared between processes, if anywhere.
+    store: Option<crate::limit_store::RedisStore>,
     limiters: Mutex<HashMap<String, (u32, Arc<Gcra>)>>,
     reseller_rates: Mutex<HashMap<Uuid, (i64, Instant)>>,
 }
@@ -58,8 +62,14 @@ impl RateLimits {
     /// `enabled: false` lets everything through and sends no headers (for a deployment whose
     /// gateway limits already).
     pub fn new(enabled: bool) -> Self {
+        RateLimits::with_store(enabled, None)
+    }
+
+    /// Limits whose state lives in `store`, falling back on this process's own while it fails.
+    pub fn with_store(enabled: bool, store: Option<crate::limit_store::RedisStore>) -> Self {
         RateLimits {
             enabled,
+            store,
             limiters: Mutex::new(HashMap::new()),
             reseller_rates: Mutex::new(HashMap::new()),
         }
@@ -72,6 +82,13 @@ impl RateLimits {
         }
         let limit = NonZeroU32::new(per_minute.clamp(1, u32::MAX as i64) as u32)
             .expect("clamped to at least 1");
+        if let Some(store) = &self.store {
+            // The rate is part of the key: a changed rate starts afresh, as below.
+            let key = format!("tenantry:rate:{principal}:{limit}");
+            if let Some(allowance) = store.check(&key, limit.get()) {
+                return Some(allowance);
+            }
+        }
         let gcra = {
             let mut limiters = self.limiters.lock().unwrap_or_else(|e| e.into_inner());
             match limiters.get(principal) {
@@ -106,6 +123,11 @@ impl RateLimits {
                 }
             }
         })
+    }
+
+    /// How many times the shared store failed to answer (0 without one).
+    pub fn store_errors(&self) -> u64 {
+        self.store.as_ref().map_or(0, |s| s.errors())
     }
 
     /// A reseller's configured rate, from this process's short-lived copy or from `load`.

@@ -12,7 +12,9 @@
 //! user's own address has keys of its own. A success clears the address-and-account key.
 //! Counts are forgotten a quarter of an hour after a key's last failure.
 //!
-//! The state is in this process's memory, like the request rate limits.
+//! The state is in this process's memory, like the request rate limits, or, with
+//! `serve --rate-limit-store`, in the same Redis as theirs (falling back on this process's
+//! memory while it fails), so a guesser cannot spread its tries over the processes.
 
 use crate::ApiError;
 use actix_web::http::StatusCode;
@@ -66,6 +68,7 @@ struct Entry {
 /// The failed-authentication throttle of one process.
 pub struct AuthThrottle {
     enabled: bool,
+    store: Option<crate::limit_store::RedisStore>,
     /// Proxies whose `X-Forwarded-For` names the client.
     trusted_proxies: Vec<IpAddr>,
     entries: Mutex<HashMap<String, Entry>>,
@@ -89,8 +92,19 @@ impl AuthThrottle {
     /// `enabled: false` counts nothing and blocks nothing. Requests from a `trusted_proxies`
     /// address are attributed to the client its `X-Forwarded-For` names.
     pub fn new(enabled: bool, trusted_proxies: Vec<IpAddr>) -> Self {
+        AuthThrottle::with_store(enabled, trusted_proxies, None)
+    }
+
+    /// A throttle whose counts and blocks live in `store`, falling back on this process's
+    /// memory while it fails.
+    pub fn with_store(
+        enabled: bool,
+        trusted_proxies: Vec<IpAddr>,
+        store: Option<crate::limit_store::RedisStore>,
+    ) -> Self {
         AuthThrottle {
             enabled,
+            store,
             trusted_proxies,
             entries: Mutex::new(HashMap::new()),
             failures: AtomicU64::new(0),
@@ -152,16 +166,24 @@ impl AuthThrottle {
         if !self.enabled {
             return Ok(());
         }
-        let now = Instant::now();
-        let entries = self.lock();
-        let wait = attempt
-            .keys
-            .iter()
-            .filter_map(|(key, _)| entries.get(key)?.blocked_until)
-            .filter(|until| *until > now)
-            .map(|until| until - now)
-            .max();
-        drop(entries);
+        let shared = self.store.as_ref().and_then(|store| {
+            let keys: Vec<String> = attempt.keys.iter().map(|(k, _)| k.clone()).collect();
+            store.throttle_wait(&keys)
+        });
+        let wait = match shared {
+            Some(wait) => Some(wait).filter(|w| !w.is_zero()),
+            None => {
+                let now = Instant::now();
+                let entries = self.lock();
+                attempt
+                    .keys
+                    .iter()
+                    .filter_map(|(key, _)| entries.get(key)?.blocked_until)
+                    .filter(|until| *until > now)
+                    .map(|until| until - now)
+                    .max()
+            }
+        };
         match wait {
             None => Ok(()),
             Some(wait) => {
@@ -185,6 +207,16 @@ impl AuthThrottle {
             return;
         }
         self.failures.fetch_add(1, Ordering::Relaxed);
+        if let Some(store) = &self.store {
+            let keys: Vec<(String, u32, Duration)> = attempt
+                .keys
+                .iter()
+                .map(|(key, rule)| (key.clone(), rule.free, rule.cap))
+                .collect();
+            if store.throttle_failed(&keys, FORGET_AFTER) {
+                return;
+            }
+        }
         let now = Instant::now();
         let mut entries = self.lock();
         if entries.len() >= MAX_KEYS {
@@ -216,11 +248,23 @@ impl AuthThrottle {
         if !self.enabled {
             return;
         }
-        let mut entries = self.lock();
-        for (key, rule) in &attempt.keys {
-            if rule.cleared_by_success {
-                entries.remove(key);
+        let cleared: Vec<String> = attempt
+            .keys
+            .iter()
+            .filter(|(_, rule)| rule.cleared_by_success)
+            .map(|(key, _)| key.clone())
+            .collect();
+        if cleared.is_empty() {
+            return;
+        }
+        if let Some(store) = &self.store {
+            if store.throttle_clear(&cleared) {
+                return;
             }
+        }
+        let mut entries = self.lock();
+        for key in &cleared {
+            entries.remove(key);
         }
     }
 

@@ -101,6 +101,10 @@ struct ServeArgs {
     /// Do not limit request rates (when a gateway in front of Tenantry limits them already).
     #[arg(long, env = "TENANTRY_NO_RATE_LIMIT")]
     no_rate_limit: bool,
+    /// Keep rate limits in Redis (`redis://HOST:PORT`), so they hold across processes; while
+    /// it cannot be reached each process limits on its own (docs/scaling.md).
+    #[arg(long, env = "TENANTRY_RATE_LIMIT_STORE")]
+    rate_limit_store: Option<String>,
     /// A proxy or load balancer in front of Tenantry (an IP address; repeatable, or a comma-
     /// separated list in the variable): requests from it are attributed to the client its
     /// `X-Forwarded-For` names, for the failed-authentication throttle.
@@ -503,6 +507,17 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
     if args.event_retention_days < 1 {
         return Err("--event-retention-days must be at least 1".into());
     }
+    let limit_store = args
+        .rate_limit_store
+        .as_deref()
+        .map(|url| {
+            tenantry_http::limit_store::RedisStore::open(url)
+                .map_err(|e| format!("--rate-limit-store: {e}"))
+        })
+        .transpose()?;
+    if let Some(url) = &args.rate_limit_store {
+        log::info!("rate limits are kept in {url}, shared by every process using it");
+    }
     let webhook_policy = tenantry_domain::webhook::UrlPolicy {
         allow_private: args.webhook_allow_private,
     };
@@ -536,8 +551,8 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
             },
             link_ttl: chrono::Duration::minutes(args.link_ttl_minutes),
         },
-        limits: RateLimits::new(!args.no_rate_limit),
-        throttle: tenantry_http::AuthThrottle::new(true, args.trusted_proxies),
+        limits: RateLimits::with_store(!args.no_rate_limit, limit_store.clone()),
+        throttle: tenantry_http::AuthThrottle::with_store(true, args.trusted_proxies, limit_store),
         metrics: Metrics::new(!args.no_metrics),
     });
     let listener = TcpListener::bind(&args.bind)
