@@ -263,6 +263,11 @@ fn print_sync(sync: &[(&str, SyncFigures)]) {
             r.direct_kind,
             r.large.p50_ms / r.small.p50_ms
         );
+        if let Some((per_s, ratio)) = r.prepared {
+            println!(
+                "{name}: API ÷ pgbench -M prepared = {ratio:.2} (pgbench -M prepared {per_s:.0} pages/s; goal for the default: ≥ 0.6)"
+            );
+        }
     }
     println!();
     println!("Guarantees: GET /tenant/order?limit=50 on 10k orders with rate limits, metrics, usage metering, idempotency and audit on ÷ rate limits, metrics and metering off");

@@ -27,6 +27,9 @@ pub(super) struct SyncFigures {
     pub(super) direct_kind: &'static str,
     /// Median over adjacent rounds of API req/s ÷ direct pages/s.
     pub(super) api_to_direct: f64,
+    /// On PostgreSQL, pgbench with prepared statements (`-M prepared`, the protocol diesel's
+    /// statement cache speaks): pages/s, and the API's ratio to it, so the baseline is honest.
+    pub(super) prepared: Option<(f64, f64)>,
 }
 
 /// The tenants a seed wrote: (tenant id, token).
@@ -249,7 +252,7 @@ pub(super) fn direct_load(
                 serde_json::from_slice(&out.stdout).map_err(|e| format!("direct loop: {e}"))?;
             Ok(v["perSecond"].as_f64().unwrap_or(0.0))
         }
-        Some(_) => pgbench(url, tenants),
+        Some(_) => pgbench(url, tenants, "simple"),
     }
 }
 
@@ -314,31 +317,42 @@ pub(super) fn bench_sync(
             ))
         },
     )?;
-    let (large, direct_per_s, api_to_direct) = with_database(admin, "sync_large", |url| {
-        let tenants = seeded(tools, url, large_tenants, &file)?;
-        if admin.is_some() {
-            pgbench_tenants(url)?;
-        }
-        let server = start_server(&tools.bin, url)?;
-        // API and direct rounds alternate, and the ratio is the median of adjacent pairs:
-        // this VM's speed drifts by a third between runs of the same build.
-        let mut rounds = Vec::new();
-        let mut directs = Vec::new();
-        let mut ratios = Vec::new();
-        for _ in 0..SYNC_ROUNDS {
-            let api = sync_load(&server.base, &tenants)?;
-            let direct = direct_load(tools, admin, url, &file, large_tenants)?;
-            eprintln!("   sync API/direct (req/s): {:.0}/{direct:.0}", api.per_s);
-            ratios.push(api.per_s / direct);
-            directs.push(direct);
-            rounds.push(api);
-        }
-        Ok((
-            median_round(rounds),
-            median(&mut directs),
-            median(&mut ratios),
-        ))
-    })?;
+    let (large, direct_per_s, api_to_direct, prepared) =
+        with_database(admin, "sync_large", |url| {
+            let tenants = seeded(tools, url, large_tenants, &file)?;
+            if admin.is_some() {
+                pgbench_tenants(url)?;
+            }
+            let server = start_server(&tools.bin, url)?;
+            // API and direct rounds alternate, and the ratio is the median of adjacent pairs:
+            // this VM's speed drifts by a third between runs of the same build.
+            let mut rounds = Vec::new();
+            let mut directs = Vec::new();
+            let mut ratios = Vec::new();
+            let (mut prepared, mut prepared_ratios) = (Vec::new(), Vec::new());
+            for _ in 0..SYNC_ROUNDS {
+                let api = sync_load(&server.base, &tenants)?;
+                let direct = direct_load(tools, admin, url, &file, large_tenants)?;
+                eprintln!("   sync API/direct (req/s): {:.0}/{direct:.0}", api.per_s);
+                if admin.is_some() {
+                    let bound = pgbench(url, large_tenants, "prepared")?;
+                    eprintln!("   pgbench -M prepared (pages/s): {bound:.0}");
+                    prepared_ratios.push(api.per_s / bound);
+                    prepared.push(bound);
+                }
+                ratios.push(api.per_s / direct);
+                directs.push(direct);
+                rounds.push(api);
+            }
+            let prepared = (!prepared.is_empty())
+                .then(|| (median(&mut prepared), median(&mut prepared_ratios)));
+            Ok((
+                median_round(rounds),
+                median(&mut directs),
+                median(&mut ratios),
+                prepared,
+            ))
+        })?;
     let _ = std::fs::remove_file(&file);
     Ok(SyncFigures {
         small_orders: small_tenants as i64 * ORDERS_PER_TENANT,
@@ -352,6 +366,7 @@ pub(super) fn bench_sync(
         direct_per_s,
         direct_kind: direct_kind(admin),
         api_to_direct,
+        prepared,
     })
 }
 
@@ -361,8 +376,9 @@ pub(super) fn pgbench_tenants(url: &str) -> Result<(), String> {
 }
 
 /// pgbench running the sync page's query (all columns, 51 rows after a random sequence) for a
-/// random tenant of [`pgbench_tenants`]; returns transactions per second.
-pub(super) fn pgbench(url: &str, tenants: usize) -> Result<f64, String> {
+/// random tenant of [`pgbench_tenants`], in `mode` (`-M simple` or `prepared`); returns
+/// transactions per second.
+pub(super) fn pgbench(url: &str, tenants: usize, mode: &str) -> Result<f64, String> {
     let script = std::env::temp_dir().join(format!("tenantry-pgbench-{}.sql", std::process::id()));
     std::fs::write(
         &script,
@@ -385,6 +401,8 @@ pub(super) fn pgbench(url: &str, tenants: usize) -> Result<f64, String> {
             "2",
             "-T",
             &SYNC_SECONDS.to_string(),
+            "-M",
+            mode,
             "-f",
         ])
         .arg(&script)
