@@ -126,6 +126,30 @@ fn refused(r: Response, code: &str, detail: &str) {
     assert_eq!(problem["detail"], detail);
 }
 
+/// The seed's `invalid link_uid`.
+fn invalid_uid(r: Response) {
+    refused(r, "invalid_link_uid", "invalid link_uid");
+}
+
+impl World {
+    /// The shop's admin signed in, having consented to the integration.
+    fn consent<'a>(&self, s: &'a TestServer) -> (Session<'a>, Redirect) {
+        let admin = Session::sign_in(s, &self.shop, "api", "/portal/integrations");
+        let redirect = consent(s, &admin, &self.integration);
+        (admin, redirect)
+    }
+
+    /// The partner's post-back of `redirect`'s uid and email, with a payload of its own.
+    fn post_back(&self, s: &TestServer, redirect: &Redirect) -> Response {
+        post_back(
+            s,
+            &self.partner.bearer(),
+            &self.integration,
+            linked_body(redirect),
+        )
+    }
+}
+
 fn linked_body(r: &Redirect) -> Value {
     json!({"link_uid": r.uid, "user_email": r.email, "apiKey": "bk_123", "region": "eu"})
 }
@@ -325,8 +349,7 @@ fn a_missing_link_uid_is_refused() {
 fn a_missing_user_email_is_refused() {
     let s = TestServer::start(BOTH);
     let w = world(&s);
-    let admin = Session::sign_in(&s, &w.shop, "api", "/portal/integrations");
-    let redirect = consent(&s, &admin, &w.integration);
+    let (admin, redirect) = w.consent(&s);
     refused(
         post_back(
             &s,
@@ -343,8 +366,7 @@ fn a_missing_user_email_is_refused() {
 fn an_invalid_user_email_is_refused_and_the_link_still_works() {
     let s = TestServer::start(BOTH);
     let w = world(&s);
-    let admin = Session::sign_in(&s, &w.shop, "api", "/portal/integrations");
-    let redirect = consent(&s, &admin, &w.integration);
+    let (admin, redirect) = w.consent(&s);
     for email in ["not an email", "someone.else@x.example"] {
         refused(
             post_back(
@@ -366,16 +388,10 @@ fn an_invalid_user_email_is_refused_and_the_link_still_works() {
 fn refused_after(change: impl FnOnce(&TestServer, &World)) {
     let s = TestServer::start(BOTH);
     let w = world(&s);
-    let admin = Session::sign_in(&s, &w.shop, "api", "/portal/integrations");
-    let redirect = consent(&s, &admin, &w.integration);
+    let (admin, redirect) = w.consent(&s);
     change(&s, &w);
     refused(
-        post_back(
-            &s,
-            &w.partner.bearer(),
-            &w.integration,
-            linked_body(&redirect),
-        ),
+        w.post_back(&s, &redirect),
         "invalid_user_email",
         "invalid user_email",
     );
@@ -424,16 +440,12 @@ fn a_tenant_deactivated_since_consenting_may_not_accept_it() {
 fn an_unknown_link_uid_is_refused() {
     let s = TestServer::start(BOTH);
     let w = world(&s);
-    refused(
-        post_back(
-            &s,
-            &w.partner.bearer(),
-            &w.integration,
-            json!({"link_uid": "made-up", "user_email": "api@x.example"}),
-        ),
-        "invalid_link_uid",
-        "invalid link_uid",
-    );
+    invalid_uid(post_back(
+        &s,
+        &w.partner.bearer(),
+        &w.integration,
+        json!({"link_uid": "made-up", "user_email": "api@x.example"}),
+    ));
 }
 
 #[test]
@@ -446,18 +458,8 @@ fn an_expired_link_uid_is_refused() {
         },
     );
     let w = world(&s);
-    let admin = Session::sign_in(&s, &w.shop, "api", "/portal/integrations");
-    let redirect = consent(&s, &admin, &w.integration);
-    refused(
-        post_back(
-            &s,
-            &w.partner.bearer(),
-            &w.integration,
-            linked_body(&redirect),
-        ),
-        "invalid_link_uid",
-        "invalid link_uid",
-    );
+    let (admin, redirect) = w.consent(&s);
+    invalid_uid(w.post_back(&s, &redirect));
     let page = admin.get(&redirect.callback).expect(200).text;
     assert!(page.contains("data-state=\"expired\""), "{page}");
 }
@@ -467,20 +469,14 @@ fn the_uid_of_another_integration_is_refused() {
     let s = TestServer::start(BOTH);
     let w = world(&s);
     let second = offer(&s, &w.partner, "Acme Archive");
-    let admin = Session::sign_in(&s, &w.shop, "api", "/portal/integrations");
-    let redirect = consent(&s, &admin, &w.integration);
-    refused(
-        post_back(&s, &w.partner.bearer(), &second, linked_body(&redirect)),
-        "invalid_link_uid",
-        "invalid link_uid",
-    );
-    post_back(
+    let (admin, redirect) = w.consent(&s);
+    invalid_uid(post_back(
         &s,
         &w.partner.bearer(),
-        &w.integration,
+        &second,
         linked_body(&redirect),
-    )
-    .expect(200);
+    ));
+    w.post_back(&s, &redirect).expect(200);
 }
 
 #[test]
@@ -490,24 +486,18 @@ fn a_partner_cannot_post_back_another_partners_link() {
     let rival = s.reseller("rival");
     tenantry_server::admin::update_reseller(&s.db, "rival", None, Some(true)).unwrap();
     let rivals = offer(&s, &rival, "Rival Backup");
-    let admin = Session::sign_in(&s, &w.shop, "api", "/portal/integrations");
-    let redirect = consent(&s, &admin, &w.integration);
+    let (admin, redirect) = w.consent(&s);
     // Not its endpoint: 404, as any other reseller's object.
     post_back(&s, &rival.bearer(), &w.integration, linked_body(&redirect))
         .expect_problem(404, "not_found");
     // Its own endpoint, the other partner's uid.
-    refused(
-        post_back(&s, &rival.bearer(), &rivals, linked_body(&redirect)),
-        "invalid_link_uid",
-        "invalid link_uid",
-    );
-    post_back(
+    invalid_uid(post_back(
         &s,
-        &w.partner.bearer(),
-        &w.integration,
+        &rival.bearer(),
+        &rivals,
         linked_body(&redirect),
-    )
-    .expect(200);
+    ));
+    w.post_back(&s, &redirect).expect(200);
 }
 
 #[test]
@@ -518,14 +508,9 @@ fn an_integration_linked_already_is_refused_with_its_name() {
     // Two consents before the partner answers either (two tabs, say).
     let first = consent(&s, &admin, &w.integration);
     let second = consent(&s, &admin, &w.integration);
-    post_back(&s, &w.partner.bearer(), &w.integration, linked_body(&first)).expect(200);
+    w.post_back(&s, &first).expect(200);
     refused(
-        post_back(
-            &s,
-            &w.partner.bearer(),
-            &w.integration,
-            linked_body(&second),
-        ),
+        w.post_back(&s, &second),
         "already_linked",
         "Acme Backup is already linked to this account",
     );
@@ -547,8 +532,7 @@ fn an_integration_linked_already_is_refused_with_its_name() {
 fn a_used_uid_is_invalid_but_its_idempotency_key_replays_the_answer() {
     let s = TestServer::start(BOTH);
     let w = world(&s);
-    let admin = Session::sign_in(&s, &w.shop, "api", "/portal/integrations");
-    let redirect = consent(&s, &admin, &w.integration);
+    let (admin, redirect) = w.consent(&s);
     let keyed = w.partner.bearer().with("Idempotency-Key", "link-1");
     let first = post_back(&s, &keyed, &w.integration, linked_body(&redirect)).expect(200);
     let again = post_back(&s, &keyed, &w.integration, linked_body(&redirect)).expect(200);
@@ -558,24 +542,14 @@ fn a_used_uid_is_invalid_but_its_idempotency_key_replays_the_answer() {
         first.json(),
         "the same token, shown again to the same key"
     );
-    refused(
-        post_back(
-            &s,
-            &w.partner.bearer(),
-            &w.integration,
-            linked_body(&redirect),
-        ),
-        "invalid_link_uid",
-        "invalid link_uid",
-    );
+    invalid_uid(w.post_back(&s, &redirect));
 }
 
 #[test]
 fn of_two_concurrent_posts_of_one_uid_exactly_one_links() {
     let s = TestServer::start(BOTH);
     let w = world(&s);
-    let admin = Session::sign_in(&s, &w.shop, "api", "/portal/integrations");
-    let redirect = consent(&s, &admin, &w.integration);
+    let (admin, redirect) = w.consent(&s);
     let url = s.url(&format!("/reseller/integration/{}/link", w.integration));
     let body = linked_body(&redirect).to_string();
     let auth = w.partner.bearer();
@@ -641,16 +615,8 @@ fn only_an_admin_connects_or_disconnects() {
             )
             .expect(403);
     }
-    let admin = Session::sign_in(&s, &w.shop, "api", "/portal/integrations");
-    let redirect = consent(&s, &admin, &w.integration);
-    let answer = post_back(
-        &s,
-        &w.partner.bearer(),
-        &w.integration,
-        linked_body(&redirect),
-    )
-    .expect(200)
-    .json();
+    let (admin, redirect) = w.consent(&s);
+    let answer = w.post_back(&s, &redirect).expect(200).json();
     let link = answer["linkId"].as_str().unwrap();
     let viewer = Session::sign_in(&s, &w.shop, "viewer", "/portal/integrations");
     viewer
@@ -711,8 +677,7 @@ fn the_integration_forms_refuse_forged_and_cross_site_posts() {
 fn another_tenants_link_is_not_found_in_the_portal() {
     let s = TestServer::start(BOTH);
     let w = world(&s);
-    let admin = Session::sign_in(&s, &w.shop, "api", "/portal/integrations");
-    let redirect = consent(&s, &admin, &w.integration);
+    let (admin, redirect) = w.consent(&s);
     let other = s.api_tenant(&w.acme, "other", Role::Admin);
     let stranger = Session::sign_in(&s, &other, "api", "/portal/integrations");
     stranger.get(&redirect.callback).expect(404);
@@ -744,16 +709,8 @@ fn disconnecting_ends_the_partners_access_at_once_and_both_sides_hear_it() {
             receiver
         })
         .collect();
-    let admin = Session::sign_in(&s, &w.shop, "api", "/portal/integrations");
-    let redirect = consent(&s, &admin, &w.integration);
-    let answer = post_back(
-        &s,
-        &w.partner.bearer(),
-        &w.integration,
-        linked_body(&redirect),
-    )
-    .expect(200)
-    .json();
+    let (admin, redirect) = w.consent(&s);
+    let answer = w.post_back(&s, &redirect).expect(200).json();
     let token = Auth::Bearer(answer["token"].as_str().unwrap().to_owned());
     s.call("GET", "/tenant/order", &token, None).expect(200);
     let page = admin.get("/portal/integrations").expect(200).text;
@@ -838,14 +795,7 @@ fn deleting_the_partners_connection_or_withdrawing_the_integration_unlinks() {
     let link_once = |shop: &ApiTenant| -> Value {
         let admin = Session::sign_in(&s, shop, "api", "/portal/integrations");
         let redirect = consent(&s, &admin, &w.integration);
-        post_back(
-            &s,
-            &w.partner.bearer(),
-            &w.integration,
-            linked_body(&redirect),
-        )
-        .expect(200)
-        .json()
+        w.post_back(&s, &redirect).expect(200).json()
     };
     let answer = link_once(&w.shop);
     s.call(

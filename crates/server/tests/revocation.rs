@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::process::{serve_with, temp_dir, Serve};
+use common::process::{operator_reseller, serve_with, temp_dir, Serve};
 use common::{agent, send, Auth, Response, TestDb};
 use serde_json::{json, Value};
 
@@ -19,19 +19,9 @@ fn call(process: &Serve, method: &str, path: &str, auth: &Auth, body: Option<Val
     )
 }
 
-/// A reseller's key, made by the operator's commands on the test database.
+/// A reseller's key, unlimited for these tests.
 fn reseller_key(db: &TestDb) -> (Auth, uuid::Uuid) {
-    let database = db.connect();
-    tenantry_server::admin::create_reseller(&database, "acme", "Acme", "", vec![]).unwrap();
-    let key = tenantry_server::admin::create_key(
-        &database,
-        "acme",
-        "test",
-        tenantry_domain::Environment::Sandbox,
-        &[],
-    )
-    .unwrap();
-    (Auth::Bearer(key.key), key.id)
+    operator_reseller(db, 1_000_000)
 }
 
 fn two_processes(db: &TestDb) -> (Serve, Serve) {

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::process::{free_port, serve_with, temp_dir, Serve};
+use common::process::{free_port, operator_reseller, serve_with, temp_dir, Serve};
 use common::{agent, send, Auth, TestDb};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
@@ -52,20 +52,9 @@ impl Drop for Redis {
     }
 }
 
-/// A reseller limited to `per_minute` and its key, made by the operator's commands.
+/// A reseller limited to `per_minute` and its key.
 fn limited_reseller(db: &TestDb, per_minute: i64) -> Auth {
-    let database = db.connect();
-    tenantry_server::admin::create_reseller(&database, "acme", "Acme", "", vec![]).unwrap();
-    tenantry_server::admin::update_reseller(&database, "acme", Some(per_minute), None).unwrap();
-    let key = tenantry_server::admin::create_key(
-        &database,
-        "acme",
-        "test",
-        tenantry_domain::Environment::Sandbox,
-        &[],
-    )
-    .unwrap();
-    Auth::Bearer(key.key)
+    operator_reseller(db, per_minute).0
 }
 
 fn two_processes(db: &TestDb, redis: &Redis) -> (Serve, Serve) {

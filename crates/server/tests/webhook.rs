@@ -781,18 +781,7 @@ mod processes {
 
     /// A reseller and its key, made by the operator's commands on the test database.
     fn reseller(db: &TestDb) -> Auth {
-        let database = db.connect();
-        tenantry_server::admin::create_reseller(&database, "acme", "Acme", "", vec![]).unwrap();
-        tenantry_server::admin::update_reseller(&database, "acme", Some(1_000_000), None).unwrap();
-        let key = tenantry_server::admin::create_key(
-            &database,
-            "acme",
-            "test",
-            tenantry_domain::Environment::Sandbox,
-            &[],
-        )
-        .unwrap();
-        Auth::Bearer(key.key)
+        super::common::process::operator_reseller(db, 1_000_000).0
     }
 
     fn post(base: &str, path: &str, auth: &Auth, body: serde_json::Value) -> serde_json::Value {

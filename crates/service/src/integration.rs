@@ -85,7 +85,7 @@ pub fn delete(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let integration = store::find(conn, owner, id)?;
-    for link in store::active_links_of_integration(conn, id)? {
+    for link in store::active_links(conn, id, None)? {
         if let Some(tenant) = tenants::find_unscoped(conn, link.tenant_id)? {
             end_link(conn, actor, &tenant, &integration, link, Side::Partner, now)?;
         }
@@ -148,7 +148,7 @@ pub fn start(
         });
     }
     let (integration, _) = offered(conn, tenant, id)?;
-    if !store::active_links(conn, tenant.id, id)?.is_empty() {
+    if !store::active_links(conn, id, Some(tenant.id))?.is_empty() {
         return Err(ServiceError::Conflict {
             code: "already_linked",
             message: format!("{} is already linked to this account", integration.name),
@@ -211,7 +211,7 @@ pub fn complete(
     if !may_accept {
         return Err(LinkRefusal::InvalidEmail.into());
     }
-    let linked = store::active_links(conn, tenant.id, integration.id)?;
+    let linked = store::active_links(conn, integration.id, Some(tenant.id))?;
     if linked.iter().any(|l| l.id != link.id) {
         return Err(LinkRefusal::AlreadyLinked(integration.name.clone()).into());
     }

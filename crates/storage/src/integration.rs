@@ -284,34 +284,22 @@ pub fn links_of(conn: &mut DbConnection, tenant_id: Uuid) -> Result<Vec<Link>> {
         .collect()
 }
 
-/// The tenant's links to `integration_id` that are linked now (one, but for a claim still
-/// being checked in this transaction).
+/// The links to `integration_id` that are linked now, of one tenant (one, but for a claim
+/// still being checked in this transaction) or, with `tenant_id` `None`, of every tenant.
 pub fn active_links(
     conn: &mut DbConnection,
-    tenant_id: Uuid,
     integration_id: Uuid,
+    tenant_id: Option<Uuid>,
 ) -> Result<Vec<Link>> {
-    integration_links::table
-        .filter(integration_links::tenant_id.eq(tenant_id.to_string()))
+    let mut query = integration_links::table
         .filter(integration_links::integration_id.eq(integration_id.to_string()))
         .filter(integration_links::linked_at.is_not_null())
         .filter(integration_links::unlinked_at.is_null())
-        .select(LinkRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(LinkRow::into_domain)
-        .collect()
-}
-
-/// The links of an integration that are linked now, in every tenant.
-pub fn active_links_of_integration(
-    conn: &mut DbConnection,
-    integration_id: Uuid,
-) -> Result<Vec<Link>> {
-    integration_links::table
-        .filter(integration_links::integration_id.eq(integration_id.to_string()))
-        .filter(integration_links::linked_at.is_not_null())
-        .filter(integration_links::unlinked_at.is_null())
+        .into_boxed();
+    if let Some(tenant_id) = tenant_id {
+        query = query.filter(integration_links::tenant_id.eq(tenant_id.to_string()));
+    }
+    query
         .select(LinkRow::as_select())
         .load(conn)?
         .into_iter()

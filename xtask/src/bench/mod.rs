@@ -46,6 +46,8 @@ const ORDERS_PER_TENANT: i64 = 1000;
 const GUARANTEE_ROUNDS: usize = 3;
 /// Rounds of each order-sync measurement; the large data set alternates API and direct rounds.
 const SYNC_ROUNDS: usize = 5;
+/// Alternating rounds of the sync page on one process and on two.
+const PROCESS_ROUNDS: usize = 3;
 /// The analytics data set: tenants × days of daily counters.
 const USAGE_TENANTS: usize = 100;
 const USAGE_DAYS: i64 = 365;
@@ -262,6 +264,11 @@ fn print_sync(sync: &[(&str, SyncFigures)]) {
             r.api_to_direct,
             r.direct_kind,
             r.large.p50_ms / r.small.p50_ms
+        );
+        let (one, two) = r.processes;
+        println!(
+            "{name}: 1 process {one:.0} req/s, 2 processes on one database {two:.0} req/s (× {:.2}; median of {PROCESS_ROUNDS} alternating rounds)",
+            two / one
         );
         if let Some((per_s, ratio)) = r.prepared {
             println!(

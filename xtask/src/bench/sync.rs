@@ -30,6 +30,9 @@ pub(super) struct SyncFigures {
     /// On PostgreSQL, pgbench with prepared statements (`-M prepared`, the protocol diesel's
     /// statement cache speaks): pages/s, and the API's ratio to it, so the baseline is honest.
     pub(super) prepared: Option<(f64, f64)>,
+    /// The sync page's req/s on the large data set served by one process, and by two on the
+    /// same database with the connections split between them (medians).
+    pub(super) processes: (f64, f64),
 }
 
 /// The tenants a seed wrote: (tenant id, token).
@@ -78,7 +81,41 @@ pub(super) fn seeded(
 /// server measured 1,117 req/s through it and 2,182 through wrk), which would charge the
 /// client's cost to the API.
 pub(super) fn sync_load(base: &str, tenants: &[(String, String)]) -> Result<Latency, String> {
-    // One full page first, checked: the load itself only counts statuses.
+    check_sync_page(base, tenants)?;
+    wrk(base, &sync_script(tenants), "sync", SYNC_CLIENTS)
+}
+
+/// [`sync_load`] spread over several `serve` processes on one database, as a load balancer
+/// would: one wrk per process at once, each with its share of the connections; returns the
+/// rates' sum.
+pub(super) fn sync_load_spread(
+    bases: &[String],
+    tenants: &[(String, String)],
+) -> Result<f64, String> {
+    for base in bases {
+        check_sync_page(base, tenants)?;
+    }
+    let script = sync_script(tenants);
+    let share = SYNC_CLIENTS / bases.len();
+    std::thread::scope(|scope| {
+        let loads: Vec<_> = bases
+            .iter()
+            .enumerate()
+            .map(|(i, base)| {
+                let script = &script;
+                scope.spawn(move || wrk(base, script, &format!("sync-{i}"), share))
+            })
+            .collect();
+        loads
+            .into_iter()
+            .map(|l| l.join().map_err(|_| "a wrk thread panicked".to_owned())?)
+            .map(|r| r.map(|l| l.per_s))
+            .sum()
+    })
+}
+
+/// One full page first, checked: the load itself only counts statuses.
+fn check_sync_page(base: &str, tenants: &[(String, String)]) -> Result<(), String> {
     let (_, token) = &tenants[0];
     let page: Value = ureq::get(&format!("{base}/tenant/order?limit=50"))
         .set("Authorization", &format!("Bearer {token}"))
@@ -89,6 +126,11 @@ pub(super) fn sync_load(base: &str, tenants: &[(String, String)]) -> Result<Late
     if page["data"].as_array().map(Vec::len) != Some(50) {
         return Err(format!("expected a full page of 50 orders, got {page}"));
     }
+    Ok(())
+}
+
+/// wrk's script for the sync page: a random tenant's token and a random cursor each request.
+fn sync_script(tenants: &[(String, String)]) -> String {
     let quoted = |items: Vec<String>| {
         items
             .iter()
@@ -104,7 +146,7 @@ pub(super) fn sync_load(base: &str, tenants: &[(String, String)]) -> Result<Late
             )
         })
         .collect();
-    let script = format!(
+    format!(
         "local tokens = {{{}}}\nlocal cursors = {{{}}}\n\
          request = function()\n\
            local t = tokens[math.random(#tokens)]\n\
@@ -113,8 +155,7 @@ pub(super) fn sync_load(base: &str, tenants: &[(String, String)]) -> Result<Late
          end\n",
         quoted(tenants.iter().map(|(_, t)| t.clone()).collect()),
         quoted(cursors),
-    );
-    wrk(base, &script, "sync")
+    )
 }
 
 /// The portal's orders page (`GET /portal/orders`, the newest 25 orders rendered as HTML) with
@@ -137,7 +178,7 @@ pub(super) fn portal_load(base: &str, cookies: &[String]) -> Result<Latency, Str
          end\n",
         quoted.join(",")
     );
-    wrk(base, &script, "portal")
+    wrk(base, &script, "portal", SYNC_CLIENTS)
 }
 
 /// A session cookie for each tenant: a login URL made for its `bench-admin`, opened.
@@ -169,14 +210,14 @@ pub(super) fn portal_sessions(
         .collect()
 }
 
-/// Runs `script` under wrk against `base` and reads its rate and latencies.
-fn wrk(base: &str, script: &str, label: &str) -> Result<Latency, String> {
+/// Runs `script` under wrk against `base` over `connections` and reads its rate and latencies.
+fn wrk(base: &str, script: &str, label: &str, connections: usize) -> Result<Latency, String> {
     let path = std::env::temp_dir().join(format!("tenantry-{label}-{}.lua", std::process::id()));
     std::fs::write(&path, script).map_err(|e| e.to_string())?;
     let out = Command::new("wrk")
         .args([
             "-t2",
-            &format!("-c{SYNC_CLIENTS}"),
+            &format!("-c{connections}"),
             &format!("-d{SYNC_SECONDS}s"),
             "--latency",
             "-s",
@@ -317,7 +358,7 @@ pub(super) fn bench_sync(
             ))
         },
     )?;
-    let (large, direct_per_s, api_to_direct, prepared) =
+    let (large, direct_per_s, api_to_direct, prepared, processes) =
         with_database(admin, "sync_large", |url| {
             let tenants = seeded(tools, url, large_tenants, &file)?;
             if admin.is_some() {
@@ -346,11 +387,24 @@ pub(super) fn bench_sync(
             }
             let prepared = (!prepared.is_empty())
                 .then(|| (median(&mut prepared), median(&mut prepared_ratios)));
+            // One process, then two on the same database sharing the load, alternately.
+            let second = start_server(&tools.bin, url)?;
+            let bases = [server.base.clone(), second.base.clone()];
+            let (mut one, mut two) = (Vec::new(), Vec::new());
+            for _ in 0..PROCESS_ROUNDS {
+                let single = sync_load_spread(&bases[..1], &tenants)?;
+                let double = sync_load_spread(&bases, &tenants)?;
+                eprintln!("   sync on 1/2 processes (req/s): {single:.0}/{double:.0}");
+                one.push(single);
+                two.push(double);
+            }
+            let processes = (median(&mut one), median(&mut two));
             Ok((
                 median_round(rounds),
                 median(&mut directs),
                 median(&mut ratios),
                 prepared,
+                processes,
             ))
         })?;
     let _ = std::fs::remove_file(&file);
@@ -367,6 +421,7 @@ pub(super) fn bench_sync(
         direct_kind: direct_kind(admin),
         api_to_direct,
         prepared,
+        processes,
     })
 }
 

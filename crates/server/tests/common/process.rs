@@ -80,3 +80,20 @@ pub fn temp_dir(label: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Reseller `acme`, its rate set to `per_minute`, and a key of every scope, made by the
+/// operator's commands on the test database (for processes started without the bootstrap).
+pub fn operator_reseller(db: &TestDb, per_minute: i64) -> (super::Auth, uuid::Uuid) {
+    let database = db.connect();
+    tenantry_server::admin::create_reseller(&database, "acme", "Acme", "", vec![]).unwrap();
+    tenantry_server::admin::update_reseller(&database, "acme", Some(per_minute), None).unwrap();
+    let key = tenantry_server::admin::create_key(
+        &database,
+        "acme",
+        "test",
+        tenantry_domain::Environment::Sandbox,
+        &[],
+    )
+    .unwrap();
+    (super::Auth::Bearer(key.key), key.id)
+}
