@@ -349,7 +349,7 @@ fn a_missing_link_uid_is_refused() {
 fn a_missing_user_email_is_refused() {
     let s = TestServer::start(BOTH);
     let w = world(&s);
-    let (admin, redirect) = w.consent(&s);
+    let (_admin, redirect) = w.consent(&s);
     refused(
         post_back(
             &s,
@@ -366,7 +366,7 @@ fn a_missing_user_email_is_refused() {
 fn an_invalid_user_email_is_refused_and_the_link_still_works() {
     let s = TestServer::start(BOTH);
     let w = world(&s);
-    let (admin, redirect) = w.consent(&s);
+    let (_admin, redirect) = w.consent(&s);
     for email in ["not an email", "someone.else@x.example"] {
         refused(
             post_back(
@@ -388,7 +388,7 @@ fn an_invalid_user_email_is_refused_and_the_link_still_works() {
 fn refused_after(change: impl FnOnce(&TestServer, &World)) {
     let s = TestServer::start(BOTH);
     let w = world(&s);
-    let (admin, redirect) = w.consent(&s);
+    let (_admin, redirect) = w.consent(&s);
     change(&s, &w);
     refused(
         w.post_back(&s, &redirect),
@@ -469,7 +469,7 @@ fn the_uid_of_another_integration_is_refused() {
     let s = TestServer::start(BOTH);
     let w = world(&s);
     let second = offer(&s, &w.partner, "Acme Archive");
-    let (admin, redirect) = w.consent(&s);
+    let (_admin, redirect) = w.consent(&s);
     invalid_uid(post_back(
         &s,
         &w.partner.bearer(),
@@ -486,7 +486,7 @@ fn a_partner_cannot_post_back_another_partners_link() {
     let rival = s.reseller("rival");
     tenantry_server::admin::update_reseller(&s.db, "rival", None, Some(true)).unwrap();
     let rivals = offer(&s, &rival, "Rival Backup");
-    let (admin, redirect) = w.consent(&s);
+    let (_admin, redirect) = w.consent(&s);
     // Not its endpoint: 404, as any other reseller's object.
     post_back(&s, &rival.bearer(), &w.integration, linked_body(&redirect))
         .expect_problem(404, "not_found");
@@ -532,7 +532,7 @@ fn an_integration_linked_already_is_refused_with_its_name() {
 fn a_used_uid_is_invalid_but_its_idempotency_key_replays_the_answer() {
     let s = TestServer::start(BOTH);
     let w = world(&s);
-    let (admin, redirect) = w.consent(&s);
+    let (_admin, redirect) = w.consent(&s);
     let keyed = w.partner.bearer().with("Idempotency-Key", "link-1");
     let first = post_back(&s, &keyed, &w.integration, linked_body(&redirect)).expect(200);
     let again = post_back(&s, &keyed, &w.integration, linked_body(&redirect)).expect(200);
@@ -549,7 +549,7 @@ fn a_used_uid_is_invalid_but_its_idempotency_key_replays_the_answer() {
 fn of_two_concurrent_posts_of_one_uid_exactly_one_links() {
     let s = TestServer::start(BOTH);
     let w = world(&s);
-    let (admin, redirect) = w.consent(&s);
+    let (_admin, redirect) = w.consent(&s);
     let url = s.url(&format!("/reseller/integration/{}/link", w.integration));
     let body = linked_body(&redirect).to_string();
     let auth = w.partner.bearer();
@@ -615,7 +615,7 @@ fn only_an_admin_connects_or_disconnects() {
             )
             .expect(403);
     }
-    let (admin, redirect) = w.consent(&s);
+    let (_admin, redirect) = w.consent(&s);
     let answer = w.post_back(&s, &redirect).expect(200).json();
     let link = answer["linkId"].as_str().unwrap();
     let viewer = Session::sign_in(&s, &w.shop, "viewer", "/portal/integrations");
@@ -677,7 +677,7 @@ fn the_integration_forms_refuse_forged_and_cross_site_posts() {
 fn another_tenants_link_is_not_found_in_the_portal() {
     let s = TestServer::start(BOTH);
     let w = world(&s);
-    let (admin, redirect) = w.consent(&s);
+    let (_admin, redirect) = w.consent(&s);
     let other = s.api_tenant(&w.acme, "other", Role::Admin);
     let stranger = Session::sign_in(&s, &other, "api", "/portal/integrations");
     stranger.get(&redirect.callback).expect(404);
