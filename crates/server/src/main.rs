@@ -101,6 +101,11 @@ struct ServeArgs {
     /// Do not limit request rates (when a gateway in front of Tenantry limits them already).
     #[arg(long, env = "TENANTRY_NO_RATE_LIMIT")]
     no_rate_limit: bool,
+    /// A streaming replica of the PostgreSQL database (`postgres://…`) for the Tenant API's
+    /// order and product lists and sync pages; every other read, and every write, goes to the
+    /// primary.
+    #[arg(long, env = "TENANTRY_READ_DATABASE_URL")]
+    read_database_url: Option<String>,
     /// Keep rate limits in Redis (`redis://HOST:PORT`), so they hold across processes; while
     /// it cannot be reached each process limits on its own (docs/scaling.md).
     #[arg(long, env = "TENANTRY_RATE_LIMIT_STORE")]
@@ -480,6 +485,16 @@ fn reseller(db: &Database, json: bool, command: ResellerCommand) -> Result<(), a
 }
 
 fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
+    let db = match &args.read_database_url {
+        Some(url) => {
+            let db = db
+                .with_replica(url)
+                .map_err(|e| format!("--read-database-url: {e}"))?;
+            log::info!("the Tenant API's list and sync reads go to the replica {url}");
+            db
+        }
+        None => db,
+    };
     if !args.no_bootstrap {
         if let Some(first) =
             bootstrap::run(&db, &args.credentials_file).map_err(|e| e.to_string())?

@@ -232,6 +232,8 @@ pub struct BatchOutcome<T> {
 #[derive(Clone)]
 pub struct Database {
     pool: Pool<Manager>,
+    /// A streaming replica for reads that may see the recent past ([`Database::read_replica`]).
+    replica: Option<Pool<Manager>>,
     backend: Backend,
     /// SQLite has one writer at a time; taking this lock before a write transaction makes
     /// writers of this process queue here instead of failing with "database is locked" when a
@@ -294,6 +296,7 @@ impl Database {
             .build(Manager { backend, target })?;
         Ok(Database {
             pool,
+            replica: None,
             backend,
             sqlite_writer: Arc::new(Mutex::new(())),
             queued: Arc::default(),
@@ -302,6 +305,27 @@ impl Database {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Sends [`Database::read_replica`]'s reads to the streaming replica at `url`, with a pool
+    /// as large as the primary's. PostgreSQL only, for both.
+    pub fn with_replica(mut self, url: &str) -> Result<Database> {
+        let (backend, target) = Backend::from_url(url)?;
+        if self.backend != Backend::Postgres || backend != Backend::Postgres {
+            return Err(StorageError::ReplicaUnsupported(url.to_owned()));
+        }
+        let pool = Pool::builder()
+            .max_size(self.pool.max_size())
+            .connection_timeout(self.pool.connection_timeout())
+            .test_on_check_out(true)
+            .build(Manager { backend, target })?;
+        self.replica = Some(pool);
+        Ok(self)
+    }
+
+    /// Whether reads of the recent past go to a replica.
+    pub fn has_replica(&self) -> bool {
+        self.replica.is_some()
     }
 
     /// How the connection pool is used right now.
@@ -337,6 +361,24 @@ impl Database {
         pending.map_err(|e| StorageError::Migration(e.to_string()))
     }
 
+    /// How many migrations this database has applied, read without writing anything, so it
+    /// works on a replica too (to wait for one to have replayed the schema).
+    pub fn applied_migrations(&self) -> Result<i64> {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        use diesel::RunQueryDsl;
+        let query = "SELECT COUNT(*) AS n FROM __diesel_schema_migrations";
+        let mut conn = self.pool.get()?;
+        let counted: Vec<Count> = match &mut conn.conn {
+            DbConnection::Postgres(c) => diesel::sql_query(query).load(c),
+            DbConnection::Sqlite(c) => diesel::sql_query(query).load(c),
+        }?;
+        Ok(counted.first().map_or(0, |c| c.n))
+    }
+
     /// Reverts every migration (tests of the down scripts use this).
     pub fn revert_all_migrations(&self) -> Result<usize> {
         let _writer = self.lock_writer();
@@ -356,6 +398,24 @@ impl Database {
         f: impl FnOnce(&mut DbConnection) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
         let mut conn = self.pool.get().map_err(StorageError::from)?;
+        let result = f(&mut conn.conn);
+        conn.suspect = result.is_err();
+        result
+    }
+
+    /// Runs `f` on the replica when there is one ([`Database::with_replica`]), as
+    /// [`Database::read`] otherwise: for reads that may see the recent past, such as list and
+    /// sync pages. A lagging replica returns less, never a gap: it replays the primary's
+    /// commits in their order, and a tenant's sequence numbers are taken in commit order.
+    /// Never for a read that must see a write just made, nor for credentials.
+    pub fn read_replica<T, E: From<StorageError>>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let Some(replica) = &self.replica else {
+            return self.read(f);
+        };
+        let mut conn = replica.get().map_err(StorageError::from)?;
         let result = f(&mut conn.conn);
         conn.suspect = result.is_err();
         result

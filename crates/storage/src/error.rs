@@ -15,6 +15,10 @@ pub enum StorageError {
     /// The database URL is not one Tenantry understands.
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
+    /// A read replica was asked for where it cannot be: SQLite has none, and a replica is a
+    /// PostgreSQL server.
+    #[error("a read replica needs PostgreSQL for the primary and the replica: {0}")]
+    ReplicaUnsupported(String),
     #[error("could not get a database connection: {0}")]
     Pool(#[from] diesel::r2d2::PoolError),
     #[error("could not connect to the database: {0}")]

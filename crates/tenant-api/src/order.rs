@@ -292,10 +292,12 @@ pub async fn list(
         modified_since: query.modified_since.as_deref().map(time_of).transpose()?,
     };
     let tenant_id = caller.tenant.id;
+    // The sync page may come from a replica (`--read-database-url`): a lagging one returns
+    // less, never a gap, so the cursor stays right.
     let page = blocking(move || {
         state
             .db
-            .read(|conn| Ok(orders::list(conn, tenant_id, after, &filter, limit)?))
+            .read_replica(|conn| Ok(orders::list(conn, tenant_id, after, &filter, limit)?))
     })
     .await?;
     let last = page.rows.last().map(|o| o.sequence).unwrap_or(after);

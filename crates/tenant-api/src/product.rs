@@ -118,10 +118,11 @@ pub async fn list(
         .map(|c| pagination::decode_cursor(c, |k| is_sku(k).then(|| k.to_owned())))
         .transpose()?;
     let tenant_id = caller.tenant.id;
+    // A list may come from a replica (`--read-database-url`): it may lag, never skip.
     let page = blocking(move || {
         state
             .db
-            .read(|conn| Ok(products::list(conn, tenant_id, after.as_deref(), limit)?))
+            .read_replica(|conn| Ok(products::list(conn, tenant_id, after.as_deref(), limit)?))
     })
     .await?;
     let next_cursor = pagination::next_cursor(page.has_more, &page.rows, |p| p.sku.clone());

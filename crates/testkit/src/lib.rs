@@ -94,10 +94,56 @@ impl Drop for TestDb {
     }
 }
 
+/// The replica's URL for the test database at `url`: `TENANTRY_TEST_REPLICA_URL` names the
+/// replica server (any database on it); the database name is `url`'s. Panics without it: a
+/// replica test must run, not pass unrun.
+pub fn replica_url(url: &str) -> String {
+    let server = std::env::var("TENANTRY_TEST_REPLICA_URL").unwrap_or_else(|_| {
+        panic!(
+            "TENANTRY_TEST_REPLICA_URL names no streaming replica of the test PostgreSQL: \
+             .ci/replica.sh starts one (pg_basebackup -R, port 5433)"
+        )
+    });
+    let name = url.rsplit('/').next().expect("a database name");
+    let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+    format!("{base}/{name}")
+}
+
 /// Which backend the suite runs on.
 pub fn backend() -> Backend {
     match std::env::var("TENANTRY_TEST_DATABASE_URL") {
         Ok(url) if url.starts_with("postgres") => Backend::Postgres,
         _ => Backend::Sqlite,
     }
+}
+
+/// The replica's WAL replay, paused until dropped: the replica then lags the primary by
+/// whatever is written meanwhile, as a replica under load would.
+pub struct PausedReplay {
+    url: String,
+}
+
+impl PausedReplay {
+    /// Pauses the replay of the replica at `url` (any database on it).
+    pub fn pause(url: &str) -> PausedReplay {
+        replay(url, "SELECT pg_wal_replay_pause()");
+        PausedReplay {
+            url: url.to_owned(),
+        }
+    }
+}
+
+impl Drop for PausedReplay {
+    fn drop(&mut self) {
+        replay(&self.url, "SELECT pg_wal_replay_resume()");
+    }
+}
+
+fn replay(url: &str, sql: &str) {
+    use diesel::{Connection, RunQueryDsl};
+    let mut conn = diesel::PgConnection::establish(url)
+        .unwrap_or_else(|e| panic!("connect to the replica {url}: {e}"));
+    diesel::sql_query(sql)
+        .execute(&mut conn)
+        .unwrap_or_else(|e| panic!("{sql} on {url}: {e}"));
 }

@@ -213,6 +213,42 @@ impl TestServer {
         server
     }
 
+    /// A server whose database has a streaming replica for the Tenant API's list and sync
+    /// reads, as `serve --read-database-url` has: PostgreSQL only, the replica named by
+    /// `TENANTRY_TEST_REPLICA_URL` (`.ci/run` starts one with `pg_basebackup -R`). Waits until
+    /// the replica has replayed the test database's creation and migrations.
+    pub fn with_replica(mounts: &'static [Mount]) -> TestServer {
+        let database = TestDb::new();
+        let db = database.connect();
+        let replica = crate::replica_url(&database.url);
+        let expected = db
+            .applied_migrations()
+            .expect("count the primary's migrations");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let replayed = Database::connect(&replica, PoolOptions::default())
+                .and_then(|r| r.applied_migrations())
+                .unwrap_or(0);
+            if replayed == expected {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the replica {replica} has not replayed the test database within 30 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let db = db.with_replica(&replica).expect("a replica pool");
+        let mut server = TestServer::serve(
+            db,
+            mounts,
+            ServiceConfig::default(),
+            AuthThrottle::default(),
+        );
+        server._database = Some(database);
+        server
+    }
+
     /// Another server process's stand-in: a second server, with its own state (caches,
     /// limiters), on this server's database.
     pub fn second(&self) -> TestServer {

@@ -2,10 +2,11 @@
 //! scheme, orders, products, stock, other tenants' ids, and gap-free incremental sync under
 //! concurrent writers. Tenants are set up through the use cases (testkit's `api_tenant`), not
 //! through the Reseller API, which this process does not serve. One test binary, a module
-//! per concept: `auth`, `orders`, `sync`.
+//! per concept: `auth`, `orders`, `sync`, `replica` (reads from a streaming replica).
 
 mod auth;
 mod orders;
+mod replica;
 mod sync;
 
 use serde_json::{json, Value};
