@@ -89,6 +89,12 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, code, detail)
     }
 
+    /// The UUID `raw` (an id from a path), or 404 naming `what`: a malformed id names nothing,
+    /// so it is answered without a lookup, as an unknown one is.
+    pub fn path_id(raw: &str, what: &str) -> Result<uuid::Uuid, Self> {
+        uuid::Uuid::parse_str(raw).map_err(|_| Self::not_found(what))
+    }
+
     pub fn not_found(what: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,

@@ -97,10 +97,6 @@ pub struct LinkedOut {
     pub permissions: Vec<String>,
 }
 
-fn integration_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::not_found("integration"))
-}
-
 /// Offer an integration to tenants.
 #[utoipa::path(post, path = "/reseller/integration", tag = "integration", request_body = IntegrationIn,
     responses((status = 201, description = "Created; `linkEndpoint` is where you post back", body = IntegrationOut), (status = 400, body = Problem),
@@ -180,7 +176,7 @@ pub async fn get(
     Principal(principal): Principal,
     path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = integration_id(&path)?;
+    let id = ApiError::path_id(&path, "integration")?;
     let integration = blocking(move || {
         state
             .db
@@ -200,7 +196,7 @@ pub async fn update(
     path: Path<String>,
     Json(body): Json<IntegrationPatchIn>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = integration_id(&path)?;
+    let id = ApiError::path_id(&path, "integration")?;
     let patch = IntegrationPatch {
         name: body.name,
         description: body.description,
@@ -230,7 +226,7 @@ pub async fn delete(
     Principal(principal): Principal,
     path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = integration_id(&path)?;
+    let id = ApiError::path_id(&path, "integration")?;
     blocking(move || {
         let (actor, owner) = (principal.actor(), principal.owner());
         state.db.write(|conn| {
@@ -263,7 +259,7 @@ pub async fn link(
     path: Path<String>,
     Json(body): Json<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = integration_id(&path)?;
+    let id = ApiError::path_id(&path, "integration")?;
     let post = LinkPost::parse(body).map_err(ServiceError::from)?;
     let uid_hash = token::hash(&post.uid);
     let made = token::generate(TokenKind::TenantToken, principal.environment);

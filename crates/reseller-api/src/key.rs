@@ -171,10 +171,6 @@ pub async fn list(state: State, Principal(principal): Principal) -> Result<HttpR
     })
 }
 
-fn key_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::not_found("key"))
-}
-
 /// Revoke an API key; it stops working at once (also the calling key, if it is this one).
 #[utoipa::path(delete, path = "/reseller/key/{id}", tag = "key", params(("id" = Uuid, Path)),
     responses((status = 204, description = "Revoked"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
@@ -183,7 +179,7 @@ pub async fn revoke(
     Principal(principal): Principal,
     path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = key_id(&path.into_inner())?;
+    let id = ApiError::path_id(&path.into_inner(), "key")?;
     blocking(move || {
         let actor = principal.actor();
         let (reseller, environment) = (principal.reseller.id, Some(principal.environment));
@@ -215,7 +211,7 @@ pub async fn rotate(
     Json(body): Json<KeyRotateIn>,
 ) -> Result<HttpResponse, ApiError> {
     let rotation = Rotation {
-        id: key_id(&path.into_inner())?,
+        id: ApiError::path_id(&path.into_inner(), "key")?,
         overlap_seconds: body.overlap_seconds.unwrap_or(DEFAULT_OVERLAP_SECONDS),
         held: principal.scopes.clone(),
     };

@@ -103,10 +103,6 @@ impl From<Endpoint> for WebhookOut {
     }
 }
 
-fn endpoint_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::not_found("webhook endpoint"))
-}
-
 /// Register an endpoint; the answer carries its signing secret, this once.
 #[utoipa::path(post, path = "/reseller/webhook", tag = "webhook", request_body = WebhookIn,
     responses((status = 201, description = "Created; store `secret`", body = WebhookOut), (status = 400, body = Problem), (status = 401, body = Problem),
@@ -170,7 +166,7 @@ pub async fn get(
     Principal(principal): Principal,
     path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = endpoint_id(&path)?;
+    let id = ApiError::path_id(&path, "webhook endpoint")?;
     let endpoint = blocking(move || {
         state
             .db
@@ -190,7 +186,7 @@ pub async fn update(
     path: Path<String>,
     Json(body): Json<WebhookPatchIn>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = endpoint_id(&path)?;
+    let id = ApiError::path_id(&path, "webhook endpoint")?;
     let patch = EndpointPatch {
         url: body.url,
         description: body.description,
@@ -218,7 +214,7 @@ pub async fn delete(
     Principal(principal): Principal,
     path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = endpoint_id(&path)?;
+    let id = ApiError::path_id(&path, "webhook endpoint")?;
     blocking(move || {
         let (actor, owner) = (principal.actor(), principal.owner());
         state
@@ -263,7 +259,7 @@ pub async fn rotate(
     path: Path<String>,
     Json(body): Json<SecretRotateIn>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = endpoint_id(&path)?;
+    let id = ApiError::path_id(&path, "webhook endpoint")?;
     let endpoint = blocking(move || {
         let (actor, owner) = (principal.actor(), principal.owner());
         let hours = body.overlap_hours;
@@ -336,7 +332,7 @@ pub async fn attempts(
     path: Path<String>,
     query: Query<AttemptQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = endpoint_id(&path)?;
+    let id = ApiError::path_id(&path, "webhook endpoint")?;
     let limit = pagination::limit(query.limit)?;
     let before = query
         .cursor
@@ -378,8 +374,8 @@ pub async fn resend(
     path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (endpoint, event) = path.into_inner();
-    let endpoint_id = endpoint_id(&endpoint)?;
-    let event_id = Uuid::parse_str(&event).map_err(|_| ApiError::not_found("event"))?;
+    let endpoint_id = ApiError::path_id(&endpoint, "webhook endpoint")?;
+    let event_id = ApiError::path_id(&event, "event")?;
     let delivery_id = blocking(move || {
         let (actor, owner) = (principal.actor(), principal.owner());
         state.db.write(|conn| {

@@ -324,10 +324,6 @@ fn time_of(raw: &str) -> Result<DateTime<Utc>, ApiError> {
         })
 }
 
-fn order_id(id: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(id).map_err(|_| ApiError::not_found("order"))
-}
-
 /// Read an order.
 #[utoipa::path(get, path = "/tenant/order/{id}", tag = "order", params(("id" = Uuid, Path)),
     responses((status = 200, body = OrderOut), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
@@ -336,7 +332,7 @@ pub async fn get(
     Caller(caller): Caller,
     path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = order_id(&path)?;
+    let id = ApiError::path_id(&path, "order")?;
     let tenant_id = caller.tenant.id;
     let order =
         blocking(move || state.db.read(|conn| Ok(orders::find(conn, tenant_id, id)?))).await?;
@@ -354,7 +350,7 @@ pub async fn update(
     path: Path<String>,
     Json(body): Json<OrderPatchIn>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = order_id(&path)?;
+    let id = ApiError::path_id(&path, "order")?;
     let patch = OrderPatch {
         status: body.status,
         customer: body.customer,
