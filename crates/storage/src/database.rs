@@ -283,17 +283,33 @@ fn immediate_transaction<T, E>(
     }
 }
 
+/// A pool of connections to `target`.
+fn pool(backend: Backend, target: String, options: PoolOptions) -> Result<Pool<Manager>> {
+    Ok(Pool::builder()
+        .max_size(options.max_size)
+        .connection_timeout(options.connection_timeout)
+        // A PostgreSQL connection can die with its server (see `TRUST_RECENT_USE`); an open
+        // SQLite file cannot, and the test query cost SQLite reads more than the read.
+        .test_on_check_out(backend == Backend::Postgres)
+        .build(Manager { backend, target })?)
+}
+
+/// Runs `f` on a connection of `pool`, outside a transaction, marking it suspect if `f` failed.
+fn read_on<T, E: From<StorageError>>(
+    pool: &Pool<Manager>,
+    f: impl FnOnce(&mut DbConnection) -> std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
+    let mut conn = pool.get().map_err(StorageError::from)?;
+    let result = f(&mut conn.conn);
+    conn.suspect = result.is_err();
+    result
+}
+
 impl Database {
     /// Opens a pool for `url` (`sqlite://PATH` or `postgres://…`). Does not migrate.
     pub fn connect(url: &str, options: PoolOptions) -> Result<Database> {
         let (backend, target) = Backend::from_url(url)?;
-        let pool = Pool::builder()
-            .max_size(options.max_size)
-            .connection_timeout(options.connection_timeout)
-            // A PostgreSQL connection can die with its server (see `TRUST_RECENT_USE`); an open
-            // SQLite file cannot, and the test query cost SQLite reads more than the read.
-            .test_on_check_out(backend == Backend::Postgres)
-            .build(Manager { backend, target })?;
+        let pool = pool(backend, target, options)?;
         Ok(Database {
             pool,
             replica: None,
@@ -314,12 +330,11 @@ impl Database {
         if self.backend != Backend::Postgres || backend != Backend::Postgres {
             return Err(StorageError::ReplicaUnsupported(url.to_owned()));
         }
-        let pool = Pool::builder()
-            .max_size(self.pool.max_size())
-            .connection_timeout(self.pool.connection_timeout())
-            .test_on_check_out(true)
-            .build(Manager { backend, target })?;
-        self.replica = Some(pool);
+        let options = PoolOptions {
+            max_size: self.pool.max_size(),
+            connection_timeout: self.pool.connection_timeout(),
+        };
+        self.replica = Some(pool(backend, target, options)?);
         Ok(self)
     }
 
@@ -397,10 +412,7 @@ impl Database {
         &self,
         f: impl FnOnce(&mut DbConnection) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        let mut conn = self.pool.get().map_err(StorageError::from)?;
-        let result = f(&mut conn.conn);
-        conn.suspect = result.is_err();
-        result
+        read_on(&self.pool, f)
     }
 
     /// Runs `f` on the replica when there is one ([`Database::with_replica`]), as
@@ -412,13 +424,7 @@ impl Database {
         &self,
         f: impl FnOnce(&mut DbConnection) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        let Some(replica) = &self.replica else {
-            return self.read(f);
-        };
-        let mut conn = replica.get().map_err(StorageError::from)?;
-        let result = f(&mut conn.conn);
-        conn.suspect = result.is_err();
-        result
+        read_on(self.replica.as_ref().unwrap_or(&self.pool), f)
     }
 
     /// Runs `f` in one transaction: committed when `f` returns `Ok`, rolled back otherwise.
