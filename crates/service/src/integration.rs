@@ -232,7 +232,11 @@ pub fn complete(
         Some(&link.permissions),
         now,
     )?;
-    let link = store::find_link(conn, tenant.id, link.id)?;
+    let link = Link {
+        linked_at: Some(now),
+        connection_id: Some(created.id.clone()),
+        ..link
+    };
     announce(
         conn,
         actor,
@@ -297,7 +301,10 @@ pub(crate) fn connection_removed(
     };
     if store::mark_unlinked(conn, &link, now)? {
         let (integration, _) = store::find_any(conn, link.integration_id)?;
-        let link = store::find_link(conn, tenant.id, link.id)?;
+        let link = Link {
+            unlinked_at: Some(now),
+            ..link
+        };
         announce(conn, actor, tenant, &integration, &link, Side::Tenant, now)?;
     }
     Ok(())
@@ -329,7 +336,10 @@ fn end_link(
             Err(e) => return Err(e),
         }
     }
-    let link = store::find_link(conn, tenant.id, link.id)?;
+    let link = Link {
+        unlinked_at: Some(now),
+        ..link
+    };
     announce(conn, actor, tenant, integration, &link, by, now)?;
     log::debug!(
         "{actor} unlinked integration {} from tenant {}",
