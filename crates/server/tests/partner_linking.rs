@@ -139,6 +139,15 @@ impl World {
         (admin, redirect)
     }
 
+    /// The connection a post-back's `answer` added to the shop, as its reseller reads it.
+    fn partners_connection(&self, s: &TestServer, answer: &Value) -> Value {
+        let id = answer["connectionId"].as_str().unwrap();
+        let path = format!("/reseller/tenant/{}/connection/{id}", self.shop.code_name);
+        s.call("GET", &path, &self.acme.bearer(), None)
+            .expect(200)
+            .json()
+    }
+
     /// The partner's post-back of `redirect`'s uid and email, with a payload of its own.
     fn post_back(&self, s: &TestServer, redirect: &Redirect) -> Response {
         post_back(
@@ -196,19 +205,7 @@ fn the_handshake_adds_the_partners_service_and_a_token_limited_to_the_consent() 
     );
 
     // The tenant has the partner's connection, its payload as configuration.
-    let connection = s
-        .call(
-            "GET",
-            &format!(
-                "/reseller/tenant/{}/connection/{}",
-                w.shop.code_name,
-                answer["connectionId"].as_str().unwrap()
-            ),
-            &w.acme.bearer(),
-            None,
-        )
-        .expect(200)
-        .json();
+    let connection = w.partners_connection(&s, &answer);
     assert_eq!(connection["type"], "acme_backup");
     assert_eq!(connection["name"], "Acme Backup");
     assert_eq!(
@@ -728,19 +725,7 @@ fn disconnecting_ends_the_partners_access_at_once_and_both_sides_hear_it() {
         .expect(303);
     s.call("GET", "/tenant/order", &token, None)
         .expect_problem(401, "unauthorized");
-    let connection = s
-        .call(
-            "GET",
-            &format!(
-                "/reseller/tenant/{}/connection/{}",
-                w.shop.code_name,
-                answer["connectionId"].as_str().unwrap()
-            ),
-            &w.acme.bearer(),
-            None,
-        )
-        .expect(200)
-        .json();
+    let connection = w.partners_connection(&s, &answer);
     assert_eq!(connection["active"], false);
     let callback = admin.get(&redirect.callback).expect(200).text;
     assert!(callback.contains("data-state=\"unlinked\""), "{callback}");

@@ -19,11 +19,6 @@ fn call(process: &Serve, method: &str, path: &str, auth: &Auth, body: Option<Val
     )
 }
 
-/// A reseller's key, unlimited for these tests.
-fn reseller_key(db: &TestDb) -> (Auth, uuid::Uuid) {
-    operator_reseller(db, 1_000_000)
-}
-
 fn two_processes(db: &TestDb) -> (Serve, Serve) {
     let dir = temp_dir("revocation");
     let quiet = [("TENANTRY_NO_BOOTSTRAP", "true")];
@@ -36,7 +31,7 @@ fn two_processes(db: &TestDb) -> (Serve, Serve) {
 #[test]
 fn what_one_process_revokes_the_other_refuses_on_the_next_request() {
     let db = TestDb::new();
-    let (key, _) = reseller_key(&db);
+    let (key, _) = operator_reseller(&db, 1_000_000);
     let (a, b) = two_processes(&db);
     let created = call(
         &a,
@@ -97,7 +92,7 @@ fn what_one_process_revokes_the_other_refuses_on_the_next_request() {
 #[test]
 fn a_reseller_key_revoked_through_one_process_is_refused_by_the_other() {
     let db = TestDb::new();
-    let (key, _) = reseller_key(&db);
+    let (key, _) = operator_reseller(&db, 1_000_000);
     let (a, b) = two_processes(&db);
     let spare = call(
         &a,

@@ -52,11 +52,6 @@ impl Drop for Redis {
     }
 }
 
-/// A reseller limited to `per_minute` and its key.
-fn limited_reseller(db: &TestDb, per_minute: i64) -> Auth {
-    operator_reseller(db, per_minute).0
-}
-
 fn two_processes(db: &TestDb, redis: &Redis) -> (Serve, Serve) {
     let dir = temp_dir("shared-limits");
     let args = ["--rate-limit-store", &redis.url()];
@@ -109,7 +104,7 @@ fn store_errors(process: &Serve) -> u64 {
 #[test]
 fn a_principal_gets_exactly_its_limit_across_two_processes() {
     let db = TestDb::new();
-    let auth = limited_reseller(&db, 20);
+    let auth = operator_reseller(&db, 20).0;
     let redis = Redis::start_on(free_port());
     let (a, b) = two_processes(&db, &redis);
     let answers = alternate([&a, &b], &auth, 30);
@@ -130,7 +125,7 @@ fn a_principal_gets_exactly_its_limit_across_two_processes() {
 #[test]
 fn with_redis_stopped_each_process_limits_on_its_own_and_shares_again_once_it_is_back() {
     let db = TestDb::new();
-    let auth = limited_reseller(&db, 5);
+    let auth = operator_reseller(&db, 5).0;
     let port = free_port();
     let redis = Redis::start_on(port);
     let (a, b) = two_processes(&db, &redis);
@@ -158,7 +153,7 @@ fn with_redis_stopped_each_process_limits_on_its_own_and_shares_again_once_it_is
 #[test]
 fn failed_passwords_on_one_process_count_on_the_other() {
     let db = TestDb::new();
-    limited_reseller(&db, 1_000);
+    operator_reseller(&db, 1_000);
     let database = db.connect();
     let user = tenantry_server::admin::create_reseller_user(
         &database,
