@@ -5,6 +5,7 @@
 //! and an embedding program can authenticate the same way without actix.
 
 mod error;
+mod known_tokens;
 pub mod password;
 pub mod principal;
 pub mod scheme;
@@ -14,6 +15,7 @@ pub mod token;
 pub mod webhook;
 
 pub use error::AuthError;
+pub use known_tokens::KnownToken;
 pub use password::PasswordCache;
 pub use principal::{Authenticator, Credential, ResellerPrincipal};
 pub use scheme::ResellerCredentials;

@@ -54,17 +54,25 @@ impl ResellerPrincipal {
 #[derive(Default)]
 pub struct Authenticator {
     passwords: PasswordCache,
+    known_tokens: crate::known_tokens::KnownTokens,
 }
 
 const REJECTED: &str = "the credentials are not valid: unknown reseller, login or key, wrong password, or a revoked key";
 
 impl Authenticator {
     pub fn new(passwords: PasswordCache) -> Self {
-        Authenticator { passwords }
+        Authenticator {
+            passwords,
+            known_tokens: Default::default(),
+        }
     }
 
     pub(crate) fn passwords(&self) -> &PasswordCache {
         &self.passwords
+    }
+
+    pub(crate) fn known_tokens(&self) -> &crate::known_tokens::KnownTokens {
+        &self.known_tokens
     }
 
     /// How many argon2 verifications this process has run (cache misses and decoys).

@@ -8,7 +8,7 @@
 
 use crate::scheme::{decode_basic, Headers, ResellerCredentials};
 use crate::token::{self, TokenKind};
-use crate::{AuthError, Authenticator, Credential};
+use crate::{AuthError, Authenticator, Credential, KnownToken};
 use tenantry_domain::connection::{Connection, API_TYPE};
 use tenantry_domain::permission::Permission;
 use tenantry_domain::scope::Scope;
@@ -169,7 +169,35 @@ fn usable(
 }
 
 impl Authenticator {
-    /// Resolves Tenant API credentials to a principal, or says why not.
+    /// The principal of a tenant token this process authenticated in the last minute, with
+    /// the hash the read that serves the request must require live
+    /// ([`tenantry_storage::tenant_token::CredentialCheck::Owed`]); `None` for any other
+    /// credential or a token not remembered, which [`Authenticator::tenant`] then checks.
+    pub fn tenant_known(&self, credentials: &TenantCredentials) -> Option<KnownToken> {
+        let TenantCredentials::TenantToken(secret) = credentials else {
+            return None;
+        };
+        let token_hash = token::hash(secret);
+        let principal = self.known_tokens().get(&token_hash)?;
+        Some(KnownToken {
+            principal,
+            token_hash,
+        })
+    }
+
+    /// How many tenant tokens this process has looked up in the database (a remembered
+    /// token's request looks up none).
+    pub fn token_lookups(&self) -> usize {
+        self.known_tokens().lookups()
+    }
+
+    /// Forgets a remembered token that a read found no longer live.
+    pub fn forget_token(&self, token_hash: &str) {
+        self.known_tokens().forget(token_hash);
+    }
+
+    /// Resolves Tenant API credentials to a principal, or says why not. A tenant token that
+    /// checks out is remembered for [`Authenticator::tenant_known`].
     pub fn tenant(
         &self,
         conn: &mut DbConnection,
@@ -215,13 +243,15 @@ impl Authenticator {
                         "a reseller key acts for a tenant only with the X-Tenant-ID header",
                     ));
                 }
-                let Some(found) = tenant_token::find_active(conn, &token::hash(secret))? else {
+                let token_hash = token::hash(secret);
+                self.known_tokens().looked_up();
+                let Some(found) = tenant_token::find_active(conn, &token_hash)? else {
                     return Err(AuthError::Rejected(REJECTED));
                 };
                 // A token exists only where one was issued: an `api` connection's, or the
                 // connection a partner's link added (of the partner's type).
                 usable(&found.tenant, Some(&found.connection), false)?;
-                Ok(TenantPrincipal {
+                let principal = TenantPrincipal {
                     tenant: found.tenant,
                     access: TenantAccess::TenantToken {
                         connection_id: found.connection.id,
@@ -230,7 +260,9 @@ impl Authenticator {
                     permissions: found
                         .permissions
                         .unwrap_or_else(|| Permission::ALL.to_vec()),
-                })
+                };
+                self.known_tokens().remember(token_hash, principal.clone());
+                Ok(principal)
             }
             TenantCredentials::Reseller {
                 credentials,

@@ -139,7 +139,7 @@ pub enum TenantStatus {
 }
 
 impl TenantStatus {
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             TenantStatus::Provisioning => "provisioning",
             TenantStatus::Active => "active",
@@ -149,12 +149,17 @@ impl TenantStatus {
         }
     }
 
+    /// The statuses in which the tenant's users and integrations may use it (a fixed-size
+    /// array: storage writes it into a cached statement as that many comparisons).
+    pub const USABLE: [TenantStatus; 3] = [
+        TenantStatus::Provisioning,
+        TenantStatus::Active,
+        TenantStatus::CancellationScheduled,
+    ];
+
     /// Whether the tenant's users and integrations may use it.
     pub fn is_usable(self) -> bool {
-        matches!(
-            self,
-            TenantStatus::Provisioning | TenantStatus::Active | TenantStatus::CancellationScheduled
-        )
+        TenantStatus::USABLE.contains(&self)
     }
 
     /// The statuses an `active` filter (true: usable) selects.

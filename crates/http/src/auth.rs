@@ -12,7 +12,8 @@ use tenantry_auth::{
 };
 use tenantry_domain::permission::Permission;
 use tenantry_domain::scope::Scope;
-use tenantry_storage::reseller;
+use tenantry_storage::tenant_token::CredentialCheck;
+use tenantry_storage::{reseller, DbConnection, Result as StorageResult};
 use tokio::sync::watch;
 
 /// Claims the request's Idempotency-Key for `owner`, unless the rate limit refused it (a
@@ -235,74 +236,271 @@ impl FromRequest for AuthenticatedReseller {
 #[derive(Debug, Clone)]
 pub struct AuthenticatedTenant(pub TenantPrincipal);
 
+/// The Tenant API's credentials of `req`, parsed.
+fn tenant_credentials(req: &HttpRequest) -> Result<TenantCredentials, ApiError> {
+    let headers = TenantHeaders {
+        authorization: header(req, "authorization")?,
+        x_api_key: header(req, "x-apikey")?,
+        x_tenant: header(req, "x-tenant")?,
+        x_connection_id: header(req, "x-connectionid")?,
+        x_tenant_id: header(req, "x-tenant-id")?,
+        x_reseller: header(req, "x-reseller")?,
+    };
+    Ok(TenantCredentials::parse(headers)?)
+}
+
+/// The failed-authentication throttle's account for tenant credentials with a password.
+fn tenant_account(parsed: &Result<TenantCredentials, ApiError>) -> Option<String> {
+    match parsed {
+        Ok(TenantCredentials::ConnectionUser {
+            code_name, login, ..
+        }) => Some(format!("tenant:{code_name}/{login}")),
+        Ok(TenantCredentials::Reseller { credentials, .. }) => reseller_account(credentials),
+        _ => None,
+    }
+}
+
+/// What a known tenant caller goes through before its operation: the permission the route
+/// needs, its rate limit and its Idempotency-Key's claim. Asks Redis with a shared store
+/// and writes the claim: off the async workers then.
+fn admit_tenant(
+    state: &AppState,
+    principal: &TenantPrincipal,
+    rate: i64,
+    permission: Option<Result<Option<Permission>, ApiError>>,
+    pending: Option<idempotency::Pending>,
+) -> Result<(Option<Allowance>, Option<idempotency::ClaimOutcome>), ApiError> {
+    let owner = format!("tenant:{}", principal.tenant.id);
+    let allowance = state.limits.check(&owner, rate);
+    if let Some(Some(needed)) = permission.transpose()? {
+        principal.require(needed)?;
+    }
+    let claim = claim_unless_limited(state, pending, allowance, &owner)?;
+    Ok((allowance, claim))
+}
+
+/// Checks `req`'s tenant credentials against the database and admits the caller.
+fn authenticate_tenant(
+    req: &HttpRequest,
+    parsed: Result<TenantCredentials, ApiError>,
+) -> LocalBoxFuture<'static, Result<TenantPrincipal, ApiError>> {
+    let attempt = password_attempt(req, tenant_account(&parsed));
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let pending = idempotency::pending(req);
+    let permission = required_permission(req);
+    let checking = authenticating(req);
+    let req = req.clone();
+    Box::pin(async move {
+        let _checking = checking;
+        let credentials = parsed?;
+        let state = state.ok_or_else(ApiError::internal)?;
+        let (principal, admitted) = blocking(move || {
+            // On the blocking pool: with a shared store this asks Redis.
+            check_throttle(&state, &attempt)?;
+            let (principal, rate) = state.db.read(|conn| {
+                let outcome = state.auth.tenant(conn, &credentials);
+                let principal = count_attempt(&state, &attempt, outcome)?;
+                let reseller = principal.tenant.reseller_id;
+                let rate = state
+                    .limits
+                    .reseller_rate(reseller, || reseller::rate_limit(conn, reseller))?;
+                Ok::<_, ApiError>((principal, rate))
+            })?;
+            // From here on the caller is known: what is refused is still audited.
+            let admitted = admit_tenant(&state, &principal, rate, permission, pending);
+            Ok((principal, admitted))
+        })
+        .await?;
+        audit::Actor::of_tenant(&principal).attach(&req);
+        let (allowance, claim) = admitted?;
+        admit(&req, allowance, claim)?;
+        Ok(principal)
+    })
+}
+
 impl FromRequest for AuthenticatedTenant {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let parsed = (|| {
-            let headers = TenantHeaders {
-                authorization: header(req, "authorization")?,
-                x_api_key: header(req, "x-apikey")?,
-                x_tenant: header(req, "x-tenant")?,
-                x_connection_id: header(req, "x-connectionid")?,
-                x_tenant_id: header(req, "x-tenant-id")?,
-                x_reseller: header(req, "x-reseller")?,
-            };
-            Ok::<_, ApiError>(TenantCredentials::parse(headers)?)
-        })();
-        let account = match &parsed {
-            Ok(TenantCredentials::ConnectionUser {
-                code_name, login, ..
-            }) => Some(format!("tenant:{code_name}/{login}")),
-            Ok(TenantCredentials::Reseller { credentials, .. }) => reseller_account(credentials),
+        let authenticating = authenticate_tenant(req, tenant_credentials(req));
+        Box::pin(async move {
+            authenticating
+                .await
+                .map(AuthenticatedTenant)
+                .map_err(|e| e.with_challenge(crate::error::TENANT_CHALLENGE))
+        })
+    }
+}
+
+/// A Tenant API caller of a list or sync read, whose credential check may be left to the
+/// read itself: a tenant token this process authenticated in the last minute is not looked
+/// up again, and the page's own statement requires it live ([`CredentialCheck`]). One round
+/// trip per sync page instead of two; a revoked token, a deactivated connection or tenant is
+/// still refused on its very next request, through any process. Serve the read with
+/// [`AuthenticatedTenantRead::read`].
+pub struct AuthenticatedTenantRead {
+    pub principal: TenantPrincipal,
+    owed: Option<OwedCheck>,
+    req: HttpRequest,
+}
+
+/// The check a remembered token's read owes, and the secret to authenticate it again when
+/// the read finds it refused (to answer exactly as a fresh request would).
+struct OwedCheck {
+    token_hash: String,
+    secret: String,
+}
+
+impl FromRequest for AuthenticatedTenantRead {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = tenant_credentials(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let known = match (&parsed, &state) {
+            (Ok(TenantCredentials::TenantToken(secret)), Some(state)) => state
+                .auth
+                .tenant_known(&TenantCredentials::TenantToken(secret.clone()))
+                .and_then(|known| {
+                    let rate = state
+                        .limits
+                        .known_reseller_rate(known.principal.tenant.reseller_id)?;
+                    Some((known, rate, secret.clone()))
+                }),
             _ => None,
         };
-        let attempt = password_attempt(req, account);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let Some((known, rate, secret)) = known else {
+            let authenticating = authenticate_tenant(req, parsed);
+            let req = req.clone();
+            return Box::pin(async move {
+                let principal = authenticating
+                    .await
+                    .map_err(|e| e.with_challenge(crate::error::TENANT_CHALLENGE))?;
+                Ok(AuthenticatedTenantRead {
+                    principal,
+                    owed: None,
+                    req,
+                })
+            });
+        };
         let pending = idempotency::pending(req);
         let permission = required_permission(req);
         let checking = authenticating(req);
         let req = req.clone();
         Box::pin(async move {
             let _checking = checking;
-            let result = async {
-                let credentials = parsed?;
-                let state = state.ok_or_else(ApiError::internal)?;
-                let (principal, admitted) = blocking(move || {
-                    // On the blocking pool: with a shared store this asks Redis.
-                    check_throttle(&state, &attempt)?;
-                    let (principal, rate) = state.db.read(|conn| {
-                        let outcome = state.auth.tenant(conn, &credentials);
-                        let principal = count_attempt(&state, &attempt, outcome)?;
-                        let reseller = principal.tenant.reseller_id;
-                        let rate = state
-                            .limits
-                            .reseller_rate(reseller, || reseller::rate_limit(conn, reseller))?;
-                        Ok::<_, ApiError>((principal, rate))
-                    })?;
-                    let owner = format!("tenant:{}", principal.tenant.id);
-                    let allowance = state.limits.check(&owner, rate);
-                    // From here on the caller is known: what is refused is still audited.
-                    let admitted = (|| {
-                        if let Some(Some(needed)) = permission.transpose()? {
-                            principal.require(needed)?;
-                        }
-                        let claim = claim_unless_limited(&state, pending, allowance, &owner)?;
-                        Ok::<_, ApiError>((allowance, claim))
-                    })();
-                    Ok((principal, admitted))
-                })
-                .await?;
-                audit::Actor::of_tenant(&principal).attach(&req);
-                let (allowance, claim) = admitted?;
-                admit(&req, allowance, claim)?;
-                Ok::<_, ApiError>(principal)
-            }
-            .await;
-            result
-                .map(AuthenticatedTenant)
-                .map_err(|e| e.with_challenge(crate::error::TENANT_CHALLENGE))
+            let state = state.ok_or_else(ApiError::internal)?;
+            let principal = known.principal;
+            let admitted = if state.limits.asks_store() || pending.is_some() {
+                let (state, principal) = (state.clone(), principal.clone());
+                blocking(move || Ok(admit_tenant(&state, &principal, rate, permission, pending)))
+                    .await?
+            } else {
+                // All in this process's memory: no hop to the blocking pool.
+                admit_tenant(&state, &principal, rate, permission, pending)
+            };
+            audit::Actor::of_tenant(&principal).attach(&req);
+            let challenge = |e: ApiError| e.with_challenge(crate::error::TENANT_CHALLENGE);
+            let (allowance, claim) = admitted.map_err(challenge)?;
+            admit(&req, allowance, claim).map_err(challenge)?;
+            Ok(AuthenticatedTenantRead {
+                principal,
+                owed: Some(OwedCheck {
+                    token_hash: known.token_hash,
+                    secret,
+                }),
+                req,
+            })
         })
     }
+}
+
+impl AuthenticatedTenantRead {
+    /// Runs `read` where reads of the recent past go (the replica, if any), passing it the
+    /// credential check it owes. When the read finds the credential refused, the token is
+    /// forgotten and authenticated afresh, so the answer is what any route gives (401 for a
+    /// revoked token, 403 for a deactivated tenant or connection).
+    ///
+    /// With a replica the owed check runs on the primary first: a replica may not have
+    /// replayed a revocation yet, and the page may lag where a credential must not.
+    pub async fn read<T: Send + 'static>(
+        self,
+        state: web::Data<AppState>,
+        read: impl Fn(&mut DbConnection, &CredentialCheck) -> StorageResult<Option<T>> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let tenant_id = self.principal.tenant.id;
+        let Some(owed) = self.owed else {
+            return blocking(move || {
+                let page = state
+                    .db
+                    .read_replica(|conn| Ok::<_, ApiError>(read(conn, &CredentialCheck::Done)?))?;
+                page.ok_or_else(ApiError::internal)
+            })
+            .await;
+        };
+        let served = blocking(move || {
+            let mut check = CredentialCheck::Owed {
+                token_hash: owed.token_hash.clone(),
+            };
+            if state.db.has_replica() {
+                let live = state
+                    .db
+                    .read(|conn| Ok::<_, ApiError>(check.verify(conn, tenant_id)?))?;
+                if !live {
+                    return refused(&state, &owed, read);
+                }
+                check = CredentialCheck::Done;
+            }
+            let page = state
+                .db
+                .read_replica(|conn| Ok::<_, ApiError>(read(conn, &check)?))?;
+            match page {
+                Some(page) => Ok(Served::Page(page)),
+                None => refused(&state, &owed, read),
+            }
+        })
+        .await;
+        let challenge = |e: ApiError| e.with_challenge(crate::error::TENANT_CHALLENGE);
+        match served.map_err(challenge)? {
+            Served::Page(page) => Ok(page),
+            Served::Refused(e) => {
+                // Refused as a fresh request is: its credential names no caller to meter.
+                self.req.extensions_mut().remove::<audit::Actor>();
+                Err(challenge(e))
+            }
+        }
+    }
+}
+
+/// What a remembered token's read came to.
+enum Served<T> {
+    Page(T),
+    /// The credential no longer authenticates, and why.
+    Refused(ApiError),
+}
+
+/// A read found the remembered token refused: forgets it and authenticates it afresh on the
+/// primary for the exact refusal; if it checks out after all (its tenant reactivated between
+/// the two), reads again.
+fn refused<T>(
+    state: &AppState,
+    owed: &OwedCheck,
+    read: impl Fn(&mut DbConnection, &CredentialCheck) -> StorageResult<Option<T>>,
+) -> Result<Served<T>, ApiError> {
+    state.auth.forget_token(&owed.token_hash);
+    let credentials = TenantCredentials::TenantToken(owed.secret.clone());
+    let outcome = state
+        .db
+        .read(|conn| Ok::<_, ApiError>(state.auth.tenant(conn, &credentials)))?;
+    match outcome {
+        Err(AuthError::Storage(e)) => return Err(e.into()),
+        Err(refusal) => return Ok(Served::Refused(refusal.into())),
+        Ok(_) => {}
+    }
+    let page = state
+        .db
+        .read_replica(|conn| Ok::<_, ApiError>(read(conn, &CredentialCheck::Done)?))?;
+    page.map(Served::Page).ok_or_else(ApiError::internal)
 }

@@ -130,21 +130,31 @@ impl RateLimits {
         self.store.as_ref().map_or(0, |s| s.errors())
     }
 
+    /// A reseller's configured rate if this process read it less than a minute ago.
+    pub fn known_reseller_rate(&self, reseller_id: Uuid) -> Option<i64> {
+        let rates = self
+            .reseller_rates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        rates
+            .get(&reseller_id)
+            .filter(|(_, read_at)| read_at.elapsed() < RESELLER_RATE_TTL)
+            .map(|(rate, _)| *rate)
+    }
+
+    /// Whether a decision asks another process (Redis), so must not run on an async worker.
+    pub fn asks_store(&self) -> bool {
+        self.enabled && self.store.is_some()
+    }
+
     /// A reseller's configured rate, from this process's short-lived copy or from `load`.
     pub fn reseller_rate<E>(
         &self,
         reseller_id: Uuid,
         load: impl FnOnce() -> Result<i64, E>,
     ) -> Result<i64, E> {
-        if let Some((rate, read_at)) = self
-            .reseller_rates
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&reseller_id)
-        {
-            if read_at.elapsed() < RESELLER_RATE_TTL {
-                return Ok(*rate);
-            }
+        if let Some(rate) = self.known_reseller_rate(reseller_id) {
+            return Ok(rate);
         }
         let rate = load()?;
         self.reseller_rates

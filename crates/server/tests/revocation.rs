@@ -1,6 +1,7 @@
 //! A credential ended through one process is refused on its very next request through
 //! another: two real `tenantry serve` processes on one database (SQLite or PostgreSQL, as the
-//! environment names), nothing cached between them but verified passwords.
+//! environment names). Each process remembers the tokens it let in, so the sync pages below
+//! are served on that memory, their statement checking the token (docs/architecture.md).
 
 mod common;
 

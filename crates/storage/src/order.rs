@@ -2,6 +2,7 @@
 
 use crate::convert::{from_db_time, from_json, parse, to_db_time, to_json, uuid};
 use crate::schema::orders;
+use crate::tenant_token::{self, CredentialCheck};
 use crate::{DbConnection, Page, Result, StorageError};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -176,6 +177,13 @@ pub struct OrderFilter {
     pub modified_since: Option<DateTime<Utc>>,
 }
 
+impl OrderFilter {
+    /// No filter: the plain sync feed.
+    fn is_empty(&self) -> bool {
+        self.status.is_none() && self.modified_since.is_none()
+    }
+}
+
 /// A page of the tenant's orders in change-sequence order, after sequence `after`.
 pub fn list(
     conn: &mut DbConnection,
@@ -184,39 +192,77 @@ pub fn list(
     filter: &OrderFilter,
     limit: i64,
 ) -> Result<Page<Order>> {
-    let tenant_id = tenant_id.to_string();
-    let rows = if filter.status.is_none() && filter.modified_since.is_none() {
-        // The sync loop's page, polled all day: a statically typed query, so diesel keeps it
-        // prepared per connection instead of building and parsing its SQL on every call.
-        orders::table
-            .filter(orders::tenant_id.eq(&tenant_id))
-            .filter(orders::sequence.gt(after))
-            .order(orders::sequence.asc())
-            .limit(limit + 1)
-            .select(StoredOrder::as_select())
-            .load(conn)?
-    } else {
-        let mut query = orders::table
-            .filter(orders::tenant_id.eq(&tenant_id))
-            .filter(orders::sequence.gt(after))
-            .into_boxed();
-        if let Some(status) = filter.status {
-            query = query.filter(orders::status.eq(status.to_string()));
-        }
-        if let Some(since) = filter.modified_since {
-            query = query.filter(orders::updated_at.ge(to_db_time(since)));
-        }
-        query
-            .order(orders::sequence.asc())
-            .limit(limit + 1)
-            .select(StoredOrder::as_select())
-            .load(conn)?
-    };
-    let rows = rows
-        .into_iter()
-        .map(StoredOrder::into_domain)
-        .collect::<Result<Vec<_>>>()?;
+    let rows = page_rows(conn, None, &tenant_id.to_string(), after, filter, limit)?;
     Ok(Page::from_overfetch(rows, limit))
+}
+
+/// [`list`] for a Tenant API caller, in the same statement as the check its credential is
+/// owed ([`CredentialCheck`]): `None` when the credential no longer authenticates.
+pub fn list_for(
+    conn: &mut DbConnection,
+    credential: &CredentialCheck,
+    tenant_id: Uuid,
+    after: i64,
+    filter: &OrderFilter,
+    limit: i64,
+) -> Result<Option<Page<Order>>> {
+    let tenant_id = tenant_id.to_string();
+    let owed = match credential {
+        CredentialCheck::Owed { token_hash } => Some(token_hash.as_str()),
+        CredentialCheck::Done => None,
+    };
+    let rows = page_rows(conn, owed, &tenant_id, after, filter, limit)?;
+    if !credential.settle(conn, &tenant_id, !rows.is_empty())? {
+        return Ok(None);
+    }
+    Ok(Some(Page::from_overfetch(rows, limit)))
+}
+
+/// The rows of a page plus one, requiring the token hashing to `live_token` live when given.
+fn page_rows(
+    conn: &mut DbConnection,
+    live_token: Option<&str>,
+    tenant_id: &str,
+    after: i64,
+    filter: &OrderFilter,
+    limit: i64,
+) -> Result<Vec<Order>> {
+    let feed = orders::table
+        .filter(orders::tenant_id.eq(tenant_id))
+        .filter(orders::sequence.gt(after));
+    let rows = match live_token {
+        // The sync loop's page, polled all day: statically typed queries, so diesel keeps
+        // them prepared per connection instead of building and parsing SQL on every call.
+        None if filter.is_empty() => feed
+            .order(orders::sequence.asc())
+            .limit(limit + 1)
+            .select(StoredOrder::as_select())
+            .load(conn)?,
+        Some(token) if filter.is_empty() => feed
+            .filter(tenant_token::live(tenant_id, token))
+            .order(orders::sequence.asc())
+            .limit(limit + 1)
+            .select(StoredOrder::as_select())
+            .load(conn)?,
+        _ => {
+            let mut query = feed.into_boxed();
+            if let Some(token) = live_token {
+                query = query.filter(tenant_token::live(tenant_id, token));
+            }
+            if let Some(status) = filter.status {
+                query = query.filter(orders::status.eq(status.to_string()));
+            }
+            if let Some(since) = filter.modified_since {
+                query = query.filter(orders::updated_at.ge(to_db_time(since)));
+            }
+            query
+                .order(orders::sequence.asc())
+                .limit(limit + 1)
+                .select(StoredOrder::as_select())
+                .load(conn)?
+        }
+    };
+    rows.into_iter().map(StoredOrder::into_domain).collect()
 }
 
 /// Inserts many orders in one statement (sandbox data and benchmarks).

@@ -2,6 +2,7 @@
 
 use crate::convert::{from_db_time, to_db_time};
 use crate::schema::products;
+use crate::tenant_token::{self, CredentialCheck};
 use crate::{DbConnection, Page, Result, StorageError};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -86,21 +87,56 @@ pub fn list(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Page<Product>> {
-    let mut query = products::table
-        .filter(products::tenant_id.eq(tenant_id.to_string()))
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(products::sku.gt(after.to_owned()));
+    let rows = page_rows(conn, None, &tenant_id.to_string(), after, limit)?;
+    Ok(Page::from_overfetch(rows, limit))
+}
+
+/// [`list`] for a Tenant API caller, in the same statement as the check its credential is
+/// owed ([`CredentialCheck`]): `None` when the credential no longer authenticates.
+pub fn list_for(
+    conn: &mut DbConnection,
+    credential: &CredentialCheck,
+    tenant_id: Uuid,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Option<Page<Product>>> {
+    let tenant_id = tenant_id.to_string();
+    let owed = match credential {
+        CredentialCheck::Owed { token_hash } => Some(token_hash.as_str()),
+        CredentialCheck::Done => None,
+    };
+    let rows = page_rows(conn, owed, &tenant_id, after, limit)?;
+    if !credential.settle(conn, &tenant_id, !rows.is_empty())? {
+        return Ok(None);
     }
-    let rows = query
+    Ok(Some(Page::from_overfetch(rows, limit)))
+}
+
+/// The rows of a page plus one, requiring the token hashing to `live_token` live when given.
+fn page_rows(
+    conn: &mut DbConnection,
+    live_token: Option<&str>,
+    tenant_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Product>> {
+    let mut query = products::table
+        .filter(products::tenant_id.eq(tenant_id))
+        .into_boxed();
+    if let Some(token) = live_token {
+        query = query.filter(tenant_token::live(tenant_id, token));
+    }
+    if let Some(after) = after {
+        query = query.filter(products::sku.gt(after));
+    }
+    query
         .order(products::sku.asc())
         .limit(limit + 1)
         .select(StoredProduct::as_select())
         .load(conn)?
         .into_iter()
         .map(StoredProduct::into_domain)
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Page::from_overfetch(rows, limit))
+        .collect()
 }
 
 /// Saves a product's changeable fields.

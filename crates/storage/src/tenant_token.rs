@@ -7,10 +7,11 @@ use crate::schema::{connections, tenant_tokens, tenants};
 use crate::tenant::TenantRow;
 use crate::{DbConnection, Result};
 use chrono::{DateTime, Utc};
+use diesel::dsl::exists;
 use diesel::prelude::*;
 use tenantry_domain::connection::Connection;
 use tenantry_domain::permission::Permission;
-use tenantry_domain::tenant::Tenant;
+use tenantry_domain::tenant::{Tenant, TenantStatus};
 use uuid::Uuid;
 
 /// Stores a token by its hash for a connection of the tenant. `permissions` limits what it
@@ -75,6 +76,81 @@ pub fn find_active(conn: &mut DbConnection, token_hash: &str) -> Result<Option<A
         })
     })
     .transpose()
+}
+
+/// What a Tenant API read still has to prove about the credential of its request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialCheck {
+    /// The credential was checked for this request already, on the primary.
+    Done,
+    /// The caller was recognised from this process's memory of tokens it authenticated: the
+    /// read itself requires the token live (unrevoked, its connection active, its tenant
+    /// usable), so a revocation through any process refuses the very next request, and a
+    /// sync page costs one statement instead of two.
+    Owed { token_hash: String },
+}
+
+/// Whether the token hashing to `token_hash` still authenticates for the tenant: unrevoked,
+/// its connection active and its tenant in a usable status. The same conditions as
+/// [`find_active`] and the authenticator's checks of what it returns (a test holds the two to
+/// the same answers), as one `EXISTS` for a read's `WHERE`.
+#[diesel::dsl::auto_type(no_type_alias)]
+pub(crate) fn live<'a>(tenant_id: &'a str, token_hash: &'a str) -> _ {
+    let provisioning: &'static str = USABLE_STATUSES[0];
+    let active: &'static str = USABLE_STATUSES[1];
+    let scheduled: &'static str = USABLE_STATUSES[2];
+    exists(
+        tenant_tokens::table
+            .inner_join(tenants::table.on(tenants::id.eq(tenant_tokens::tenant_id)))
+            .inner_join(
+                connections::table.on(connections::tenant_id
+                    .eq(tenant_tokens::tenant_id)
+                    .and(connections::id.eq(tenant_tokens::connection_id))),
+            )
+            .filter(tenant_tokens::token_hash.eq(token_hash))
+            .filter(tenant_tokens::tenant_id.eq(tenant_id))
+            .filter(tenant_tokens::revoked_at.is_null())
+            .filter(connections::active.eq(true))
+            .filter(
+                tenants::status
+                    .eq(provisioning)
+                    .or(tenants::status.eq(active))
+                    .or(tenants::status.eq(scheduled)),
+            ),
+    )
+}
+
+/// [`TenantStatus::USABLE`] as stored.
+const USABLE_STATUSES: [&str; 3] = [
+    TenantStatus::USABLE[0].as_str(),
+    TenantStatus::USABLE[1].as_str(),
+    TenantStatus::USABLE[2].as_str(),
+];
+
+impl CredentialCheck {
+    /// Whether the credential is live, after a read of the tenant that required it
+    /// ([`live`]) when owed: rows found prove it; an empty read (the end of a feed, or a
+    /// refused credential) asks once more.
+    pub(crate) fn settle(
+        &self,
+        conn: &mut DbConnection,
+        tenant_id: &str,
+        found_rows: bool,
+    ) -> Result<bool> {
+        match self {
+            CredentialCheck::Done => Ok(true),
+            CredentialCheck::Owed { .. } if found_rows => Ok(true),
+            CredentialCheck::Owed { token_hash } => {
+                Ok(diesel::select(live(tenant_id, token_hash)).get_result(conn)?)
+            }
+        }
+    }
+
+    /// Checks the credential on its own (before a read elsewhere, such as on a replica,
+    /// which may not have seen a revocation yet): whether it is live.
+    pub fn verify(&self, conn: &mut DbConnection, tenant_id: Uuid) -> Result<bool> {
+        self.settle(conn, &tenant_id.to_string(), false)
+    }
 }
 
 /// Revokes every token of a connection; returns how many were active.

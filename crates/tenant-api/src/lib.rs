@@ -18,6 +18,7 @@ use tenantry_http::AppState;
 pub(crate) type State = web::Data<AppState>;
 pub(crate) use tenantry_http::ok_json;
 pub(crate) use tenantry_http::AuthenticatedTenant as Caller;
+pub(crate) use tenantry_http::AuthenticatedTenantRead as ReadCaller;
 
 /// Mounts the Tenant API surface on an actix `App`: the operations of
 /// [`operation::OPERATIONS`] and the OpenAPI document.

@@ -1,6 +1,6 @@
 //! `/tenant/product`: the tenant's catalogue.
 
-use crate::{ok_json, Caller, State};
+use crate::{ok_json, Caller, ReadCaller, State};
 use actix_web::{http::header, HttpResponse};
 use serde::{Deserialize, Deserializer};
 pub use tenantry_api_types::product::ProductOut;
@@ -108,7 +108,7 @@ pub async fn create(
     responses((status = 200, body = ListPage<ProductOut>), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn list(
     state: State,
-    Caller(caller): Caller,
+    caller: ReadCaller,
     query: Query<ProductListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = pagination::limit(query.limit)?;
@@ -117,14 +117,13 @@ pub async fn list(
         .as_deref()
         .map(|c| pagination::decode_cursor(c, |k| is_sku(k).then(|| k.to_owned())))
         .transpose()?;
-    let tenant_id = caller.tenant.id;
+    let tenant_id = caller.principal.tenant.id;
     // A list may come from a replica (`--read-database-url`): it may lag, never skip.
-    let page = blocking(move || {
-        state
-            .db
-            .read_replica(|conn| Ok(products::list(conn, tenant_id, after.as_deref(), limit)?))
-    })
-    .await?;
+    let page = caller
+        .read(state, move |conn, credential| {
+            products::list_for(conn, credential, tenant_id, after.as_deref(), limit)
+        })
+        .await?;
     let next_cursor = pagination::next_cursor(page.has_more, &page.rows, |p| p.sku.clone());
     ok_json(&ListPage {
         data: page.rows.into_iter().map(ProductOut::from).collect(),

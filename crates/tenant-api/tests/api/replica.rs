@@ -145,4 +145,24 @@ fn sync_reads_come_from_the_replica_and_never_skip_while_it_lags() {
     let (caught_up, _) = drain_until(&s, &auth, cursor, 1);
     assert_eq!(caught_up, ["LAG-1"]);
     assert_eq!(products(&s), 1);
+
+    // A token revoked while the replica lags is refused on its very next page: a remembered
+    // token's check runs on the primary when the page comes from a replica.
+    let paused = PausedReplay::pause(&replica_server);
+    let stored = s.stored_tenant(&t);
+    s.db.write(|conn| {
+        tenantry_service::connection::revoke_tokens(
+            conn,
+            &tenantry_domain::audit::Actor::Operator,
+            &stored,
+            &t.connection,
+            tenantry_domain::time::now(),
+        )
+    })
+    .unwrap();
+    s.call("GET", "/tenant/order", &auth, None)
+        .expect_problem(401, "unauthorized");
+    s.call("GET", "/tenant/product", &auth, None)
+        .expect_problem(401, "unauthorized");
+    drop(paused);
 }

@@ -1,0 +1,75 @@
+//! This process's memory of the tenant tokens it authenticated in the last minute.
+//!
+//! A sync client polls the same page route all day with one token, and looking the token up
+//! on every request was one of the two database round trips of a sync page (the other being
+//! the page). A remembered token is not trusted on its own: the read that serves it requires
+//! the token live in its own statement ([`tenantry_storage::tenant_token::CredentialCheck`]),
+//! so a revocation, a deactivated connection or tenant refuses the very next request on every
+//! process. The memory only spares the lookup of what does not change while a token lives:
+//! which tenant, connection and permissions it has.
+
+use crate::TenantPrincipal;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long a token's principal is reused before it is looked up again, so that the
+/// tenant's own fields (its name, say) are at most this old in what a remembered request
+/// sees. Liveness is never taken from here.
+const REMEMBERED_FOR: Duration = Duration::from_secs(60);
+
+/// How many tokens are remembered at most; beyond it the memory starts over, which costs
+/// each token one lookup.
+const CAPACITY: usize = 100_000;
+
+/// Tokens by hash, with the principal they authenticated and when.
+#[derive(Default)]
+pub(crate) struct KnownTokens {
+    tokens: Mutex<HashMap<String, (TenantPrincipal, Instant)>>,
+    /// How many tokens were looked up in the database (tests and metrics read it).
+    lookups: AtomicUsize,
+}
+
+/// A token this process authenticated a moment ago.
+#[derive(Debug, Clone)]
+pub struct KnownToken {
+    pub principal: TenantPrincipal,
+    /// What the read serving the request must require live.
+    pub token_hash: String,
+}
+
+impl KnownTokens {
+    pub(crate) fn get(&self, token_hash: &str) -> Option<TenantPrincipal> {
+        let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        tokens
+            .get(token_hash)
+            .filter(|(_, at)| at.elapsed() < REMEMBERED_FOR)
+            .map(|(principal, _)| principal.clone())
+    }
+
+    /// Counts a token looked up in the database.
+    pub(crate) fn looked_up(&self) {
+        self.lookups.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn lookups(&self) -> usize {
+        self.lookups.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn remember(&self, token_hash: String, principal: TenantPrincipal) {
+        let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        if tokens.len() >= CAPACITY {
+            tokens.retain(|_, (_, at)| at.elapsed() < REMEMBERED_FOR);
+            if tokens.len() >= CAPACITY {
+                tokens.clear();
+            }
+        }
+        tokens.insert(token_hash, (principal, Instant::now()));
+    }
+
+    pub(crate) fn forget(&self, token_hash: &str) {
+        let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        tokens.remove(token_hash);
+    }
+}
