@@ -1,30 +1,72 @@
-//! Webhook delivery figures for `cargo xtask bench`: throughput (events/s from the commit of a
-//! burst to the receiver's 2xx) and latency p50/p99 from a write to its webhook's arrival, with
-//! a real receiver on loopback and `tenantry serve`'s own delivery workers.
+//! The event-producing write path and webhook delivery for `cargo xtask bench`, in the load
+//! shape the Svix comparison used (issue 17): eight clients each patching its own tenant of
+//! one reseller (`PATCH /reseller/tenant/{codeName}`, one `tenant.updated` event per write,
+//! one endpoint, a local receiver answering 200), then paced writes at 50/s for the latency
+//! from a write to its webhook's arrival, then the drain of a 2,000-event backlog, once on a
+//! fresh queue and once after 100,000 earlier deliveries.
+//!
+//! On PostgreSQL the write burst's database work is read from the server's statistics before
+//! and after (the deliveries' work included, as it is part of what a write costs): commits
+//! from `pg_stat_database`, WAL bytes from `pg_stat_wal`, statements from `pg_stat_statements`
+//! when the server preloads it.
 
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
+use std::process::Command;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-/// Events of the throughput burst (two sandbox fills of 1,000 orders, one commit each).
-const BURST: usize = 2000;
-/// Writes of the latency phase, one every 20 ms.
+/// Concurrent writers of the burst, each on its own tenant.
+const WRITERS: usize = 8;
+/// Writes of the burst, in all.
+const WRITES: usize = 2000;
+/// Writes of the latency phase, one every 20 ms (50/s).
 const PACED_WRITES: usize = 200;
+const PACE: Duration = Duration::from_millis(20);
+/// The backlog drained (two sandbox fills of 1,000 orders, one `order.created` each).
+const BACKLOG: usize = 2000;
+/// Deliveries made between the two drains, so the second runs on a queue with history.
+const HISTORY: usize = 100_000;
 
 pub struct WebhookFigures {
-    pub events_per_s: f64,
-    /// How long the first sandbox fill (1,000 orders and their events, one transaction) took.
-    pub fill_ms: f64,
+    /// Writes answered per second by the eight writers.
+    pub writes_per_s: f64,
+    /// Their webhooks arrived per second, from the first write's start to the last arrival.
+    pub delivered_per_s: f64,
+    /// Paced writes, from the request's start to its webhook's arrival.
     pub p50_ms: f64,
     pub p99_ms: f64,
+    /// What each write of the burst cost the database (PostgreSQL only).
+    pub per_write: Option<DatabaseWork>,
+    /// Events per second draining a backlog of 2,000: on a fresh queue, and after 100,000
+    /// earlier deliveries.
+    pub drain_fresh: f64,
+    pub drain_after_history: f64,
 }
 
-/// Arrivals by event type: (arrival time, the event's data).
-type Arrivals = Arc<(Mutex<Vec<(Instant, String, Value)>>, Condvar)>;
+/// Per write, from PostgreSQL's statistics.
+pub struct DatabaseWork {
+    pub commits: f64,
+    pub wal_bytes: f64,
+    /// `None` when `pg_stat_statements` is not loaded.
+    pub statements: Option<f64>,
+}
+
+/// What the receiver has seen: how many of each event type, the last arrival, and the
+/// arrival time of each `tenant.updated` by its `fullName` (the paced writes name themselves).
+#[derive(Default)]
+struct Seen {
+    counts: HashMap<String, usize>,
+    last: Option<Instant>,
+    updated_at: HashMap<String, Instant>,
+    /// Every `order.created`'s arrival, in order: the drains are timed on them.
+    orders: Vec<Instant>,
+}
+
+type Arrivals = Arc<(Mutex<Seen>, Condvar)>;
 
 /// A keep-alive HTTP receiver that answers 200 and records each event's arrival.
 fn receiver() -> Result<(String, Arrivals), String> {
@@ -62,9 +104,19 @@ fn receiver() -> Result<(String, Arrivals), String> {
                     let at = Instant::now();
                     writer.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")?;
                     let event: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                    let kind = event["type"].as_str().unwrap_or_default().to_owned();
-                    let (list, changed) = &*shared;
-                    list.lock().unwrap().push((at, kind, event["data"].clone()));
+                    let kind = event["type"].as_str().unwrap_or_default();
+                    let (seen, changed) = &*shared;
+                    let mut seen = seen.lock().unwrap();
+                    *seen.counts.entry(kind.to_owned()).or_default() += 1;
+                    seen.last = Some(at);
+                    if kind == "order.created" {
+                        seen.orders.push(at);
+                    }
+                    if kind == "tenant.updated" {
+                        if let Some(name) = event["data"]["fullName"].as_str() {
+                            seen.updated_at.insert(name.to_owned(), at);
+                        }
+                    }
                     changed.notify_all();
                 }
             });
@@ -73,20 +125,15 @@ fn receiver() -> Result<(String, Arrivals), String> {
     Ok((url, arrivals))
 }
 
-fn wait_for(arrivals: &Arrivals, kind: &str, n: usize) -> Result<Vec<(Instant, Value)>, String> {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let (list, changed) = &**arrivals;
-    let mut guard = list.lock().unwrap();
+/// Waits until `n` webhooks of `kind` have arrived in all; returns the last arrival's time.
+fn wait_for(arrivals: &Arrivals, kind: &str, n: usize) -> Result<Instant, String> {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let (seen, changed) = &**arrivals;
+    let mut guard = seen.lock().unwrap();
     loop {
-        // Counted, not copied, on every arrival: the receiver's threads wait for this lock,
-        // so a slow waiter would throttle the deliveries it measures.
-        let got = guard.iter().filter(|(_, k, _)| k == kind).count();
+        let got = guard.counts.get(kind).copied().unwrap_or(0);
         if got >= n {
-            return Ok(guard
-                .iter()
-                .filter(|(_, k, _)| k == kind)
-                .map(|(at, _, d)| (*at, d.clone()))
-                .collect());
+            return Ok(guard.last.expect("something arrived"));
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -96,76 +143,244 @@ fn wait_for(arrivals: &Arrivals, kind: &str, n: usize) -> Result<Vec<(Instant, V
     }
 }
 
-pub fn bench(bin: &Path, url: &str) -> Result<WebhookFigures, String> {
-    let key = super::bench::bench_reseller(bin, url)?;
-    let server = super::bench::start_server_with(bin, url, &["--webhook-allow-private"])?;
-    let base = server.base.clone();
-    let (hook_url, arrivals) = receiver()?;
-    let agent = ureq::agent();
-    let post = |path: &str, body: Value| -> Result<Value, String> {
-        agent
-            .post(&format!("{base}{path}"))
-            .set("Authorization", &format!("Bearer {key}"))
+/// A client of one server's Reseller API with the bench key.
+struct Client {
+    agent: ureq::Agent,
+    base: String,
+    key: String,
+}
+
+impl Client {
+    fn send(&self, method: &str, path: &str, body: Value) -> Result<Value, String> {
+        self.agent
+            .request(method, &format!("{}{path}", self.base))
+            .set("Authorization", &format!("Bearer {}", self.key))
             .set("Content-Type", "application/json")
             .send_string(&body.to_string())
-            .map_err(|e| format!("{path}: {e}"))?
+            .map_err(|e| format!("{method} {path}: {e}"))?
             .into_json()
             .map_err(|e| e.to_string())
+    }
+}
+
+/// One row of `sql`'s answer on `url`, as text fields.
+fn query_row(url: &str, sql: &str) -> Result<Vec<String>, String> {
+    let out = Command::new("psql")
+        .args([url, "-Atq", "-F", "\t", "-c", sql])
+        .output()
+        .map_err(|e| format!("psql: {e}"))?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .split('\t')
+        .map(str::to_owned)
+        .collect())
+}
+
+/// The counters the per-write figures are deltas of: commits, WAL bytes, statements.
+fn database_counters(url: &str, statements: bool) -> Result<[f64; 3], String> {
+    // Backends report their counts when idle, at most once a second: wait for the last.
+    std::thread::sleep(Duration::from_millis(1500));
+    let calls = if statements {
+        "(SELECT sum(calls) FROM pg_stat_statements WHERE dbid = d.datid)"
+    } else {
+        "0"
     };
-    post(
+    let row = query_row(
+        url,
+        &format!(
+            "SELECT d.xact_commit, (SELECT wal_bytes FROM pg_stat_wal), {calls} \
+             FROM pg_stat_database d WHERE d.datname = current_database()"
+        ),
+    )?;
+    let number = |i: usize| -> Result<f64, String> {
+        row.get(i)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| format!("unreadable statistics: {row:?}"))
+    };
+    Ok([number(0)?, number(1)?, number(2)?])
+}
+
+/// Whether `pg_stat_statements` can be read on `url` (the server preloads it).
+fn has_statement_statistics(url: &str) -> bool {
+    query_row(url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements").is_ok()
+        && query_row(url, "SELECT count(*) FROM pg_stat_statements").is_ok()
+}
+
+pub fn bench(bin: &Path, url: &str) -> Result<WebhookFigures, String> {
+    let postgres = url.starts_with("postgres");
+    let key = super::bench::bench_reseller(bin, url)?;
+    if postgres {
+        // The comparison's conditions whatever the server's defaults: nothing cleans the
+        // queue behind the workers' backs.
+        super::bench::psql(
+            url,
+            "ALTER TABLE deliveries SET (autovacuum_enabled = false); \
+             ALTER TABLE attempts SET (autovacuum_enabled = false); \
+             ALTER TABLE events SET (autovacuum_enabled = false)",
+        )?;
+    }
+    let (hook_url, arrivals) = receiver()?;
+    let delivering = super::bench::start_server_with(bin, url, &["--webhook-allow-private"])?;
+    let client = Client {
+        agent: ureq::agent(),
+        base: delivering.base.clone(),
+        key: key.clone(),
+    };
+    client.send(
+        "POST",
         "/reseller/webhook",
-        json!({"url": hook_url, "eventTypes": ["order.created", "tenant.created"]}),
+        json!({"url": hook_url, "eventTypes": ["order.created", "tenant.updated"]}),
     )?;
-    let tenant = post(
-        "/reseller/tenant",
-        json!({"customerReference": "burst", "fullName": "B", "email": "b@x.example", "defaultLanguage": "swe"}),
-    )?;
-    let code_name = tenant["codeName"].as_str().ok_or("no codeName")?.to_owned();
-    wait_for(&arrivals, "tenant.created", 1)?;
-
-    // Throughput: from the first fill's commit (its answer) to the last 2xx. The second
-    // fill commits while the first one's events are being delivered.
-    let mut fill_ms = Vec::new();
-    let mut first_commit = None;
-    for _ in 0..BURST / 1000 {
-        let started = Instant::now();
-        post(
-            &format!("/reseller/tenant/{code_name}/sandbox/order"),
-            json!({"count": 1000}),
-        )?;
-        fill_ms.push(started.elapsed().as_secs_f64() * 1000.0);
-        first_commit.get_or_insert_with(Instant::now);
-    }
-    let burst = wait_for(&arrivals, "order.created", BURST)?;
-    let last = burst.iter().map(|(at, _)| *at).max().unwrap();
-    let first_commit = first_commit.expect("a fill was made");
-    let events_per_s = BURST as f64 / (last - first_commit).as_secs_f64();
-
-    // Latency: paced writes, each from its request's start to its webhook's arrival.
-    let mut sent: HashMap<String, Instant> = HashMap::new();
-    for i in 0..PACED_WRITES {
-        let reference = format!("paced-{i}");
-        sent.insert(reference.clone(), Instant::now());
-        post(
-            "/reseller/tenant",
-            json!({"customerReference": reference, "fullName": "P", "email": "p@x.example", "defaultLanguage": "swe"}),
-        )?;
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let arrived = wait_for(&arrivals, "tenant.created", PACED_WRITES + 1)?;
-    let mut latencies: Vec<f64> = arrived
-        .iter()
-        .filter_map(|(at, data)| {
-            let started = sent.get(data["customerReference"].as_str()?)?;
-            Some((*at - *started).as_secs_f64() * 1000.0)
+    let tenants = (0..WRITERS)
+        .map(|i| {
+            let made = client.send(
+                "POST",
+                "/reseller/tenant",
+                json!({"customerReference": format!("writer-{i}"), "fullName": "W",
+                       "email": "w@x.example", "defaultLanguage": "swe"}),
+            )?;
+            Ok(made["codeName"].as_str().ok_or("no codeName")?.to_owned())
         })
-        .collect();
+        .collect::<Result<Vec<String>, String>>()?;
+
+    // The burst: eight writers, each patching its own tenant, 2,000 writes in all.
+    let statements = postgres && has_statement_statistics(url);
+    let before = postgres
+        .then(|| database_counters(url, statements))
+        .transpose()?;
+    let started = Instant::now();
+    let answered = std::thread::scope(|scope| {
+        let writers: Vec<_> = tenants
+            .iter()
+            .map(|code_name| {
+                let client = Client {
+                    agent: ureq::agent(),
+                    base: delivering.base.clone(),
+                    key: key.clone(),
+                };
+                scope.spawn(move || -> Result<Instant, String> {
+                    for i in 0..WRITES / WRITERS {
+                        client.send(
+                            "PATCH",
+                            &format!("/reseller/tenant/{code_name}"),
+                            json!({"fullName": format!("{code_name} burst {i}")}),
+                        )?;
+                    }
+                    Ok(Instant::now())
+                })
+            })
+            .collect();
+        writers
+            .into_iter()
+            .map(|w| w.join().map_err(|_| "a writer panicked".to_owned())?)
+            .collect::<Result<Vec<Instant>, String>>()
+    })?;
+    let last_answer = answered.into_iter().max().expect("eight writers");
+    let last_arrival = wait_for(&arrivals, "tenant.updated", WRITES)?;
+    let writes_per_s = WRITES as f64 / (last_answer - started).as_secs_f64();
+    let delivered_per_s = WRITES as f64 / (last_arrival - started).as_secs_f64();
+    let per_write = match before {
+        Some(before) => {
+            let after = database_counters(url, statements)?;
+            let per = |i: usize| (after[i] - before[i]) / WRITES as f64;
+            Some(DatabaseWork {
+                // The statistics query's own commit is not the writes'.
+                commits: per(0) - 1.0 / WRITES as f64,
+                wal_bytes: per(1),
+                statements: statements.then(|| per(2)),
+            })
+        }
+        None => None,
+    };
+
+    // Latency: writes at 50/s, each from its request's start to its webhook's arrival.
+    let mut sent = HashMap::new();
+    let paced_start = Instant::now();
+    for i in 0..PACED_WRITES {
+        let due = paced_start + PACE * i as u32;
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        let name = format!("paced {i}");
+        sent.insert(name.clone(), Instant::now());
+        client.send(
+            "PATCH",
+            &format!("/reseller/tenant/{}", tenants[i % WRITERS]),
+            json!({ "fullName": name }),
+        )?;
+    }
+    wait_for(&arrivals, "tenant.updated", WRITES + PACED_WRITES)?;
+    let mut latencies: Vec<f64> = {
+        let seen = arrivals.0.lock().unwrap();
+        sent.iter()
+            .filter_map(|(name, at)| Some((*seen.updated_at.get(name)? - *at).as_secs_f64() * 1e3))
+            .collect()
+    };
+    if latencies.len() != PACED_WRITES {
+        return Err(format!(
+            "{} of {PACED_WRITES} paced webhooks matched their writes",
+            latencies.len()
+        ));
+    }
     latencies.sort_by(|a, b| a.total_cmp(b));
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    let (p50_ms, p99_ms) = (pct(0.5), pct(0.99));
+    drop(delivering);
+
+    // The drains: a backlog queued while no process delivers, then a delivering one started.
+    let mut delivered_orders = 0;
+    let drain = |code_name: &str, delivered_orders: &mut usize| -> Result<f64, String> {
+        let queuing = super::bench::start_server_with(bin, url, &["--webhook-workers", "0"])?;
+        let queue = Client {
+            agent: ureq::agent(),
+            base: queuing.base.clone(),
+            key: key.clone(),
+        };
+        for _ in 0..BACKLOG / 1000 {
+            queue.send(
+                "POST",
+                &format!("/reseller/tenant/{code_name}/sandbox/order"),
+                json!({"count": 1000}),
+            )?;
+        }
+        drop(queuing);
+        let _delivering = super::bench::start_server_with(bin, url, &["--webhook-allow-private"])?;
+        let first = *delivered_orders;
+        *delivered_orders += BACKLOG;
+        wait_for(&arrivals, "order.created", *delivered_orders)?;
+        // From the backlog's first arrival to its last: the server's start is not counted.
+        let seen = arrivals.0.lock().unwrap();
+        let span = seen.orders[*delivered_orders - 1] - seen.orders[first];
+        Ok((BACKLOG - 1) as f64 / span.as_secs_f64())
+    };
+    let drain_fresh = drain(&tenants[0], &mut delivered_orders)?;
+    {
+        // History: 100,000 more deliveries made and done.
+        let _delivering = super::bench::start_server_with(bin, url, &["--webhook-allow-private"])?;
+        let history = Client {
+            agent: ureq::agent(),
+            base: _delivering.base.clone(),
+            key: key.clone(),
+        };
+        for i in 0..HISTORY / 1000 {
+            history.send(
+                "POST",
+                &format!("/reseller/tenant/{}/sandbox/order", tenants[i % WRITERS]),
+                json!({"count": 1000}),
+            )?;
+        }
+        delivered_orders += HISTORY;
+        wait_for(&arrivals, "order.created", delivered_orders)?;
+    }
+    let drain_after_history = drain(&tenants[1], &mut delivered_orders)?;
     Ok(WebhookFigures {
-        events_per_s,
-        fill_ms: fill_ms[0],
-        p50_ms: pct(0.5),
-        p99_ms: pct(0.99),
+        writes_per_s,
+        delivered_per_s,
+        p50_ms,
+        p99_ms,
+        per_write,
+        drain_fresh,
+        drain_after_history,
     })
 }

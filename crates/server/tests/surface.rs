@@ -93,3 +93,66 @@ fn only_processes_serving_the_reseller_api_run_the_workers() {
     assert!(Surface::Reseller.runs_workers());
     assert!(!Surface::Tenant.runs_workers());
 }
+
+#[test]
+fn a_process_with_no_webhook_workers_delivers_nothing_and_leaves_it_to_another() {
+    use common::process::{operator_reseller, serve_with, temp_dir};
+    use common::receiver::Receiver;
+    use std::time::Duration;
+    let db = common::TestDb::new();
+    let (key, _) = operator_reseller(&db, 1_000_000);
+    let dir = temp_dir("no-webhook-workers");
+    let quiet = [("TENANTRY_NO_BOOTSTRAP", "true")];
+    let call = |base: &str, method: &str, path: &str, body: serde_json::Value| {
+        let text = body.to_string();
+        common::send(
+            &common::agent(),
+            method,
+            &format!("{base}{path}"),
+            &key,
+            Some(("application/json", &text)),
+        )
+    };
+    let silent = serve_with(
+        &db,
+        &dir,
+        &["--webhook-workers", "0", "--webhook-allow-private"],
+        &quiet,
+    );
+    let receiver = Receiver::start();
+    call(
+        &silent.base,
+        "POST",
+        "/reseller/webhook",
+        json!({"url": receiver.url, "eventTypes": ["tenant.updated"]}),
+    )
+    .expect(201);
+    let created = call(
+        &silent.base,
+        "POST",
+        "/reseller/tenant",
+        json!({"customerReference": "shop", "fullName": "Shop AB", "email": "it@shop.example",
+            "defaultLanguage": "swe"}),
+    )
+    .expect(201)
+    .json();
+    let code_name = created["codeName"].as_str().unwrap();
+    call(
+        &silent.base,
+        "PATCH",
+        &format!("/reseller/tenant/{code_name}"),
+        json!({"fullName": "Shop Two AB"}),
+    )
+    .expect(200);
+    // Three of the dispatcher's one-second polls: a delivering thread would have posted.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        receiver.received().is_empty(),
+        "--webhook-workers 0 delivered: {:?}",
+        receiver.received()
+    );
+    // A process that delivers finds what the first one queued.
+    let _delivering = serve_with(&db, &dir, &["--webhook-allow-private"], &quiet);
+    let got = receiver.wait_until(Duration::from_secs(30), |r| !r.is_empty());
+    assert_eq!(got[0].json()["type"], "tenant.updated");
+}

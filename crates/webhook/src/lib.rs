@@ -256,10 +256,11 @@ impl Dispatcher {
     }
 
     /// Starts `workers` threads that deliver until [`Workers::stop`]: each wakes when this
-    /// process commits an event and polls for other processes' every `poll`.
+    /// process commits an event and polls for other processes' every `poll`. `0` starts none
+    /// (a process that leaves delivery to another).
     pub fn spawn(self: Arc<Self>, workers: usize) -> Workers {
         let stop = Arc::new(AtomicBool::new(false));
-        let threads = (0..workers.max(1))
+        let threads = (0..workers)
             .map(|i| {
                 let dispatcher = self.clone();
                 let stop = stop.clone();

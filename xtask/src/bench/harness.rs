@@ -64,7 +64,7 @@ pub(super) fn with_database<T>(
     }
 }
 
-pub(super) fn psql(admin: &str, sql: &str) -> Result<(), String> {
+pub(crate) fn psql(admin: &str, sql: &str) -> Result<(), String> {
     crate::status(
         Command::new("psql")
             .args([admin, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
