@@ -126,20 +126,36 @@ fn receiver() -> Result<(String, Arrivals), String> {
 }
 
 /// Waits until `n` webhooks of `kind` have arrived in all; returns the last arrival's time.
+/// Gives up when a minute passes with none arriving, and says every 20 s how far it is.
 fn wait_for(arrivals: &Arrivals, kind: &str, n: usize) -> Result<Instant, String> {
-    let deadline = Instant::now() + Duration::from_secs(300);
     let (seen, changed) = &**arrivals;
     let mut guard = seen.lock().unwrap();
+    let (mut progress, mut told) = (guard.counts.get(kind).copied().unwrap_or(0), Instant::now());
+    let mut moved = Instant::now();
     loop {
         let got = guard.counts.get(kind).copied().unwrap_or(0);
         if got >= n {
             return Ok(guard.last.expect("something arrived"));
         }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(format!("only {got} of {n} {kind} webhooks arrived"));
+        if got > progress {
+            moved = Instant::now();
         }
-        guard = changed.wait_timeout(guard, left).unwrap().0;
+        if told.elapsed() > Duration::from_secs(20) {
+            eprintln!(
+                "   {got} of {n} {kind} webhooks ({:.0}/s in the last 20 s)",
+                (got - progress) as f64 / told.elapsed().as_secs_f64()
+            );
+            (progress, told) = (got, Instant::now());
+        }
+        if moved.elapsed() > Duration::from_secs(60) {
+            return Err(format!(
+                "only {got} of {n} {kind} webhooks arrived, none for a minute"
+            ));
+        }
+        guard = changed
+            .wait_timeout(guard, Duration::from_secs(1))
+            .unwrap()
+            .0;
     }
 }
 
