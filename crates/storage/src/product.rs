@@ -101,11 +101,7 @@ pub fn list_for(
     limit: i64,
 ) -> Result<Option<Page<Product>>> {
     let tenant_id = tenant_id.to_string();
-    let owed = match credential {
-        CredentialCheck::Owed { token_hash } => Some(token_hash.as_str()),
-        CredentialCheck::Done => None,
-    };
-    let rows = page_rows(conn, owed, &tenant_id, after, limit)?;
+    let rows = page_rows(conn, credential.owed_token(), &tenant_id, after, limit)?;
     if !credential.settle(conn, &tenant_id, !rows.is_empty())? {
         return Ok(None);
     }

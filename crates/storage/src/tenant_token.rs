@@ -128,6 +128,14 @@ const USABLE_STATUSES: [&str; 3] = [
 ];
 
 impl CredentialCheck {
+    /// The hash of the token a read must require live, if any.
+    pub(crate) fn owed_token(&self) -> Option<&str> {
+        match self {
+            CredentialCheck::Owed { token_hash } => Some(token_hash),
+            CredentialCheck::Done => None,
+        }
+    }
+
     /// Whether the credential is live, after a read of the tenant that required it
     /// ([`live`]) when owed: rows found prove it; an empty read (the end of a feed, or a
     /// refused credential) asks once more.

@@ -68,24 +68,35 @@ impl Ending {
                 tenantry_service::connection::delete(conn, &Actor::Operator, &stored, &t.connection)
                     .map(drop)
             }
-            Ending::TenantDeactivated => tenantry_service::tenant::update(
-                conn,
-                &Actor::Operator,
-                &tenantry_storage::Owner {
-                    reseller_id: stored.reseller_id,
-                    environment: stored.environment,
-                },
-                &[],
-                &stored.code_name,
-                tenantry_domain::tenant::TenantPatch {
-                    active: Some(false),
-                    ..Default::default()
-                },
-            )
-            .map(drop),
+            Ending::TenantDeactivated => set_active(conn, &stored, false),
         })
         .expect("the use case runs");
     }
+}
+
+/// Deactivates or reactivates the tenant, as its reseller does.
+fn set_active(
+    conn: &mut tenantry_storage::DbConnection,
+    stored: &tenantry_domain::tenant::Tenant,
+    active: bool,
+) -> Result<(), tenantry_service::ServiceError> {
+    let owner = tenantry_storage::Owner {
+        reseller_id: stored.reseller_id,
+        environment: stored.environment,
+    };
+    let patch = tenantry_domain::tenant::TenantPatch {
+        active: Some(active),
+        ..Default::default()
+    };
+    tenantry_service::tenant::update(
+        conn,
+        &tenantry_domain::audit::Actor::Operator,
+        &owner,
+        &[],
+        &stored.code_name,
+        patch,
+    )
+    .map(drop)
 }
 
 #[test]
@@ -157,23 +168,7 @@ fn a_token_working_again_is_served_again_and_its_permissions_still_hold() {
     s.call("GET", "/tenant/order", &auth, None)
         .expect_problem(403, "tenant_deactivated");
     let stored = s.stored_tenant(&t);
-    s.db.write(|conn| {
-        tenantry_service::tenant::update(
-            conn,
-            &tenantry_domain::audit::Actor::Operator,
-            &tenantry_storage::Owner {
-                reseller_id: stored.reseller_id,
-                environment: stored.environment,
-            },
-            &[],
-            &stored.code_name,
-            tenantry_domain::tenant::TenantPatch {
-                active: Some(true),
-                ..Default::default()
-            },
-        )
-    })
-    .unwrap();
+    s.db.write(|conn| set_active(conn, &stored, true)).unwrap();
     s.call("GET", "/tenant/order", &auth, None).expect(200);
     s.call("GET", "/tenant/product", &auth, None).expect(200);
 
