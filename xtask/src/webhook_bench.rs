@@ -233,8 +233,8 @@ pub fn bench(bin: &Path, url: &str) -> Result<WebhookFigures, String> {
         // queue behind the workers' backs.
         super::bench::psql(
             url,
-            "ALTER TABLE deliveries SET (autovacuum_enabled = false); \
-             ALTER TABLE attempts SET (autovacuum_enabled = false); \
+            "ALTER TABLE webhook_deliveries SET (autovacuum_enabled = false); \
+             ALTER TABLE webhook_attempts SET (autovacuum_enabled = false); \
              ALTER TABLE events SET (autovacuum_enabled = false)",
         )?;
     }
