@@ -167,6 +167,14 @@ struct Client {
 }
 
 impl Client {
+    fn new(base: &str, key: &str) -> Client {
+        Client {
+            agent: ureq::agent(),
+            base: base.to_owned(),
+            key: key.to_owned(),
+        }
+    }
+
     fn send(&self, method: &str, path: &str, body: Value) -> Result<Value, String> {
         self.agent
             .request(method, &format!("{}{path}", self.base))
@@ -240,11 +248,7 @@ pub fn bench(bin: &Path, url: &str) -> Result<WebhookFigures, String> {
     }
     let (hook_url, arrivals) = receiver()?;
     let delivering = super::bench::start_server_with(bin, url, &["--webhook-allow-private"])?;
-    let client = Client {
-        agent: ureq::agent(),
-        base: delivering.base.clone(),
-        key: key.clone(),
-    };
+    let client = Client::new(&delivering.base, &key);
     client.send(
         "POST",
         "/reseller/webhook",
@@ -272,11 +276,7 @@ pub fn bench(bin: &Path, url: &str) -> Result<WebhookFigures, String> {
         let writers: Vec<_> = tenants
             .iter()
             .map(|code_name| {
-                let client = Client {
-                    agent: ureq::agent(),
-                    base: delivering.base.clone(),
-                    key: key.clone(),
-                };
+                let client = Client::new(&delivering.base, &key);
                 scope.spawn(move || -> Result<Instant, String> {
                     for i in 0..WRITES / WRITERS {
                         client.send(
@@ -348,11 +348,7 @@ pub fn bench(bin: &Path, url: &str) -> Result<WebhookFigures, String> {
     let mut delivered_orders = 0;
     let drain = |code_name: &str, delivered_orders: &mut usize| -> Result<f64, String> {
         let queuing = super::bench::start_server_with(bin, url, &["--webhook-workers", "0"])?;
-        let queue = Client {
-            agent: ureq::agent(),
-            base: queuing.base.clone(),
-            key: key.clone(),
-        };
+        let queue = Client::new(&queuing.base, &key);
         for _ in 0..BACKLOG / 1000 {
             queue.send(
                 "POST",
@@ -374,11 +370,7 @@ pub fn bench(bin: &Path, url: &str) -> Result<WebhookFigures, String> {
     {
         // History: 100,000 more deliveries made and done.
         let _delivering = super::bench::start_server_with(bin, url, &["--webhook-allow-private"])?;
-        let history = Client {
-            agent: ureq::agent(),
-            base: _delivering.base.clone(),
-            key: key.clone(),
-        };
+        let history = Client::new(&_delivering.base, &key);
         for i in 0..HISTORY / 1000 {
             history.send(
                 "POST",

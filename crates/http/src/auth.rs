@@ -360,15 +360,14 @@ impl FromRequest for AuthenticatedTenantRead {
         let parsed = tenant_credentials(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let known = match (&parsed, &state) {
-            (Ok(TenantCredentials::TenantToken(secret)), Some(state)) => state
-                .auth
-                .tenant_known(&TenantCredentials::TenantToken(secret.clone()))
-                .and_then(|known| {
+            (Ok(credentials @ TenantCredentials::TenantToken(secret)), Some(state)) => {
+                state.auth.tenant_known(credentials).and_then(|known| {
                     let rate = state
                         .limits
                         .known_reseller_rate(known.principal.tenant.reseller_id)?;
                     Some((known, rate, secret.clone()))
-                }),
+                })
+            }
             _ => None,
         };
         let Some((known, rate, secret)) = known else {

@@ -206,19 +206,9 @@ pub fn list_for(
     filter: &OrderFilter,
     limit: i64,
 ) -> Result<Option<Page<Order>>> {
-    let tenant_id = tenant_id.to_string();
-    let rows = page_rows(
-        conn,
-        credential.owed_token(),
-        &tenant_id,
-        after,
-        filter,
-        limit,
-    )?;
-    if !credential.settle(conn, &tenant_id, !rows.is_empty())? {
-        return Ok(None);
-    }
-    Ok(Some(Page::from_overfetch(rows, limit)))
+    credential.page(conn, tenant_id, limit, |conn, live_token, tenant_id| {
+        page_rows(conn, live_token, tenant_id, after, filter, limit)
+    })
 }
 
 /// The rows of a page plus one, requiring the token hashing to `live_token` live when given.

@@ -136,6 +136,23 @@ impl CredentialCheck {
         }
     }
 
+    /// The page of the tenant's rows that `rows` reads (up to `limit + 1`, requiring the
+    /// token it is given live), or `None` when the credential no longer authenticates.
+    pub(crate) fn page<T>(
+        &self,
+        conn: &mut DbConnection,
+        tenant_id: Uuid,
+        limit: i64,
+        rows: impl FnOnce(&mut DbConnection, Option<&str>, &str) -> Result<Vec<T>>,
+    ) -> Result<Option<crate::Page<T>>> {
+        let tenant_id = tenant_id.to_string();
+        let rows = rows(conn, self.owed_token(), &tenant_id)?;
+        if !self.settle(conn, &tenant_id, !rows.is_empty())? {
+            return Ok(None);
+        }
+        Ok(Some(crate::Page::from_overfetch(rows, limit)))
+    }
+
     /// Whether the credential is live, after a read of the tenant that required it
     /// ([`live`]) when owed: rows found prove it; an empty read (the end of a feed, or a
     /// refused credential) asks once more.
