@@ -410,15 +410,20 @@ fn a_receiver_that_fails_gets_the_event_again_and_the_attempts_are_listed() {
     s.tenant(&auth, "retry-me");
     let dispatcher = s.dispatcher();
     let now = time::now();
+    let waiting = || s.db.read(tenantry_storage::webhook::queued).unwrap();
     assert_eq!(dispatcher.drain(now).unwrap(), 1);
-    // Not due again until the backoff has passed.
+    // Not due again until the backoff has passed; it waits in the queue meanwhile.
     assert_eq!(dispatcher.drain(now + Duration::seconds(2)).unwrap(), 0);
+    assert_eq!(waiting(), 1);
     let failing = s
         .call("GET", &format!("/reseller/webhook/{hook}"), &auth, None)
         .expect(200)
         .json();
     assert!(failing["failingSince"].is_string(), "{failing}");
     assert_eq!(dispatcher.drain(now + Duration::seconds(10)).unwrap(), 1);
+    // Made: it leaves the queue, and the attempt log below keeps both attempts.
+    assert_eq!(waiting(), 0);
+    s.db.read(tenantry_storage::webhook::upkeep).unwrap();
     let received = receiver.received();
     assert_eq!(
         received.iter().map(|r| r.status).collect::<Vec<_>>(),
@@ -473,7 +478,9 @@ fn a_receiver_that_fails_gets_the_event_again_and_the_attempts_are_listed() {
         .expect(202)
         .json();
     assert_eq!(queued["eventId"], event);
+    assert_eq!(waiting(), 1);
     assert_eq!(dispatcher.drain(time::now()).unwrap(), 1);
+    assert_eq!(waiting(), 0);
     let again = receiver.received();
     assert_eq!(again.len(), 3);
     assert_eq!(again[2].header("webhook-id"), event);

@@ -282,7 +282,6 @@ diesel::table! {
         endpoint_id -> Text,
         reseller_id -> Text,
         event_sequence -> BigInt,
-        state -> Text,
         attempts -> BigInt,
         next_attempt_at -> Timestamp,
         created_at -> Timestamp,

@@ -167,7 +167,6 @@ struct NewDelivery {
     endpoint_id: String,
     reseller_id: String,
     event_sequence: i64,
-    state: &'static str,
     attempts: i64,
     next_attempt_at: NaiveDateTime,
     created_at: NaiveDateTime,
@@ -180,7 +179,6 @@ impl NewDelivery {
             endpoint_id: endpoint_id.to_string(),
             reseller_id: event.reseller_id.to_string(),
             event_sequence: event.sequence,
-            state: PENDING,
             attempts: 0,
             next_attempt_at: to_db_time(now),
             created_at: to_db_time(now),
@@ -203,10 +201,6 @@ pub fn queue(
     crate::database::WORK_QUEUED.set(true);
     Ok(id)
 }
-
-const PENDING: &str = "pending";
-const DELIVERED: &str = "delivered";
-const FAILED: &str = "failed";
 
 /// A delivery a worker has claimed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,7 +226,6 @@ pub fn claim_due(
 ) -> Result<Vec<Delivery>> {
     type Claimed = (String, String, String, i64, i64);
     let due = deliveries::table
-        .filter(deliveries::state.eq(PENDING))
         .filter(deliveries::next_attempt_at.le(to_db_time(now)))
         .order(deliveries::next_attempt_at.asc())
         .limit(limit)
@@ -304,7 +297,8 @@ pub enum AfterAttempt {
     Failed,
 }
 
-/// Logs an attempt and moves its delivery on.
+/// Logs an attempt and moves its delivery on: a delivery made or given up leaves the queue
+/// (the attempt log keeps it), one to retry waits there until `at`.
 pub fn record_attempt(
     conn: &mut DbConnection,
     attempt: &Attempt,
@@ -324,22 +318,22 @@ pub fn record_attempt(
         ))
         .execute(conn)?;
     let delivery = deliveries::table.filter(deliveries::id.eq(attempt.delivery_id.to_string()));
-    let (state, next) = match after {
-        AfterAttempt::Delivered => (DELIVERED, attempt.attempted_at),
-        AfterAttempt::Retry(at) => (PENDING, at),
-        AfterAttempt::Failed => (FAILED, attempt.attempted_at),
-    };
-    diesel::update(delivery)
-        .set((
-            deliveries::state.eq(state),
-            deliveries::attempts.eq(deliveries::attempts + 1_i64),
-            deliveries::next_attempt_at.eq(to_db_time(next)),
-        ))
-        .execute(conn)?;
+    match after {
+        AfterAttempt::Delivered | AfterAttempt::Failed => {
+            diesel::delete(delivery).execute(conn)?;
+        }
+        AfterAttempt::Retry(at) => {
+            diesel::update(delivery)
+                .set((
+                    deliveries::attempts.eq(deliveries::attempts + 1_i64),
+                    deliveries::next_attempt_at.eq(to_db_time(at)),
+                ))
+                .execute(conn)?;
+        }
+    }
     Ok(())
 }
 
-/// Ends a delivery that cannot be made (its event expired): no attempt is logged.
 /// Hands a claimed delivery back unattempted: due at `at`, for any worker to claim.
 pub fn hand_back(conn: &mut DbConnection, delivery_id: Uuid, at: DateTime<Utc>) -> Result<()> {
     diesel::update(deliveries::table.filter(deliveries::id.eq(delivery_id.to_string())))
@@ -348,32 +342,51 @@ pub fn hand_back(conn: &mut DbConnection, delivery_id: Uuid, at: DateTime<Utc>) 
     Ok(())
 }
 
+/// Ends a delivery that cannot be made (its endpoint or event is gone): no attempt is logged.
 pub fn abandon(conn: &mut DbConnection, delivery_id: Uuid) -> Result<()> {
-    diesel::update(deliveries::table.filter(deliveries::id.eq(delivery_id.to_string())))
-        .set(deliveries::state.eq(FAILED))
+    diesel::delete(deliveries::table.filter(deliveries::id.eq(delivery_id.to_string())))
         .execute(conn)?;
     Ok(())
 }
 
 /// Drops the endpoint's deliveries still waiting (when the server disables it).
 pub fn cancel_pending(conn: &mut DbConnection, endpoint_id: Uuid) -> Result<usize> {
-    Ok(diesel::update(
-        deliveries::table
-            .filter(deliveries::endpoint_id.eq(endpoint_id.to_string()))
-            .filter(deliveries::state.eq(PENDING)),
+    Ok(diesel::delete(
+        deliveries::table.filter(deliveries::endpoint_id.eq(endpoint_id.to_string())),
     )
-    .set(deliveries::state.eq(FAILED))
     .execute(conn)?)
 }
 
 /// How many deliveries are due at `now` and not claimed by a worker.
 pub fn claimable(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<i64> {
     Ok(deliveries::table
-        .filter(deliveries::state.eq(PENDING))
         .filter(deliveries::next_attempt_at.le(to_db_time(now)))
         .count()
         .get_result(conn)?)
 }
+
+/// How many deliveries wait in the queue, due or not.
+pub fn queued(conn: &mut DbConnection) -> Result<i64> {
+    Ok(deliveries::table.count().get_result(conn)?)
+}
+
+/// Clears what the queue's finished deliveries left behind. On PostgreSQL each claim, retry
+/// and removal leaves a dead row version and dead index entries; nothing removes them but
+/// VACUUM, and a claim walks the dead entries at the front of the due index to reach the
+/// first live one, so without it claiming costs more with every delivery ever made. The
+/// worker calls this every [`UPKEEP_EVERY`] finished deliveries; the queue holds only
+/// waiting rows, so it stays cheap whether autovacuum runs or not. SQLite frees a deleted
+/// row's space at once: nothing to do. Call outside a transaction.
+pub fn upkeep(conn: &mut DbConnection) -> Result<()> {
+    if let DbConnection::Postgres(c) = conn {
+        // SKIP_LOCKED: another worker already at it is enough.
+        diesel::sql_query("VACUUM (SKIP_LOCKED) webhook_deliveries").execute(c)?;
+    }
+    Ok(())
+}
+
+/// Finished deliveries between two calls of [`upkeep`].
+pub const UPKEEP_EVERY: u64 = 5_000;
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = attempts)]

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use std::collections::hash_map::{Entry, HashMap};
 use std::io::Read;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tenantry_domain::event::{EventType, NewEvent};
@@ -60,6 +60,9 @@ pub struct Dispatcher {
     db: Database,
     settings: Settings,
     agent: ureq::Agent,
+    /// Deliveries this process has taken out of the queue, made or given up (see
+    /// [`store::upkeep`]).
+    finished: AtomicU64,
 }
 
 impl Dispatcher {
@@ -94,6 +97,7 @@ impl Dispatcher {
             db,
             settings,
             agent,
+            finished: AtomicU64::new(0),
         }
     }
 
@@ -153,7 +157,21 @@ impl Dispatcher {
             .filter(|o| matches!(o, Outcome::Attempted { .. }))
             .count();
         self.db.write(|conn| record(conn, &outcomes, now))?;
+        self.tidy_after(outcomes.iter().filter(|o| o.finishes()).count() as u64);
         Ok(attempts)
+    }
+
+    /// Counts `finished` deliveries and runs the queue's upkeep each time the count passes a
+    /// multiple of [`store::UPKEEP_EVERY`]. A failed upkeep is logged and tried again at the
+    /// next multiple: delivery never waits on it.
+    fn tidy_after(&self, finished: u64) {
+        let before = self.finished.fetch_add(finished, Ordering::Relaxed);
+        if before / store::UPKEEP_EVERY == (before + finished) / store::UPKEEP_EVERY {
+            return;
+        }
+        if let Err(e) = self.db.read(store::upkeep) {
+            log::warn!("webhook queue upkeep: {e}");
+        }
     }
 
     /// Makes every delivery due up to `now`, however many batches that takes.
@@ -300,6 +318,17 @@ enum Outcome {
     Abandoned(Uuid),
     /// Not attempted, for lack of time left in the lease.
     HandedBack(Uuid),
+}
+
+impl Outcome {
+    /// Whether its delivery leaves the queue.
+    fn finishes(&self) -> bool {
+        match self {
+            Outcome::Attempted { after, .. } => !matches!(after, AfterAttempt::Retry(_)),
+            Outcome::Abandoned(_) => true,
+            Outcome::HandedBack(_) => false,
+        }
+    }
 }
 
 /// Writes a batch's outcomes, and each endpoint's failure record as its attempts leave it.
