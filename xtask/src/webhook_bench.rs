@@ -1,9 +1,10 @@
 //! The event-producing write path and webhook delivery for `cargo xtask bench`, in the load
 //! shape the Svix comparison used (issue 17): eight clients each patching its own tenant of
 //! one reseller (`PATCH /reseller/tenant/{codeName}`, one `tenant.updated` event per write,
-//! one endpoint, a local receiver answering 200), then paced writes at 50/s for the latency
-//! from a write to its webhook's arrival, then the drain of a 2,000-event backlog, once on a
-//! fresh queue and once after 100,000 earlier deliveries.
+//! one endpoint, a local receiver answering 200), the same burst from eight resellers (one
+//! writer each, to see whether one reseller's event sequence limits its writers), then paced
+//! writes at 50/s for the latency from a write to its webhook's arrival, then the drain of a
+//! 2,000-event backlog, once on a fresh queue and once after 100,000 earlier deliveries.
 //!
 //! On PostgreSQL the write burst's database work is read from the server's statistics before
 //! and after (the deliveries' work included, as it is part of what a write costs): commits
@@ -34,6 +35,9 @@ const HISTORY: usize = 100_000;
 pub struct WebhookFigures {
     /// Writes answered per second by the eight writers.
     pub writes_per_s: f64,
+    /// The same, each writer a reseller of its own: beside `writes_per_s`, whether one
+    /// reseller's event sequence is what limits its writers.
+    pub spread_writes_per_s: f64,
     /// Their webhooks arrived per second, from the first write's start to the last arrival.
     pub delivered_per_s: f64,
     /// Paced writes, from the request's start to its webhook's arrival.
@@ -45,6 +49,8 @@ pub struct WebhookFigures {
     /// earlier deliveries.
     pub drain_fresh: f64,
     pub drain_after_history: f64,
+    /// Where the two drains' reads went (PostgreSQL only).
+    pub drain_reads: Option<(DrainReads, DrainReads)>,
 }
 
 /// Per write, from PostgreSQL's statistics.
@@ -227,10 +233,94 @@ fn database_counters(url: &str, statements: bool) -> Result<[f64; 3], String> {
     Ok([number(0)?, number(1)?, number(2)?])
 }
 
+/// Rows and index entries each table has had read (sequential scans' rows plus index
+/// scans' entries), from PostgreSQL's statistics.
+fn rows_read(url: &str) -> Result<HashMap<String, f64>, String> {
+    std::thread::sleep(Duration::from_millis(1500));
+    let row = query_row(
+        url,
+        "SELECT string_agg(relname || '=' || reads, ',') FROM ( \
+           SELECT t.relname, t.seq_tup_read + coalesce(sum(i.idx_tup_read), 0) AS reads \
+           FROM pg_stat_user_tables t LEFT JOIN pg_stat_user_indexes i USING (relid) \
+           GROUP BY t.relname, t.seq_tup_read) s",
+    )?;
+    row.first()
+        .map(String::as_str)
+        .unwrap_or_default()
+        .split(',')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (table, reads) = pair.split_once('=').ok_or("unreadable statistics")?;
+            Ok((
+                table.to_owned(),
+                reads.parse().map_err(|_| "unreadable statistics")?,
+            ))
+        })
+        .collect()
+}
+
+/// Where a drain's reads went: rows and index entries read per delivery in all, and the
+/// table that read the most.
+pub struct DrainReads {
+    pub per_delivery: f64,
+    pub top_table: String,
+    pub top_per_delivery: f64,
+}
+
+fn drain_reads(
+    before: &HashMap<String, f64>,
+    after: &HashMap<String, f64>,
+    deliveries: usize,
+) -> DrainReads {
+    let mut deltas: Vec<(&String, f64)> = after
+        .iter()
+        .map(|(table, n)| (table, n - before.get(table).copied().unwrap_or(0.0)))
+        .collect();
+    deltas.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let per = |n: f64| n / deliveries as f64;
+    DrainReads {
+        per_delivery: per(deltas.iter().map(|d| d.1).sum()),
+        top_table: deltas.first().map(|d| d.0.clone()).unwrap_or_default(),
+        top_per_delivery: per(deltas.first().map_or(0.0, |d| d.1)),
+    }
+}
+
 /// Whether `pg_stat_statements` can be read on `url` (the server preloads it).
 fn has_statement_statistics(url: &str) -> bool {
     query_row(url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements").is_ok()
         && query_row(url, "SELECT count(*) FROM pg_stat_statements").is_ok()
+}
+
+/// `WRITES` writes from one thread per (key, tenant) of `writers`, each patching its tenant;
+/// returns when the last was answered.
+fn burst(base: &str, writers: &[(&str, &str)]) -> Result<Instant, String> {
+    let answered = std::thread::scope(|scope| {
+        let threads: Vec<_> = writers
+            .iter()
+            .map(|(key, code_name)| {
+                let client = Client::new(base, key);
+                let writes = WRITES / writers.len();
+                scope.spawn(move || -> Result<Instant, String> {
+                    for i in 0..writes {
+                        client.send(
+                            "PATCH",
+                            &format!("/reseller/tenant/{code_name}"),
+                            json!({"fullName": format!("{code_name} burst {i}")}),
+                        )?;
+                    }
+                    Ok(Instant::now())
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|w| w.join().map_err(|_| "a writer panicked".to_owned())?)
+            .collect::<Result<Vec<Instant>, String>>()
+    })?;
+    answered
+        .into_iter()
+        .max()
+        .ok_or_else(|| "no writers".into())
 }
 
 pub fn bench(bin: &Path, url: &str) -> Result<WebhookFigures, String> {
@@ -272,29 +362,8 @@ pub fn bench(bin: &Path, url: &str) -> Result<WebhookFigures, String> {
         .then(|| database_counters(url, statements))
         .transpose()?;
     let started = Instant::now();
-    let answered = std::thread::scope(|scope| {
-        let writers: Vec<_> = tenants
-            .iter()
-            .map(|code_name| {
-                let client = Client::new(&delivering.base, &key);
-                scope.spawn(move || -> Result<Instant, String> {
-                    for i in 0..WRITES / WRITERS {
-                        client.send(
-                            "PATCH",
-                            &format!("/reseller/tenant/{code_name}"),
-                            json!({"fullName": format!("{code_name} burst {i}")}),
-                        )?;
-                    }
-                    Ok(Instant::now())
-                })
-            })
-            .collect();
-        writers
-            .into_iter()
-            .map(|w| w.join().map_err(|_| "a writer panicked".to_owned())?)
-            .collect::<Result<Vec<Instant>, String>>()
-    })?;
-    let last_answer = answered.into_iter().max().expect("eight writers");
+    let writers: Vec<(&str, &str)> = tenants.iter().map(|t| (key.as_str(), t.as_str())).collect();
+    let last_answer = burst(&delivering.base, &writers)?;
     let last_arrival = wait_for(&arrivals, "tenant.updated", WRITES)?;
     let writes_per_s = WRITES as f64 / (last_answer - started).as_secs_f64();
     let delivered_per_s = WRITES as f64 / (last_arrival - started).as_secs_f64();
@@ -312,6 +381,38 @@ pub fn bench(bin: &Path, url: &str) -> Result<WebhookFigures, String> {
         None => None,
     };
 
+    // The same burst from eight resellers, one writer each: its events take eight sequence
+    // rows where the first burst's all took one reseller's.
+    let spread = (0..WRITERS)
+        .map(|i| {
+            let key = super::bench::reseller_with_key(bin, url, &format!("spread-{i}"))?;
+            let client = Client::new(&delivering.base, &key);
+            client.send(
+                "POST",
+                "/reseller/webhook",
+                json!({"url": hook_url, "eventTypes": ["tenant.updated"]}),
+            )?;
+            let made = client.send(
+                "POST",
+                "/reseller/tenant",
+                json!({"customerReference": "writer", "fullName": "W",
+                       "email": "w@x.example", "defaultLanguage": "swe"}),
+            )?;
+            Ok((
+                key,
+                made["codeName"].as_str().ok_or("no codeName")?.to_owned(),
+            ))
+        })
+        .collect::<Result<Vec<(String, String)>, String>>()?;
+    let spread_started = Instant::now();
+    let writers: Vec<(&str, &str)> = spread
+        .iter()
+        .map(|(k, t)| (k.as_str(), t.as_str()))
+        .collect();
+    let spread_answer = burst(&delivering.base, &writers)?;
+    let spread_writes_per_s = WRITES as f64 / (spread_answer - spread_started).as_secs_f64();
+    wait_for(&arrivals, "tenant.updated", 2 * WRITES)?;
+
     // Latency: writes at 50/s, each from its request's start to its webhook's arrival.
     let mut sent = HashMap::new();
     let paced_start = Instant::now();
@@ -326,7 +427,7 @@ pub fn bench(bin: &Path, url: &str) -> Result<WebhookFigures, String> {
             json!({ "fullName": name }),
         )?;
     }
-    wait_for(&arrivals, "tenant.updated", WRITES + PACED_WRITES)?;
+    wait_for(&arrivals, "tenant.updated", 2 * WRITES + PACED_WRITES)?;
     let mut latencies: Vec<f64> = {
         let seen = arrivals.0.lock().unwrap();
         sent.iter()
@@ -346,7 +447,9 @@ pub fn bench(bin: &Path, url: &str) -> Result<WebhookFigures, String> {
 
     // The drains: a backlog queued while no process delivers, then a delivering one started.
     let mut delivered_orders = 0;
-    let drain = |code_name: &str, delivered_orders: &mut usize| -> Result<f64, String> {
+    let drain = |code_name: &str,
+                 delivered_orders: &mut usize|
+     -> Result<(f64, Option<DrainReads>), String> {
         let queuing = super::bench::start_server_with(bin, url, &["--webhook-workers", "0"])?;
         let queue = Client::new(&queuing.base, &key);
         for _ in 0..BACKLOG / 1000 {
@@ -357,16 +460,22 @@ pub fn bench(bin: &Path, url: &str) -> Result<WebhookFigures, String> {
             )?;
         }
         drop(queuing);
-        let _delivering = super::bench::start_server_with(bin, url, &["--webhook-allow-private"])?;
+        let before = postgres.then(|| rows_read(url)).transpose()?;
+        let delivering = super::bench::start_server_with(bin, url, &["--webhook-allow-private"])?;
         let first = *delivered_orders;
         *delivered_orders += BACKLOG;
         wait_for(&arrivals, "order.created", *delivered_orders)?;
+        drop(delivering);
+        let reads = match before {
+            Some(before) => Some(drain_reads(&before, &rows_read(url)?, BACKLOG)),
+            None => None,
+        };
         // From the backlog's first arrival to its last: the server's start is not counted.
         let seen = arrivals.0.lock().unwrap();
         let span = seen.orders[*delivered_orders - 1] - seen.orders[first];
-        Ok((BACKLOG - 1) as f64 / span.as_secs_f64())
+        Ok(((BACKLOG - 1) as f64 / span.as_secs_f64(), reads))
     };
-    let drain_fresh = drain(&tenants[0], &mut delivered_orders)?;
+    let (drain_fresh, drain_fresh_reads) = drain(&tenants[0], &mut delivered_orders)?;
     {
         // History: 100,000 more deliveries made and done.
         let _delivering = super::bench::start_server_with(bin, url, &["--webhook-allow-private"])?;
@@ -381,14 +490,17 @@ pub fn bench(bin: &Path, url: &str) -> Result<WebhookFigures, String> {
         delivered_orders += HISTORY;
         wait_for(&arrivals, "order.created", delivered_orders)?;
     }
-    let drain_after_history = drain(&tenants[1], &mut delivered_orders)?;
+    let (drain_after_history, drain_after_history_reads) =
+        drain(&tenants[1], &mut delivered_orders)?;
     Ok(WebhookFigures {
         writes_per_s,
+        spread_writes_per_s,
         delivered_per_s,
         p50_ms,
         p99_ms,
         per_write,
         drain_fresh,
         drain_after_history,
+        drain_reads: drain_fresh_reads.zip(drain_after_history_reads),
     })
 }

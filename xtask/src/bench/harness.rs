@@ -147,7 +147,7 @@ pub(super) fn cli(bin: &Path, url: &str, args: &[&str]) -> Result<Value, String>
 
 /// The bench measures throughput, not the limiter's refusals: the limiter still runs on every
 /// request, at a rate the load never reaches.
-pub(super) fn raise_rate_limit(bin: &Path, url: &str) -> Result<(), String> {
+fn raise_rate_limit(bin: &Path, url: &str, code: &str) -> Result<(), String> {
     cli(
         bin,
         url,
@@ -155,7 +155,7 @@ pub(super) fn raise_rate_limit(bin: &Path, url: &str) -> Result<(), String> {
             "reseller",
             "update",
             "--code",
-            "bench",
+            code,
             "--rate-limit",
             "1000000",
         ],
@@ -165,17 +165,18 @@ pub(super) fn raise_rate_limit(bin: &Path, url: &str) -> Result<(), String> {
 
 /// Creates the `bench` reseller (rate limit out of the way); returns an API key of it.
 pub(crate) fn bench_reseller(bin: &Path, url: &str) -> Result<String, String> {
+    reseller_with_key(bin, url, "bench")
+}
+
+/// Creates the reseller `code` without a rate limit to speak of; returns a key of it.
+pub(crate) fn reseller_with_key(bin: &Path, url: &str, code: &str) -> Result<String, String> {
     cli(
         bin,
         url,
-        &["reseller", "create", "--code", "bench", "--name", "Bench"],
+        &["reseller", "create", "--code", code, "--name", code],
     )?;
-    raise_rate_limit(bin, url)?;
-    let key = cli(
-        bin,
-        url,
-        &["reseller", "key", "create", "--reseller", "bench"],
-    )?;
+    raise_rate_limit(bin, url, code)?;
+    let key = cli(bin, url, &["reseller", "key", "create", "--reseller", code])?;
     Ok(key["key"].as_str().ok_or("no key")?.to_owned())
 }
 
