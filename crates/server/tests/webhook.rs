@@ -487,6 +487,39 @@ fn a_receiver_that_fails_gets_the_event_again_and_the_attempts_are_listed() {
 }
 
 #[test]
+fn a_write_hands_its_delivery_to_its_own_process_workers_and_a_stop_hands_back_what_waits() {
+    let s = TestServer::with_webhooks(BOTH);
+    let creds = s.reseller("acme");
+    let auth = creds.bearer();
+    let receiver = Receiver::start();
+    // Each answer takes a while, so the one worker is still busy with its first batch while
+    // the test looks.
+    receiver.delay(std::time::Duration::from_millis(300));
+    endpoint(&s, &auth, &receiver.url, &["tenant.created"]);
+    let local = std::sync::Arc::new(s.dispatcher());
+    let workers = local.clone().spawn(1);
+    for i in 0..10 {
+        s.tenant(&auth, &format!("handed-{i}"));
+    }
+    // Leased to this process's worker from the start: another process claims none of them.
+    let other = s.dispatcher();
+    assert_eq!(other.drain(time::now()).unwrap(), 0);
+    assert_eq!(s.db.read(tenantry_storage::webhook::queued).unwrap(), 10);
+    // The stop lets the worker finish its batch and hands back the rest, due at once.
+    workers.stop();
+    let made = receiver.received().len();
+    assert!((1..10).contains(&made), "{made} delivered before the stop");
+    assert_eq!(other.drain(time::now()).unwrap(), 10 - made);
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for r in receiver.received() {
+        *counts.entry(r.header("webhook-id").to_owned()).or_default() += 1;
+    }
+    assert_eq!(counts.len(), 10);
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    assert_eq!(s.db.read(tenantry_storage::webhook::queued).unwrap(), 0);
+}
+
+#[test]
 fn a_sandbox_fill_appends_its_events_in_order_and_queues_each_for_the_endpoints_that_want_it() {
     let s = TestServer::with_webhooks(BOTH);
     let auth = s.reseller("acme").bearer();

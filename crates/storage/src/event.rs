@@ -72,6 +72,7 @@ pub fn append_all(
         "append_all takes the events of one reseller and environment"
     );
     let reseller_id = reseller.to_string();
+    let endpoints = webhook::active_endpoints(conn, &reseller_id, environment)?;
     let count = new.len() as i64;
     let last = increment_counter!(
         conn,
@@ -110,7 +111,7 @@ pub fn append_all(
         })
         .collect();
     per_backend!(conn, rows, insert_into events::table);
-    webhook::queue_events(conn, &events, now)?;
+    webhook::queue_events(conn, &endpoints, &events, now)?;
     Ok(events)
 }
 

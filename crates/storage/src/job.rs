@@ -55,7 +55,7 @@ pub fn schedule(
             jobs::created_at.eq(to_db_time(now)),
         ))
         .execute(conn)?;
-    crate::database::WORK_QUEUED.set(true);
+    crate::database::queued(crate::Work::Jobs);
     Ok(())
 }
 

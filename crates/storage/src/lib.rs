@@ -15,6 +15,7 @@ pub mod schema;
 pub mod audit;
 pub mod connection;
 pub mod event;
+pub mod handoff;
 pub mod idempotency;
 pub mod integration;
 pub mod job;
@@ -30,7 +31,7 @@ pub mod user;
 pub mod webhook;
 
 pub use database::{
-    provision, Backend, BatchOutcome, Database, DbConnection, PoolOptions, PoolStatus,
+    provision, Backend, BatchOutcome, Database, DbConnection, PoolOptions, PoolStatus, Work,
 };
 pub use error::{Result, StorageError};
 

@@ -2,6 +2,7 @@
 
 use crate::convert::{from_db_time, from_json, parse, to_db_time, to_json, uuid};
 use crate::database::per_backend;
+use crate::handoff::{self, HandedOff};
 use crate::schema::webhook_endpoints as endpoints;
 use crate::schema::{webhook_attempts as attempts, webhook_deliveries as deliveries};
 use crate::{DbConnection, Owner, Page, Result, StorageError};
@@ -9,6 +10,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use tenantry_domain::event::{Event, EventType};
 use tenantry_domain::webhook::Endpoint;
+use tenantry_domain::Environment;
 use uuid::Uuid;
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
@@ -123,43 +125,63 @@ pub fn list(conn: &mut DbConnection, owner: &Owner) -> Result<Vec<Endpoint>> {
         .collect()
 }
 
-/// Queues `events` (of one reseller and environment, as `event::append_all` appends them)
-/// for every active endpoint that wants each, reading the endpoints once.
-pub(crate) fn queue_events(
+/// The endpoints of a reseller's environment that take deliveries now: read before an
+/// append takes its sequence numbers, so the reseller's counter row is not held meanwhile.
+pub(crate) fn active_endpoints(
     conn: &mut DbConnection,
-    events: &[Event],
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let Some(first) = events.first() else {
-        return Ok(());
-    };
-    let active: Vec<Endpoint> = endpoints::table
-        .filter(endpoints::reseller_id.eq(first.reseller_id.to_string()))
-        .filter(endpoints::environment.eq(first.environment.as_str()))
+    reseller_id: &str,
+    environment: Environment,
+) -> Result<Vec<Endpoint>> {
+    endpoints::table
+        .filter(endpoints::reseller_id.eq(reseller_id))
+        .filter(endpoints::environment.eq(environment.as_str()))
         .filter(endpoints::active.eq(true))
         .select(EndpointRow::as_select())
         .load(conn)?
         .into_iter()
         .map(EndpointRow::into_domain)
-        .collect::<Result<_>>()?;
-    let rows: Vec<NewDelivery> = events
-        .iter()
-        .flat_map(|event| {
-            active
-                .iter()
-                .filter(|endpoint| endpoint.wants(event.kind))
-                .map(move |endpoint| NewDelivery::of(endpoint.id, event, now))
-        })
-        .collect();
+        .collect()
+}
+
+/// Queues each of `events` for every one of `active` (see [`active_endpoints`]) that wants it.
+pub(crate) fn queue_events(
+    conn: &mut DbConnection,
+    active: &[Endpoint],
+    events: &[Event],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let lease = handoff::lease();
+    let due = lease.map_or(now, |lease| now + lease);
+    let mut rows = Vec::new();
+    for event in events {
+        for endpoint in active.iter().filter(|e| e.wants(event.kind)) {
+            let row = NewDelivery::of(endpoint.id, event, now, due);
+            if lease.is_some() {
+                handoff::push(HandedOff {
+                    delivery: Delivery {
+                        id: uuid(&row.id)?,
+                        endpoint_id: endpoint.id,
+                        reseller_id: event.reseller_id,
+                        event_sequence: event.sequence,
+                        attempts: 0,
+                    },
+                    endpoint: endpoint.clone(),
+                    event: event.clone(),
+                    leased_until: due,
+                });
+            }
+            rows.push(row);
+        }
+    }
     if rows.is_empty() {
         return Ok(());
     }
     per_backend!(conn, rows, insert_into deliveries::table);
-    crate::database::WORK_QUEUED.set(true);
+    crate::database::queued(crate::Work::Deliveries);
     Ok(())
 }
 
-/// A delivery as queued: pending, due at once.
+/// A delivery as queued: due at once, or leased to this process's workers (a hand-off).
 #[derive(Insertable)]
 #[diesel(table_name = deliveries)]
 struct NewDelivery {
@@ -173,14 +195,14 @@ struct NewDelivery {
 }
 
 impl NewDelivery {
-    fn of(endpoint_id: Uuid, event: &Event, now: DateTime<Utc>) -> NewDelivery {
+    fn of(endpoint_id: Uuid, event: &Event, now: DateTime<Utc>, due: DateTime<Utc>) -> NewDelivery {
         NewDelivery {
             id: Uuid::now_v7().to_string(),
             endpoint_id: endpoint_id.to_string(),
             reseller_id: event.reseller_id.to_string(),
             event_sequence: event.sequence,
             attempts: 0,
-            next_attempt_at: to_db_time(now),
+            next_attempt_at: to_db_time(due),
             created_at: to_db_time(now),
         }
     }
@@ -193,12 +215,12 @@ pub fn queue(
     event: &Event,
     now: DateTime<Utc>,
 ) -> Result<Uuid> {
-    let row = NewDelivery::of(endpoint_id, event, now);
+    let row = NewDelivery::of(endpoint_id, event, now, now);
     let id = uuid(&row.id)?;
     diesel::insert_into(deliveries::table)
         .values(&row)
         .execute(conn)?;
-    crate::database::WORK_QUEUED.set(true);
+    crate::database::queued(crate::Work::Deliveries);
     Ok(id)
 }
 
@@ -386,7 +408,7 @@ pub fn upkeep(conn: &mut DbConnection) -> Result<()> {
 }
 
 /// Finished deliveries between two calls of [`upkeep`].
-pub const UPKEEP_EVERY: u64 = 5_000;
+pub const UPKEEP_EVERY: u64 = 1_000;
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = attempts)]

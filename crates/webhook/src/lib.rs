@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 use tenantry_domain::event::{EventType, NewEvent};
 use tenantry_domain::time;
 use tenantry_domain::webhook::{next_attempt, Endpoint, UrlPolicy};
+use tenantry_storage::handoff::{HandedOff, Handoff};
 use tenantry_storage::webhook::{self as store, AfterAttempt, Attempt, Delivery};
-use tenantry_storage::{event as events, Database, StorageError};
+use tenantry_storage::{event as events, Database, StorageError, Work};
 use uuid::Uuid;
 
 /// How long an endpoint must have failed, with a delivery's retries used up, before the
@@ -63,6 +64,8 @@ pub struct Dispatcher {
     /// Deliveries this process has taken out of the queue, made or given up (see
     /// [`store::upkeep`]).
     finished: AtomicU64,
+    /// The deliveries this process's writes hand to its workers while they run.
+    handoff: Arc<Handoff>,
 }
 
 impl Dispatcher {
@@ -95,50 +98,38 @@ impl Dispatcher {
             .build();
         Dispatcher {
             db,
-            settings,
             agent,
             finished: AtomicU64::new(0),
+            handoff: Handoff::new(settings.lease),
+            settings,
         }
     }
 
-    /// Claims the deliveries due at `now` and makes one attempt each; returns how many
-    /// attempts were made. Tests drive retries through `now` instead of waiting.
+    /// Makes one attempt at each delivery this process's writes handed off or, with none
+    /// waiting, at each it claims due at `now`; returns how many attempts were made. Tests
+    /// drive retries through `now` instead of waiting.
     ///
-    /// A batch costs three transactions whatever its size: the claim, one read of its
-    /// endpoints and events, and one write of its attempts. An attempt that could outlast the
-    /// batch's lease is not started: its delivery is handed back for any worker to take.
+    /// A batch costs two transactions whatever its size: the claim, which also reads its
+    /// endpoints and events, and one write of its attempts; a batch of hand-offs only the
+    /// second. An attempt that could outlast the batch's lease is not started: its delivery
+    /// is handed back for any worker to take.
     pub fn run_due(&self, now: DateTime<Utc>) -> Result<usize, StorageError> {
-        let claimed = self
-            .db
-            .write(|conn| store::claim_due(conn, now, self.settings.lease, self.settings.batch))?;
-        if claimed.is_empty() {
+        let batch = match self.handed_off(now) {
+            Some(batch) => batch,
+            None => self.claim(now)?,
+        };
+        if batch.deliveries.is_empty() {
             return Ok(0);
         }
+        let Batch {
+            deliveries,
+            endpoints,
+            mut events,
+            last_start,
+        } = batch;
         let started = Instant::now();
-        let (endpoints, mut events) = self.db.read(|conn| {
-            let mut endpoints: HashMap<Uuid, Option<Endpoint>> = HashMap::new();
-            let mut events = HashMap::new();
-            for delivery in &claimed {
-                if let Entry::Vacant(e) = endpoints.entry(delivery.endpoint_id) {
-                    e.insert(store::endpoint(conn, delivery.endpoint_id)?);
-                }
-                let event = match events::by_sequence(
-                    conn,
-                    delivery.reseller_id,
-                    delivery.event_sequence,
-                ) {
-                    Ok(e) => Some(e),
-                    Err(StorageError::NotFound(_)) => None,
-                    Err(e) => return Err(e),
-                };
-                events.insert(delivery.id, event);
-            }
-            Ok::<_, StorageError>((endpoints, events))
-        })?;
-        let lease = self.settings.lease.to_std().unwrap_or_default();
-        let last_start = lease.saturating_sub(self.settings.timeout);
-        let mut outcomes = Vec::with_capacity(claimed.len());
-        for delivery in &claimed {
+        let mut outcomes = Vec::with_capacity(deliveries.len());
+        for delivery in &deliveries {
             let endpoint = endpoints[&delivery.endpoint_id].as_ref();
             let event = events.remove(&delivery.id).flatten();
             // The first attempt is always made, so a batch always makes progress.
@@ -159,6 +150,71 @@ impl Dispatcher {
         self.db.write(|conn| record(conn, &outcomes, now))?;
         self.tidy_after(outcomes.iter().filter(|o| o.finishes()).count() as u64);
         Ok(attempts)
+    }
+
+    /// Up to a batch of this process's hand-offs with time left in their lease to attempt
+    /// them; `None` when none wait. One with too little left is dropped here: its lease ends
+    /// and the claim path takes it.
+    fn handed_off(&self, now: DateTime<Utc>) -> Option<Batch> {
+        let timeout = chrono::Duration::from_std(self.settings.timeout).unwrap_or_default();
+        let handed = self.handoff.take(self.settings.batch.max(1) as usize);
+        if handed.is_empty() {
+            return None;
+        }
+        let usable: Vec<HandedOff> = handed
+            .into_iter()
+            .filter(|h| h.leased_until - now > timeout)
+            .collect();
+        let last_start = usable
+            .iter()
+            .map(|h| h.leased_until - now - timeout)
+            .min()
+            .and_then(|left| left.to_std().ok())
+            .unwrap_or_default();
+        let mut batch = Batch {
+            deliveries: Vec::with_capacity(usable.len()),
+            endpoints: HashMap::new(),
+            events: HashMap::new(),
+            last_start,
+        };
+        for h in usable {
+            batch.endpoints.insert(h.endpoint.id, Some(h.endpoint));
+            batch.events.insert(h.delivery.id, Some(h.event));
+            batch.deliveries.push(h.delivery);
+        }
+        Some(batch)
+    }
+
+    /// Claims up to a batch of the deliveries due at `now`, reading their endpoints and
+    /// events in the same transaction.
+    fn claim(&self, now: DateTime<Utc>) -> Result<Batch, StorageError> {
+        let lease = self.settings.lease.to_std().unwrap_or_default();
+        self.db.write(|conn| {
+            let deliveries = store::claim_due(conn, now, self.settings.lease, self.settings.batch)?;
+            let mut endpoints: HashMap<Uuid, Option<Endpoint>> = HashMap::new();
+            let mut events = HashMap::new();
+            for delivery in &deliveries {
+                if let Entry::Vacant(e) = endpoints.entry(delivery.endpoint_id) {
+                    e.insert(store::endpoint(conn, delivery.endpoint_id)?);
+                }
+                let event = match events::by_sequence(
+                    conn,
+                    delivery.reseller_id,
+                    delivery.event_sequence,
+                ) {
+                    Ok(e) => Some(e),
+                    Err(StorageError::NotFound(_)) => None,
+                    Err(e) => return Err(e),
+                };
+                events.insert(delivery.id, event);
+            }
+            Ok(Batch {
+                deliveries,
+                endpoints,
+                events,
+                last_start: lease.saturating_sub(self.settings.timeout),
+            })
+        })
     }
 
     /// Counts `finished` deliveries and runs the queue's upkeep each time the count passes a
@@ -287,25 +343,39 @@ impl Dispatcher {
                     .spawn(move || dispatcher.work(&stop))
                     .expect("spawn a webhook worker")
             })
-            .collect();
+            .collect::<Vec<_>>();
+        if !threads.is_empty() {
+            self.db.hand_off_deliveries(Some(self.handoff.clone()));
+        }
         Workers {
             stop,
             threads,
             db: self.db.clone(),
+            handoff: self.handoff.clone(),
         }
     }
 
     fn work(&self, stop: &AtomicBool) {
         while !stop.load(Ordering::Relaxed) {
-            let seen = self.db.queued_commits();
+            let seen = self.db.queued_commits(Work::Deliveries);
             match self.run_due(time::now()) {
                 Ok(0) => {}
                 Ok(_) => continue,
                 Err(e) => log::warn!("webhook delivery: {e}"),
             }
-            self.db.wait_for_queued(seen, self.settings.poll);
+            self.db
+                .wait_for_queued(Work::Deliveries, seen, self.settings.poll);
         }
     }
+}
+
+/// Deliveries to attempt, with their endpoints (`None`: deleted) and events (`None`: past
+/// retention), and how long after the batch starts an attempt may still begin.
+struct Batch {
+    deliveries: Vec<Delivery>,
+    endpoints: HashMap<Uuid, Option<Endpoint>>,
+    events: HashMap<Uuid, Option<tenantry_domain::event::Event>>,
+    last_start: Duration,
 }
 
 /// What became of one claimed delivery.
@@ -434,15 +504,34 @@ pub struct Workers {
     stop: Arc<AtomicBool>,
     threads: Vec<std::thread::JoinHandle<()>>,
     db: Database,
+    handoff: Arc<Handoff>,
 }
 
 impl Workers {
-    /// Lets each worker finish its current attempt, then stops them.
+    /// Lets each worker finish its current attempt, then stops them. The hand-offs still
+    /// waiting are handed back, due at once, for the next start or another process.
     pub fn stop(self) {
+        self.db.hand_off_deliveries(None);
         self.stop.store(true, Ordering::Relaxed);
-        self.db.wake_queued_waiters();
+        self.db.wake_queued_waiters(Work::Deliveries);
         for t in self.threads {
             let _ = t.join();
+        }
+        let waiting = self.handoff.take_all();
+        if waiting.is_empty() {
+            return;
+        }
+        let now = time::now();
+        let handed_back = self.db.write(|conn| {
+            waiting
+                .iter()
+                .try_for_each(|h| store::hand_back(conn, h.delivery.id, now))
+        });
+        if let Err(e) = handed_back {
+            log::warn!(
+                "{} webhook deliveries wait for their lease to end: {e}",
+                waiting.len()
+            );
         }
     }
 }

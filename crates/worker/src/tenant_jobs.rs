@@ -11,7 +11,7 @@ use tenantry_domain::time;
 use tenantry_service::job::{self, Ran};
 use tenantry_service::provisioning::Secrets;
 use tenantry_service::ServiceError;
-use tenantry_storage::Database;
+use tenantry_storage::{Database, Work};
 
 /// Runs every job due at `now`, each in its own transaction; returns how many ran.
 pub fn run_due(db: &Database, now: DateTime<Utc>) -> Result<usize, ServiceError> {
@@ -41,11 +41,11 @@ pub fn spawn(db: Database) -> Runner {
         .name("tenant-jobs".into())
         .spawn(move || {
             while !stopping.load(Ordering::Relaxed) {
-                let seen = runner_db.queued_commits();
+                let seen = runner_db.queued_commits(Work::Jobs);
                 if let Err(e) = run_due(&runner_db, time::now()) {
                     log::warn!("tenant jobs: {e}");
                 }
-                runner_db.wait_for_queued(seen, std::time::Duration::from_secs(1));
+                runner_db.wait_for_queued(Work::Jobs, seen, std::time::Duration::from_secs(1));
             }
         })
         .expect("spawn the tenant jobs thread");
@@ -63,7 +63,7 @@ impl Runner {
     /// Lets the job in hand finish (a job left undone runs on the next start), then stops.
     pub fn stop(self) {
         self.stop.store(true, Ordering::Relaxed);
-        self.db.wake_queued_waiters();
+        self.db.wake_queued_waiters(Work::Jobs);
         let _ = self.thread.join();
     }
 }

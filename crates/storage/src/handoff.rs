@@ -1,0 +1,118 @@
+//! Deliveries handed by the write that queued them straight to a webhook worker of the same
+//! process, so the worker neither claims them nor reads their endpoint and event back.
+//!
+//! The rows are still written, in the write's transaction, but leased from the start
+//! (`next_attempt_at` = now + the lease): no other worker or process claims them while they
+//! wait here, and if this process dies they come free when the lease ends, as any claimed
+//! delivery does (at least once, never lost). A worker that finds a hand-off with too little
+//! of its lease left to attempt it leaves it to the claim path. Measured on PostgreSQL, the
+//! claim transaction it saves was six of the twenty-odd statements an event-producing write
+//! cost in all.
+
+use crate::webhook::Delivery;
+use chrono::{DateTime, Duration, Utc};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use tenantry_domain::event::Event;
+use tenantry_domain::webhook::Endpoint;
+
+/// Hand-offs waiting beyond this go to the claim path instead: a stalled receiver cannot
+/// make the process hold an unbounded queue in memory.
+const CAPACITY: usize = 10_000;
+
+/// A delivery queued by this process, with what attempting it takes.
+#[derive(Debug, Clone)]
+pub struct HandedOff {
+    pub delivery: Delivery,
+    pub endpoint: Endpoint,
+    pub event: Event,
+    /// The end of its lease: past it another worker may claim it.
+    pub leased_until: DateTime<Utc>,
+}
+
+/// This process's hand-offs, waiting for its webhook workers.
+#[derive(Debug)]
+pub struct Handoff {
+    lease: Duration,
+    waiting: Mutex<VecDeque<HandedOff>>,
+}
+
+impl Handoff {
+    /// Hand-offs leased for `lease`, the workers' lease.
+    pub fn new(lease: Duration) -> Arc<Handoff> {
+        Arc::new(Handoff {
+            lease,
+            waiting: Mutex::default(),
+        })
+    }
+
+    fn waiting(&self) -> std::sync::MutexGuard<'_, VecDeque<HandedOff>> {
+        self.waiting.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Up to `limit` hand-offs, oldest first.
+    pub fn take(&self, limit: usize) -> Vec<HandedOff> {
+        let mut waiting = self.waiting();
+        let n = limit.min(waiting.len());
+        waiting.drain(..n).collect()
+    }
+
+    /// Every hand-off still waiting (a stopping worker gives them back to the claim path).
+    pub fn take_all(&self) -> Vec<HandedOff> {
+        self.waiting().drain(..).collect()
+    }
+
+    fn has_room(&self) -> bool {
+        self.waiting().len() < CAPACITY
+    }
+}
+
+/// The hand-offs of the transaction running on this thread, until it commits.
+struct Pending {
+    lease: Duration,
+    items: Vec<HandedOff>,
+}
+
+thread_local! {
+    static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
+}
+
+/// Opens this thread's transaction to hand-offs to `handoff`, if it has room.
+pub(crate) fn begin(handoff: Option<&Handoff>) {
+    let pending = handoff.filter(|h| h.has_room()).map(|h| Pending {
+        lease: h.lease,
+        items: Vec::new(),
+    });
+    PENDING.set(pending);
+}
+
+/// After the commit (`committed`) or the rollback: the transaction's hand-offs, now theirs.
+pub(crate) fn finish(handoff: Option<&Handoff>, committed: bool) -> usize {
+    let Some(pending) = PENDING.take() else {
+        return 0;
+    };
+    match handoff {
+        Some(handoff) if committed && !pending.items.is_empty() => {
+            let n = pending.items.len();
+            handoff.waiting().extend(pending.items);
+            n
+        }
+        _ => 0,
+    }
+}
+
+/// The lease a delivery queued now starts with, when this thread's transaction hands
+/// deliveries off (`None`: queue them due at once for the claim path).
+pub(crate) fn lease() -> Option<Duration> {
+    PENDING.with_borrow(|p| p.as_ref().map(|p| p.lease))
+}
+
+/// Hands `item` off once this thread's transaction commits (after [`lease`] said it may).
+pub(crate) fn push(item: HandedOff) {
+    PENDING.with_borrow_mut(|p| {
+        if let Some(p) = p {
+            p.items.push(item);
+        }
+    });
+}
