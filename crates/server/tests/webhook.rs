@@ -11,6 +11,15 @@ use std::collections::HashMap;
 use tenantry_auth::webhook::verify;
 use tenantry_domain::time;
 
+/// How many times each event (by `webhook-id`) arrived.
+fn arrivals_per_event(received: &[Received]) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for r in received {
+        *counts.entry(r.header("webhook-id").to_owned()).or_default() += 1;
+    }
+    counts
+}
+
 /// Registers an endpoint for `types` (all when empty); returns (id, secret).
 fn endpoint(s: &TestServer, auth: &Auth, url: &str, types: &[&str]) -> (String, String) {
     let body = s
@@ -510,10 +519,7 @@ fn a_write_hands_its_delivery_to_its_own_process_workers_and_a_stop_hands_back_w
     let made = receiver.received().len();
     assert!((1..10).contains(&made), "{made} delivered before the stop");
     assert_eq!(other.drain(time::now()).unwrap(), 10 - made);
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for r in receiver.received() {
-        *counts.entry(r.header("webhook-id").to_owned()).or_default() += 1;
-    }
+    let counts = arrivals_per_event(&receiver.received());
     assert_eq!(counts.len(), 10);
     assert!(counts.values().all(|n| *n == 1), "{counts:?}");
     assert_eq!(s.db.read(tenantry_storage::webhook::queued).unwrap(), 0);
@@ -803,7 +809,7 @@ mod processes {
     use super::common::receiver::Receiver;
     use super::common::{send, Auth, TestDb};
     use serde_json::json;
-    use std::collections::{BTreeSet, HashMap};
+    use std::collections::BTreeSet;
     use std::time::Duration;
 
     /// Leases shorter than a test's patience: a killed process's claims come free in 2 s.
@@ -922,10 +928,7 @@ mod processes {
         receiver.wait_until(Duration::from_secs(60), |r| r.len() >= 40);
         // Longer than a lease and a poll: a second delivery of anything would have come.
         std::thread::sleep(Duration::from_secs(3));
-        let mut counts: HashMap<String, usize> = HashMap::new();
-        for r in receiver.received() {
-            *counts.entry(r.header("webhook-id").to_owned()).or_default() += 1;
-        }
+        let counts = super::arrivals_per_event(&receiver.received());
         assert_eq!(counts.len(), 40);
         assert!(counts.values().all(|n| *n == 1), "{counts:?}");
         assert_eq!(

@@ -462,12 +462,12 @@ impl Database {
         let _writer = self.lock_writer();
         let mut conn = self.pool.get().map_err(StorageError::from)?;
         WORK_QUEUED.set(0);
-        let handoff = self
-            .handoff
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        crate::handoff::begin(handoff.as_deref());
+        crate::handoff::begin(
+            self.handoff
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+        );
         let result = match conn.conn {
             DbConnection::Postgres(_) => conn.conn.transaction(|c| f(c).map_err(TxError::Inner)),
             DbConnection::Sqlite(_) => immediate_transaction(&mut conn.conn, f),
@@ -477,7 +477,7 @@ impl Database {
             TxError::Database(e) => E::from(StorageError::from(e)),
         });
         conn.suspect = result.is_err();
-        crate::handoff::finish(handoff.as_deref(), result.is_ok());
+        crate::handoff::finish(result.is_ok());
         let queued = WORK_QUEUED.replace(0);
         if result.is_ok() {
             for work in [Work::Deliveries, Work::Jobs] {

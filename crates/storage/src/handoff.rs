@@ -70,7 +70,7 @@ impl Handoff {
 
 /// The hand-offs of the transaction running on this thread, until it commits.
 struct Pending {
-    lease: Duration,
+    handoff: Arc<Handoff>,
     items: Vec<HandedOff>,
 }
 
@@ -79,33 +79,28 @@ thread_local! {
 }
 
 /// Opens this thread's transaction to hand-offs to `handoff`, if it has room.
-pub(crate) fn begin(handoff: Option<&Handoff>) {
-    let pending = handoff.filter(|h| h.has_room()).map(|h| Pending {
-        lease: h.lease,
+pub(crate) fn begin(handoff: Option<Arc<Handoff>>) {
+    let pending = handoff.filter(|h| h.has_room()).map(|handoff| Pending {
+        handoff,
         items: Vec::new(),
     });
     PENDING.set(pending);
 }
 
-/// After the commit (`committed`) or the rollback: the transaction's hand-offs, now theirs.
-pub(crate) fn finish(handoff: Option<&Handoff>, committed: bool) -> usize {
-    let Some(pending) = PENDING.take() else {
-        return 0;
-    };
-    match handoff {
-        Some(handoff) if committed && !pending.items.is_empty() => {
-            let n = pending.items.len();
-            handoff.waiting().extend(pending.items);
-            n
+/// After the commit (`committed`) or the rollback: a committed transaction's hand-offs go to
+/// the workers, a rolled-back one's are dropped with it.
+pub(crate) fn finish(committed: bool) {
+    if let Some(Pending { handoff, items }) = PENDING.take() {
+        if committed && !items.is_empty() {
+            handoff.waiting().extend(items);
         }
-        _ => 0,
     }
 }
 
 /// The lease a delivery queued now starts with, when this thread's transaction hands
 /// deliveries off (`None`: queue them due at once for the claim path).
 pub(crate) fn lease() -> Option<Duration> {
-    PENDING.with_borrow(|p| p.as_ref().map(|p| p.lease))
+    PENDING.with_borrow(|p| p.as_ref().map(|p| p.handoff.lease))
 }
 
 /// Hands `item` off once this thread's transaction commits (after [`lease`] said it may).

@@ -155,11 +155,11 @@ pub(crate) fn queue_events(
     let mut rows = Vec::new();
     for event in events {
         for endpoint in active.iter().filter(|e| e.wants(event.kind)) {
-            let row = NewDelivery::of(endpoint.id, event, now, due);
+            let id = Uuid::now_v7();
             if lease.is_some() {
                 handoff::push(HandedOff {
                     delivery: Delivery {
-                        id: uuid(&row.id)?,
+                        id,
                         endpoint_id: endpoint.id,
                         reseller_id: event.reseller_id,
                         event_sequence: event.sequence,
@@ -170,7 +170,7 @@ pub(crate) fn queue_events(
                     leased_until: due,
                 });
             }
-            rows.push(row);
+            rows.push(NewDelivery::of(id, endpoint.id, event, now, due));
         }
     }
     if rows.is_empty() {
@@ -195,9 +195,15 @@ struct NewDelivery {
 }
 
 impl NewDelivery {
-    fn of(endpoint_id: Uuid, event: &Event, now: DateTime<Utc>, due: DateTime<Utc>) -> NewDelivery {
+    fn of(
+        id: Uuid,
+        endpoint_id: Uuid,
+        event: &Event,
+        now: DateTime<Utc>,
+        due: DateTime<Utc>,
+    ) -> NewDelivery {
         NewDelivery {
-            id: Uuid::now_v7().to_string(),
+            id: id.to_string(),
             endpoint_id: endpoint_id.to_string(),
             reseller_id: event.reseller_id.to_string(),
             event_sequence: event.sequence,
@@ -215,10 +221,9 @@ pub fn queue(
     event: &Event,
     now: DateTime<Utc>,
 ) -> Result<Uuid> {
-    let row = NewDelivery::of(endpoint_id, event, now, now);
-    let id = uuid(&row.id)?;
+    let id = Uuid::now_v7();
     diesel::insert_into(deliveries::table)
-        .values(&row)
+        .values(&NewDelivery::of(id, endpoint_id, event, now, now))
         .execute(conn)?;
     crate::database::queued(crate::Work::Deliveries);
     Ok(id)
