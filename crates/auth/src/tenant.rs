@@ -9,6 +9,7 @@
 use crate::scheme::{decode_basic, Headers, ResellerCredentials};
 use crate::token::{self, TokenKind};
 use crate::{AuthError, Authenticator, Credential, KnownToken};
+use std::sync::Arc;
 use tenantry_domain::connection::{Connection, API_TYPE};
 use tenantry_domain::permission::Permission;
 use tenantry_domain::scope::Scope;
@@ -261,7 +262,8 @@ impl Authenticator {
                         .permissions
                         .unwrap_or_else(|| Permission::ALL.to_vec()),
                 };
-                self.known_tokens().remember(token_hash, principal.clone());
+                self.known_tokens()
+                    .remember(token_hash, Arc::new(principal.clone()));
                 Ok(principal)
             }
             TenantCredentials::Reseller {

@@ -5,6 +5,7 @@ use crate::throttle::Attempt;
 use crate::{audit, blocking, idempotency, ApiError, AppState};
 use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
+use std::sync::Arc;
 use tenantry_auth::scheme::Headers;
 use tenantry_auth::tenant::TenantHeaders;
 use tenantry_auth::{
@@ -340,7 +341,8 @@ impl FromRequest for AuthenticatedTenant {
 /// still refused on its very next request, through any process. Serve the read with
 /// [`AuthenticatedTenantRead::read`].
 pub struct AuthenticatedTenantRead {
-    pub principal: TenantPrincipal,
+    /// Shared with this process's memory of the token when it was remembered.
+    pub principal: Arc<TenantPrincipal>,
     owed: Option<OwedCheck>,
     req: HttpRequest,
 }
@@ -378,7 +380,7 @@ impl FromRequest for AuthenticatedTenantRead {
                     .await
                     .map_err(|e| e.with_challenge(crate::error::TENANT_CHALLENGE))?;
                 Ok(AuthenticatedTenantRead {
-                    principal,
+                    principal: Arc::new(principal),
                     owed: None,
                     req,
                 })

@@ -5,7 +5,7 @@ use actix_web::{http::header, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 pub use tenantry_api_types::order::{OrderOut, RowOut, TotalsOut};
-use tenantry_domain::money::format_vat_rate;
+use tenantry_domain::money::vat_rate_decimal;
 use tenantry_domain::order::{
     self as domain, Address, Customer, Order, OrderPatch, OrderStatus, RowDraft,
 };
@@ -103,7 +103,7 @@ fn write_order(w: &mut JsonWriter, o: &Order) {
         w.raw("}");
     };
     let c = o.currency;
-    let money = |w: &mut JsonWriter, minor: i64| w.plain(&c.format(minor));
+    let money = |w: &mut JsonWriter, minor: i64| w.plain(c.decimal(minor).as_str());
     w.raw("{\"id\":");
     w.uuid(o.id);
     w.raw(",\"number\":");
@@ -133,7 +133,7 @@ fn write_order(w: &mut JsonWriter, o: &Order) {
         w.raw(",\"unitPrice\":");
         money(w, r.unit_price);
         w.raw(",\"vatRate\":");
-        w.plain(&format_vat_rate(r.vat_rate));
+        w.plain(vat_rate_decimal(r.vat_rate).as_str());
         w.raw(",\"net\":");
         money(w, r.net);
         w.raw(",\"vat\":");
