@@ -80,6 +80,10 @@ pub enum Work {
     Deliveries = 0,
     /// Tenant jobs, for the tenant jobs thread.
     Jobs = 1,
+    /// Webhook deliveries due at once, that only a claim finds (not handed off): counted so
+    /// a worker knows when the queue in the database is worth reading before its next poll.
+    /// A commit that queues them counts as one that queued [`Work::Deliveries`] as well.
+    ClaimableDeliveries = 2,
 }
 
 thread_local! {
@@ -262,7 +266,7 @@ pub struct Database {
     sqlite_writer: Arc<Mutex<()>>,
     /// Counts this process's committed transactions that queued each kind of background
     /// work (indexed by [`Work`]), so a worker wakes at such a commit instead of polling fast.
-    queued: Arc<[Signal; 2]>,
+    queued: Arc<[Signal; 3]>,
     /// Where this process's writes hand their deliveries to its webhook workers, while it
     /// runs some ([`Database::hand_off_deliveries`]).
     handoff: Arc<std::sync::RwLock<Option<Arc<Handoff>>>>,
@@ -480,7 +484,7 @@ impl Database {
         crate::handoff::finish(result.is_ok());
         let queued = WORK_QUEUED.replace(0);
         if result.is_ok() {
-            for work in [Work::Deliveries, Work::Jobs] {
+            for work in [Work::Deliveries, Work::Jobs, Work::ClaimableDeliveries] {
                 if queued & 1 << work as u8 != 0 {
                     self.signal(work, false);
                 }

@@ -178,6 +178,9 @@ pub(crate) fn queue_events(
     }
     per_backend!(conn, rows, insert_into deliveries::table);
     crate::database::queued(crate::Work::Deliveries);
+    if lease.is_none() {
+        crate::database::queued(crate::Work::ClaimableDeliveries);
+    }
     Ok(())
 }
 
@@ -226,6 +229,7 @@ pub fn queue(
         .values(&NewDelivery::of(id, endpoint_id, event, now, now))
         .execute(conn)?;
     crate::database::queued(crate::Work::Deliveries);
+    crate::database::queued(crate::Work::ClaimableDeliveries);
     Ok(id)
 }
 
@@ -366,6 +370,8 @@ pub fn hand_back(conn: &mut DbConnection, delivery_id: Uuid, at: DateTime<Utc>) 
     diesel::update(deliveries::table.filter(deliveries::id.eq(delivery_id.to_string())))
         .set(deliveries::next_attempt_at.eq(to_db_time(at)))
         .execute(conn)?;
+    crate::database::queued(crate::Work::Deliveries);
+    crate::database::queued(crate::Work::ClaimableDeliveries);
     Ok(())
 }
 

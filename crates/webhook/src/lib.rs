@@ -118,6 +118,11 @@ impl Dispatcher {
             Some(batch) => batch,
             None => self.claim(now)?,
         };
+        self.attempt_batch(batch, now)
+    }
+
+    /// Attempts a batch and records its outcomes; returns how many attempts were made.
+    fn attempt_batch(&self, batch: Batch, now: DateTime<Utc>) -> Result<usize, StorageError> {
         if batch.deliveries.is_empty() {
             return Ok(0);
         }
@@ -355,16 +360,44 @@ impl Dispatcher {
         }
     }
 
+    /// A worker's loop: this process's hand-offs first, the queue in the database when it
+    /// may hold something due. That is after `poll` (other processes' deliveries, retries,
+    /// hand-offs whose lease ran out), after a commit of this process queued deliveries due
+    /// at once (a resend, a write while the hand-off was full or off), and at once again
+    /// after a claim that found work. Claiming after every hand-off batch instead made an
+    /// empty claim transaction per write on PostgreSQL: 1.4 of its 4.2 commits per write.
     fn work(&self, stop: &AtomicBool) {
+        // When the last claim found the queue empty, and the claimable commits counted then.
+        let mut found_empty: Option<(Instant, u64)> = None;
         while !stop.load(Ordering::Relaxed) {
             let seen = self.db.queued_commits(Work::Deliveries);
-            match self.run_due(time::now()) {
+            let now = time::now();
+            let made = match self.handed_off(now) {
+                Some(batch) => self.attempt_batch(batch, now),
+                None => {
+                    let claimable = self.db.queued_commits(Work::ClaimableDeliveries);
+                    let due = found_empty.is_none_or(|(at, counted)| {
+                        at.elapsed() >= self.settings.poll || counted != claimable
+                    });
+                    if due {
+                        let made = self.claim(now).and_then(|b| self.attempt_batch(b, now));
+                        found_empty = matches!(made, Ok(0)).then(|| (Instant::now(), claimable));
+                        made
+                    } else {
+                        Ok(0)
+                    }
+                }
+            };
+            match made {
                 Ok(0) => {}
                 Ok(_) => continue,
                 Err(e) => log::warn!("webhook delivery: {e}"),
             }
-            self.db
-                .wait_for_queued(Work::Deliveries, seen, self.settings.poll);
+            // Until the next claim is due; after an error, a whole poll.
+            let wait = found_empty.map_or(self.settings.poll, |(at, _)| {
+                self.settings.poll.saturating_sub(at.elapsed())
+            });
+            self.db.wait_for_queued(Work::Deliveries, seen, wait);
         }
     }
 }
