@@ -242,3 +242,81 @@ fn a_key_is_created_rotated_within_the_callers_scopes_and_revoked() {
         "{inactive:?}"
     );
 }
+
+#[test]
+fn deleting_an_endpoint_takes_its_queued_deliveries_and_attempt_log_with_it() {
+    use tenantry_domain::event::{EventType, NewEvent};
+    use tenantry_storage::webhook::{self as store, AfterAttempt, Attempt};
+    let database = TestDb::new();
+    let db = database.connect();
+    let acme = reseller(&db, "acme");
+    let sandbox = owner(&acme, Environment::Sandbox);
+    let actor = Actor::ResellerKey(Uuid::new_v4());
+    let now = time::now();
+    let draft = |url: &str| EndpointDraft {
+        url: url.into(),
+        description: String::new(),
+        event_types: vec!["tenant.created".into()],
+        active: true,
+    };
+    let policy = UrlPolicy::default();
+    let [doomed, kept] = ["https://a.example.com/h", "https://b.example.com/h"].map(|url| {
+        db.write(|conn| {
+            webhook::create(conn, &actor, &sandbox, draft(url), &policy, "s".into(), now)
+        })
+        .unwrap()
+    });
+    let event = db
+        .write(|conn| {
+            tenantry_storage::event::append(
+                conn,
+                NewEvent {
+                    kind: EventType::TenantCreated,
+                    reseller_id: acme.id,
+                    environment: Environment::Sandbox,
+                    tenant: None,
+                    data: serde_json::json!({}),
+                },
+                now,
+            )
+        })
+        .unwrap();
+    // One attempt each, to retry later: both endpoints have a delivery waiting and a log.
+    let claimed = db
+        .write(|conn| store::claim_due(conn, now, Duration::seconds(60), 10))
+        .unwrap();
+    assert_eq!(claimed.len(), 2);
+    for delivery in &claimed {
+        let attempt = Attempt {
+            id: Uuid::now_v7(),
+            endpoint_id: delivery.endpoint_id,
+            delivery_id: delivery.id,
+            event_id: event.id,
+            attempted_at: now,
+            status_code: Some(500),
+            latency_ms: 3,
+            succeeded: false,
+            response: "no".into(),
+        };
+        let retry = AfterAttempt::Retry(now + Duration::minutes(1));
+        db.write(|conn| store::record_attempt(conn, &attempt, retry))
+            .unwrap();
+    }
+    db.write(|conn| webhook::delete(conn, &actor, &sandbox, doomed.id))
+        .unwrap();
+    let (queued, doomed_log, kept_log) = db
+        .read(|conn| {
+            Ok::<_, tenantry_storage::StorageError>((
+                store::queued(conn)?,
+                store::attempts(conn, doomed.id, None, 10)?.rows.len(),
+                store::attempts(conn, kept.id, None, 10)?.rows.len(),
+            ))
+        })
+        .unwrap();
+    assert_eq!(queued, 1, "only the other endpoint's delivery waits");
+    assert_eq!(
+        doomed_log, 0,
+        "the deleted endpoint's attempt log went with it"
+    );
+    assert_eq!(kept_log, 1, "the other endpoint's log stays");
+}

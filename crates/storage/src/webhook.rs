@@ -95,7 +95,12 @@ pub fn update(conn: &mut DbConnection, endpoint: &Endpoint) -> Result<()> {
 
 /// Deletes an endpoint with its queued deliveries and its attempt log.
 pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<()> {
-    diesel::delete(endpoints::table.filter(endpoints::id.eq(id.to_string()))).execute(conn)?;
+    let id = id.to_string();
+    // Its deliveries and attempt log go with it, deleted here: PostgreSQL holds no foreign
+    // key from them (see the lean_event_writes migration).
+    diesel::delete(deliveries::table.filter(deliveries::endpoint_id.eq(&id))).execute(conn)?;
+    diesel::delete(attempts::table.filter(attempts::endpoint_id.eq(&id))).execute(conn)?;
+    diesel::delete(endpoints::table.filter(endpoints::id.eq(&id))).execute(conn)?;
     Ok(())
 }
 
