@@ -12,7 +12,7 @@ use std::collections::hash_map::{Entry, HashMap};
 use std::io::Read;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, TryLockError};
 use std::time::{Duration, Instant};
 use tenantry_domain::event::{EventType, NewEvent};
 use tenantry_domain::time;
@@ -66,6 +66,10 @@ pub struct Dispatcher {
     finished: AtomicU64,
     /// The deliveries this process's writes hand to its workers while they run.
     handoff: Arc<Handoff>,
+    /// Outcomes waiting for the worker committing now ([`Dispatcher::record`]).
+    unrecorded: Mutex<Vec<Outcome>>,
+    /// Held by the worker committing outcomes.
+    recording: Mutex<()>,
 }
 
 impl Dispatcher {
@@ -101,6 +105,8 @@ impl Dispatcher {
             agent,
             finished: AtomicU64::new(0),
             handoff: Handoff::new(settings.lease),
+            unrecorded: Mutex::default(),
+            recording: Mutex::default(),
             settings,
         }
     }
@@ -110,8 +116,8 @@ impl Dispatcher {
     /// drive retries through `now` instead of waiting.
     ///
     /// A batch costs two transactions whatever its size: the claim, which also reads its
-    /// endpoints and events, and one write of its attempts; a batch of hand-offs only the
-    /// second. An attempt that could outlast the batch's lease is not started: its delivery
+    /// endpoints and events, and one write of its attempts, which other workers' batches
+    /// may share ([`Dispatcher::record`]); a batch of hand-offs only the second. An attempt that could outlast the batch's lease is not started: its delivery
     /// is handed back for any worker to take.
     pub fn run_due(&self, now: DateTime<Utc>) -> Result<usize, StorageError> {
         let batch = match self.handed_off(now) {
@@ -152,9 +158,46 @@ impl Dispatcher {
             .iter()
             .filter(|o| matches!(o, Outcome::Attempted { .. }))
             .count();
-        self.db.write(|conn| record(conn, &outcomes, now))?;
-        self.tidy_after(outcomes.iter().filter(|o| o.finishes()).count() as u64);
+        self.record(outcomes, now)?;
         Ok(attempts)
+    }
+
+    /// Records `outcomes` with whatever other workers have waiting, in one transaction: a
+    /// group commit. The worker that finds no commit under way writes everything waiting,
+    /// and again for what arrived meanwhile; one that finds a commit under way leaves its
+    /// outcomes to it and goes on delivering. With a transaction per batch, each delivery
+    /// cost PostgreSQL a commit of its own (a hand-off batch is mostly one delivery). An
+    /// outcome whose commit fails is lost with it, and its delivery made again when its
+    /// lease ends: at least once.
+    fn record(&self, outcomes: Vec<Outcome>, now: DateTime<Utc>) -> Result<(), StorageError> {
+        self.unrecorded().extend(outcomes);
+        let mut result = Ok(());
+        loop {
+            let _recording = match self.recording.try_lock() {
+                Ok(guard) => guard,
+                Err(TryLockError::Poisoned(p)) => p.into_inner(),
+                // The worker committing now takes ours too, or the one after it.
+                Err(TryLockError::WouldBlock) => return result,
+            };
+            let batch = std::mem::take(&mut *self.unrecorded());
+            if batch.is_empty() {
+                return result;
+            }
+            match self.db.write(|conn| record(conn, &batch, now)) {
+                Ok(()) => self.tidy_after(batch.iter().filter(|o| o.finishes()).count() as u64),
+                Err(e) => result = Err(e),
+            }
+            drop(_recording);
+            // Outcomes added while this worker committed, by a worker that then found the
+            // commit under way: this worker writes them.
+            if self.unrecorded().is_empty() {
+                return result;
+            }
+        }
+    }
+
+    fn unrecorded(&self) -> std::sync::MutexGuard<'_, Vec<Outcome>> {
+        self.unrecorded.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Up to a batch of this process's hand-offs with time left in their lease to attempt
@@ -434,7 +477,7 @@ impl Outcome {
     }
 }
 
-/// Writes a batch's outcomes, and each endpoint's failure record as its attempts leave it.
+/// Writes outcomes, and each endpoint's failure record as its attempts leave it.
 fn record(
     conn: &mut tenantry_storage::DbConnection,
     outcomes: &[Outcome],
