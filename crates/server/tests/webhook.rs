@@ -526,6 +526,44 @@ fn a_write_hands_its_delivery_to_its_own_process_workers_and_a_stop_hands_back_w
 }
 
 #[test]
+fn outcomes_of_concurrent_workers_are_all_recorded_whichever_worker_commits_them() {
+    let s = TestServer::with_webhooks(BOTH);
+    let creds = s.reseller("acme");
+    let auth = creds.bearer();
+    let receiver = Receiver::start();
+    let (id, _) = endpoint(&s, &auth, &receiver.url, &["tenant.created"]);
+    let workers = std::sync::Arc::new(s.dispatcher()).spawn(4);
+    std::thread::scope(|scope| {
+        for writer in 0..4 {
+            let (s, auth) = (&s, &auth);
+            scope.spawn(move || {
+                for i in 0..10 {
+                    s.tenant(auth, &format!("w{writer}-{i}"));
+                }
+            });
+        }
+    });
+    receiver.wait_until(std::time::Duration::from_secs(60), |r| r.len() >= 40);
+    // Stopped workers have committed every outcome: none waits for a commit that never comes.
+    workers.stop();
+    let id = uuid::Uuid::parse_str(&id).unwrap();
+    let (queued, logged) =
+        s.db.read(|conn| {
+            Ok::<_, tenantry_storage::StorageError>((
+                tenantry_storage::webhook::queued(conn)?,
+                tenantry_storage::webhook::attempts(conn, id, None, 100)?.rows,
+            ))
+        })
+        .unwrap();
+    assert_eq!(queued, 0, "every delivery left the queue");
+    assert_eq!(logged.len(), 40, "one logged attempt per delivery");
+    assert!(logged.iter().all(|a| a.succeeded));
+    let counts = arrivals_per_event(&receiver.received());
+    assert_eq!(counts.len(), 40);
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+}
+
+#[test]
 fn a_sandbox_fill_appends_its_events_in_order_and_queues_each_for_the_endpoints_that_want_it() {
     let s = TestServer::with_webhooks(BOTH);
     let auth = s.reseller("acme").bearer();
