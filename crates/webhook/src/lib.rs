@@ -117,8 +117,9 @@ impl Dispatcher {
     ///
     /// A batch costs two transactions whatever its size: the claim, which also reads its
     /// endpoints and events, and one write of its attempts, which other workers' batches
-    /// may share ([`Dispatcher::record`]); a batch of hand-offs only the second. An attempt that could outlast the batch's lease is not started: its delivery
-    /// is handed back for any worker to take.
+    /// may share ([`Dispatcher::record`]); a batch of hand-offs only the second. An attempt
+    /// that could outlast the batch's lease is not started: its delivery is handed back for
+    /// any worker to take.
     pub fn run_due(&self, now: DateTime<Utc>) -> Result<usize, StorageError> {
         let batch = match self.handed_off(now) {
             Some(batch) => batch,
