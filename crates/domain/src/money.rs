@@ -163,13 +163,15 @@ impl fmt::Display for Currency {
     }
 }
 
+/// Percentages, read and written as amounts with two decimals.
+const PERCENT: Currency = Currency {
+    code: "%",
+    exponent: 2,
+};
+
 /// A VAT rate in hundredths of a percent (`"25"` → 2500, `"12.5"` → 1250), 0 to 100 %.
 pub fn parse_vat_rate(text: &str, field: &str) -> Result<i64, DomainError> {
-    let percent = Currency {
-        code: "%",
-        exponent: 2,
-    };
-    let rate = percent.parse_amount(text, field).map_err(|_| {
+    let rate = PERCENT.parse_amount(text, field).map_err(|_| {
         DomainError::invalid(
             field,
             "vat_rate",
@@ -193,11 +195,7 @@ pub fn format_vat_rate(rate: i64) -> String {
 
 /// A VAT rate's text as [`format_vat_rate`] gives it, on the stack.
 pub fn vat_rate_decimal(rate: i64) -> Decimal {
-    Currency {
-        code: "%",
-        exponent: 2,
-    }
-    .decimal(rate)
+    PERCENT.decimal(rate)
 }
 
 /// The VAT on `net` minor units at `rate` hundredths of a percent, rounded half away from zero

@@ -82,7 +82,8 @@ pub enum Work {
     Jobs = 1,
     /// Webhook deliveries due at once, that only a claim finds (not handed off): counted so
     /// a worker knows when the queue in the database is worth reading before its next poll.
-    /// A commit that queues them counts as one that queued [`Work::Deliveries`] as well.
+    /// A commit that queues them counts as one that queued [`Work::Deliveries`] as well
+    /// ([`queued`] notes both).
     ClaimableDeliveries = 2,
 }
 
@@ -92,9 +93,14 @@ thread_local! {
     static WORK_QUEUED: std::cell::Cell<u8> = const { std::cell::Cell::new(0) };
 }
 
-/// Notes that the transaction running on this thread queued `work`.
+/// Notes that the transaction running on this thread queued `work`; claimable deliveries
+/// are deliveries too, so their commit wakes a webhook worker.
 pub(crate) fn queued(work: Work) {
-    WORK_QUEUED.set(WORK_QUEUED.get() | 1 << work as u8);
+    let mut bits = 1 << work as u8;
+    if work == Work::ClaimableDeliveries {
+        bits |= 1 << Work::Deliveries as u8;
+    }
+    WORK_QUEUED.set(WORK_QUEUED.get() | bits);
 }
 
 /// Commits that queued one kind of work, and the workers waiting for the next.

@@ -182,10 +182,11 @@ pub(crate) fn queue_events(
         return Ok(());
     }
     per_backend!(conn, rows, insert_into deliveries::table);
-    crate::database::queued(crate::Work::Deliveries);
-    if lease.is_none() {
-        crate::database::queued(crate::Work::ClaimableDeliveries);
-    }
+    crate::database::queued(if lease.is_some() {
+        crate::Work::Deliveries
+    } else {
+        crate::Work::ClaimableDeliveries
+    });
     Ok(())
 }
 
@@ -233,7 +234,6 @@ pub fn queue(
     diesel::insert_into(deliveries::table)
         .values(&NewDelivery::of(id, endpoint_id, event, now, now))
         .execute(conn)?;
-    crate::database::queued(crate::Work::Deliveries);
     crate::database::queued(crate::Work::ClaimableDeliveries);
     Ok(id)
 }
@@ -375,7 +375,6 @@ pub fn hand_back(conn: &mut DbConnection, delivery_id: Uuid, at: DateTime<Utc>) 
     diesel::update(deliveries::table.filter(deliveries::id.eq(delivery_id.to_string())))
         .set(deliveries::next_attempt_at.eq(to_db_time(at)))
         .execute(conn)?;
-    crate::database::queued(crate::Work::Deliveries);
     crate::database::queued(crate::Work::ClaimableDeliveries);
     Ok(())
 }

@@ -174,7 +174,7 @@ impl Dispatcher {
         self.unrecorded().extend(outcomes);
         let mut result = Ok(());
         loop {
-            let _recording = match self.recording.try_lock() {
+            let recording = match self.recording.try_lock() {
                 Ok(guard) => guard,
                 Err(TryLockError::Poisoned(p)) => p.into_inner(),
                 // The worker committing now takes ours too, or the one after it.
@@ -188,7 +188,7 @@ impl Dispatcher {
                 Ok(()) => self.tidy_after(batch.iter().filter(|o| o.finishes()).count() as u64),
                 Err(e) => result = Err(e),
             }
-            drop(_recording);
+            drop(recording);
             // Outcomes added while this worker committed, by a worker that then found the
             // commit under way: this worker writes them.
             if self.unrecorded().is_empty() {
