@@ -2,7 +2,7 @@
 
 use crate::convert::{from_db_time, from_json, parse, to_db_time, to_json, uuid};
 use crate::database::{increment_counter, per_backend};
-use crate::schema::{event_sequences, events};
+use crate::schema::{event_sequences, events, resellers};
 use crate::{webhook, DbConnection, Owner, Page, Result};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -179,10 +179,43 @@ pub fn by_sequence(conn: &mut DbConnection, reseller_id: Uuid, sequence: i64) ->
         .into_domain()
 }
 
+/// How many of a feed's oldest events one step of [`purge`] reads.
+const PURGE_STEP: i64 = 1_000;
+
 /// Forgets events older than `before` (the retention); returns how many.
+///
+/// Walks each reseller's feed from its oldest event along the feed's own key, and stops at
+/// the first one still within the retention. An index by age would find them directly, but
+/// it cost every event-producing write an index entry (about 100 bytes of its WAL on
+/// PostgreSQL) for a job that runs every ten minutes. A feed is in commit order, which is
+/// creation order except for writes that committed out of order a moment apart: such an
+/// event, expired behind one that is not, is forgotten by a later run.
 pub fn purge(conn: &mut DbConnection, before: DateTime<Utc>) -> Result<usize> {
-    Ok(
-        diesel::delete(events::table.filter(events::created_at.lt(to_db_time(before))))
-            .execute(conn)?,
-    )
+    let before = to_db_time(before);
+    let resellers: Vec<String> = resellers::table.select(resellers::id).load(conn)?;
+    let mut purged = 0;
+    for reseller in resellers {
+        loop {
+            let oldest: Vec<(i64, NaiveDateTime)> = events::table
+                .filter(events::reseller_id.eq(&reseller))
+                .order(events::sequence.asc())
+                .select((events::sequence, events::created_at))
+                .limit(PURGE_STEP)
+                .load(conn)?;
+            let expired = oldest.iter().take_while(|(_, at)| *at < before).count();
+            let Some(&(last, _)) = expired.checked_sub(1).and_then(|i| oldest.get(i)) else {
+                break;
+            };
+            purged += diesel::delete(
+                events::table
+                    .filter(events::reseller_id.eq(&reseller))
+                    .filter(events::sequence.le(last)),
+            )
+            .execute(conn)?;
+            if expired < PURGE_STEP as usize {
+                break;
+            }
+        }
+    }
+    Ok(purged)
 }

@@ -179,3 +179,60 @@ fn idempotency_claims_expire_can_be_taken_over_when_abandoned_and_are_purged() {
         Claim::InProgress
     );
 }
+
+#[test]
+fn purging_events_forgets_each_feeds_expired_head_and_keeps_the_rest_in_order() {
+    use chrono::Duration;
+    use tenantry_domain::event::{EventType, NewEvent};
+    use tenantry_storage::event::{self, EventFilter};
+    let test_db = TestDb::new();
+    let db = test_db.connect();
+    let [acme, globex] = ["acme", "globex"].map(|code| fixture::reseller(&db, code));
+    let t0 = time::now();
+    let append = |reseller: &tenantry_domain::reseller::Reseller, count: usize, at| {
+        let new = (0..count)
+            .map(|_| NewEvent {
+                kind: EventType::TenantUpdated,
+                reseller_id: reseller.id,
+                environment: Environment::Production,
+                tenant: None,
+                data: serde_json::json!({}),
+            })
+            .collect();
+        db.write(|c| event::append_all(c, new, at)).unwrap();
+    };
+    // More expired events than one step of the walk reads, then one within the retention,
+    // then one expired behind it (committed out of order).
+    append(&acme, 2_500, t0 - Duration::days(10));
+    append(&acme, 1, t0 - Duration::days(1));
+    append(&acme, 1, t0 - Duration::days(20));
+    append(&globex, 3, t0 - Duration::days(10));
+
+    let purged = db
+        .write(|c| event::purge(c, t0 - Duration::days(7)))
+        .unwrap();
+    assert_eq!(purged, 2_503);
+    let feed = |reseller: &tenantry_domain::reseller::Reseller| {
+        let owner = Owner {
+            reseller_id: reseller.id,
+            environment: Environment::Production,
+        };
+        db.read(|c| event::list(c, &owner, &EventFilter::default(), 0, 10))
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|e| e.sequence)
+            .collect::<Vec<_>>()
+    };
+    // The feed goes on where it was; the event behind a live one waits for a later run.
+    assert_eq!(feed(&acme), vec![2_501, 2_502]);
+    assert_eq!(feed(&globex), Vec::<i64>::new());
+    assert_eq!(
+        db.write(|c| event::purge(c, t0 - Duration::days(7)))
+            .unwrap(),
+        0
+    );
+    // Once the live one expires, both go.
+    assert_eq!(db.write(|c| event::purge(c, t0)).unwrap(), 2);
+    assert_eq!(feed(&acme), Vec::<i64>::new());
+}
