@@ -9,15 +9,21 @@
 //! queued in one transaction: a group commit, so concurrent writers share audit transactions
 //! instead of each taking SQLite's writer lock a second time (one transaction per event halved
 //! SQLite's onboarding throughput).
+//!
+//! A handler whose extractor hands it an [`AuditEntry`] writes the entry in the write's own
+//! transaction instead ([`AuditEntry::write`]): the answer then waits for one commit, not two,
+//! and the entry commits with the change or not at all. The middleware records nothing more
+//! for such a request when it is answered with the status the entry says; any other answer (a
+//! failed commit, say) is recorded by the middleware, as every other request is.
 
 use crate::Acting;
 use crate::{current_request_id, AppState, REPLAYED_HEADER};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{header, Method};
+use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpRequest};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -25,7 +31,7 @@ use tenantry_auth::{ResellerPrincipal, TenantAccess, TenantPrincipal};
 use tenantry_domain::audit::{AuditEvent, Outcome};
 use tenantry_domain::tenant::Tenant;
 use tenantry_domain::Environment;
-use tenantry_storage::{audit, Database, StorageError};
+use tenantry_storage::{audit, Database, DbConnection, StorageError};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
@@ -63,6 +69,8 @@ struct Queue {
     flushing: Mutex<()>,
     /// Events the database refused on their own (see [`AuditLog::quarantined`]).
     quarantined: AtomicU64,
+    /// Events queued since the start (see [`AuditLog::queued`]).
+    queued: AtomicU64,
 }
 
 impl AuditLog {
@@ -75,6 +83,7 @@ impl AuditLog {
             stopping: AtomicBool::new(false),
             flushing: Mutex::new(()),
             quarantined: AtomicU64::new(0),
+            queued: AtomicU64::new(0),
         });
         let queue = inner.clone();
         let writer = std::thread::Builder::new()
@@ -102,6 +111,7 @@ impl AuditLog {
     /// commit did (the event stays queued for the next attempt).
     pub fn record(&self, event: AuditEvent) -> oneshot::Receiver<()> {
         let (committed, receiver) = oneshot::channel();
+        self.inner.queued.fetch_add(1, Ordering::Relaxed);
         self.inner.lock().push(Queued {
             event,
             committed: Some(committed),
@@ -119,6 +129,12 @@ impl AuditLog {
     /// store, say), each logged with its request id and not retried.
     pub fn quarantined(&self) -> u64 {
         self.inner.quarantined.load(Ordering::Relaxed)
+    }
+
+    /// How many events were queued for this writer since the start; a request whose handler
+    /// wrote its entry in its own transaction ([`AuditEntry`]) queued none.
+    pub fn queued(&self) -> u64 {
+        self.inner.queued.load(Ordering::Relaxed)
     }
 }
 
@@ -294,6 +310,107 @@ pub fn audit_as_portal_user(req: &HttpRequest, tenant: &Tenant, user_id: Uuid) {
     Actor::of_portal_user(tenant, user_id).attach(req);
 }
 
+/// A write request's audit entry, for its handler to write in the write's own transaction;
+/// handed out by the extractors of handlers that do ([`crate::AuditedReseller`]).
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    /// Everything but the outcome; `None` when the request names no actor (it is then
+    /// recorded by no one, as the middleware records no such request).
+    draft: Option<Arc<EntryDraft>>,
+    /// The status the entry was written with, 0 until it is; what the middleware reads.
+    written: Arc<AtomicU16>,
+}
+
+#[derive(Debug)]
+struct EntryDraft {
+    actor: Actor,
+    operation: String,
+    method: String,
+    path: String,
+    request_id: String,
+}
+
+/// On a request whose entry its handler writes: the status written, read by the middleware.
+struct WrittenInTransaction(Arc<AtomicU16>);
+
+impl AuditEntry {
+    /// The entry of `req`, once its authentication extractor has named the actor.
+    pub(crate) fn of(req: &HttpRequest) -> AuditEntry {
+        let written = Arc::new(AtomicU16::new(0));
+        let actor = req.extensions().get::<Actor>().cloned();
+        let draft = actor.map(|actor| {
+            req.extensions_mut()
+                .insert(WrittenInTransaction(written.clone()));
+            Arc::new(EntryDraft {
+                actor,
+                operation: operation(req),
+                method: req.method().to_string(),
+                path: req.path().to_owned(),
+                request_id: current_request_id().unwrap_or_default(),
+            })
+        });
+        AuditEntry { draft, written }
+    }
+
+    /// Writes the entry of this request answered `status` (a success: a refused request's
+    /// transaction does not commit) in `conn`'s transaction, as the last statement before
+    /// its commit.
+    pub fn write(&self, conn: &mut DbConnection, status: StatusCode) -> Result<(), StorageError> {
+        self.write_entry(conn, status, None)
+    }
+
+    /// [`AuditEntry::write`] for a request about `tenant`, which it could not name (it
+    /// created the tenant).
+    pub fn write_about(
+        &self,
+        conn: &mut DbConnection,
+        status: StatusCode,
+        tenant: &str,
+    ) -> Result<(), StorageError> {
+        self.write_entry(conn, status, Some(tenant))
+    }
+
+    fn write_entry(
+        &self,
+        conn: &mut DbConnection,
+        status: StatusCode,
+        tenant: Option<&str>,
+    ) -> Result<(), StorageError> {
+        debug_assert!(
+            status.is_success(),
+            "only a committed write writes its entry"
+        );
+        let Some(draft) = &self.draft else {
+            return Ok(());
+        };
+        let actor = &draft.actor;
+        let status = status.as_u16();
+        audit::insert(
+            conn,
+            &AuditEvent {
+                id: Uuid::now_v7(),
+                reseller_id: actor.reseller_id,
+                environment: actor.environment,
+                tenant: actor.tenant.clone().or(tenant.map(str::to_owned)),
+                actor_type: actor.who.kind(),
+                actor_id: actor.who.id(),
+                surface: actor.surface,
+                operation: draft.operation.clone(),
+                method: draft.method.clone(),
+                path: draft.path.clone(),
+                status,
+                outcome: Outcome::of(status, false),
+                request_id: draft.request_id.clone(),
+                created_at: tenantry_domain::time::now(),
+            },
+        )?;
+        // Also when the transaction is retried or later fails: the middleware compares it
+        // with the answer, and a failed commit answers an error.
+        self.written.store(status, Ordering::Release);
+        Ok(())
+    }
+}
+
 /// Method and route of a request, such as `POST /reseller/tenant/{codeName}/user`.
 pub(crate) fn operation(request: &HttpRequest) -> String {
     format!(
@@ -326,6 +443,20 @@ pub async fn audit(
         return Ok(response);
     };
     let status = response.status().as_u16();
+    let written = request
+        .extensions()
+        .get::<WrittenInTransaction>()
+        .map(|w| w.0.load(Ordering::Acquire));
+    match written {
+        // Committed with the write itself.
+        Some(written) if written == status => return Ok(response),
+        Some(written) if written != 0 && response.status().is_success() => log::error!(
+            "request {}: its handler wrote its audit entry as {written} but answered {status}; \
+             recording the answer as well",
+            current_request_id().unwrap_or_default()
+        ),
+        _ => {}
+    }
     let headers = response.headers();
     let replayed = headers.contains_key(REPLAYED_HEADER);
     let tenant = actor.tenant_of(headers);

@@ -1,8 +1,9 @@
 //! The actix extractor that authenticates the Reseller API's callers.
 
+use crate::audit::{self, AuditEntry};
 use crate::rate_limit::{self, Allowance};
 use crate::throttle::Attempt;
-use crate::{audit, blocking, idempotency, ApiError, AppState};
+use crate::{blocking, idempotency, ApiError, AppState};
 use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use std::sync::Arc;
@@ -229,6 +230,31 @@ impl FromRequest for AuthenticatedReseller {
             let (allowance, claim) = admitted?;
             admit(&req, allowance, claim)?;
             Ok(AuthenticatedReseller(principal))
+        })
+    }
+}
+
+/// A Reseller API write whose handler writes the request's audit entry in the write's own
+/// transaction ([`AuditEntry::write`]), so its answer waits for one commit instead of two.
+/// Authenticates as [`AuthenticatedReseller`] does.
+pub struct AuditedReseller {
+    pub principal: ResellerPrincipal,
+    pub audit: AuditEntry,
+}
+
+impl FromRequest for AuditedReseller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let authenticating = AuthenticatedReseller::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let AuthenticatedReseller(principal) = authenticating.await?;
+            Ok(AuditedReseller {
+                principal,
+                audit: AuditEntry::of(&req),
+            })
         })
     }
 }

@@ -26,10 +26,10 @@ mod throttle;
 mod usage;
 
 pub use actor::Acting;
-pub use audit::{audit, audit_as_portal_user, AuditLog};
+pub use audit::{audit, audit_as_portal_user, AuditEntry, AuditLog};
 pub use auth::{
-    AuthenticatedReseller, AuthenticatedTenant, AuthenticatedTenantRead, RequiredPermissions,
-    RequiredScopes,
+    AuditedReseller, AuthenticatedReseller, AuthenticatedTenant, AuthenticatedTenantRead,
+    RequiredPermissions, RequiredScopes,
 };
 pub use body::{default_true, path_config, query_config, Json, Path, Query, MAX_BODY_BYTES};
 pub use error::{ApiError, Problem, ProblemFieldError};

@@ -149,6 +149,12 @@ impl Metrics {
                 state.audit.quarantined(),
             ),
             (
+                "tenantry_audit_events_queued_total",
+                "Audit events queued for the audit writer's grouped commit (the others were written in their request's own transaction).",
+                "counter",
+                state.audit.queued(),
+            ),
+            (
                 "tenantry_usage_counts_quarantined_total",
                 "Usage counts the database refused on their own, logged and set aside.",
                 "counter",

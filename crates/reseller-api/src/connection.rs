@@ -1,7 +1,8 @@
 //! `/reseller/tenant/{codeName}/connection`: API connections, which open the Tenant API.
 
 use crate::{ok_json, owned_tenant, Principal, State};
-use actix_web::{http::header, HttpResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 pub use tenantry_api_types::connection::ConnectionOut;
@@ -11,7 +12,7 @@ use tenantry_domain::connection::{self as domain, Connection, ConnectionDraft, C
 use tenantry_domain::tenant::Tenant;
 use tenantry_domain::{time, Environment};
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, Acting, ApiError, Json, Path, Problem, Query};
+use tenantry_http::{blocking, Acting, ApiError, AuditedReseller, Json, Path, Problem, Query};
 use tenantry_service as service;
 use tenantry_service::NewSecret;
 use tenantry_storage::{connection as connections, DbConnection};
@@ -109,7 +110,7 @@ fn check_id(id: &str) -> Result<(), ApiError> {
         (status = 404, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     state: State,
-    Principal(principal): Principal,
+    AuditedReseller { principal, audit }: AuditedReseller,
     path: Path<String>,
     Json(body): Json<ConnectionIn>,
 ) -> Result<HttpResponse, ApiError> {
@@ -131,9 +132,9 @@ pub async fn create(
             let tenant = owned_tenant(conn, &principal, &code_name)?;
             let stored = token.map(|t| t.stored);
             let now = time::now();
-            Ok::<_, ApiError>(service::connection::create(
-                conn, &actor, &tenant, draft, stored, now,
-            )?)
+            let created = service::connection::create(conn, &actor, &tenant, draft, stored, now)?;
+            audit.write(conn, StatusCode::CREATED)?;
+            Ok::<_, ApiError>(created)
         })
     })
     .await?;
@@ -214,7 +215,7 @@ pub async fn get(
         (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
     state: State,
-    Principal(principal): Principal,
+    AuditedReseller { principal, audit }: AuditedReseller,
     path: Path<(String, String)>,
     Json(body): Json<ConnectionPatchIn>,
 ) -> Result<HttpResponse, ApiError> {
@@ -231,6 +232,7 @@ pub async fn update(
             let tenant = owned_tenant(conn, &principal, &code_name)?;
             let updated =
                 service::connection::update(conn, &actor, &tenant, &id, patch, time::now())?;
+            audit.write(conn, StatusCode::OK)?;
             Ok::<_, ApiError>(updated)
         })
     })
@@ -243,7 +245,7 @@ pub async fn update(
     responses((status = 204, description = "Deleted"), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn delete(
     state: State,
-    Principal(principal): Principal,
+    AuditedReseller { principal, audit }: AuditedReseller,
     path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (code_name, id) = path.into_inner();
@@ -253,7 +255,7 @@ pub async fn delete(
         state.db.write(|conn| {
             let tenant = owned_tenant(conn, &principal, &code_name)?;
             service::connection::delete(conn, &actor, &tenant, &id)?;
-            Ok::<_, ApiError>(())
+            Ok::<_, ApiError>(audit.write(conn, StatusCode::NO_CONTENT)?)
         })
     })
     .await?;
@@ -265,7 +267,7 @@ pub async fn delete(
     responses((status = 201, body = TokenOut), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, description = "not an api connection", body = Problem)))]
 pub async fn create_token(
     state: State,
-    Principal(principal): Principal,
+    AuditedReseller { principal, audit }: AuditedReseller,
     path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (code_name, id) = path.into_inner();
@@ -277,6 +279,7 @@ pub async fn create_token(
             let NewSecret { secret, stored } = new_token(tenant.environment);
             let connection =
                 service::connection::issue_token(conn, &actor, &tenant, &id, stored, time::now())?;
+            audit.write(conn, StatusCode::CREATED)?;
             Ok::<_, ApiError>(TokenOut {
                 token: secret,
                 connection_id: connection.id,
@@ -292,7 +295,7 @@ pub async fn create_token(
     responses((status = 204, description = "Revoked"), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn revoke_tokens(
     state: State,
-    Principal(principal): Principal,
+    AuditedReseller { principal, audit }: AuditedReseller,
     path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (code_name, id) = path.into_inner();
@@ -302,7 +305,7 @@ pub async fn revoke_tokens(
         state.db.write(|conn| {
             let tenant = owned_tenant(conn, &principal, &code_name)?;
             service::connection::revoke_tokens(conn, &actor, &tenant, &id, time::now())?;
-            Ok::<_, ApiError>(())
+            Ok::<_, ApiError>(audit.write(conn, StatusCode::NO_CONTENT)?)
         })
     })
     .await?;

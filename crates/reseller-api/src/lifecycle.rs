@@ -3,12 +3,13 @@
 //! run by the tenant jobs of `tenantry-worker`.
 
 use crate::tenant::TenantOut;
-use crate::{ok_json, Principal, State};
+use crate::{ok_json, State};
+use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tenantry_domain::time;
-use tenantry_http::{blocking, Acting, ApiError, Json, Path, Problem};
+use tenantry_http::{blocking, Acting, ApiError, AuditedReseller, Json, Path, Problem};
 use tenantry_service as service;
 use utoipa::ToSchema;
 
@@ -28,7 +29,7 @@ pub struct CancelIn {
         (status = 404, body = Problem), (status = 409, description = "cancelled already", body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn cancel(
     state: State,
-    Principal(principal): Principal,
+    AuditedReseller { principal, audit }: AuditedReseller,
     path: Path<String>,
     Json(body): Json<CancelIn>,
 ) -> Result<HttpResponse, ApiError> {
@@ -36,14 +37,16 @@ pub async fn cancel(
     let tenant = blocking(move || {
         let (actor, owner) = (principal.actor(), principal.owner());
         state.db.write(|conn| {
-            Ok::<_, ApiError>(service::lifecycle::cancel(
+            let cancelled = service::lifecycle::cancel(
                 conn,
                 &actor,
                 &owner,
                 &code_name,
                 body.effective_date,
                 time::now(),
-            )?)
+            )?;
+            audit.write(conn, StatusCode::OK)?;
+            Ok::<_, ApiError>(cancelled)
         })
     })
     .await?;
@@ -56,20 +59,17 @@ pub async fn cancel(
         (status = 409, description = "no cancellation is scheduled", body = Problem)))]
 pub async fn withdraw(
     state: State,
-    Principal(principal): Principal,
+    AuditedReseller { principal, audit }: AuditedReseller,
     path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
     let tenant = blocking(move || {
         let (actor, owner) = (principal.actor(), principal.owner());
         state.db.write(|conn| {
-            Ok::<_, ApiError>(service::lifecycle::withdraw(
-                conn,
-                &actor,
-                &owner,
-                &code_name,
-                time::now(),
-            )?)
+            let withdrawn =
+                service::lifecycle::withdraw(conn, &actor, &owner, &code_name, time::now())?;
+            audit.write(conn, StatusCode::OK)?;
+            Ok::<_, ApiError>(withdrawn)
         })
     })
     .await?;

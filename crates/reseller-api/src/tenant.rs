@@ -1,7 +1,8 @@
 //! `/reseller/tenant`: create, list, read, update (deactivate) and delete tenants.
 
 use crate::{ok_json, owned_tenant, Principal, State};
-use actix_web::{http::header, HttpResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::HttpResponse;
 pub use tenantry_api_types::tenant::TenantOut;
 
 use serde::Deserialize;
@@ -9,7 +10,9 @@ use tenantry_api_types::connection::ConnectionOut;
 use tenantry_domain::tenant::{Subscription, TenantDraft, TenantPatch};
 use tenantry_domain::time;
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, Acting, ApiError, Json, Path, Problem, Query, ServiceConfig};
+use tenantry_http::{
+    blocking, Acting, ApiError, AuditedReseller, Json, Path, Problem, Query, ServiceConfig,
+};
 use tenantry_service as service;
 use tenantry_service::login::LoginTarget;
 use tenantry_service::provisioning::Provisioning;
@@ -177,7 +180,7 @@ pub struct TenantListQuery {
         (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     state: State,
-    Principal(principal): Principal,
+    AuditedReseller { principal, audit }: AuditedReseller,
     req: actix_web::HttpRequest,
     Json(body): Json<TenantIn>,
 ) -> Result<HttpResponse, ApiError> {
@@ -195,8 +198,9 @@ pub async fn create(
         let (reseller, environment) = (&principal.reseller, principal.environment);
         state.db.write(|conn| {
             let now = time::now();
-            let created = service::tenant::create(conn, &actor, reseller, environment, input, now);
-            Ok::<_, ApiError>(created?)
+            let created = service::tenant::create(conn, &actor, reseller, environment, input, now)?;
+            audit.write_about(conn, StatusCode::CREATED, &created.0.code_name)?;
+            Ok::<_, ApiError>(created)
         })
     })
     .await?;
@@ -280,7 +284,7 @@ pub async fn get(
         (status = 409, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
     state: State,
-    Principal(principal): Principal,
+    AuditedReseller { principal, audit }: AuditedReseller,
     path: Path<String>,
     Json(body): Json<TenantPatchIn>,
 ) -> Result<HttpResponse, ApiError> {
@@ -298,14 +302,10 @@ pub async fn update(
         let owner = principal.owner();
         let (actor, capabilities) = (principal.actor(), &principal.reseller.capabilities);
         state.db.write(|conn| {
-            Ok::<_, ApiError>(service::tenant::update(
-                conn,
-                &actor,
-                &owner,
-                capabilities,
-                &code_name,
-                patch,
-            )?)
+            let updated =
+                service::tenant::update(conn, &actor, &owner, capabilities, &code_name, patch)?;
+            audit.write(conn, StatusCode::OK)?;
+            Ok::<_, ApiError>(updated)
         })
     })
     .await?;
@@ -318,14 +318,15 @@ pub async fn update(
     responses((status = 204, description = "Deleted"), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn delete(
     state: State,
-    Principal(principal): Principal,
+    AuditedReseller { principal, audit }: AuditedReseller,
     path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
     blocking(move || {
         let (actor, owner) = (principal.actor(), principal.owner());
         state.db.write(|conn| {
-            Ok::<_, ApiError>(service::tenant::delete(conn, &actor, &owner, &code_name)?)
+            service::tenant::delete(conn, &actor, &owner, &code_name)?;
+            Ok::<_, ApiError>(audit.write(conn, StatusCode::NO_CONTENT)?)
         })
     })
     .await?;

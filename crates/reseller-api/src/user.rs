@@ -1,7 +1,8 @@
 //! `/reseller/tenant/{codeName}/user`: the tenant's users (people and API users).
 
 use crate::{ok_json, owned_tenant, Principal, State};
-use actix_web::{http::header, HttpResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::HttpResponse;
 use serde::{Deserialize, Deserializer};
 pub use tenantry_api_types::user::UserOut;
 use tenantry_auth::password;
@@ -9,7 +10,7 @@ use tenantry_domain::permission::Role;
 use tenantry_domain::time;
 use tenantry_domain::user::{UserDraft, UserPatch};
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, Acting, ApiError, Json, Path, Problem, Query};
+use tenantry_http::{blocking, Acting, ApiError, AuditedReseller, Json, Path, Problem, Query};
 use tenantry_service as service;
 use tenantry_storage::user as users;
 use utoipa::{IntoParams, ToSchema};
@@ -98,7 +99,7 @@ pub struct UserListQuery {
         (status = 409, description = "login taken in this tenant", body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     state: State,
-    Principal(principal): Principal,
+    AuditedReseller { principal, audit }: AuditedReseller,
     path: Path<String>,
     Json(body): Json<UserIn>,
 ) -> Result<HttpResponse, ApiError> {
@@ -116,8 +117,9 @@ pub async fn create(
         state.db.write(|conn| {
             let tenant = owned_tenant(conn, &principal, &code_name)?;
             let now = time::now();
-            let made = service::user::create(conn, &actor, &tenant, draft, password_hash, now);
-            Ok::<_, ApiError>(made?)
+            let made = service::user::create(conn, &actor, &tenant, draft, password_hash, now)?;
+            audit.write(conn, StatusCode::CREATED)?;
+            Ok::<_, ApiError>(made)
         })
     })
     .await?;
@@ -183,7 +185,7 @@ pub async fn get(
         (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
     state: State,
-    Principal(principal): Principal,
+    AuditedReseller { principal, audit }: AuditedReseller,
     path: Path<(String, String)>,
     Json(body): Json<UserPatchIn>,
 ) -> Result<HttpResponse, ApiError> {
@@ -205,7 +207,7 @@ pub async fn update(
         let actor = principal.actor();
         state.db.write(|conn| {
             let tenant = owned_tenant(conn, &principal, &code_name)?;
-            Ok::<_, ApiError>(service::user::update(
+            let updated = service::user::update(
                 conn,
                 &actor,
                 &tenant,
@@ -213,7 +215,9 @@ pub async fn update(
                 patch,
                 password_hash,
                 time::now(),
-            )?)
+            )?;
+            audit.write(conn, StatusCode::OK)?;
+            Ok::<_, ApiError>(updated)
         })
     })
     .await?;
@@ -225,7 +229,7 @@ pub async fn update(
     responses((status = 204, description = "Deleted"), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn delete(
     state: State,
-    Principal(principal): Principal,
+    AuditedReseller { principal, audit }: AuditedReseller,
     path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (code_name, login) = path.into_inner();
@@ -234,7 +238,7 @@ pub async fn delete(
         state.db.write(|conn| {
             let tenant = owned_tenant(conn, &principal, &code_name)?;
             service::user::delete(conn, &actor, &tenant, &login)?;
-            Ok::<_, ApiError>(())
+            Ok::<_, ApiError>(audit.write(conn, StatusCode::NO_CONTENT)?)
         })
     })
     .await?;

@@ -330,3 +330,79 @@ fn an_event_the_database_refuses_is_quarantined_and_the_others_are_committed() {
         "{metrics}"
     );
 }
+
+#[test]
+fn a_write_that_commits_its_own_entry_is_recorded_once_and_its_refusals_by_the_middleware() {
+    let s = TestServer::start(BOTH);
+    let r = s.reseller("audited");
+    let create = || {
+        Some(
+            json!({"customerReference": "shop", "fullName": "Shop", "email": "s@x.example",
+                    "defaultLanguage": "swe"}),
+        )
+    };
+    let keyed = r.bearer().with("Idempotency-Key", "c1");
+    let queued = || s.state().audit.queued();
+    let before = queued();
+    // Committed with the change: the creation, the update and the delete.
+    let created = s
+        .call("POST", "/reseller/tenant", &keyed, create())
+        .expect(201);
+    let code_name = created.json()["codeName"].as_str().unwrap().to_owned();
+    let path = format!("/reseller/tenant/{code_name}");
+    let patch = || Some(json!({"fullName": "Shop Two"}));
+    let updated = s.call("PATCH", &path, &r.bearer(), patch()).expect(200);
+    assert_eq!(queued(), before, "nothing queued for the audit writer");
+    // Recorded by the middleware: the creation's replay (no transaction ran), a refusal by
+    // the use case (its transaction rolled back) and one by the body extractor (none began).
+    s.call("POST", "/reseller/tenant", &keyed, create())
+        .expect(201);
+    s.call("PATCH", "/reseller/tenant/nobody", &r.bearer(), patch())
+        .expect(404);
+    s.call("PATCH", &path, &r.bearer(), Some(json!({"fullName": 5})))
+        .expect(422);
+    assert_eq!(queued(), before + 3);
+    s.call("DELETE", &path, &r.bearer(), None).expect(204);
+    assert_eq!(queued(), before + 3);
+
+    let events = log(&s, &r.bearer(), "")["data"].as_array().unwrap().clone();
+    let summary: Vec<(String, u64, String, String)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["operation"].as_str().unwrap().to_owned(),
+                e["status"].as_u64().unwrap(),
+                e["outcome"].as_str().unwrap().to_owned(),
+                e["tenant"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let row = |op: &str, status: u64, outcome: &str, tenant: &str| {
+        (op.to_owned(), status, outcome.to_owned(), tenant.to_owned())
+    };
+    let one = "/reseller/tenant/{codeName}";
+    // Newest first, each request exactly once.
+    assert_eq!(
+        summary,
+        vec![
+            row(&format!("DELETE {one}"), 204, "success", &code_name),
+            row(&format!("PATCH {one}"), 422, "failure", &code_name),
+            row(&format!("PATCH {one}"), 404, "failure", "nobody"),
+            row("POST /reseller/tenant", 201, "replayed", &code_name),
+            row(&format!("PATCH {one}"), 200, "success", &code_name),
+            row("POST /reseller/tenant", 201, "success", &code_name),
+        ]
+    );
+    for (event, answer) in [(&events[4], &updated), (&events[5], &created)] {
+        assert_eq!(
+            event["requestId"].as_str(),
+            answer.header("x-request-id"),
+            "the entry written in the transaction carries the request's id"
+        );
+        assert_eq!(event["actor"]["type"], "reseller_key");
+        assert_eq!(event["actor"]["id"], r.key_id.to_string());
+        assert_eq!(event["surface"], "reseller");
+    }
+    assert_eq!(events[4]["path"], path);
+    assert_eq!(events[5]["path"], "/reseller/tenant");
+}
