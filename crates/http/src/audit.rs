@@ -352,15 +352,17 @@ impl AuditEntry {
         AuditEntry { draft, written }
     }
 
-    /// Writes the entry of this request answered `status` (a success: a refused request's
-    /// transaction does not commit) in `conn`'s transaction, as the last statement before
-    /// its commit.
+    /// Writes the entry of this request as answered `status` in `conn`'s transaction: a
+    /// success, since the entry commits only if the write does (a refusal rolls it back, and
+    /// the middleware records the refusal). Write it first, before the use case: the event it
+    /// appends holds its reseller's sequence row until the commit, and a statement after the
+    /// append lengthened every other writer's wait for that row.
     pub fn write(&self, conn: &mut DbConnection, status: StatusCode) -> Result<(), StorageError> {
         self.write_entry(conn, status, None)
     }
 
     /// [`AuditEntry::write`] for a request about `tenant`, which it could not name (it
-    /// created the tenant).
+    /// created the tenant): written after the use case, which made the tenant's codeName.
     pub fn write_about(
         &self,
         conn: &mut DbConnection,
@@ -404,8 +406,8 @@ impl AuditEntry {
                 created_at: tenantry_domain::time::now(),
             },
         )?;
-        // Also when the transaction is retried or later fails: the middleware compares it
-        // with the answer, and a failed commit answers an error.
+        // Also when the transaction later fails: the middleware compares it with the answer,
+        // and a refused or failed write answers an error.
         self.written.store(status, Ordering::Release);
         Ok(())
     }

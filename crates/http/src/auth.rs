@@ -360,6 +360,31 @@ impl FromRequest for AuthenticatedTenant {
     }
 }
 
+/// A Tenant API write whose handler writes the request's audit entry in the write's own
+/// transaction ([`AuditEntry::write`]), as [`AuditedReseller`] does for the Reseller API.
+/// Authenticates as [`AuthenticatedTenant`] does.
+pub struct AuditedTenant {
+    pub principal: TenantPrincipal,
+    pub audit: AuditEntry,
+}
+
+impl FromRequest for AuditedTenant {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let authenticating = AuthenticatedTenant::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let AuthenticatedTenant(principal) = authenticating.await?;
+            Ok(AuditedTenant {
+                principal,
+                audit: AuditEntry::of(&req),
+            })
+        })
+    }
+}
+
 /// A Tenant API caller of a list or sync read, whose credential check may be left to the
 /// read itself: a tenant token this process authenticated in the last minute is not looked
 /// up again, and the page's own statement requires it live ([`CredentialCheck`]). One round

@@ -28,8 +28,8 @@ mod usage;
 pub use actor::Acting;
 pub use audit::{audit, audit_as_portal_user, AuditEntry, AuditLog};
 pub use auth::{
-    AuditedReseller, AuthenticatedReseller, AuthenticatedTenant, AuthenticatedTenantRead,
-    RequiredPermissions, RequiredScopes,
+    AuditedReseller, AuditedTenant, AuthenticatedReseller, AuthenticatedTenant,
+    AuthenticatedTenantRead, RequiredPermissions, RequiredScopes,
 };
 pub use body::{default_true, path_config, query_config, Json, Path, Query, MAX_BODY_BYTES};
 pub use error::{ApiError, Problem, ProblemFieldError};

@@ -129,11 +129,11 @@ pub async fn create(
     let created = blocking(move || {
         let actor = principal.actor();
         state.db.write(|conn| {
+            audit.write(conn, StatusCode::CREATED)?;
             let tenant = owned_tenant(conn, &principal, &code_name)?;
             let stored = token.map(|t| t.stored);
             let now = time::now();
             let created = service::connection::create(conn, &actor, &tenant, draft, stored, now)?;
-            audit.write(conn, StatusCode::CREATED)?;
             Ok::<_, ApiError>(created)
         })
     })
@@ -229,10 +229,10 @@ pub async fn update(
     let connection = blocking(move || {
         let actor = principal.actor();
         state.db.write(|conn| {
+            audit.write(conn, StatusCode::OK)?;
             let tenant = owned_tenant(conn, &principal, &code_name)?;
             let updated =
                 service::connection::update(conn, &actor, &tenant, &id, patch, time::now())?;
-            audit.write(conn, StatusCode::OK)?;
             Ok::<_, ApiError>(updated)
         })
     })
@@ -253,9 +253,10 @@ pub async fn delete(
     blocking(move || {
         let actor = principal.actor();
         state.db.write(|conn| {
+            audit.write(conn, StatusCode::NO_CONTENT)?;
             let tenant = owned_tenant(conn, &principal, &code_name)?;
             service::connection::delete(conn, &actor, &tenant, &id)?;
-            Ok::<_, ApiError>(audit.write(conn, StatusCode::NO_CONTENT)?)
+            Ok::<_, ApiError>(())
         })
     })
     .await?;
@@ -275,11 +276,11 @@ pub async fn create_token(
     let token = blocking(move || {
         let actor = principal.actor();
         state.db.write(|conn| {
+            audit.write(conn, StatusCode::CREATED)?;
             let tenant = owned_tenant(conn, &principal, &code_name)?;
             let NewSecret { secret, stored } = new_token(tenant.environment);
             let connection =
                 service::connection::issue_token(conn, &actor, &tenant, &id, stored, time::now())?;
-            audit.write(conn, StatusCode::CREATED)?;
             Ok::<_, ApiError>(TokenOut {
                 token: secret,
                 connection_id: connection.id,
@@ -303,9 +304,10 @@ pub async fn revoke_tokens(
     blocking(move || {
         let actor = principal.actor();
         state.db.write(|conn| {
+            audit.write(conn, StatusCode::NO_CONTENT)?;
             let tenant = owned_tenant(conn, &principal, &code_name)?;
             service::connection::revoke_tokens(conn, &actor, &tenant, &id, time::now())?;
-            Ok::<_, ApiError>(audit.write(conn, StatusCode::NO_CONTENT)?)
+            Ok::<_, ApiError>(())
         })
     })
     .await?;

@@ -37,6 +37,7 @@ pub async fn cancel(
     let tenant = blocking(move || {
         let (actor, owner) = (principal.actor(), principal.owner());
         state.db.write(|conn| {
+            audit.write(conn, StatusCode::OK)?;
             let cancelled = service::lifecycle::cancel(
                 conn,
                 &actor,
@@ -45,7 +46,6 @@ pub async fn cancel(
                 body.effective_date,
                 time::now(),
             )?;
-            audit.write(conn, StatusCode::OK)?;
             Ok::<_, ApiError>(cancelled)
         })
     })
@@ -66,9 +66,9 @@ pub async fn withdraw(
     let tenant = blocking(move || {
         let (actor, owner) = (principal.actor(), principal.owner());
         state.db.write(|conn| {
+            audit.write(conn, StatusCode::OK)?;
             let withdrawn =
                 service::lifecycle::withdraw(conn, &actor, &owner, &code_name, time::now())?;
-            audit.write(conn, StatusCode::OK)?;
             Ok::<_, ApiError>(withdrawn)
         })
     })

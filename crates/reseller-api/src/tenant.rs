@@ -302,9 +302,9 @@ pub async fn update(
         let owner = principal.owner();
         let (actor, capabilities) = (principal.actor(), &principal.reseller.capabilities);
         state.db.write(|conn| {
+            audit.write(conn, StatusCode::OK)?;
             let updated =
                 service::tenant::update(conn, &actor, &owner, capabilities, &code_name, patch)?;
-            audit.write(conn, StatusCode::OK)?;
             Ok::<_, ApiError>(updated)
         })
     })
@@ -325,8 +325,9 @@ pub async fn delete(
     blocking(move || {
         let (actor, owner) = (principal.actor(), principal.owner());
         state.db.write(|conn| {
+            audit.write(conn, StatusCode::NO_CONTENT)?;
             service::tenant::delete(conn, &actor, &owner, &code_name)?;
-            Ok::<_, ApiError>(audit.write(conn, StatusCode::NO_CONTENT)?)
+            Ok::<_, ApiError>(())
         })
     })
     .await?;

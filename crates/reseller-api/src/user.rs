@@ -115,10 +115,10 @@ pub async fn create(
         let password_hash = draft.password.as_deref().map(password::hash);
         let actor = principal.actor();
         state.db.write(|conn| {
+            audit.write(conn, StatusCode::CREATED)?;
             let tenant = owned_tenant(conn, &principal, &code_name)?;
             let now = time::now();
             let made = service::user::create(conn, &actor, &tenant, draft, password_hash, now)?;
-            audit.write(conn, StatusCode::CREATED)?;
             Ok::<_, ApiError>(made)
         })
     })
@@ -206,6 +206,7 @@ pub async fn update(
             .map(|p| p.as_deref().map(password::hash));
         let actor = principal.actor();
         state.db.write(|conn| {
+            audit.write(conn, StatusCode::OK)?;
             let tenant = owned_tenant(conn, &principal, &code_name)?;
             let updated = service::user::update(
                 conn,
@@ -216,7 +217,6 @@ pub async fn update(
                 password_hash,
                 time::now(),
             )?;
-            audit.write(conn, StatusCode::OK)?;
             Ok::<_, ApiError>(updated)
         })
     })
@@ -236,9 +236,10 @@ pub async fn delete(
     blocking(move || {
         let actor = principal.actor();
         state.db.write(|conn| {
+            audit.write(conn, StatusCode::NO_CONTENT)?;
             let tenant = owned_tenant(conn, &principal, &code_name)?;
             service::user::delete(conn, &actor, &tenant, &login)?;
-            Ok::<_, ApiError>(audit.write(conn, StatusCode::NO_CONTENT)?)
+            Ok::<_, ApiError>(())
         })
     })
     .await?;

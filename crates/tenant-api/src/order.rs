@@ -1,7 +1,8 @@
 //! `/tenant/order`: the tenant's orders, with gap-free incremental sync.
 
 use crate::{ok_json, Caller, ReadCaller, State};
-use actix_web::{http::header, HttpResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 pub use tenantry_api_types::order::{OrderOut, RowOut, TotalsOut};
@@ -12,7 +13,9 @@ use tenantry_domain::order::{
 use tenantry_domain::usage::{Metric, Tally};
 use tenantry_domain::{time, DomainError};
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, Acting, ApiError, Json, JsonWriter, Path, Problem, Query};
+use tenantry_http::{
+    blocking, Acting, ApiError, AuditedTenant, Json, JsonWriter, Path, Problem, Query,
+};
 use tenantry_service as service;
 use tenantry_storage::order::{self as orders, OrderFilter};
 use tenantry_storage::Page;
@@ -250,7 +253,10 @@ pub fn draft(tenant_id: Uuid, body: OrderIn, now: DateTime<Utc>) -> Result<Order
         (status = 409, description = "number taken, or not enough stock", body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     state: State,
-    Caller(caller): Caller,
+    AuditedTenant {
+        principal: caller,
+        audit,
+    }: AuditedTenant,
     Json(body): Json<OrderIn>,
 ) -> Result<HttpResponse, ApiError> {
     let order = draft(caller.tenant.id, body, time::now())?;
@@ -258,8 +264,10 @@ pub async fn create(
     let meter = state.clone();
     let order = blocking(move || {
         state.db.write(|conn| {
+            audit.write(conn, StatusCode::CREATED)?;
             let now = time::now();
-            Ok::<_, ApiError>(service::order::place(conn, &actor, &tenant, order, now)?)
+            let placed = service::order::place(conn, &actor, &tenant, order, now)?;
+            Ok::<_, ApiError>(placed)
         })
     })
     .await?;
@@ -352,7 +360,10 @@ pub async fn get(
         (status = 404, body = Problem), (status = 409, description = "illegal status change", body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
     state: State,
-    Caller(caller): Caller,
+    AuditedTenant {
+        principal: caller,
+        audit,
+    }: AuditedTenant,
     path: Path<String>,
     Json(body): Json<OrderPatchIn>,
 ) -> Result<HttpResponse, ApiError> {
@@ -367,10 +378,10 @@ pub async fn update(
     let (actor, tenant) = (caller.actor(), caller.tenant.clone());
     let order = blocking(move || {
         state.db.write(|conn| {
+            audit.write(conn, StatusCode::OK)?;
             let now = time::now();
-            Ok::<_, ApiError>(service::order::update(
-                conn, &actor, &tenant, id, patch, now,
-            )?)
+            let updated = service::order::update(conn, &actor, &tenant, id, patch, now)?;
+            Ok::<_, ApiError>(updated)
         })
     })
     .await?;

@@ -1,13 +1,14 @@
 //! `/tenant/product`: the tenant's catalogue.
 
 use crate::{ok_json, Caller, ReadCaller, State};
-use actix_web::{http::header, HttpResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::HttpResponse;
 use serde::{Deserialize, Deserializer};
 pub use tenantry_api_types::product::ProductOut;
 use tenantry_domain::product::{is_sku, ProductDraft, ProductPatch};
 use tenantry_domain::time;
 use tenantry_http::pagination::{self, ListPage};
-use tenantry_http::{blocking, Acting, ApiError, Json, Path, Problem, Query};
+use tenantry_http::{blocking, Acting, ApiError, AuditedTenant, Json, Path, Problem, Query};
 use tenantry_service as service;
 use tenantry_storage::product as products;
 use utoipa::{IntoParams, ToSchema};
@@ -78,7 +79,10 @@ fn sku(path: &str) -> Result<String, ApiError> {
         (status = 409, description = "SKU taken", body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     state: State,
-    Caller(caller): Caller,
+    AuditedTenant {
+        principal: caller,
+        audit,
+    }: AuditedTenant,
     Json(body): Json<ProductIn>,
 ) -> Result<HttpResponse, ApiError> {
     let draft = ProductDraft {
@@ -93,8 +97,10 @@ pub async fn create(
     let (actor, tenant) = (caller.actor(), caller.tenant.clone());
     let product = blocking(move || {
         state.db.write(|conn| {
+            audit.write(conn, StatusCode::CREATED)?;
             let now = time::now();
-            Ok::<_, ApiError>(service::product::create(conn, &actor, &tenant, draft, now)?)
+            let created = service::product::create(conn, &actor, &tenant, draft, now)?;
+            Ok::<_, ApiError>(created)
         })
     })
     .await?;
@@ -157,7 +163,10 @@ pub async fn get(
         (status = 404, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
     state: State,
-    Caller(caller): Caller,
+    AuditedTenant {
+        principal: caller,
+        audit,
+    }: AuditedTenant,
     path: Path<String>,
     Json(body): Json<ProductPatchIn>,
 ) -> Result<HttpResponse, ApiError> {
@@ -172,10 +181,10 @@ pub async fn update(
     let (actor, tenant) = (caller.actor(), caller.tenant.clone());
     let product = blocking(move || {
         state.db.write(|conn| {
+            audit.write(conn, StatusCode::OK)?;
             let now = time::now();
-            Ok::<_, ApiError>(service::product::update(
-                conn, &actor, &tenant, &sku, patch, now,
-            )?)
+            let updated = service::product::update(conn, &actor, &tenant, &sku, patch, now)?;
+            Ok::<_, ApiError>(updated)
         })
     })
     .await?;
@@ -187,15 +196,20 @@ pub async fn update(
     responses((status = 204, description = "Deleted"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn delete(
     state: State,
-    Caller(caller): Caller,
+    AuditedTenant {
+        principal: caller,
+        audit,
+    }: AuditedTenant,
     path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let sku = sku(&path)?;
     let (actor, tenant) = (caller.actor(), caller.tenant.clone());
     blocking(move || {
-        state
-            .db
-            .write(|conn| Ok::<_, ApiError>(service::product::delete(conn, &actor, &tenant, &sku)?))
+        state.db.write(|conn| {
+            audit.write(conn, StatusCode::NO_CONTENT)?;
+            service::product::delete(conn, &actor, &tenant, &sku)?;
+            Ok::<_, ApiError>(())
+        })
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
