@@ -14,7 +14,8 @@
 //! transaction instead ([`AuditEntry::write`]): the answer then waits for one commit, not two,
 //! and the entry commits with the change or not at all. The middleware records nothing more
 //! for such a request when it is answered with the status the entry says; any other answer (a
-//! failed commit, say) is recorded by the middleware, as every other request is.
+//! refusal, whose transaction rolled the entry back; a failed commit) is recorded by the
+//! middleware, as every other request is.
 
 use crate::Acting;
 use crate::{current_request_id, AppState, REPLAYED_HEADER};
@@ -311,7 +312,8 @@ pub fn audit_as_portal_user(req: &HttpRequest, tenant: &Tenant, user_id: Uuid) {
 }
 
 /// A write request's audit entry, for its handler to write in the write's own transaction;
-/// handed out by the extractors of handlers that do ([`crate::AuditedReseller`]).
+/// handed out by the extractors of handlers that do ([`crate::AuditedReseller`],
+/// [`crate::AuditedTenant`]).
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
     /// Everything but the outcome; `None` when the request names no actor (it is then
