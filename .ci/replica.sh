@@ -2,9 +2,9 @@
 # A streaming replica of the machine's PostgreSQL for the replica tests: a second cluster on
 # port 5433, made with `pg_basebackup -R` from the primary on 5432, in hot standby. Prints the
 # URL to set as TENANTRY_TEST_REPLICA_URL. Idempotent: a replica already answering is kept.
-# `replica.sh stop` stops it: left streaming, it replays every write of the primary, and a
-# PostgreSQL benchmark run after CI measured it too: `cargo xtask bench --only webhooks` read
-# 518 writes/s with it streaming and 648 without, and drained 473 events/s instead of 4,722.
+# `replica.sh stop` stops it: left streaming, it replays every write of the primary (its
+# startup process took ~9.5% of a core during a `cargo xtask bench --only webhooks` run after
+# CI), a load no later benchmark on the machine should carry.
 set -euo pipefail
 
 PORT="${TENANTRY_REPLICA_PORT:-5433}"
