@@ -314,11 +314,11 @@ pub fn audit_as_portal_user(req: &HttpRequest, tenant: &Tenant, user_id: Uuid) {
 /// A write request's audit entry, for its handler to write in the write's own transaction;
 /// handed out by the extractors of handlers that do ([`crate::AuditedReseller`],
 /// [`crate::AuditedTenant`]).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct AuditEntry {
     /// Everything but the outcome; `None` when the request names no actor (it is then
     /// recorded by no one, as the middleware records no such request).
-    draft: Option<Arc<EntryDraft>>,
+    draft: Option<EntryDraft>,
     /// The status the entry was written with, 0 until it is; what the middleware reads.
     written: Arc<AtomicU16>,
 }
@@ -343,13 +343,13 @@ impl AuditEntry {
         let draft = actor.map(|actor| {
             req.extensions_mut()
                 .insert(WrittenInTransaction(written.clone()));
-            Arc::new(EntryDraft {
+            EntryDraft {
                 actor,
                 operation: operation(req),
                 method: req.method().to_string(),
                 path: req.path().to_owned(),
                 request_id: current_request_id().unwrap_or_default(),
-            })
+            }
         });
         AuditEntry { draft, written }
     }

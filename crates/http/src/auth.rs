@@ -248,15 +248,26 @@ impl FromRequest for AuditedReseller {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let authenticating = AuthenticatedReseller::from_request(req, payload);
-        let req = req.clone();
-        Box::pin(async move {
-            let AuthenticatedReseller(principal) = authenticating.await?;
-            Ok(AuditedReseller {
-                principal,
-                audit: AuditEntry::of(&req),
-            })
-        })
+        with_audit_entry(
+            req,
+            authenticating,
+            |AuthenticatedReseller(principal), audit| AuditedReseller { principal, audit },
+        )
     }
+}
+
+/// What the audited extractors share: `authenticating`, then the request's [`AuditEntry`]
+/// (taken once the authentication has named the actor), put together by `audited`.
+fn with_audit_entry<P: 'static, A: 'static>(
+    req: &HttpRequest,
+    authenticating: LocalBoxFuture<'static, Result<P, ApiError>>,
+    audited: fn(P, AuditEntry) -> A,
+) -> LocalBoxFuture<'static, Result<A, ApiError>> {
+    let req = req.clone();
+    Box::pin(async move {
+        let principal = authenticating.await?;
+        Ok(audited(principal, AuditEntry::of(&req)))
+    })
 }
 
 /// A request authenticated for one tenant, by any of the Tenant API's schemes.
@@ -374,14 +385,11 @@ impl FromRequest for AuditedTenant {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let authenticating = AuthenticatedTenant::from_request(req, payload);
-        let req = req.clone();
-        Box::pin(async move {
-            let AuthenticatedTenant(principal) = authenticating.await?;
-            Ok(AuditedTenant {
-                principal,
-                audit: AuditEntry::of(&req),
-            })
-        })
+        with_audit_entry(
+            req,
+            authenticating,
+            |AuthenticatedTenant(principal), audit| AuditedTenant { principal, audit },
+        )
     }
 }
 
