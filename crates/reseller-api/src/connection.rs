@@ -133,8 +133,9 @@ pub async fn create(
             let tenant = owned_tenant(conn, &principal, &code_name)?;
             let stored = token.map(|t| t.stored);
             let now = time::now();
-            let created = service::connection::create(conn, &actor, &tenant, draft, stored, now)?;
-            Ok::<_, ApiError>(created)
+            Ok::<_, ApiError>(service::connection::create(
+                conn, &actor, &tenant, draft, stored, now,
+            )?)
         })
     })
     .await?;

@@ -38,15 +38,14 @@ pub async fn cancel(
         let (actor, owner) = (principal.actor(), principal.owner());
         state.db.write(|conn| {
             audit.write(conn, StatusCode::OK)?;
-            let cancelled = service::lifecycle::cancel(
+            Ok::<_, ApiError>(service::lifecycle::cancel(
                 conn,
                 &actor,
                 &owner,
                 &code_name,
                 body.effective_date,
                 time::now(),
-            )?;
-            Ok::<_, ApiError>(cancelled)
+            )?)
         })
     })
     .await?;
@@ -67,9 +66,13 @@ pub async fn withdraw(
         let (actor, owner) = (principal.actor(), principal.owner());
         state.db.write(|conn| {
             audit.write(conn, StatusCode::OK)?;
-            let withdrawn =
-                service::lifecycle::withdraw(conn, &actor, &owner, &code_name, time::now())?;
-            Ok::<_, ApiError>(withdrawn)
+            Ok::<_, ApiError>(service::lifecycle::withdraw(
+                conn,
+                &actor,
+                &owner,
+                &code_name,
+                time::now(),
+            )?)
         })
     })
     .await?;

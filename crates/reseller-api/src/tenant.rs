@@ -303,9 +303,14 @@ pub async fn update(
         let (actor, capabilities) = (principal.actor(), &principal.reseller.capabilities);
         state.db.write(|conn| {
             audit.write(conn, StatusCode::OK)?;
-            let updated =
-                service::tenant::update(conn, &actor, &owner, capabilities, &code_name, patch)?;
-            Ok::<_, ApiError>(updated)
+            Ok::<_, ApiError>(service::tenant::update(
+                conn,
+                &actor,
+                &owner,
+                capabilities,
+                &code_name,
+                patch,
+            )?)
         })
     })
     .await?;
@@ -326,8 +331,7 @@ pub async fn delete(
         let (actor, owner) = (principal.actor(), principal.owner());
         state.db.write(|conn| {
             audit.write(conn, StatusCode::NO_CONTENT)?;
-            service::tenant::delete(conn, &actor, &owner, &code_name)?;
-            Ok::<_, ApiError>(())
+            Ok::<_, ApiError>(service::tenant::delete(conn, &actor, &owner, &code_name)?)
         })
     })
     .await?;

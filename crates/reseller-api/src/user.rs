@@ -118,8 +118,8 @@ pub async fn create(
             audit.write(conn, StatusCode::CREATED)?;
             let tenant = owned_tenant(conn, &principal, &code_name)?;
             let now = time::now();
-            let made = service::user::create(conn, &actor, &tenant, draft, password_hash, now)?;
-            Ok::<_, ApiError>(made)
+            let made = service::user::create(conn, &actor, &tenant, draft, password_hash, now);
+            Ok::<_, ApiError>(made?)
         })
     })
     .await?;
@@ -208,7 +208,7 @@ pub async fn update(
         state.db.write(|conn| {
             audit.write(conn, StatusCode::OK)?;
             let tenant = owned_tenant(conn, &principal, &code_name)?;
-            let updated = service::user::update(
+            Ok::<_, ApiError>(service::user::update(
                 conn,
                 &actor,
                 &tenant,
@@ -216,8 +216,7 @@ pub async fn update(
                 patch,
                 password_hash,
                 time::now(),
-            )?;
-            Ok::<_, ApiError>(updated)
+            )?)
         })
     })
     .await?;

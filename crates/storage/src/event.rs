@@ -203,9 +203,10 @@ pub fn purge(conn: &mut DbConnection, before: DateTime<Utc>) -> Result<usize> {
                 .limit(PURGE_STEP)
                 .load(conn)?;
             let expired = oldest.iter().take_while(|(_, at)| *at < before).count();
-            let Some(&(last, _)) = expired.checked_sub(1).and_then(|i| oldest.get(i)) else {
+            if expired == 0 {
                 break;
-            };
+            }
+            let (last, _) = oldest[expired - 1];
             purged += diesel::delete(
                 events::table
                     .filter(events::reseller_id.eq(&reseller))

@@ -266,8 +266,7 @@ pub async fn create(
         state.db.write(|conn| {
             audit.write(conn, StatusCode::CREATED)?;
             let now = time::now();
-            let placed = service::order::place(conn, &actor, &tenant, order, now)?;
-            Ok::<_, ApiError>(placed)
+            Ok::<_, ApiError>(service::order::place(conn, &actor, &tenant, order, now)?)
         })
     })
     .await?;
@@ -380,8 +379,9 @@ pub async fn update(
         state.db.write(|conn| {
             audit.write(conn, StatusCode::OK)?;
             let now = time::now();
-            let updated = service::order::update(conn, &actor, &tenant, id, patch, now)?;
-            Ok::<_, ApiError>(updated)
+            Ok::<_, ApiError>(service::order::update(
+                conn, &actor, &tenant, id, patch, now,
+            )?)
         })
     })
     .await?;

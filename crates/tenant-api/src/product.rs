@@ -99,8 +99,7 @@ pub async fn create(
         state.db.write(|conn| {
             audit.write(conn, StatusCode::CREATED)?;
             let now = time::now();
-            let created = service::product::create(conn, &actor, &tenant, draft, now)?;
-            Ok::<_, ApiError>(created)
+            Ok::<_, ApiError>(service::product::create(conn, &actor, &tenant, draft, now)?)
         })
     })
     .await?;
@@ -183,8 +182,9 @@ pub async fn update(
         state.db.write(|conn| {
             audit.write(conn, StatusCode::OK)?;
             let now = time::now();
-            let updated = service::product::update(conn, &actor, &tenant, &sku, patch, now)?;
-            Ok::<_, ApiError>(updated)
+            Ok::<_, ApiError>(service::product::update(
+                conn, &actor, &tenant, &sku, patch, now,
+            )?)
         })
     })
     .await?;
@@ -207,8 +207,7 @@ pub async fn delete(
     blocking(move || {
         state.db.write(|conn| {
             audit.write(conn, StatusCode::NO_CONTENT)?;
-            service::product::delete(conn, &actor, &tenant, &sku)?;
-            Ok::<_, ApiError>(())
+            Ok::<_, ApiError>(service::product::delete(conn, &actor, &tenant, &sku)?)
         })
     })
     .await?;
