@@ -70,8 +70,8 @@ pub fn delete(
     owner: &Owner,
     id: Uuid,
 ) -> Result<(), ServiceError> {
-    endpoints::find(conn, owner, id)?;
-    endpoints::delete(conn, id)?;
+    let endpoint = endpoints::find(conn, owner, id)?;
+    endpoints::delete(conn, &endpoint)?;
     log::debug!("{actor} deleted webhook endpoint {id}");
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The connection pool over either backend, migrations, and the transaction helpers.
 
 use crate::handoff::Handoff;
+use crate::known_endpoints::KnownEndpoints;
 use crate::{Result, StorageError};
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection, Pool};
@@ -59,8 +60,16 @@ macro_rules! per_backend {
     ($conn:expr, $rows:expr, $statement:ident) => {
         match $conn {
             $crate::DbConnection::Postgres(c) => {
-                for chunk in $rows.chunks($crate::database::ROWS_PER_STATEMENT) {
-                    $statement!(c, chunk)?;
+                if let [row] = &$rows[..] {
+                    // One row (an event-producing write's event and delivery, mostly) as a
+                    // statement of one shape, which diesel prepares once per connection: a
+                    // multi-row statement's text varies with its row count, so diesel
+                    // never caches it and PostgreSQL parses and plans it every time.
+                    $statement!(c, row)?;
+                } else {
+                    for chunk in $rows.chunks($crate::database::ROWS_PER_STATEMENT) {
+                        $statement!(c, chunk)?;
+                    }
                 }
             }
             $crate::DbConnection::Sqlite(c) => {
@@ -276,6 +285,8 @@ pub struct Database {
     /// Where this process's writes hand their deliveries to its webhook workers, while it
     /// runs some ([`Database::hand_off_deliveries`]).
     handoff: Arc<std::sync::RwLock<Option<Arc<Handoff>>>>,
+    /// The resellers' active webhook endpoints this process's appends last read.
+    known_endpoints: Arc<KnownEndpoints>,
 }
 
 enum TxError<E> {
@@ -351,6 +362,7 @@ impl Database {
             sqlite_writer: Arc::new(Mutex::new(())),
             queued: Arc::default(),
             handoff: Arc::default(),
+            known_endpoints: Arc::default(),
         })
     }
 
@@ -472,6 +484,7 @@ impl Database {
         let _writer = self.lock_writer();
         let mut conn = self.pool.get().map_err(StorageError::from)?;
         WORK_QUEUED.set(0);
+        crate::known_endpoints::begin(self.known_endpoints.clone());
         crate::handoff::begin(
             self.handoff
                 .read()
@@ -488,6 +501,7 @@ impl Database {
         });
         conn.suspect = result.is_err();
         crate::handoff::finish(result.is_ok());
+        crate::known_endpoints::finish(result.is_ok());
         let queued = WORK_QUEUED.replace(0);
         if result.is_ok() {
             for work in [Work::Deliveries, Work::Jobs, Work::ClaimableDeliveries] {

@@ -1,11 +1,13 @@
 //! The events outbox: appended in the writing transaction, paged by the reseller's sequence.
 
 use crate::convert::{from_db_time, from_json, parse, to_db_time, to_json, uuid};
-use crate::database::{increment_counter, per_backend};
+use crate::database::per_backend;
+use crate::known_endpoints::{self, Known};
 use crate::schema::{event_sequences, events, resellers};
 use crate::{webhook, DbConnection, Owner, Page, Result};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use std::sync::Arc;
 use tenantry_domain::event::{Event, EventTenant, EventType, NewEvent};
 use uuid::Uuid;
 
@@ -72,16 +74,22 @@ pub fn append_all(
         "append_all takes the events of one reseller and environment"
     );
     let reseller_id = reseller.to_string();
-    let endpoints = webhook::active_endpoints(conn, &reseller_id, environment)?;
     let count = new.len() as i64;
-    let last = increment_counter!(
-        conn,
-        event_sequences,
-        reseller_id,
-        &reseller_id,
-        last_value,
-        count
-    )?;
+    let (last, endpoints_version) = take_sequences(conn, &reseller_id, count)?;
+    let endpoints = match known_endpoints::at(reseller, environment, endpoints_version) {
+        Some(known) => known.endpoints,
+        None => {
+            // Their first append in this process, or they changed since: read while this
+            // write holds the sequence row, so no change can slip between the two.
+            let endpoints = Arc::new(webhook::active_endpoints(conn, &reseller_id, environment)?);
+            let known = Known {
+                version: endpoints_version,
+                endpoints: endpoints.clone(),
+            };
+            known_endpoints::read(reseller, environment, known);
+            endpoints
+        }
+    };
     let events: Vec<Event> = new
         .into_iter()
         .zip(last - count + 1..)
@@ -113,6 +121,28 @@ pub fn append_all(
     per_backend!(conn, rows, insert_into events::table);
     webhook::queue_events(conn, &endpoints, &events, now)?;
     Ok(events)
+}
+
+/// Takes `count` sequence numbers of the reseller's feed: returns the last one taken, and the
+/// count of its endpoint changes ([`known_endpoints`]). The row stays locked until the write
+/// commits, which is what keeps the feed gap-free and in commit order.
+fn take_sequences(conn: &mut DbConnection, reseller_id: &str, count: i64) -> Result<(i64, i64)> {
+    use event_sequences::dsl as seq;
+    macro_rules! statement {
+        ($c:expr) => {
+            diesel::insert_into(event_sequences::table)
+                .values((seq::reseller_id.eq(reseller_id), seq::last_value.eq(count)))
+                .on_conflict(seq::reseller_id)
+                .do_update()
+                .set(seq::last_value.eq(seq::last_value + count))
+                .returning((seq::last_value, seq::endpoints_version))
+                .get_result::<(i64, i64)>($c)
+        };
+    }
+    Ok(match conn {
+        DbConnection::Postgres(c) => statement!(c),
+        DbConnection::Sqlite(c) => statement!(c),
+    }?)
 }
 
 /// What the feed lists.

@@ -19,6 +19,7 @@ pub mod handoff;
 pub mod idempotency;
 pub mod integration;
 pub mod job;
+mod known_endpoints;
 pub mod login;
 pub mod order;
 pub mod product;

@@ -240,6 +240,7 @@ diesel::table! {
     event_sequences (reseller_id) {
         reseller_id -> Text,
         last_value -> BigInt,
+        endpoints_version -> BigInt,
     }
 }
 

@@ -3,6 +3,7 @@
 use crate::convert::{from_db_time, from_json, parse, to_db_time, to_json, uuid};
 use crate::database::per_backend;
 use crate::handoff::{self, HandedOff};
+use crate::known_endpoints;
 use crate::schema::webhook_endpoints as endpoints;
 use crate::schema::{webhook_attempts as attempts, webhook_deliveries as deliveries};
 use crate::{DbConnection, Owner, Page, Result, StorageError};
@@ -82,7 +83,7 @@ pub fn insert(conn: &mut DbConnection, endpoint: &Endpoint) -> Result<()> {
     diesel::insert_into(endpoints::table)
         .values(EndpointRow::from_domain(endpoint))
         .execute(conn)?;
-    Ok(())
+    known_endpoints::changed(conn, &endpoint.reseller_id.to_string())
 }
 
 /// Saves every field of an endpoint.
@@ -90,12 +91,26 @@ pub fn update(conn: &mut DbConnection, endpoint: &Endpoint) -> Result<()> {
     diesel::update(endpoints::table.filter(endpoints::id.eq(endpoint.id.to_string())))
         .set(EndpointRow::from_domain(endpoint))
         .execute(conn)?;
+    known_endpoints::changed(conn, &endpoint.reseller_id.to_string())
+}
+
+/// Saves since when an endpoint has been failing (`None`: it is not), as its attempts leave
+/// it; nothing an append reads changes, so the appends' memory of it stays good.
+pub fn set_failing_since(
+    conn: &mut DbConnection,
+    endpoint_id: Uuid,
+    since: Option<DateTime<Utc>>,
+) -> Result<()> {
+    diesel::update(endpoints::table.filter(endpoints::id.eq(endpoint_id.to_string())))
+        .set(endpoints::failing_since.eq(since.map(to_db_time)))
+        .execute(conn)?;
     Ok(())
 }
 
 /// Deletes an endpoint with its queued deliveries and its attempt log.
-pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<()> {
-    let id = id.to_string();
+pub fn delete(conn: &mut DbConnection, endpoint: &Endpoint) -> Result<()> {
+    known_endpoints::changed(conn, &endpoint.reseller_id.to_string())?;
+    let id = endpoint.id.to_string();
     // Its deliveries and attempt log go with it, deleted here: PostgreSQL holds no foreign
     // key from them (see the lean_event_writes migration).
     diesel::delete(deliveries::table.filter(deliveries::endpoint_id.eq(&id))).execute(conn)?;
@@ -130,8 +145,9 @@ pub fn list(conn: &mut DbConnection, owner: &Owner) -> Result<Vec<Endpoint>> {
         .collect()
 }
 
-/// The endpoints of a reseller's environment that take deliveries now: read before an
-/// append takes its sequence numbers, so the reseller's counter row is not held meanwhile.
+/// The endpoints of a reseller's environment that take deliveries now: read by an append
+/// whose process does not know them at their current count of changes
+/// ([`crate::known_endpoints`]).
 pub(crate) fn active_endpoints(
     conn: &mut DbConnection,
     reseller_id: &str,
@@ -412,8 +428,10 @@ pub fn queued(conn: &mut DbConnection) -> Result<i64> {
 /// VACUUM, and a claim walks the dead entries at the front of the due index to reach the
 /// first live one, so without it claiming costs more with every delivery ever made. The
 /// worker calls this every [`UPKEEP_EVERY`] finished deliveries; the queue holds only
-/// waiting rows, so it stays cheap whether autovacuum runs or not. SQLite frees a deleted
-/// row's space at once: nothing to do. Call outside a transaction.
+/// waiting rows, so it stays cheap whether autovacuum runs or not. It does not truncate the
+/// table's empty tail (`vacuum_truncate = false`, migration 000015): that waited for a lock
+/// the claims hold, and the next burst extended the file again. SQLite frees a deleted row's
+/// space at once: nothing to do. Call outside a transaction.
 pub fn upkeep(conn: &mut DbConnection) -> Result<()> {
     if let DbConnection::Postgres(c) = conn {
         // SKIP_LOCKED: another worker already at it is enough.

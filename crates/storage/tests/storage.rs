@@ -236,3 +236,118 @@ fn purging_events_forgets_each_feeds_expired_head_and_keeps_the_rest_in_order() 
     assert_eq!(db.write(|c| event::purge(c, t0)).unwrap(), 2);
     assert_eq!(feed(&acme), Vec::<i64>::new());
 }
+
+#[test]
+fn an_append_queues_for_the_endpoints_committed_before_it_whichever_process_changed_them() {
+    use tenantry_domain::event::{EventType, NewEvent};
+    use tenantry_domain::webhook::Endpoint;
+    use tenantry_storage::{event, webhook, Database, StorageError};
+    let test_db = TestDb::new();
+    // Two pools on one database: two processes, each with its own memory of the endpoints.
+    let (a, b) = (test_db.connect(), test_db.connect());
+    let acme = fixture::reseller(&a, "acme");
+    let now = time::now();
+    let endpoint = |url: &str| Endpoint {
+        id: uuid::Uuid::now_v7(),
+        reseller_id: acme.id,
+        environment: Environment::Production,
+        url: url.into(),
+        description: String::new(),
+        event_types: vec![EventType::TenantUpdated],
+        active: true,
+        secret: "whsec_test".into(),
+        previous_secret: None,
+        previous_secret_expires_at: None,
+        failing_since: None,
+        disabled_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let updated = || NewEvent {
+        kind: EventType::TenantUpdated,
+        reseller_id: acme.id,
+        environment: Environment::Production,
+        tenant: None,
+        data: serde_json::json!({}),
+    };
+    // Which endpoints the deliveries queued since the last call are for.
+    let queued_for = |db: &Database| {
+        let mut ids: Vec<uuid::Uuid> = db
+            .write(|c| webhook::claim_due(c, time::now(), chrono::Duration::hours(1), 100))
+            .unwrap()
+            .into_iter()
+            .map(|d| d.endpoint_id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    let first = endpoint("https://one.example/hook");
+    a.write(|c| webhook::insert(c, &first)).unwrap();
+    a.write(|c| event::append(c, updated(), now)).unwrap();
+    assert_eq!(queued_for(&a), vec![first.id]);
+    // Remembered now: the same list again without a change.
+    a.write(|c| event::append(c, updated(), now)).unwrap();
+    assert_eq!(queued_for(&a), vec![first.id]);
+
+    // The other process deactivates it and adds a second.
+    let second = endpoint("https://two.example/hook");
+    b.write(|c| {
+        webhook::insert(c, &second)?;
+        webhook::update(
+            c,
+            &Endpoint {
+                active: false,
+                ..first.clone()
+            },
+        )
+    })
+    .unwrap();
+    a.write(|c| event::append(c, updated(), now)).unwrap();
+    assert_eq!(queued_for(&a), vec![second.id]);
+
+    // A change that rolls back, though its own append saw it, leaves nothing behind: not
+    // even once another change has committed and the count has reached the same number.
+    let third = endpoint("https://three.example/hook");
+    let rolled_back = a.write(|c| {
+        webhook::insert(c, &third)?;
+        event::append(c, updated(), now)?;
+        Err::<(), _>(StorageError::NotFound("rolled back on purpose"))
+    });
+    assert!(rolled_back.is_err());
+    b.write(|c| {
+        let orders_only = Endpoint {
+            event_types: vec![EventType::OrderCreated],
+            ..second.clone()
+        };
+        webhook::update(c, &orders_only)
+    })
+    .unwrap();
+    a.write(|c| event::append(c, updated(), now)).unwrap();
+    assert_eq!(queued_for(&a), Vec::<uuid::Uuid>::new());
+
+    // A deleted endpoint is gone for the other process's next append too.
+    let fourth = endpoint("https://four.example/hook");
+    a.write(|c| webhook::insert(c, &fourth)).unwrap();
+    b.write(|c| event::append(c, updated(), now)).unwrap();
+    assert_eq!(queued_for(&b), vec![fourth.id]);
+    a.write(|c| webhook::delete(c, &fourth)).unwrap();
+    b.write(|c| event::append(c, updated(), now)).unwrap();
+    assert_eq!(queued_for(&b), Vec::<uuid::Uuid>::new());
+    // The feed stayed gap-free through all of it: the rolled-back append took no number.
+    let feed = a
+        .read(|c| {
+            event::list(
+                c,
+                &Owner {
+                    reseller_id: acme.id,
+                    environment: Environment::Production,
+                },
+                &event::EventFilter::default(),
+                0,
+                100,
+            )
+        })
+        .unwrap();
+    let sequences: Vec<i64> = feed.rows.iter().map(|e| e.sequence).collect();
+    assert_eq!(sequences, (1..=6).collect::<Vec<_>>());
+}

@@ -184,11 +184,16 @@ impl Dispatcher {
             if batch.is_empty() {
                 return result;
             }
-            match self.db.write(|conn| record(conn, &batch, now)) {
-                Ok(()) => self.tidy_after(batch.iter().filter(|o| o.finishes()).count() as u64),
-                Err(e) => result = Err(e),
-            }
+            let finished = match self.db.write(|conn| record(conn, &batch, now)) {
+                Ok(()) => batch.iter().filter(|o| o.finishes()).count() as u64,
+                Err(e) => {
+                    result = Err(e);
+                    0
+                }
+            };
             drop(recording);
+            // After the lock: the next outcomes commit while the queue is vacuumed.
+            self.tidy_after(finished);
             // Outcomes added while this worker committed, by a worker that then found the
             // commit under way: this worker writes them.
             if self.unrecorded().is_empty() {
@@ -529,7 +534,7 @@ fn record(
     }
     for id in changed {
         if let Some(Some(endpoint)) = current.get(&id) {
-            store::update(conn, endpoint)?;
+            store::set_failing_since(conn, id, endpoint.failing_since)?;
         }
     }
     Ok(())
