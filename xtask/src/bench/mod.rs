@@ -347,6 +347,10 @@ fn print_webhooks(webhooks: &[(&str, crate::webhook_bench::WebhookFigures)]) {
             w.drain_after_history,
             w.drain_after_history / w.drain_fresh
         );
+        println!(
+            "{name}: {} deliveries arrived twice (same webhook-id), counted once",
+            w.repeats
+        );
         if let Some((fresh, after)) = &w.drain_reads {
             println!(
                 "{name}: rows and index entries read per delivery draining: {:.0} fresh ({} {:.0}), {:.0} after 100,000 deliveries ({} {:.0})",
