@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use std::sync::Arc;
 use tenantry_domain::event::{Event, EventTenant, EventType, NewEvent};
+use tenantry_domain::webhook::Endpoint;
 use uuid::Uuid;
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -26,6 +27,20 @@ struct EventRow {
 }
 
 impl EventRow {
+    fn of(event: &Event) -> EventRow {
+        EventRow {
+            reseller_id: event.reseller_id.to_string(),
+            sequence: event.sequence,
+            id: event.id.to_string(),
+            environment: event.environment.to_string(),
+            event_type: event.kind.as_str().to_owned(),
+            tenant_id: event.tenant.as_ref().map(|t| t.id.to_string()),
+            tenant_code_name: event.tenant.as_ref().map(|t| t.code_name.clone()),
+            payload: to_json(&event.data),
+            created_at: to_db_time(event.created_at),
+        }
+    }
+
     fn into_domain(self) -> Result<Event> {
         let tenant = match (self.tenant_id, self.tenant_code_name) {
             (Some(id), Some(code_name)) => Some(EventTenant {
@@ -73,22 +88,16 @@ pub fn append_all(
             .all(|e| e.reseller_id == reseller && e.environment == environment),
         "append_all takes the events of one reseller and environment"
     );
+    if new.len() == 1 && matches!(conn, DbConnection::Postgres(_)) {
+        let one = new.into_iter().next().expect("one event");
+        return Ok(vec![append_one_on_postgres(conn, one, now)?]);
+    }
     let reseller_id = reseller.to_string();
     let count = new.len() as i64;
     let (last, endpoints_version) = take_sequences(conn, &reseller_id, count)?;
     let endpoints = match known_endpoints::at(reseller, environment, endpoints_version) {
         Some(known) => known.endpoints,
-        None => {
-            // Their first append in this process, or they changed since: read while this
-            // write holds the sequence row, so no change can slip between the two.
-            let endpoints = Arc::new(webhook::active_endpoints(conn, &reseller_id, environment)?);
-            let known = Known {
-                version: endpoints_version,
-                endpoints: endpoints.clone(),
-            };
-            known_endpoints::read(reseller, environment, known);
-            endpoints
-        }
+        None => read_endpoints(conn, reseller, environment, endpoints_version)?,
     };
     let events: Vec<Event> = new
         .into_iter()
@@ -104,23 +113,170 @@ pub fn append_all(
             data: new.data,
         })
         .collect();
-    let rows: Vec<EventRow> = events
-        .iter()
-        .map(|event| EventRow {
-            reseller_id: reseller_id.clone(),
-            sequence: event.sequence,
-            id: event.id.to_string(),
-            environment: event.environment.to_string(),
-            event_type: event.kind.as_str().to_owned(),
-            tenant_id: event.tenant.as_ref().map(|t| t.id.to_string()),
-            tenant_code_name: event.tenant.as_ref().map(|t| t.code_name.clone()),
-            payload: to_json(&event.data),
-            created_at: to_db_time(now),
-        })
-        .collect();
+    let rows: Vec<EventRow> = events.iter().map(EventRow::of).collect();
     per_backend!(conn, rows, insert_into events::table);
     webhook::queue_events(conn, &endpoints, &events, now)?;
     Ok(events)
+}
+
+/// The active endpoints of a reseller environment that this process does not know at
+/// `version` (their first append here, or they changed since): read while the write holds
+/// the sequence row, so no change slips between the two, and remembered once it commits.
+fn read_endpoints(
+    conn: &mut DbConnection,
+    reseller: Uuid,
+    environment: tenantry_domain::Environment,
+    version: i64,
+) -> Result<Arc<Vec<Endpoint>>> {
+    let endpoints = Arc::new(webhook::active_endpoints(
+        conn,
+        &reseller.to_string(),
+        environment,
+    )?);
+    let known = Known {
+        version,
+        endpoints: endpoints.clone(),
+    };
+    known_endpoints::read(reseller, environment, known);
+    Ok(endpoints)
+}
+
+/// [`append_all`] of one event on PostgreSQL, the shape of nearly every write: its sequence
+/// number, its row and its deliveries to the endpoints this process remembers are one
+/// statement ([`AppendOne`]), so the reseller's sequence row is held from that statement to
+/// the commit and no longer, and the write makes two round trips fewer. If the endpoints
+/// changed since they were remembered, the statement queues no delivery and says so (its
+/// count of endpoint changes is not the one assumed): they are read and queued as usual.
+fn append_one_on_postgres(
+    conn: &mut DbConnection,
+    new: NewEvent,
+    now: DateTime<Utc>,
+) -> Result<Event> {
+    let (reseller, environment) = (new.reseller_id, new.environment);
+    let remembered = known_endpoints::remembered(reseller, environment);
+    let mut event = Event {
+        id: Uuid::now_v7(),
+        kind: new.kind,
+        // Taken by the statement.
+        sequence: 0,
+        reseller_id: reseller,
+        environment,
+        tenant: new.tenant,
+        created_at: now,
+        data: new.data,
+    };
+    let due = webhook::first_due(now);
+    let deliveries: Vec<(Uuid, &Endpoint)> = remembered
+        .iter()
+        .flat_map(|known| known.endpoints.iter())
+        .filter(|endpoint| endpoint.wants(event.kind))
+        .map(|endpoint| (Uuid::now_v7(), endpoint))
+        .collect();
+    let statement = AppendOne {
+        event: EventRow::of(&event),
+        assumed_version: remembered.as_ref().map_or(-1, |known| known.version),
+        delivery_ids: deliveries.iter().map(|(id, _)| id.to_string()).collect(),
+        endpoint_ids: deliveries.iter().map(|(_, e)| e.id.to_string()).collect(),
+        due: to_db_time(due),
+    };
+    let (sequence, version) = match conn {
+        DbConnection::Postgres(pg) => statement.get_result::<(i64, i64)>(pg)?,
+        DbConnection::Sqlite(_) => unreachable!("append_all takes this path on PostgreSQL only"),
+    };
+    event.sequence = sequence;
+    if remembered
+        .as_ref()
+        .is_some_and(|known| known.version == version)
+    {
+        webhook::queued_deliveries(deliveries.iter().map(|(id, e)| (*id, *e, &event)), due);
+    } else {
+        let endpoints = read_endpoints(conn, reseller, environment, version)?;
+        webhook::queue_events(conn, &endpoints, std::slice::from_ref(&event), now)?;
+    }
+    Ok(event)
+}
+
+/// One event appended with its deliveries in one PostgreSQL statement: the sequence number
+/// taken (the reseller's row locked until the commit), the event inserted under it, and one
+/// delivery per endpoint in `endpoint_ids` inserted only if the reseller's count of endpoint
+/// changes is still `assumed_version`. Returns the sequence number and that count. Its text
+/// is the same whatever the number of deliveries (they are bound as arrays), so diesel
+/// prepares it once per connection.
+struct AppendOne {
+    event: EventRow,
+    assumed_version: i64,
+    delivery_ids: Vec<String>,
+    endpoint_ids: Vec<String>,
+    due: NaiveDateTime,
+}
+
+/// [`AppendOne`]'s statement-cache key.
+struct AppendOneStatement;
+
+impl diesel::query_builder::QueryId for AppendOne {
+    type QueryId = AppendOneStatement;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::Query for AppendOne {
+    type SqlType = (diesel::sql_types::BigInt, diesel::sql_types::BigInt);
+}
+
+impl RunQueryDsl<diesel::PgConnection> for AppendOne {}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendOne {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
+        let e = &self.event;
+        out.push_sql(
+            "WITH taken AS (INSERT INTO event_sequences (reseller_id, last_value) VALUES (",
+        );
+        out.push_bind_param::<Text, _>(&e.reseller_id)?;
+        out.push_sql(
+            ", 1) ON CONFLICT (reseller_id) DO UPDATE \
+             SET last_value = event_sequences.last_value + 1 \
+             RETURNING last_value, endpoints_version), \
+             appended AS (INSERT INTO events (reseller_id, sequence, id, environment, \
+             event_type, tenant_id, tenant_code_name, payload, created_at) SELECT ",
+        );
+        out.push_bind_param::<Text, _>(&e.reseller_id)?;
+        out.push_sql(", last_value, ");
+        out.push_bind_param::<Text, _>(&e.id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&e.environment)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&e.event_type)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&e.tenant_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&e.tenant_code_name)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&e.payload)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&e.created_at)?;
+        out.push_sql(
+            " FROM taken), \
+             queued AS (INSERT INTO webhook_deliveries (id, endpoint_id, reseller_id, \
+             event_sequence, attempts, next_attempt_at, created_at) \
+             SELECT d.id, d.endpoint_id, ",
+        );
+        out.push_bind_param::<Text, _>(&e.reseller_id)?;
+        out.push_sql(", last_value, 0, ");
+        out.push_bind_param::<Timestamp, _>(&self.due)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&e.created_at)?;
+        out.push_sql(" FROM taken, unnest(");
+        out.push_bind_param::<Array<Text>, _>(&self.delivery_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.endpoint_ids)?;
+        out.push_sql(") AS d (id, endpoint_id) WHERE endpoints_version = ");
+        out.push_bind_param::<BigInt, _>(&self.assumed_version)?;
+        out.push_sql(") SELECT last_value, endpoints_version FROM taken");
+        Ok(())
+    }
 }
 
 /// Takes `count` sequence numbers of the reseller's feed: returns the last one taken, and the

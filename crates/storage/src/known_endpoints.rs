@@ -82,15 +82,20 @@ pub(crate) fn finish(committed: bool) {
 
 /// The endpoints remembered for a reseller environment at `version`, if any.
 pub(crate) fn at(reseller: Uuid, environment: Environment, version: i64) -> Option<Known> {
+    remembered(reseller, environment).filter(|known| known.version == version)
+}
+
+/// The endpoints remembered for a reseller environment, at whatever count: to be checked
+/// against the count the append then reads.
+pub(crate) fn remembered(reseller: Uuid, environment: Environment) -> Option<Known> {
     CURRENT.with_borrow(|current| {
         let current = current.as_ref()?;
-        let found = current
+        current
             .read
             .iter()
             .find(|(key, _)| *key == (reseller, environment))
             .map(|(_, known)| known.clone())
-            .or_else(|| current.memory.lock().get(&(reseller, environment)).cloned())?;
-        (found.version == version).then_some(found)
+            .or_else(|| current.memory.lock().get(&(reseller, environment)).cloned())
     })
 }
 

@@ -171,39 +171,67 @@ pub(crate) fn queue_events(
     events: &[Event],
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let lease = handoff::lease();
-    let due = lease.map_or(now, |lease| now + lease);
-    let mut rows = Vec::new();
-    for event in events {
-        for endpoint in active.iter().filter(|e| e.wants(event.kind)) {
-            let id = Uuid::now_v7();
-            if lease.is_some() {
-                handoff::push(HandedOff {
-                    delivery: Delivery {
-                        id,
-                        endpoint_id: endpoint.id,
-                        reseller_id: event.reseller_id,
-                        event_sequence: event.sequence,
-                        attempts: 0,
-                    },
-                    endpoint: endpoint.clone(),
-                    event: event.clone(),
-                    leased_until: due,
-                });
-            }
-            rows.push(NewDelivery::of(id, endpoint.id, event, now, due));
-        }
-    }
-    if rows.is_empty() {
+    let due = first_due(now);
+    let deliveries: Vec<(Uuid, &Endpoint, &Event)> = events
+        .iter()
+        .flat_map(|event| {
+            active
+                .iter()
+                .filter(|e| e.wants(event.kind))
+                .map(move |endpoint| (Uuid::now_v7(), endpoint, event))
+        })
+        .collect();
+    if deliveries.is_empty() {
         return Ok(());
     }
+    let rows: Vec<NewDelivery> = deliveries
+        .iter()
+        .map(|(id, endpoint, event)| NewDelivery::of(*id, endpoint.id, event, now, due))
+        .collect();
     per_backend!(conn, rows, insert_into deliveries::table);
-    crate::database::queued(if lease.is_some() {
-        crate::Work::Deliveries
-    } else {
-        crate::Work::ClaimableDeliveries
-    });
+    queued_deliveries(deliveries, due);
     Ok(())
+}
+
+/// When a delivery queued now is first due: at once for the claim path, or at the end of its
+/// lease when this thread's transaction hands its deliveries off ([`handoff`]).
+pub(crate) fn first_due(now: DateTime<Utc>) -> DateTime<Utc> {
+    handoff::lease().map_or(now, |lease| now + lease)
+}
+
+/// After the rows of `deliveries` were inserted, due at `due` ([`first_due`]): hands them to
+/// this process's workers if this transaction hands off, and wakes whichever workers take them
+/// once it commits.
+pub(crate) fn queued_deliveries<'a>(
+    deliveries: impl IntoIterator<Item = (Uuid, &'a Endpoint, &'a Event)>,
+    due: DateTime<Utc>,
+) {
+    let handing_off = handoff::lease().is_some();
+    let mut any = false;
+    for (id, endpoint, event) in deliveries {
+        any = true;
+        if handing_off {
+            handoff::push(HandedOff {
+                delivery: Delivery {
+                    id,
+                    endpoint_id: endpoint.id,
+                    reseller_id: event.reseller_id,
+                    event_sequence: event.sequence,
+                    attempts: 0,
+                },
+                endpoint: endpoint.clone(),
+                event: event.clone(),
+                leased_until: due,
+            });
+        }
+    }
+    if any {
+        crate::database::queued(if handing_off {
+            crate::Work::Deliveries
+        } else {
+            crate::Work::ClaimableDeliveries
+        });
+    }
 }
 
 /// A delivery as queued: due at once, or leased to this process's workers (a hand-off).
