@@ -230,50 +230,49 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendOne {
         mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
     ) -> QueryResult<()> {
         use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
+        // Binds the values given, separated by commas.
+        macro_rules! values {
+            ($type:ty => $value:expr $(, $types:ty => $values:expr)*) => {
+                out.push_bind_param::<$type, _>($value)?;
+                $(
+                    out.push_sql(", ");
+                    out.push_bind_param::<$types, _>($values)?;
+                )*
+            };
+        }
         let e = &self.event;
         out.push_sql(
             "WITH taken AS (INSERT INTO event_sequences (reseller_id, last_value) VALUES (",
         );
-        out.push_bind_param::<Text, _>(&e.reseller_id)?;
+        values!(Text => &e.reseller_id);
         out.push_sql(
             ", 1) ON CONFLICT (reseller_id) DO UPDATE \
              SET last_value = event_sequences.last_value + 1 \
-             RETURNING last_value, endpoints_version), \
+             RETURNING reseller_id, last_value, endpoints_version), \
              appended AS (INSERT INTO events (reseller_id, sequence, id, environment, \
-             event_type, tenant_id, tenant_code_name, payload, created_at) SELECT ",
+             event_type, tenant_id, tenant_code_name, payload, created_at) \
+             SELECT reseller_id, last_value, ",
         );
-        out.push_bind_param::<Text, _>(&e.reseller_id)?;
-        out.push_sql(", last_value, ");
-        out.push_bind_param::<Text, _>(&e.id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&e.environment)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&e.event_type)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&e.tenant_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&e.tenant_code_name)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&e.payload)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&e.created_at)?;
+        values!(
+            Text => &e.id,
+            Text => &e.environment,
+            Text => &e.event_type,
+            Nullable<Text> => &e.tenant_id,
+            Nullable<Text> => &e.tenant_code_name,
+            Text => &e.payload,
+            Timestamp => &e.created_at
+        );
         out.push_sql(
             " FROM taken), \
              queued AS (INSERT INTO webhook_deliveries (id, endpoint_id, reseller_id, \
              event_sequence, attempts, next_attempt_at, created_at) \
-             SELECT d.id, d.endpoint_id, ",
+             SELECT d.id, d.endpoint_id, reseller_id, last_value, 0, ",
         );
-        out.push_bind_param::<Text, _>(&e.reseller_id)?;
-        out.push_sql(", last_value, 0, ");
-        out.push_bind_param::<Timestamp, _>(&self.due)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&e.created_at)?;
+        values!(Timestamp => &self.due, Timestamp => &e.created_at);
         out.push_sql(" FROM taken, unnest(");
-        out.push_bind_param::<Array<Text>, _>(&self.delivery_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.endpoint_ids)?;
+        values!(Array<Text> => &self.delivery_ids, Array<Text> => &self.endpoint_ids);
         out.push_sql(") AS d (id, endpoint_id) WHERE endpoints_version = ");
-        out.push_bind_param::<BigInt, _>(&self.assumed_version)?;
+        values!(BigInt => &self.assumed_version);
         out.push_sql(") SELECT last_value, endpoints_version FROM taken");
         Ok(())
     }
