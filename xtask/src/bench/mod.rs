@@ -342,10 +342,11 @@ fn print_webhooks(webhooks: &[(&str, crate::webhook_bench::WebhookFigures)]) {
             w.p50_ms, w.p99_ms
         );
         println!(
-            "{name}: draining a 2,000-event backlog {:.0} events/s fresh, {:.0} after 100,000 deliveries (÷ {:.2}; goal within 10%; medians of 3 drains)",
+            "{name}: draining a 2,000-event backlog {:.0} events/s fresh, {:.0} after 100,000 deliveries (÷ {:.2}; goal within 10%; medians of {} drains)",
             w.drain_fresh,
             w.drain_after_history,
-            w.drain_after_history / w.drain_fresh
+            w.drain_after_history / w.drain_fresh,
+            crate::webhook_bench::DRAINS
         );
         println!(
             "{name}: {} deliveries arrived twice (same webhook-id), counted once",
