@@ -68,6 +68,49 @@ pub struct DatabaseWork {
     pub wal_bytes: f64,
     /// `None` when `pg_stat_statements` is not loaded.
     pub statements: Option<f64>,
+    /// The WAL's biggest record kinds, bytes per write each, and the full-page images' share
+    /// of all (`None` when `pg_walinspect` cannot be created).
+    pub wal_records: Option<(Vec<(String, f64)>, f64)>,
+}
+
+/// The WAL's insert position now.
+fn wal_position(url: &str) -> Result<String, String> {
+    query_row(url, "SELECT pg_current_wal_lsn()")?
+        .into_iter()
+        .next()
+        .ok_or_else(|| "no WAL position".into())
+}
+
+/// Where the WAL between `start` and `end` went, per write: its eight biggest record kinds
+/// and the full-page images among all, from `pg_walinspect` (PostgreSQL 15's contrib).
+fn wal_records(
+    url: &str,
+    start: &str,
+    end: &str,
+    writes: usize,
+) -> Option<(Vec<(String, f64)>, f64)> {
+    query_row(url, "CREATE EXTENSION IF NOT EXISTS pg_walinspect").ok()?;
+    let stats = format!("pg_get_wal_stats('{start}', '{end}', true)");
+    let row = query_row(
+        url,
+        &format!(
+            "SELECT (SELECT string_agg(kind || '=' || bytes, ',') FROM ( \
+               SELECT \"resource_manager/record_type\" AS kind, combined_size AS bytes \
+               FROM {stats} ORDER BY combined_size DESC LIMIT 8) top), \
+             (SELECT sum(fpi_size) FROM {stats})"
+        ),
+    )
+    .ok()?;
+    let per = |bytes: &str| bytes.parse::<f64>().ok().map(|b| b / writes as f64);
+    let kinds = row
+        .first()?
+        .split(',')
+        .filter_map(|pair| {
+            let (kind, bytes) = pair.rsplit_once('=')?;
+            Some((kind.to_owned(), per(bytes)?))
+        })
+        .collect();
+    Some((kinds, per(row.get(1)?)?))
 }
 
 /// What the receiver has seen: how many of each event type, the last arrival, and the
@@ -228,10 +271,15 @@ fn query_row(url: &str, sql: &str) -> Result<Vec<String>, String> {
         .collect())
 }
 
-/// The counters the per-write figures are deltas of: commits, WAL bytes, statements.
+/// The counters the per-write figures are deltas of: commits, the WAL's position in bytes,
+/// statements.
 fn database_counters(url: &str, statements: bool) -> Result<[f64; 3], String> {
-    // Backends report their counts when idle, at most once a second: wait for the last.
-    std::thread::sleep(Duration::from_millis(1500));
+    // A backend reports its commits at a transaction's end at most once a second, and one
+    // that then goes idle only after 10 s (PostgreSQL 15's PGSTAT_IDLE_INTERVAL): read
+    // sooner, a burst's last second of commits was missing (commits and WAL per write from
+    // pg_stat_wal read 1.6–2.7 across runs of one build). The WAL is read from its position,
+    // which is exact at once.
+    std::thread::sleep(Duration::from_secs(11));
     let calls = if statements {
         "(SELECT sum(calls) FROM pg_stat_statements WHERE dbid = d.datid)"
     } else {
@@ -240,7 +288,7 @@ fn database_counters(url: &str, statements: bool) -> Result<[f64; 3], String> {
     let row = query_row(
         url,
         &format!(
-            "SELECT d.xact_commit, (SELECT wal_bytes FROM pg_stat_wal), {calls} \
+            "SELECT d.xact_commit, pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0'), {calls} \
              FROM pg_stat_database d WHERE d.datname = current_database()"
         ),
     )?;
@@ -378,7 +426,7 @@ pub fn bench(bin: &Path, url: &str) -> Result<WebhookFigures, String> {
     // The burst: eight writers, each patching its own tenant, 2,000 writes in all.
     let statements = postgres && has_statement_statistics(url);
     let before = postgres
-        .then(|| database_counters(url, statements))
+        .then(|| Ok::<_, String>((database_counters(url, statements)?, wal_position(url)?)))
         .transpose()?;
     let started = Instant::now();
     let writers: Vec<(&str, &str)> = tenants.iter().map(|t| (key.as_str(), t.as_str())).collect();
@@ -387,14 +435,16 @@ pub fn bench(bin: &Path, url: &str) -> Result<WebhookFigures, String> {
     let writes_per_s = WRITES as f64 / (last_answer - started).as_secs_f64();
     let delivered_per_s = WRITES as f64 / (last_arrival - started).as_secs_f64();
     let per_write = match before {
-        Some(before) => {
+        Some((before, wal_start)) => {
             let after = database_counters(url, statements)?;
+            let wal_end = wal_position(url)?;
             let per = |i: usize| (after[i] - before[i]) / WRITES as f64;
             Some(DatabaseWork {
                 // The statistics query's own commit is not the writes'.
                 commits: per(0) - 1.0 / WRITES as f64,
                 wal_bytes: per(1),
                 statements: statements.then(|| per(2)),
+                wal_records: wal_records(url, &wal_start, &wal_end, WRITES),
             })
         }
         None => None,

@@ -332,6 +332,13 @@ fn print_webhooks(webhooks: &[(&str, crate::webhook_bench::WebhookFigures)]) {
             "{name}: {:.0} writes/s accepted, {:.0} webhooks/s delivered{work}",
             w.writes_per_s, w.delivered_per_s
         );
+        if let Some((kinds, fpi)) = w.per_write.as_ref().and_then(|d| d.wal_records.as_ref()) {
+            let kinds: Vec<String> = kinds.iter().map(|(k, b)| format!("{k} {b:.0}")).collect();
+            println!(
+                "{name}: WAL bytes per write by record (pg_walinspect): {}; full-page images {fpi:.0} of them",
+                kinds.join(", ")
+            );
+        }
         println!(
             "{name}: the same burst from 8 resellers (a tenant each): {:.0} writes/s (one reseller ÷ eight {:.2}; below 1, one reseller's event sequence limits its writers)",
             w.spread_writes_per_s,
