@@ -5,7 +5,7 @@
 //! writer each, to see whether one reseller's event sequence limits its writers), then paced
 //! writes at 50/s for the latency from a write to its webhook's arrival, then the drain of a
 //! 2,000-event backlog, on a fresh queue and after 100,000 earlier deliveries (the median of
-//! three drains at each).
+//! [`DRAINS`] drains at each).
 //!
 //! On PostgreSQL the write burst's database work is read from the server's statistics before
 //! and after (the deliveries' work included, as it is part of what a write costs): commits
@@ -68,17 +68,9 @@ pub struct DatabaseWork {
     pub wal_bytes: f64,
     /// `None` when `pg_stat_statements` is not loaded.
     pub statements: Option<f64>,
-    /// The WAL's biggest record kinds, bytes per write each, and the full-page images' share
-    /// of all (`None` when `pg_walinspect` cannot be created).
+    /// The WAL's biggest record kinds, bytes per write each, and the bytes per write of the
+    /// full-page images among all kinds (`None` when `pg_walinspect` cannot be created).
     pub wal_records: Option<(Vec<(String, f64)>, f64)>,
-}
-
-/// The WAL's insert position now.
-fn wal_position(url: &str) -> Result<String, String> {
-    query_row(url, "SELECT pg_current_wal_lsn()")?
-        .into_iter()
-        .next()
-        .ok_or_else(|| "no WAL position".into())
 }
 
 /// Where the WAL between `start` and `end` went, per write: its eight biggest record kinds
@@ -272,8 +264,8 @@ fn query_row(url: &str, sql: &str) -> Result<Vec<String>, String> {
 }
 
 /// The counters the per-write figures are deltas of: commits, the WAL's position in bytes,
-/// statements.
-fn database_counters(url: &str, statements: bool) -> Result<[f64; 3], String> {
+/// statements; and that position as PostgreSQL writes it, for `pg_walinspect`.
+fn database_counters(url: &str, statements: bool) -> Result<([f64; 3], String), String> {
     // A backend reports its commits at a transaction's end at most once a second, and one
     // that then goes idle only after 10 s (PostgreSQL 15's PGSTAT_IDLE_INTERVAL): read
     // sooner, a burst's last second of commits was missing (commits and WAL per write from
@@ -288,8 +280,9 @@ fn database_counters(url: &str, statements: bool) -> Result<[f64; 3], String> {
     let row = query_row(
         url,
         &format!(
-            "SELECT d.xact_commit, pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0'), {calls} \
-             FROM pg_stat_database d WHERE d.datname = current_database()"
+            "SELECT d.xact_commit, pg_wal_lsn_diff(w.lsn, '0/0'), {calls}, w.lsn \
+             FROM pg_stat_database d, (SELECT pg_current_wal_lsn() AS lsn) w \
+             WHERE d.datname = current_database()"
         ),
     )?;
     let number = |i: usize| -> Result<f64, String> {
@@ -297,7 +290,8 @@ fn database_counters(url: &str, statements: bool) -> Result<[f64; 3], String> {
             .and_then(|v| v.parse().ok())
             .ok_or_else(|| format!("unreadable statistics: {row:?}"))
     };
-    Ok([number(0)?, number(1)?, number(2)?])
+    let position = row.get(3).cloned().ok_or("no WAL position")?;
+    Ok(([number(0)?, number(1)?, number(2)?], position))
 }
 
 /// Rows and index entries each table has had read (sequential scans' rows plus index
@@ -426,7 +420,7 @@ pub fn bench(bin: &Path, url: &str) -> Result<WebhookFigures, String> {
     // The burst: eight writers, each patching its own tenant, 2,000 writes in all.
     let statements = postgres && has_statement_statistics(url);
     let before = postgres
-        .then(|| Ok::<_, String>((database_counters(url, statements)?, wal_position(url)?)))
+        .then(|| database_counters(url, statements))
         .transpose()?;
     let started = Instant::now();
     let writers: Vec<(&str, &str)> = tenants.iter().map(|t| (key.as_str(), t.as_str())).collect();
@@ -436,8 +430,7 @@ pub fn bench(bin: &Path, url: &str) -> Result<WebhookFigures, String> {
     let delivered_per_s = WRITES as f64 / (last_arrival - started).as_secs_f64();
     let per_write = match before {
         Some((before, wal_start)) => {
-            let after = database_counters(url, statements)?;
-            let wal_end = wal_position(url)?;
+            let (after, wal_end) = database_counters(url, statements)?;
             let per = |i: usize| (after[i] - before[i]) / WRITES as f64;
             Some(DatabaseWork {
                 // The statistics query's own commit is not the writes'.
