@@ -510,19 +510,125 @@ fn a_write_hands_its_delivery_to_its_own_process_workers_and_a_stop_hands_back_w
     for i in 0..10 {
         s.tenant(&auth, &format!("handed-{i}"));
     }
-    // Leased to this process's worker from the start: another process claims none of them.
+    // This process's worker's alone: they are no rows of the queue, and another process
+    // claims none of them.
     let other = s.dispatcher();
     assert_eq!(other.drain(time::now()).unwrap(), 0);
-    assert_eq!(s.db.read(tenantry_storage::webhook::queued).unwrap(), 10);
+    assert_eq!(s.db.read(tenantry_storage::webhook::queued).unwrap(), 0);
     // The stop lets the worker finish its batch and hands back the rest, due at once.
     workers.stop();
     let made = receiver.received().len();
     assert!((1..10).contains(&made), "{made} delivered before the stop");
+    assert_eq!(
+        s.db.read(tenantry_storage::webhook::queued).unwrap(),
+        (10 - made) as i64
+    );
     assert_eq!(other.drain(time::now()).unwrap(), 10 - made);
     let counts = arrivals_per_event(&receiver.received());
     assert_eq!(counts.len(), 10);
     assert!(counts.values().all(|n| *n == 1), "{counts:?}");
     assert_eq!(s.db.read(tenantry_storage::webhook::queued).unwrap(), 0);
+    // Every one of them is recorded: a sweep long after finds nothing lost.
+    assert_eq!(other.sweep(time::now() + Duration::hours(1)).unwrap(), 0);
+}
+
+#[test]
+fn hand_offs_a_process_never_recorded_are_queued_by_the_sweep_once_their_lease_is_past() {
+    let s = TestServer::with_webhooks(BOTH);
+    let auth = s.reseller("acme").bearer();
+    let receiver = Receiver::start();
+    // The first delivery of "retried" fails, the rest succeed.
+    receiver.script(&[500]);
+    let (hook, _) = endpoint(&s, &auth, &receiver.url, &["tenant.created"]);
+    let queued = || s.db.read(tenantry_storage::webhook::queued).unwrap();
+    let dispatcher = s.dispatcher();
+    let lease = tenantry_webhook::Settings::default().lease;
+    let start = time::now();
+
+    // One write handed off and attempted (a failure: its retry waits in the queue), one
+    // queued the ordinary way and delivered.
+    let handoff = tenantry_storage::handoff::Handoff::new(lease);
+    s.db.hand_off_deliveries(Some(handoff.clone()));
+    s.tenant(&auth, "retried");
+    s.db.hand_off_deliveries(None);
+    let taken = handoff.take(10);
+    assert_eq!(taken.len(), 1);
+    assert!(
+        !taken[0].delivery.in_queue,
+        "a handed-off delivery has no row"
+    );
+    assert_eq!(queued(), 0);
+    // What a worker of that process would do with it: hand it back, queued due at once.
+    s.db.write(|conn| tenantry_storage::webhook::hand_back(conn, &taken[0].delivery, start))
+        .unwrap();
+    assert_eq!(dispatcher.drain(start).unwrap(), 1, "attempted, failed");
+    assert_eq!(queued(), 1, "its retry waits");
+    s.tenant(&auth, "claimed");
+    assert_eq!(dispatcher.drain(time::now()).unwrap(), 1);
+
+    // Three writes handed to a process that stops before attempting them.
+    s.db.hand_off_deliveries(Some(tenantry_storage::handoff::Handoff::new(lease)));
+    for i in 0..3 {
+        s.tenant(&auth, &format!("lost-{i}"));
+    }
+    s.db.hand_off_deliveries(None);
+    assert_eq!(queued(), 1, "only the retry");
+    // Until an event's lease is a lease past, its delivery may still be recorded.
+    assert_eq!(dispatcher.sweep(time::now() + lease).unwrap(), 0);
+    // An endpoint registered after the events is owed none of them; one inactive while they
+    // were appended is owed none either, once active again.
+    let late = Receiver::start();
+    endpoint(&s, &auth, &late.url, &["tenant.created"]);
+    let paused = Receiver::start();
+    let (pause, _) = endpoint(&s, &auth, &paused.url, &["tenant.created"]);
+    let pause = format!("/reseller/webhook/{pause}");
+    s.call("PATCH", &pause, &auth, Some(json!({"active": false})))
+        .expect(200);
+    s.db.hand_off_deliveries(Some(tenantry_storage::handoff::Handoff::new(lease)));
+    s.tenant(&auth, "lost-3");
+    s.db.hand_off_deliveries(None);
+    s.call("PATCH", &pause, &auth, Some(json!({"active": true})))
+        .expect(200);
+
+    let past = time::now() + lease * 2 + Duration::seconds(1);
+    // lost-3 is owed to the first endpoint and to the one registered late.
+    assert_eq!(dispatcher.sweep(past).unwrap(), 5);
+    assert_eq!(queued(), 6);
+    assert_eq!(dispatcher.drain(past + Duration::hours(1)).unwrap(), 6);
+    assert_eq!(dispatcher.sweep(past + Duration::hours(2)).unwrap(), 0);
+    assert_eq!(queued(), 0);
+
+    let names = |r: &Receiver| {
+        let mut names: Vec<String> = r
+            .received()
+            .iter()
+            .filter(|r| r.status == 200)
+            .map(|r| {
+                r.json()["data"]["customerReference"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        names(&receiver),
+        ["claimed", "lost-0", "lost-1", "lost-2", "lost-3", "retried"]
+    );
+    assert_eq!(names(&late), ["lost-3"]);
+    assert!(paused.received().is_empty());
+    let attempts = s
+        .call(
+            "GET",
+            &format!("/reseller/webhook/{hook}/attempt"),
+            &auth,
+            None,
+        )
+        .expect(200)
+        .json();
+    assert_eq!(attempts["data"].as_array().unwrap().len(), 7);
 }
 
 #[test]

@@ -299,7 +299,7 @@ fn deleting_an_endpoint_takes_its_queued_deliveries_and_attempt_log_with_it() {
             response: "no".into(),
         };
         let retry = AfterAttempt::Retry(now + Duration::minutes(1));
-        db.write(|conn| store::record_attempt(conn, &attempt, retry))
+        db.write(|conn| store::record_attempt(conn, delivery, &attempt, retry))
             .unwrap();
     }
     db.write(|conn| webhook::delete(conn, &actor, &sandbox, doomed.id))

@@ -112,8 +112,10 @@ pub(crate) fn read(reseller: Uuid, environment: Environment, known: Known) {
 }
 
 /// Counts a change to the reseller's endpoints (created, deleted, activated, deactivated,
-/// its event types changed): every process reads them afresh at its next append.
-pub(crate) fn changed(conn: &mut DbConnection, reseller_id: &str) -> Result<()> {
+/// its event types changed): every process reads them afresh at its next append. Returns the
+/// reseller's last event sequence number: the row stays locked until the change commits, so
+/// every event up to it is ordered before the change, and every later one after it.
+pub(crate) fn changed(conn: &mut DbConnection, reseller_id: &str) -> Result<i64> {
     use event_sequences::dsl as seq;
     macro_rules! count_up {
         ($c:expr) => {
@@ -126,12 +128,12 @@ pub(crate) fn changed(conn: &mut DbConnection, reseller_id: &str) -> Result<()> 
                 .on_conflict(seq::reseller_id)
                 .do_update()
                 .set(seq::endpoints_version.eq(seq::endpoints_version + 1_i64))
-                .execute($c)
+                .returning(seq::last_value)
+                .get_result::<i64>($c)
         };
     }
-    match conn {
+    Ok(match conn {
         DbConnection::Postgres(c) => count_up!(c),
         DbConnection::Sqlite(c) => count_up!(c),
-    }?;
-    Ok(())
+    }?)
 }

@@ -274,6 +274,7 @@ diesel::table! {
         disabled_reason -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        swept_through -> BigInt,
     }
 }
 

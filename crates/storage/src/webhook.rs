@@ -78,20 +78,33 @@ impl EndpointRow {
     }
 }
 
-/// Stores a new endpoint.
+/// Stores a new endpoint. It is owed the events appended after it, and [`sweep`] starts there.
 pub fn insert(conn: &mut DbConnection, endpoint: &Endpoint) -> Result<()> {
+    let last = known_endpoints::changed(conn, &endpoint.reseller_id.to_string())?;
     diesel::insert_into(endpoints::table)
-        .values(EndpointRow::from_domain(endpoint))
+        .values((
+            EndpointRow::from_domain(endpoint),
+            endpoints::swept_through.eq(last),
+        ))
         .execute(conn)?;
-    known_endpoints::changed(conn, &endpoint.reseller_id.to_string())
+    Ok(())
 }
 
-/// Saves every field of an endpoint.
+/// Saves every field of an endpoint. One made active again is owed only the events appended
+/// from then on: [`sweep`] passes over those of the time it was inactive.
 pub fn update(conn: &mut DbConnection, endpoint: &Endpoint) -> Result<()> {
-    diesel::update(endpoints::table.filter(endpoints::id.eq(endpoint.id.to_string())))
+    let last = known_endpoints::changed(conn, &endpoint.reseller_id.to_string())?;
+    let id = endpoint.id.to_string();
+    let row = || endpoints::table.filter(endpoints::id.eq(&id));
+    if endpoint.active {
+        diesel::update(row().filter(endpoints::active.eq(false)))
+            .set(endpoints::swept_through.eq(last))
+            .execute(conn)?;
+    }
+    diesel::update(row())
         .set(EndpointRow::from_domain(endpoint))
         .execute(conn)?;
-    known_endpoints::changed(conn, &endpoint.reseller_id.to_string())
+    Ok(())
 }
 
 /// Saves since when an endpoint has been failing (`None`: it is not), as its attempts leave
@@ -164,7 +177,9 @@ pub(crate) fn active_endpoints(
         .collect()
 }
 
-/// Queues each of `events` for every one of `active` (see [`active_endpoints`]) that wants it.
+/// Queues each of `events` for every one of `active` (see [`active_endpoints`]) that wants it:
+/// hands them to this process's workers if this transaction hands off (no row is written:
+/// the event is the delivery's record, see [`sweep`]), or inserts them due at once.
 pub(crate) fn queue_events(
     conn: &mut DbConnection,
     active: &[Endpoint],
@@ -184,24 +199,27 @@ pub(crate) fn queue_events(
     if deliveries.is_empty() {
         return Ok(());
     }
-    let rows: Vec<NewDelivery> = deliveries
-        .iter()
-        .map(|(id, endpoint, event)| NewDelivery::of(*id, endpoint.id, event, now, due))
-        .collect();
-    per_backend!(conn, rows, insert_into deliveries::table);
+    if handoff::lease().is_none() {
+        let rows: Vec<NewDelivery> = deliveries
+            .iter()
+            .map(|(id, endpoint, event)| NewDelivery::of(*id, endpoint.id, event, now, due))
+            .collect();
+        per_backend!(conn, rows, insert_into deliveries::table);
+    }
     queued_deliveries(deliveries, due);
     Ok(())
 }
 
-/// When a delivery queued now is first due: at once for the claim path, or at the end of its
-/// lease when this thread's transaction hands its deliveries off ([`handoff`]).
+/// When a delivery queued now is first due: at once for the claim path, or, when this
+/// thread's transaction hands its deliveries off ([`handoff`]), the end of the lease within
+/// which this process's workers make its first attempt.
 pub(crate) fn first_due(now: DateTime<Utc>) -> DateTime<Utc> {
     handoff::lease().map_or(now, |lease| now + lease)
 }
 
-/// After the rows of `deliveries` were inserted, due at `due` ([`first_due`]): hands them to
-/// this process's workers if this transaction hands off, and wakes whichever workers take them
-/// once it commits.
+/// After `deliveries` were queued, due at `due` ([`first_due`]): hands them to this
+/// process's workers if this transaction hands off (then they have no row), and wakes
+/// whichever workers take them once it commits.
 pub(crate) fn queued_deliveries<'a>(
     deliveries: impl IntoIterator<Item = (Uuid, &'a Endpoint, &'a Event)>,
     due: DateTime<Utc>,
@@ -218,6 +236,7 @@ pub(crate) fn queued_deliveries<'a>(
                     reseller_id: event.reseller_id,
                     event_sequence: event.sequence,
                     attempts: 0,
+                    in_queue: false,
                 },
                 endpoint: endpoint.clone(),
                 event: event.clone(),
@@ -234,7 +253,7 @@ pub(crate) fn queued_deliveries<'a>(
     }
 }
 
-/// A delivery as queued: due at once, or leased to this process's workers (a hand-off).
+/// A delivery as the queue holds it.
 #[derive(Insertable)]
 #[diesel(table_name = deliveries)]
 struct NewDelivery {
@@ -265,6 +284,19 @@ impl NewDelivery {
             created_at: to_db_time(now),
         }
     }
+
+    /// A handed-off delivery, its attempts made so far, entering the queue due at `due`.
+    fn handed_off(delivery: &Delivery, due: DateTime<Utc>) -> NewDelivery {
+        NewDelivery {
+            id: delivery.id.to_string(),
+            endpoint_id: delivery.endpoint_id.to_string(),
+            reseller_id: delivery.reseller_id.to_string(),
+            event_sequence: delivery.event_sequence,
+            attempts: delivery.attempts.into(),
+            next_attempt_at: to_db_time(due),
+            created_at: to_db_time(due),
+        }
+    }
 }
 
 /// Queues one delivery of `event` to an endpoint, due at `now` (a resend uses this too).
@@ -291,6 +323,9 @@ pub struct Delivery {
     pub event_sequence: i64,
     /// Attempts made before this one.
     pub attempts: u32,
+    /// Whether the queue holds a row for it: a claimed one does; one handed off by the write
+    /// that queued it does not, until it is handed back or waits for a retry.
+    pub in_queue: bool,
 }
 
 /// Claims up to `limit` deliveries due at `now` for one attempt each: their due time moves
@@ -335,6 +370,7 @@ pub fn claim_due(
                 reseller_id: uuid(&reseller_id)?,
                 event_sequence,
                 attempts: attempts.try_into().unwrap_or(u32::MAX),
+                in_queue: true,
             })
         })
         .collect()
@@ -377,10 +413,11 @@ pub enum AfterAttempt {
     Failed,
 }
 
-/// Logs an attempt and moves its delivery on: a delivery made or given up leaves the queue
-/// (the attempt log keeps it), one to retry waits there until `at`.
+/// Logs an attempt at `delivery` and moves it on: a delivery made or given up leaves the
+/// queue (the attempt log keeps it), one to retry waits there until `at`.
 pub fn record_attempt(
     conn: &mut DbConnection,
+    delivery: &Delivery,
     attempt: &Attempt,
     after: AfterAttempt,
 ) -> Result<()> {
@@ -397,36 +434,53 @@ pub fn record_attempt(
             attempts::response.eq(&attempt.response),
         ))
         .execute(conn)?;
-    let delivery = deliveries::table.filter(deliveries::id.eq(attempt.delivery_id.to_string()));
     match after {
-        AfterAttempt::Delivered | AfterAttempt::Failed => {
-            diesel::delete(delivery).execute(conn)?;
+        AfterAttempt::Delivered | AfterAttempt::Failed => abandon(conn, delivery),
+        AfterAttempt::Retry(at) if !delivery.in_queue => {
+            let retry = Delivery {
+                attempts: delivery.attempts + 1,
+                ..delivery.clone()
+            };
+            diesel::insert_into(deliveries::table)
+                .values(NewDelivery::handed_off(&retry, at))
+                .execute(conn)?;
+            Ok(())
         }
         AfterAttempt::Retry(at) => {
-            diesel::update(delivery)
+            diesel::update(deliveries::table.filter(deliveries::id.eq(delivery.id.to_string())))
                 .set((
                     deliveries::attempts.eq(deliveries::attempts + 1_i64),
                     deliveries::next_attempt_at.eq(to_db_time(at)),
                 ))
                 .execute(conn)?;
+            Ok(())
         }
     }
-    Ok(())
 }
 
-/// Hands a claimed delivery back unattempted: due at `at`, for any worker to claim.
-pub fn hand_back(conn: &mut DbConnection, delivery_id: Uuid, at: DateTime<Utc>) -> Result<()> {
-    diesel::update(deliveries::table.filter(deliveries::id.eq(delivery_id.to_string())))
-        .set(deliveries::next_attempt_at.eq(to_db_time(at)))
-        .execute(conn)?;
+/// Hands a delivery back unattempted: due at `at`, for any worker to claim. A handed-off one
+/// enters the queue here; call it only while its lease lasts (past it, [`sweep`] queues it).
+pub fn hand_back(conn: &mut DbConnection, delivery: &Delivery, at: DateTime<Utc>) -> Result<()> {
+    if delivery.in_queue {
+        diesel::update(deliveries::table.filter(deliveries::id.eq(delivery.id.to_string())))
+            .set(deliveries::next_attempt_at.eq(to_db_time(at)))
+            .execute(conn)?;
+    } else {
+        diesel::insert_into(deliveries::table)
+            .values(NewDelivery::handed_off(delivery, at))
+            .execute(conn)?;
+    }
     crate::database::queued(crate::Work::ClaimableDeliveries);
     Ok(())
 }
 
-/// Ends a delivery that cannot be made (its endpoint or event is gone): no attempt is logged.
-pub fn abandon(conn: &mut DbConnection, delivery_id: Uuid) -> Result<()> {
-    diesel::delete(deliveries::table.filter(deliveries::id.eq(delivery_id.to_string())))
-        .execute(conn)?;
+/// Ends a delivery: made, given up, or not to be made (its endpoint or event is gone, and no
+/// attempt is logged). It leaves the queue, if it is there.
+pub fn abandon(conn: &mut DbConnection, delivery: &Delivery) -> Result<()> {
+    if delivery.in_queue {
+        diesel::delete(deliveries::table.filter(deliveries::id.eq(delivery.id.to_string())))
+            .execute(conn)?;
+    }
     Ok(())
 }
 
@@ -449,6 +503,145 @@ pub fn claimable(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<i64> {
 /// How many deliveries wait in the queue, due or not.
 pub fn queued(conn: &mut DbConnection) -> Result<i64> {
     Ok(deliveries::table.count().get_result(conn)?)
+}
+
+/// How many of an endpoint's events one step of [`sweep`] reads.
+const SWEEP_STEP: i64 = 1_000;
+
+/// Queues, due at `now`, each delivery owed by an event appended before `before` that neither
+/// the attempt log nor the queue holds, and returns how many: the deliveries a write handed to
+/// its own process's workers ([`crate::handoff`]) that the process stopped before recording
+/// (it died, or the commit of their outcomes failed). Pass a `before` far enough back that a
+/// running process has recorded what it was handed by then: its lease and a margin.
+///
+/// Each active endpoint is swept from the event after the last one swept, in sequence order,
+/// to the first event not yet older than `before`, and the events it wants are checked
+/// against its attempts and queued deliveries. A feed's events become visible in sequence
+/// order, so none is passed over unseen. Endpoints another process is sweeping are skipped.
+/// Call inside a write transaction.
+pub fn sweep(conn: &mut DbConnection, before: DateTime<Utc>, now: DateTime<Utc>) -> Result<usize> {
+    use crate::schema::events;
+    macro_rules! active {
+        () => {
+            endpoints::table
+                .filter(endpoints::active.eq(true))
+                .select((EndpointRow::as_select(), endpoints::swept_through))
+        };
+    }
+    let active: Vec<(EndpointRow, i64)> = match conn {
+        DbConnection::Postgres(c) => active!().for_update().skip_locked().load(c)?,
+        DbConnection::Sqlite(c) => active!().load(c)?,
+    };
+    let before = to_db_time(before);
+    let mut queued = 0;
+    for (row, mut swept) in active {
+        let endpoint = row.into_domain()?;
+        loop {
+            let read: Vec<(i64, String, NaiveDateTime)> = events::table
+                .filter(events::reseller_id.eq(endpoint.reseller_id.to_string()))
+                .filter(events::environment.eq(endpoint.environment.as_str()))
+                .filter(events::sequence.gt(swept))
+                .order(events::sequence.asc())
+                .limit(SWEEP_STEP)
+                .select((events::sequence, events::event_type, events::created_at))
+                .load(conn)?;
+            let old: Vec<&(i64, String, NaiveDateTime)> = read
+                .iter()
+                .take_while(|(_, _, created_at)| *created_at < before)
+                .collect();
+            let Some(&&(last, _, _)) = old.last() else {
+                break;
+            };
+            let owed: Vec<(i64, NaiveDateTime)> = old
+                .iter()
+                .filter(|(_, kind, _)| {
+                    kind.parse::<EventType>()
+                        .is_ok_and(|kind| endpoint.wants(kind))
+                })
+                .map(|(sequence, _, created_at)| (*sequence, *created_at))
+                .collect();
+            queued += queue_unaccounted(conn, &endpoint, &owed, now)?;
+            diesel::update(endpoints::table.filter(endpoints::id.eq(endpoint.id.to_string())))
+                .set(endpoints::swept_through.eq(last))
+                .execute(conn)?;
+            swept = last;
+            if old.len() < read.len() || read.len() < SWEEP_STEP as usize {
+                break;
+            }
+        }
+    }
+    if queued > 0 {
+        crate::database::queued(crate::Work::ClaimableDeliveries);
+    }
+    Ok(queued)
+}
+
+/// Of the events `owed` to `endpoint` (sequence, appended at), queues due at `now` those it
+/// has neither an attempt at nor a delivery waiting for; returns how many. The queue is read
+/// before the attempt log: a delivery recorded in between left the first for the second.
+fn queue_unaccounted(
+    conn: &mut DbConnection,
+    endpoint: &Endpoint,
+    owed: &[(i64, NaiveDateTime)],
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    use crate::schema::events;
+    let (Some(first), Some(last)) = (owed.first(), owed.last()) else {
+        return Ok(0);
+    };
+    let endpoint_id = endpoint.id.to_string();
+    let waiting: std::collections::HashSet<i64> = deliveries::table
+        .filter(deliveries::endpoint_id.eq(&endpoint_id))
+        .filter(deliveries::event_sequence.between(first.0, last.0))
+        .select(deliveries::event_sequence)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect();
+    // An attempt comes after its event was appended.
+    let earliest = owed.iter().map(|(_, at)| *at).min().unwrap_or(first.1);
+    let attempted: std::collections::HashSet<String> = attempts::table
+        .filter(attempts::endpoint_id.eq(&endpoint_id))
+        .filter(attempts::attempted_at.ge(earliest))
+        .select(attempts::event_id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    let candidates: Vec<i64> = owed
+        .iter()
+        .map(|(sequence, _)| *sequence)
+        .filter(|sequence| !waiting.contains(sequence))
+        .collect();
+    if candidates.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<(i64, String)> = events::table
+        .filter(events::reseller_id.eq(endpoint.reseller_id.to_string()))
+        .filter(events::sequence.eq_any(&candidates))
+        .select((events::sequence, events::id))
+        .load(conn)?;
+    let rows: Vec<NewDelivery> = ids
+        .into_iter()
+        .filter(|(_, id)| !attempted.contains(id))
+        .map(|(sequence, _)| NewDelivery {
+            id: Uuid::now_v7().to_string(),
+            endpoint_id: endpoint_id.clone(),
+            reseller_id: endpoint.reseller_id.to_string(),
+            event_sequence: sequence,
+            attempts: 0,
+            next_attempt_at: to_db_time(now),
+            created_at: to_db_time(now),
+        })
+        .collect();
+    if !rows.is_empty() {
+        log::warn!(
+            "webhook endpoint {}: {} delivery(ies) handed to a process that stopped before \
+             recording them queued again",
+            endpoint.id,
+            rows.len()
+        );
+        per_backend!(conn, rows, insert_into deliveries::table);
+    }
+    Ok(rows.len())
 }
 
 /// Clears what the queue's finished deliveries left behind. On PostgreSQL each claim, retry

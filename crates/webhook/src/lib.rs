@@ -70,6 +70,8 @@ pub struct Dispatcher {
     unrecorded: Mutex<Vec<Outcome>>,
     /// Held by the worker committing outcomes.
     recording: Mutex<()>,
+    /// When this process's workers last swept ([`Dispatcher::sweep`]).
+    swept: Mutex<Option<Instant>>,
 }
 
 impl Dispatcher {
@@ -107,6 +109,7 @@ impl Dispatcher {
             handoff: Handoff::new(settings.lease),
             unrecorded: Mutex::default(),
             recording: Mutex::default(),
+            swept: Mutex::default(),
             settings,
         }
     }
@@ -138,20 +141,26 @@ impl Dispatcher {
             endpoints,
             mut events,
             last_start,
+            handed_back,
         } = batch;
         let started = Instant::now();
-        let mut outcomes = Vec::with_capacity(deliveries.len());
-        for delivery in &deliveries {
+        let mut outcomes = Vec::with_capacity(deliveries.len() + handed_back.len());
+        outcomes.extend(handed_back.into_iter().map(Outcome::HandedBack));
+        let mut attempted_any = false;
+        for delivery in deliveries {
             let endpoint = endpoints[&delivery.endpoint_id].as_ref();
             let event = events.remove(&delivery.id).flatten();
             // The first attempt is always made, so a batch always makes progress.
-            let out_of_time = !outcomes.is_empty() && started.elapsed() > last_start;
+            let out_of_time = attempted_any && started.elapsed() > last_start;
             let outcome = match (endpoint.filter(|e| e.active), event) {
-                (Some(_), Some(_)) if out_of_time => Outcome::HandedBack(delivery.id),
-                (Some(endpoint), Some(event)) => self.attempt(delivery, endpoint, &event, now),
+                (Some(_), Some(_)) if out_of_time => Outcome::HandedBack(delivery),
+                (Some(endpoint), Some(event)) => {
+                    attempted_any = true;
+                    self.attempt(delivery, endpoint, &event, now)
+                }
                 // A deleted or deactivated endpoint, or an event past its retention: nothing
                 // to send.
-                _ => Outcome::Abandoned(delivery.id),
+                _ => Outcome::Abandoned(delivery),
             };
             outcomes.push(outcome);
         }
@@ -168,8 +177,9 @@ impl Dispatcher {
     /// and again for what arrived meanwhile; one that finds a commit under way leaves its
     /// outcomes to it and goes on delivering. With a transaction per batch, each delivery
     /// cost PostgreSQL a commit of its own (a hand-off batch is mostly one delivery). An
-    /// outcome whose commit fails is lost with it, and its delivery made again when its
-    /// lease ends: at least once.
+    /// outcome whose commit fails is lost with it, and its delivery made again: when its
+    /// lease ends if it was claimed, when [`store::sweep`] finds it if it was handed off (at
+    /// least once).
     fn record(&self, outcomes: Vec<Outcome>, now: DateTime<Utc>) -> Result<(), StorageError> {
         self.unrecorded().extend(outcomes);
         let mut result = Ok(());
@@ -207,17 +217,21 @@ impl Dispatcher {
     }
 
     /// Up to a batch of this process's hand-offs with time left in their lease to attempt
-    /// them; `None` when none wait. One with too little left is dropped here: its lease ends
-    /// and the claim path takes it.
+    /// them; `None` when none wait. One with too little left is handed back while its lease
+    /// lasts, and left to [`store::sweep`] past it (a sweep may have queued it already).
     fn handed_off(&self, now: DateTime<Utc>) -> Option<Batch> {
         let timeout = chrono::Duration::from_std(self.settings.timeout).unwrap_or_default();
         let handed = self.handoff.take(self.settings.batch.max(1) as usize);
         if handed.is_empty() {
             return None;
         }
-        let usable: Vec<HandedOff> = handed
+        let (usable, short): (Vec<HandedOff>, Vec<HandedOff>) = handed
             .into_iter()
-            .filter(|h| h.leased_until - now > timeout)
+            .partition(|h| h.leased_until - now > timeout);
+        let handed_back = short
+            .into_iter()
+            .filter(|h| h.leased_until > now)
+            .map(|h| h.delivery)
             .collect();
         let last_start = usable
             .iter()
@@ -230,6 +244,7 @@ impl Dispatcher {
             endpoints: HashMap::new(),
             events: HashMap::new(),
             last_start,
+            handed_back,
         };
         for h in usable {
             batch.endpoints.insert(h.endpoint.id, Some(h.endpoint));
@@ -267,6 +282,7 @@ impl Dispatcher {
                 endpoints,
                 events,
                 last_start: lease.saturating_sub(self.settings.timeout),
+                handed_back: Vec::new(),
             })
         })
     }
@@ -281,6 +297,39 @@ impl Dispatcher {
         }
         if let Err(e) = self.db.read(store::upkeep) {
             log::warn!("webhook queue upkeep: {e}");
+        }
+    }
+
+    /// Queues, due at once, the deliveries that writes handed to a process's workers (this
+    /// one's or another's) and that were never recorded, though their lease ended a whole
+    /// lease before `now` (an outcome made as the lease ended has had that long to be
+    /// recorded; a group commit takes milliseconds): the process died, or the commit of their
+    /// outcomes failed. Returns how many. The workers run it every half lease; tests drive
+    /// it through `now`.
+    pub fn sweep(&self, now: DateTime<Utc>) -> Result<usize, StorageError> {
+        let before = now - self.settings.lease * 2;
+        self.db.write(|conn| store::sweep(conn, before, now))
+    }
+
+    /// Sweeps if no worker of this process has for half a lease; the one that finds it due
+    /// does it.
+    fn sweep_if_due(&self) {
+        {
+            let mut swept = match self.swept.try_lock() {
+                Ok(guard) => guard,
+                Err(TryLockError::Poisoned(p)) => p.into_inner(),
+                Err(TryLockError::WouldBlock) => return,
+            };
+            let every = (self.settings.lease / 2).to_std().unwrap_or_default();
+            if swept.is_some_and(|at| at.elapsed() < every) {
+                return;
+            }
+            *swept = Some(Instant::now());
+        }
+        match self.sweep(time::now()) {
+            Ok(0) => {}
+            Ok(n) => log::warn!("webhook sweep: {n} unrecorded hand-off(s) queued again"),
+            Err(e) => log::warn!("webhook sweep: {e}"),
         }
     }
 
@@ -299,7 +348,7 @@ impl Dispatcher {
     /// Makes one attempt and decides what follows it.
     fn attempt(
         &self,
-        delivery: &Delivery,
+        delivery: Delivery,
         endpoint: &Endpoint,
         event: &tenantry_domain::event::Event,
         claimed_at: DateTime<Utc>,
@@ -339,6 +388,7 @@ impl Dispatcher {
                 succeeded,
                 response,
             },
+            delivery,
             after,
         }
     }
@@ -419,6 +469,7 @@ impl Dispatcher {
         // When the last claim found the queue empty, and the claimable commits counted then.
         let mut found_empty: Option<(Instant, u64)> = None;
         while !stop.load(Ordering::Relaxed) {
+            self.sweep_if_due();
             let seen = self.db.queued_commits(Work::Deliveries);
             let now = time::now();
             let made = match self.handed_off(now) {
@@ -458,18 +509,21 @@ struct Batch {
     endpoints: HashMap<Uuid, Option<Endpoint>>,
     events: HashMap<Uuid, Option<tenantry_domain::event::Event>>,
     last_start: Duration,
+    /// Hand-offs with too little of their lease left to attempt: handed back unattempted.
+    handed_back: Vec<Delivery>,
 }
 
-/// What became of one claimed delivery.
+/// What became of one delivery taken.
 enum Outcome {
     Attempted {
+        delivery: Delivery,
         attempt: Attempt,
         after: AfterAttempt,
     },
     /// Its endpoint or event is gone.
-    Abandoned(Uuid),
+    Abandoned(Delivery),
     /// Not attempted, for lack of time left in the lease.
-    HandedBack(Uuid),
+    HandedBack(Delivery),
 }
 
 impl Outcome {
@@ -494,17 +548,23 @@ fn record(
     let mut changed: Vec<Uuid> = Vec::new();
     for outcome in outcomes {
         let (attempt, after) = match outcome {
-            Outcome::Attempted { attempt, after } => (attempt, *after),
-            Outcome::Abandoned(id) => {
-                store::abandon(conn, *id)?;
+            Outcome::Attempted {
+                delivery,
+                attempt,
+                after,
+            } => {
+                store::record_attempt(conn, delivery, attempt, *after)?;
+                (attempt, *after)
+            }
+            Outcome::Abandoned(delivery) => {
+                store::abandon(conn, delivery)?;
                 continue;
             }
-            Outcome::HandedBack(id) => {
-                store::hand_back(conn, *id, now)?;
+            Outcome::HandedBack(delivery) => {
+                store::hand_back(conn, delivery, now)?;
                 continue;
             }
         };
-        store::record_attempt(conn, attempt, after)?;
         let endpoint = match current.entry(attempt.endpoint_id) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(e) => e.insert(store::endpoint(conn, attempt.endpoint_id)?),
@@ -591,7 +651,8 @@ pub struct Workers {
 
 impl Workers {
     /// Lets each worker finish its current attempt, then stops them. The hand-offs still
-    /// waiting are handed back, due at once, for the next start or another process.
+    /// waiting are handed back, due at once, for the next start or another process; those
+    /// whose lease has ended already are left to [`store::sweep`].
     pub fn stop(self) {
         self.db.hand_off_deliveries(None);
         self.stop.store(true, Ordering::Relaxed);
@@ -607,7 +668,8 @@ impl Workers {
         let handed_back = self.db.write(|conn| {
             waiting
                 .iter()
-                .try_for_each(|h| store::hand_back(conn, h.delivery.id, now))
+                .filter(|h| h.leased_until > now)
+                .try_for_each(|h| store::hand_back(conn, &h.delivery, now))
         });
         if let Err(e) = handed_back {
             log::warn!(
