@@ -24,9 +24,13 @@ struct EventRow {
     tenant_code_name: Option<String>,
     payload: String,
     created_at: NaiveDateTime,
+    /// Whether its deliveries were handed to this process's workers, with no queue row
+    /// ([`webhook::sweep`] checks them).
+    handed_off: bool,
 }
 
 impl EventRow {
+    /// The row of an event appended by this thread's transaction.
     fn of(event: &Event) -> EventRow {
         EventRow {
             reseller_id: event.reseller_id.to_string(),
@@ -38,6 +42,7 @@ impl EventRow {
             tenant_code_name: event.tenant.as_ref().map(|t| t.code_name.clone()),
             payload: to_json(&event.data),
             created_at: to_db_time(event.created_at),
+            handed_off: handoff::lease().is_some(),
         }
     }
 
@@ -234,7 +239,7 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendOne {
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
     ) -> QueryResult<()> {
-        use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
+        use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamp};
         // Binds the values given, separated by commas.
         macro_rules! values {
             ($type:ty => $value:expr $(, $types:ty => $values:expr)*) => {
@@ -254,7 +259,7 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendOne {
         out.push_sql(
             " RETURNING reseller_id, last_value, endpoints_version), \
              appended AS (INSERT INTO events (reseller_id, sequence, id, environment, \
-             event_type, tenant_id, tenant_code_name, payload, created_at) \
+             event_type, tenant_id, tenant_code_name, payload, created_at, handed_off) \
              SELECT reseller_id, last_value, ",
         );
         values!(
@@ -264,7 +269,8 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendOne {
             Nullable<Text> => &e.tenant_id,
             Nullable<Text> => &e.tenant_code_name,
             Text => &e.payload,
-            Timestamp => &e.created_at
+            Timestamp => &e.created_at,
+            Bool => &e.handed_off
         );
         out.push_sql(
             " FROM taken), \

@@ -255,6 +255,7 @@ diesel::table! {
         tenant_code_name -> Nullable<Text>,
         payload -> Text,
         created_at -> Timestamp,
+        handed_off -> Bool,
     }
 }
 

@@ -9,6 +9,7 @@ use crate::schema::{webhook_attempts as attempts, webhook_deliveries as deliveri
 use crate::{DbConnection, Owner, Page, Result, StorageError};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use std::collections::HashSet;
 use tenantry_domain::event::{Event, EventType};
 use tenantry_domain::webhook::Endpoint;
 use tenantry_domain::Environment;
@@ -505,21 +506,38 @@ pub fn queued(conn: &mut DbConnection) -> Result<i64> {
     Ok(deliveries::table.count().get_result(conn)?)
 }
 
-/// How many of an endpoint's events one step of [`sweep`] reads.
-const SWEEP_STEP: i64 = 1_000;
+/// How many of an endpoint's events one step of [`sweep`] reads: a sweep every half lease
+/// reads its half lease of events in one step at up to this many a second.
+const SWEEP_STEP: i64 = 100_000;
 
-/// Queues, due at `now`, each delivery owed by an event appended before `before` that neither
-/// the attempt log nor the queue holds, and returns how many: the deliveries a write handed to
-/// its own process's workers ([`crate::handoff`]) that the process stopped before recording
-/// (it died, or the commit of their outcomes failed). Pass a `before` far enough back that a
-/// running process has recorded what it was handed by then: its lease and a margin.
+/// One event as [`sweep`] reads it.
+#[derive(Queryable)]
+struct Swept {
+    sequence: i64,
+    id: String,
+    event_type: String,
+    created_at: NaiveDateTime,
+    handed_off: bool,
+}
+
+/// Queues, due at `now`, each delivery handed to a process's own workers
+/// ([`crate::handoff`]) by an event appended before `before` that neither the attempt log nor
+/// the queue holds, and returns how many: the process stopped before recording it (it died,
+/// or the commit of its outcome failed). `lease` is the hand-offs' lease: a worker attempts a
+/// hand-off only within it, and hands back (queues) within it what it cannot attempt; pass a
+/// `before` at least a lease further back, so what a running process was handed is recorded.
 ///
 /// Each active endpoint is swept from the event after the last one swept, in sequence order,
-/// to the first event not yet older than `before`, and the events it wants are checked
-/// against its attempts and queued deliveries. A feed's events become visible in sequence
-/// order, so none is passed over unseen. Endpoints another process is sweeping are skipped.
-/// Call inside a write transaction.
-pub fn sweep(conn: &mut DbConnection, before: DateTime<Utc>, now: DateTime<Utc>) -> Result<usize> {
+/// to the first event not yet older than `before`. A feed's events become visible in sequence
+/// order, so none is passed over unseen. Only the events whose deliveries were handed off are
+/// checked: a delivery queued as a row is never lost. Endpoints another process is sweeping
+/// are skipped. Call inside a write transaction.
+pub fn sweep(
+    conn: &mut DbConnection,
+    before: DateTime<Utc>,
+    lease: Duration,
+    now: DateTime<Utc>,
+) -> Result<usize> {
     use crate::schema::events;
     macro_rules! active {
         () => {
@@ -537,35 +555,39 @@ pub fn sweep(conn: &mut DbConnection, before: DateTime<Utc>, now: DateTime<Utc>)
     for (row, mut swept) in active {
         let endpoint = row.into_domain()?;
         loop {
-            let read: Vec<(i64, String, NaiveDateTime)> = events::table
+            let read: Vec<Swept> = events::table
                 .filter(events::reseller_id.eq(endpoint.reseller_id.to_string()))
                 .filter(events::environment.eq(endpoint.environment.as_str()))
                 .filter(events::sequence.gt(swept))
                 .order(events::sequence.asc())
                 .limit(SWEEP_STEP)
-                .select((events::sequence, events::event_type, events::created_at))
+                .select((
+                    events::sequence,
+                    events::id,
+                    events::event_type,
+                    events::created_at,
+                    events::handed_off,
+                ))
                 .load(conn)?;
-            let old: Vec<&(i64, String, NaiveDateTime)> = read
-                .iter()
-                .take_while(|(_, _, created_at)| *created_at < before)
-                .collect();
-            let Some(&&(last, _, _)) = old.last() else {
+            let old = read.iter().take_while(|e| e.created_at < before).count();
+            let Some(last) = read[..old].last().map(|e| e.sequence) else {
                 break;
             };
-            let owed: Vec<(i64, NaiveDateTime)> = old
+            let owed: Vec<&Swept> = read[..old]
                 .iter()
-                .filter(|(_, kind, _)| {
-                    kind.parse::<EventType>()
-                        .is_ok_and(|kind| endpoint.wants(kind))
+                .filter(|e| {
+                    e.handed_off
+                        && e.event_type
+                            .parse::<EventType>()
+                            .is_ok_and(|kind| endpoint.wants(kind))
                 })
-                .map(|(sequence, _, created_at)| (*sequence, *created_at))
                 .collect();
-            queued += queue_unaccounted(conn, &endpoint, &owed, now)?;
+            queued += queue_unaccounted(conn, &endpoint, &owed, lease, now)?;
             diesel::update(endpoints::table.filter(endpoints::id.eq(endpoint.id.to_string())))
                 .set(endpoints::swept_through.eq(last))
                 .execute(conn)?;
             swept = last;
-            if old.len() < read.len() || read.len() < SWEEP_STEP as usize {
+            if old < read.len() || read.len() < SWEEP_STEP as usize {
                 break;
             }
         }
@@ -576,71 +598,82 @@ pub fn sweep(conn: &mut DbConnection, before: DateTime<Utc>, now: DateTime<Utc>)
     Ok(queued)
 }
 
-/// Of the events `owed` to `endpoint` (sequence, appended at), queues due at `now` those it
-/// has neither an attempt at nor a delivery waiting for; returns how many. The queue is read
-/// before the attempt log: a delivery recorded in between left the first for the second.
+/// Of the handed-off events `owed` to `endpoint`, queues due at `now` those it has neither a
+/// delivery waiting for nor an attempt at; returns how many. The queue is read before the
+/// attempt log: a delivery recorded in between left the first for the second. A hand-off is
+/// attempted within its `lease`, so the attempts read are those from the first event's
+/// appending to a lease after the last's; one handed back and made later is looked up by its
+/// event, for the few events left.
 fn queue_unaccounted(
     conn: &mut DbConnection,
     endpoint: &Endpoint,
-    owed: &[(i64, NaiveDateTime)],
+    owed: &[&Swept],
+    lease: Duration,
     now: DateTime<Utc>,
 ) -> Result<usize> {
-    use crate::schema::events;
     let (Some(first), Some(last)) = (owed.first(), owed.last()) else {
         return Ok(0);
     };
     let endpoint_id = endpoint.id.to_string();
-    let waiting: std::collections::HashSet<i64> = deliveries::table
+    let waiting: HashSet<i64> = deliveries::table
         .filter(deliveries::endpoint_id.eq(&endpoint_id))
-        .filter(deliveries::event_sequence.between(first.0, last.0))
+        .filter(deliveries::event_sequence.between(first.sequence, last.sequence))
         .select(deliveries::event_sequence)
         .load::<i64>(conn)?
         .into_iter()
         .collect();
-    // An attempt comes after its event was appended.
-    let earliest = owed.iter().map(|(_, at)| *at).min().unwrap_or(first.1);
-    let attempted: std::collections::HashSet<String> = attempts::table
-        .filter(attempts::endpoint_id.eq(&endpoint_id))
-        .filter(attempts::attempted_at.ge(earliest))
-        .select(attempts::event_id)
-        .load::<String>(conn)?
-        .into_iter()
-        .collect();
-    let candidates: Vec<i64> = owed
+    let mut left: Vec<&Swept> = owed
         .iter()
-        .map(|(sequence, _)| *sequence)
-        .filter(|sequence| !waiting.contains(sequence))
+        .copied()
+        .filter(|e| !waiting.contains(&e.sequence))
         .collect();
-    if candidates.is_empty() {
+    // An event is appended before its attempts.
+    let earliest = |events: &[&Swept]| events.iter().map(|e| e.created_at).min();
+    let latest = owed.iter().map(|e| e.created_at).max();
+    if let (Some(from), Some(to)) = (earliest(&left), latest) {
+        let attempted: HashSet<String> = attempts::table
+            .filter(attempts::endpoint_id.eq(&endpoint_id))
+            .filter(attempts::attempted_at.between(from, to + lease))
+            .select(attempts::event_id)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
+        left.retain(|e| !attempted.contains(&e.id));
+    }
+    for chunk in left.clone().chunks(crate::database::ROWS_PER_STATEMENT) {
+        let ids: Vec<&str> = chunk.iter().map(|e| e.id.as_str()).collect();
+        let attempted: HashSet<String> = attempts::table
+            .filter(attempts::endpoint_id.eq(&endpoint_id))
+            .filter(attempts::attempted_at.ge(earliest(chunk).unwrap_or(first.created_at)))
+            .filter(attempts::event_id.eq_any(&ids))
+            .select(attempts::event_id)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
+        left.retain(|e| !attempted.contains(&e.id));
+    }
+    if left.is_empty() {
         return Ok(0);
     }
-    let ids: Vec<(i64, String)> = events::table
-        .filter(events::reseller_id.eq(endpoint.reseller_id.to_string()))
-        .filter(events::sequence.eq_any(&candidates))
-        .select((events::sequence, events::id))
-        .load(conn)?;
-    let rows: Vec<NewDelivery> = ids
-        .into_iter()
-        .filter(|(_, id)| !attempted.contains(id))
-        .map(|(sequence, _)| NewDelivery {
+    log::warn!(
+        "webhook endpoint {}: {} delivery(ies) handed to a process that stopped before \
+         recording them queued again",
+        endpoint.id,
+        left.len()
+    );
+    let rows: Vec<NewDelivery> = left
+        .iter()
+        .map(|e| NewDelivery {
             id: Uuid::now_v7().to_string(),
             endpoint_id: endpoint_id.clone(),
             reseller_id: endpoint.reseller_id.to_string(),
-            event_sequence: sequence,
+            event_sequence: e.sequence,
             attempts: 0,
             next_attempt_at: to_db_time(now),
             created_at: to_db_time(now),
         })
         .collect();
-    if !rows.is_empty() {
-        log::warn!(
-            "webhook endpoint {}: {} delivery(ies) handed to a process that stopped before \
-             recording them queued again",
-            endpoint.id,
-            rows.len()
-        );
-        per_backend!(conn, rows, insert_into deliveries::table);
-    }
+    per_backend!(conn, rows, insert_into deliveries::table);
     Ok(rows.len())
 }
 

@@ -308,7 +308,8 @@ impl Dispatcher {
     /// it through `now`.
     pub fn sweep(&self, now: DateTime<Utc>) -> Result<usize, StorageError> {
         let before = now - self.settings.lease * 2;
-        self.db.write(|conn| store::sweep(conn, before, now))
+        self.db
+            .write(|conn| store::sweep(conn, before, self.settings.lease, now))
     }
 
     /// Sweeps if no worker of this process has for half a lease; the one that finds it due

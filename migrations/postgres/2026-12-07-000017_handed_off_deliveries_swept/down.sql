@@ -1,1 +1,2 @@
 ALTER TABLE webhook_endpoints DROP COLUMN swept_through;
+ALTER TABLE events DROP COLUMN handed_off;

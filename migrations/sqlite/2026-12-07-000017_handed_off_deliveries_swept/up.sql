@@ -6,3 +6,6 @@
 ALTER TABLE webhook_endpoints ADD COLUMN swept_through BIGINT NOT NULL DEFAULT 0;
 UPDATE webhook_endpoints SET swept_through = COALESCE(
     (SELECT last_value FROM event_sequences WHERE event_sequences.reseller_id = webhook_endpoints.reseller_id), 0);
+-- Whether the event's deliveries were handed off (then they have no queue row): the sweep
+-- checks only those.
+ALTER TABLE events ADD COLUMN handed_off BOOLEAN NOT NULL DEFAULT false;
