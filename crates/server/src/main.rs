@@ -143,8 +143,9 @@ struct ServeArgs {
     /// Seconds one webhook attempt may take.
     #[arg(long, env = "TENANTRY_WEBHOOK_TIMEOUT", default_value_t = 15)]
     webhook_timeout: u64,
-    /// Seconds a claimed delivery is its worker's; a process that dies mid-delivery leaves it
-    /// to be delivered by another after this.
+    /// Seconds a claimed or handed-off delivery is its worker's; a process that dies
+    /// mid-delivery leaves a claimed one to be delivered by another after this, and a handed-off
+    /// one to the sweep after two leases.
     #[arg(long, env = "TENANTRY_WEBHOOK_LEASE", default_value_t = 60)]
     webhook_lease: i64,
     /// Days the events feed keeps events.

@@ -569,9 +569,9 @@ fn hand_offs_a_process_never_recorded_are_queued_by_the_sweep_once_their_lease_i
     s.db.hand_off_deliveries(Some(handoff.clone()));
     s.tenant(&auth, "late");
     s.db.hand_off_deliveries(None);
-    let late = handoff.take(10);
-    assert_eq!(late.len(), 1);
-    s.db.write(|conn| tenantry_storage::webhook::hand_back(conn, &late[0].delivery, start))
+    let made_late = handoff.take(10);
+    assert_eq!(made_late.len(), 1);
+    s.db.write(|conn| tenantry_storage::webhook::hand_back(conn, &made_late[0].delivery, start))
         .unwrap();
     let much_later = time::now() + lease * 3;
     assert_eq!(
