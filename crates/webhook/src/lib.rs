@@ -133,7 +133,7 @@ impl Dispatcher {
 
     /// Attempts a batch and records its outcomes; returns how many attempts were made.
     fn attempt_batch(&self, batch: Batch, now: DateTime<Utc>) -> Result<usize, StorageError> {
-        if batch.deliveries.is_empty() {
+        if batch.deliveries.is_empty() && batch.handed_back.is_empty() {
             return Ok(0);
         }
         let Batch {
