@@ -286,8 +286,9 @@ impl NewDelivery {
         }
     }
 
-    /// A handed-off delivery, its attempts made so far, entering the queue due at `due`.
-    fn handed_off(delivery: &Delivery, due: DateTime<Utc>) -> NewDelivery {
+    /// A delivery that has no row yet (handed off, or found by [`sweep`]), its attempts made
+    /// so far, entering the queue due at `due`.
+    fn entering(delivery: &Delivery, due: DateTime<Utc>) -> NewDelivery {
         NewDelivery {
             id: delivery.id.to_string(),
             endpoint_id: delivery.endpoint_id.to_string(),
@@ -438,12 +439,11 @@ pub fn record_attempt(
     match after {
         AfterAttempt::Delivered | AfterAttempt::Failed => abandon(conn, delivery),
         AfterAttempt::Retry(at) if !delivery.in_queue => {
-            let retry = Delivery {
-                attempts: delivery.attempts + 1,
-                ..delivery.clone()
-            };
             diesel::insert_into(deliveries::table)
-                .values(NewDelivery::handed_off(&retry, at))
+                .values(NewDelivery {
+                    attempts: i64::from(delivery.attempts) + 1,
+                    ..NewDelivery::entering(delivery, at)
+                })
                 .execute(conn)?;
             Ok(())
         }
@@ -468,7 +468,7 @@ pub fn hand_back(conn: &mut DbConnection, delivery: &Delivery, at: DateTime<Utc>
             .execute(conn)?;
     } else {
         diesel::insert_into(deliveries::table)
-            .values(NewDelivery::handed_off(delivery, at))
+            .values(NewDelivery::entering(delivery, at))
             .execute(conn)?;
     }
     crate::database::queued(crate::Work::ClaimableDeliveries);
@@ -507,7 +507,8 @@ pub fn queued(conn: &mut DbConnection) -> Result<i64> {
 }
 
 /// How many of an endpoint's events one step of [`sweep`] reads: a sweep every half lease
-/// reads its half lease of events in one step at up to this many a second.
+/// reads what was appended meanwhile in one step up to about 3,300 events a second (30 s of
+/// them with the default lease).
 const SWEEP_STEP: i64 = 100_000;
 
 /// One event as [`sweep`] reads it.
@@ -640,18 +641,19 @@ fn queue_unaccounted(
             .collect();
         left.retain(|e| !attempted.contains(&e.id));
     }
-    for chunk in left.clone().chunks(crate::database::ROWS_PER_STATEMENT) {
+    let mut attempted_later: HashSet<String> = HashSet::new();
+    for chunk in left.chunks(crate::database::ROWS_PER_STATEMENT) {
         let ids: Vec<&str> = chunk.iter().map(|e| e.id.as_str()).collect();
-        let attempted: HashSet<String> = attempts::table
-            .filter(attempts::endpoint_id.eq(&endpoint_id))
-            .filter(attempts::attempted_at.ge(earliest(chunk).unwrap_or(first.created_at)))
-            .filter(attempts::event_id.eq_any(&ids))
-            .select(attempts::event_id)
-            .load::<String>(conn)?
-            .into_iter()
-            .collect();
-        left.retain(|e| !attempted.contains(&e.id));
+        attempted_later.extend(
+            attempts::table
+                .filter(attempts::endpoint_id.eq(&endpoint_id))
+                .filter(attempts::attempted_at.ge(earliest(chunk).unwrap_or(first.created_at)))
+                .filter(attempts::event_id.eq_any(&ids))
+                .select(attempts::event_id)
+                .load::<String>(conn)?,
+        );
     }
+    left.retain(|e| !attempted_later.contains(&e.id));
     if left.is_empty() {
         return Ok(0);
     }
@@ -663,14 +665,16 @@ fn queue_unaccounted(
     );
     let rows: Vec<NewDelivery> = left
         .iter()
-        .map(|e| NewDelivery {
-            id: Uuid::now_v7().to_string(),
-            endpoint_id: endpoint_id.clone(),
-            reseller_id: endpoint.reseller_id.to_string(),
-            event_sequence: e.sequence,
-            attempts: 0,
-            next_attempt_at: to_db_time(now),
-            created_at: to_db_time(now),
+        .map(|e| {
+            let found = Delivery {
+                id: Uuid::now_v7(),
+                endpoint_id: endpoint.id,
+                reseller_id: endpoint.reseller_id,
+                event_sequence: e.sequence,
+                attempts: 0,
+                in_queue: false,
+            };
+            NewDelivery::entering(&found, now)
         })
         .collect();
     per_backend!(conn, rows, insert_into deliveries::table);
