@@ -2,6 +2,7 @@
 
 use crate::convert::{from_db_time, parse, to_db_time, uuid};
 use crate::schema::audit_events as events;
+use crate::sql_types::Id;
 use crate::{DbConnection, Owner, Page, Result, StorageError};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -11,7 +12,7 @@ use uuid::Uuid;
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = events)]
 struct EventRow {
-    id: String,
+    id: Id,
     reseller_id: String,
     environment: String,
     tenant: Option<String>,
@@ -30,7 +31,7 @@ struct EventRow {
 impl EventRow {
     fn into_domain(self) -> Result<AuditEvent> {
         Ok(AuditEvent {
-            id: uuid(&self.id)?,
+            id: self.id.0,
             reseller_id: uuid(&self.reseller_id)?,
             environment: parse(&self.environment)?,
             tenant: self.tenant,
@@ -58,7 +59,7 @@ impl EventRow {
 pub fn insert(conn: &mut DbConnection, e: &AuditEvent) -> Result<()> {
     diesel::insert_into(events::table)
         .values(EventRow {
-            id: e.id.to_string(),
+            id: e.id.into(),
             reseller_id: e.reseller_id.to_string(),
             environment: e.environment.to_string(),
             tenant: e.tenant.clone(),
@@ -120,9 +121,9 @@ pub fn list(
     if let Some((created_at, id)) = before {
         let created_at = to_db_time(created_at);
         query = query.filter(
-            events::created_at.lt(created_at).or(events::created_at
-                .eq(created_at)
-                .and(events::id.lt(id.to_string()))),
+            events::created_at
+                .lt(created_at)
+                .or(events::created_at.eq(created_at).and(events::id.lt(Id(id)))),
         );
     }
     let rows = query

@@ -4,6 +4,7 @@ use crate::convert::{from_db_time, from_json, parse, to_db_time, to_json, uuid};
 use crate::database::per_backend;
 use crate::known_endpoints::{self, Known};
 use crate::schema::{event_sequences, events, resellers};
+use crate::sql_types::Id;
 use crate::{handoff, webhook, DbConnection, Owner, Page, Result};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -17,10 +18,10 @@ use uuid::Uuid;
 struct EventRow {
     reseller_id: String,
     sequence: i64,
-    id: String,
+    id: Id,
     environment: String,
     event_type: String,
-    tenant_id: Option<String>,
+    tenant_id: Option<Id>,
     tenant_code_name: Option<String>,
     payload: String,
     created_at: NaiveDateTime,
@@ -35,10 +36,10 @@ impl EventRow {
         EventRow {
             reseller_id: event.reseller_id.to_string(),
             sequence: event.sequence,
-            id: event.id.to_string(),
+            id: event.id.into(),
             environment: event.environment.to_string(),
             event_type: event.kind.as_str().to_owned(),
-            tenant_id: event.tenant.as_ref().map(|t| t.id.to_string()),
+            tenant_id: event.tenant.as_ref().map(|t| t.id.into()),
             tenant_code_name: event.tenant.as_ref().map(|t| t.code_name.clone()),
             payload: to_json(&event.data),
             created_at: to_db_time(event.created_at),
@@ -49,13 +50,13 @@ impl EventRow {
     fn into_domain(self) -> Result<Event> {
         let tenant = match (self.tenant_id, self.tenant_code_name) {
             (Some(id), Some(code_name)) => Some(EventTenant {
-                id: uuid(&id)?,
+                id: id.0,
                 code_name,
             }),
             _ => None,
         };
         Ok(Event {
-            id: uuid(&self.id)?,
+            id: self.id.0,
             kind: parse(&self.event_type)?,
             sequence: self.sequence,
             reseller_id: uuid(&self.reseller_id)?,
@@ -239,6 +240,7 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendOne {
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
     ) -> QueryResult<()> {
+        use crate::sql_types::Uuid;
         use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamp};
         // Binds the values given, separated by commas.
         macro_rules! values {
@@ -263,10 +265,10 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendOne {
              SELECT reseller_id, last_value, ",
         );
         values!(
-            Text => &e.id,
+            Uuid => &e.id,
             Text => &e.environment,
             Text => &e.event_type,
-            Nullable<Text> => &e.tenant_id,
+            Nullable<Uuid> => &e.tenant_id,
             Nullable<Text> => &e.tenant_code_name,
             Text => &e.payload,
             Timestamp => &e.created_at,
@@ -354,7 +356,7 @@ pub fn find(conn: &mut DbConnection, owner: &Owner, id: Uuid) -> Result<Event> {
     events::table
         .filter(events::reseller_id.eq(owner.reseller_id.to_string()))
         .filter(events::environment.eq(owner.environment.as_str()))
-        .filter(events::id.eq(id.to_string()))
+        .filter(events::id.eq(Id(id)))
         .select(EventRow::as_select())
         .first(conn)
         .optional()?

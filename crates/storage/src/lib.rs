@@ -11,6 +11,7 @@ mod convert;
 mod database;
 mod error;
 pub mod schema;
+pub mod sql_types;
 
 pub mod audit;
 pub mod connection;

@@ -1,6 +1,7 @@
 //! The diesel schema, written by hand to stay within the column types both backends share
-//! through `MultiConnection`: Text, BigInt, Bool, Timestamp. Ids are TEXT, JSON is TEXT,
-//! timestamps are UTC.
+//! through `MultiConnection`: Text, BigInt, Bool, Timestamp, and one of ours,
+//! [`crate::sql_types::Uuid`] (`uuid` on PostgreSQL) for the ids of the tables every
+//! event-producing write appends to. Other ids are TEXT, JSON is TEXT, timestamps are UTC.
 
 diesel::table! {
     resellers (id) {
@@ -218,8 +219,11 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::Uuid;
+
     audit_events (id) {
-        id -> Text,
+        id -> Uuid,
         reseller_id -> Text,
         environment -> Text,
         tenant -> Nullable<Text>,
@@ -245,13 +249,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::Uuid;
+
     events (reseller_id, sequence) {
         reseller_id -> Text,
         sequence -> BigInt,
-        id -> Text,
+        id -> Uuid,
         environment -> Text,
         event_type -> Text,
-        tenant_id -> Nullable<Text>,
+        tenant_id -> Nullable<Uuid>,
         tenant_code_name -> Nullable<Text>,
         payload -> Text,
         created_at -> Timestamp,
@@ -292,11 +299,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::Uuid;
+
     webhook_attempts (id) {
-        id -> Text,
-        endpoint_id -> Text,
-        delivery_id -> Text,
-        event_id -> Text,
+        id -> Uuid,
+        endpoint_id -> Uuid,
+        delivery_id -> Uuid,
+        event_id -> Uuid,
         attempted_at -> Timestamp,
         status_code -> Nullable<Integer>,
         latency_ms -> BigInt,

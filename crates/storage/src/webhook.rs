@@ -6,6 +6,7 @@ use crate::handoff::{self, HandedOff};
 use crate::known_endpoints;
 use crate::schema::webhook_endpoints as endpoints;
 use crate::schema::{webhook_attempts as attempts, webhook_deliveries as deliveries};
+use crate::sql_types::Id;
 use crate::{DbConnection, Owner, Page, Result, StorageError};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -128,7 +129,8 @@ pub fn delete(conn: &mut DbConnection, endpoint: &Endpoint) -> Result<()> {
     // Its deliveries and attempt log go with it, deleted here: PostgreSQL holds no foreign
     // key from them (see the lean_event_writes migration).
     diesel::delete(deliveries::table.filter(deliveries::endpoint_id.eq(&id))).execute(conn)?;
-    diesel::delete(attempts::table.filter(attempts::endpoint_id.eq(&id))).execute(conn)?;
+    diesel::delete(attempts::table.filter(attempts::endpoint_id.eq(Id(endpoint.id))))
+        .execute(conn)?;
     diesel::delete(endpoints::table.filter(endpoints::id.eq(&id))).execute(conn)?;
     Ok(())
 }
@@ -425,10 +427,10 @@ pub fn record_attempt(
 ) -> Result<()> {
     diesel::insert_into(attempts::table)
         .values((
-            attempts::id.eq(attempt.id.to_string()),
-            attempts::endpoint_id.eq(attempt.endpoint_id.to_string()),
-            attempts::delivery_id.eq(attempt.delivery_id.to_string()),
-            attempts::event_id.eq(attempt.event_id.to_string()),
+            attempts::id.eq(Id(attempt.id)),
+            attempts::endpoint_id.eq(Id(attempt.endpoint_id)),
+            attempts::delivery_id.eq(Id(attempt.delivery_id)),
+            attempts::event_id.eq(Id(attempt.event_id)),
             attempts::attempted_at.eq(to_db_time(attempt.attempted_at)),
             attempts::status_code.eq(attempt.status_code.map(i32::from)),
             attempts::latency_ms.eq(attempt.latency_ms),
@@ -515,7 +517,7 @@ const SWEEP_STEP: i64 = 100_000;
 #[derive(Queryable)]
 struct Swept {
     sequence: i64,
-    id: String,
+    id: Id,
     event_type: String,
     created_at: NaiveDateTime,
     handed_off: bool,
@@ -615,9 +617,8 @@ fn queue_unaccounted(
     let (Some(first), Some(last)) = (owed.first(), owed.last()) else {
         return Ok(0);
     };
-    let endpoint_id = endpoint.id.to_string();
     let waiting: HashSet<i64> = deliveries::table
-        .filter(deliveries::endpoint_id.eq(&endpoint_id))
+        .filter(deliveries::endpoint_id.eq(endpoint.id.to_string()))
         .filter(deliveries::event_sequence.between(first.sequence, last.sequence))
         .select(deliveries::event_sequence)
         .load::<i64>(conn)?
@@ -632,25 +633,25 @@ fn queue_unaccounted(
     let earliest = |events: &[&Swept]| events.iter().map(|e| e.created_at).min();
     let latest = owed.iter().map(|e| e.created_at).max();
     if let (Some(from), Some(to)) = (earliest(&left), latest) {
-        let attempted: HashSet<String> = attempts::table
-            .filter(attempts::endpoint_id.eq(&endpoint_id))
+        let attempted: HashSet<Id> = attempts::table
+            .filter(attempts::endpoint_id.eq(Id(endpoint.id)))
             .filter(attempts::attempted_at.between(from, to + lease))
             .select(attempts::event_id)
-            .load::<String>(conn)?
+            .load::<Id>(conn)?
             .into_iter()
             .collect();
         left.retain(|e| !attempted.contains(&e.id));
     }
-    let mut attempted_later: HashSet<String> = HashSet::new();
+    let mut attempted_later: HashSet<Id> = HashSet::new();
     for chunk in left.chunks(crate::database::ROWS_PER_STATEMENT) {
-        let ids: Vec<&str> = chunk.iter().map(|e| e.id.as_str()).collect();
+        let ids: Vec<Id> = chunk.iter().map(|e| e.id).collect();
         attempted_later.extend(
             attempts::table
-                .filter(attempts::endpoint_id.eq(&endpoint_id))
+                .filter(attempts::endpoint_id.eq(Id(endpoint.id)))
                 .filter(attempts::attempted_at.ge(earliest(chunk).unwrap_or(first.created_at)))
                 .filter(attempts::event_id.eq_any(&ids))
                 .select(attempts::event_id)
-                .load::<String>(conn)?,
+                .load::<Id>(conn)?,
         );
     }
     left.retain(|e| !attempted_later.contains(&e.id));
@@ -704,10 +705,10 @@ pub const UPKEEP_EVERY: u64 = 1_000;
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = attempts)]
 struct AttemptRow {
-    id: String,
-    endpoint_id: String,
-    delivery_id: String,
-    event_id: String,
+    id: Id,
+    endpoint_id: Id,
+    delivery_id: Id,
+    event_id: Id,
     attempted_at: NaiveDateTime,
     status_code: Option<i32>,
     latency_ms: i64,
@@ -726,14 +727,14 @@ pub fn attempts(
     limit: i64,
 ) -> Result<Page<Attempt>> {
     let mut query = attempts::table
-        .filter(attempts::endpoint_id.eq(endpoint_id.to_string()))
+        .filter(attempts::endpoint_id.eq(Id(endpoint_id)))
         .into_boxed();
     if let Some((at, id)) = before {
         let at = to_db_time(at);
         query = query.filter(
-            attempts::attempted_at.lt(at).or(attempts::attempted_at
-                .eq(at)
-                .and(attempts::id.lt(id.to_string()))),
+            attempts::attempted_at
+                .lt(at)
+                .or(attempts::attempted_at.eq(at).and(attempts::id.lt(Id(id)))),
         );
     }
     let rows = query
@@ -744,10 +745,10 @@ pub fn attempts(
         .into_iter()
         .map(|r| {
             Ok(Attempt {
-                id: uuid(&r.id)?,
-                endpoint_id: uuid(&r.endpoint_id)?,
-                delivery_id: uuid(&r.delivery_id)?,
-                event_id: uuid(&r.event_id)?,
+                id: r.id.0,
+                endpoint_id: r.endpoint_id.0,
+                delivery_id: r.delivery_id.0,
+                event_id: r.event_id.0,
                 attempted_at: from_db_time(r.attempted_at),
                 status_code: r.status_code.and_then(|s| u16::try_from(s).ok()),
                 latency_ms: r.latency_ms,
