@@ -647,6 +647,40 @@ fn hand_offs_a_process_never_recorded_are_queued_by_the_sweep_once_their_lease_i
 }
 
 #[test]
+fn a_sweep_reads_a_long_feed_in_steps_and_queues_each_lost_hand_off_once() {
+    let s = TestServer::with_webhooks(BOTH);
+    let auth = s.reseller("acme").bearer();
+    let receiver = Receiver::start();
+    endpoint(&s, &auth, &receiver.url, &["order.created"]);
+    let code_name = s.tenant(&auth, "filled");
+    let queued = || s.db.read(tenantry_storage::webhook::queued).unwrap();
+    let dispatcher = s.dispatcher();
+    let lease = tenantry_webhook::Settings::default().lease;
+
+    // 3,000 orders handed to a process that stops before attempting them: more events than
+    // one step of the sweep reads.
+    s.db.hand_off_deliveries(Some(tenantry_storage::handoff::Handoff::new(lease)));
+    for _ in 0..3 {
+        s.call(
+            "POST",
+            &format!("/reseller/tenant/{code_name}/sandbox/order"),
+            &auth,
+            Some(json!({"count": 1000})),
+        )
+        .expect(201);
+    }
+    s.db.hand_off_deliveries(None);
+    assert_eq!(queued(), 0);
+    // A first step of events too young to sweep ends the sweep.
+    assert_eq!(dispatcher.sweep(time::now() + lease).unwrap(), 0);
+    let past = time::now() + lease * 2 + Duration::seconds(1);
+    assert_eq!(dispatcher.sweep(past).unwrap(), 3000, "every step swept");
+    assert_eq!(queued(), 3000);
+    assert_eq!(dispatcher.sweep(past + Duration::hours(1)).unwrap(), 0);
+    assert_eq!(queued(), 3000, "none queued twice");
+}
+
+#[test]
 fn outcomes_of_concurrent_workers_are_all_recorded_whichever_worker_commits_them() {
     let s = TestServer::with_webhooks(BOTH);
     let creds = s.reseller("acme");
