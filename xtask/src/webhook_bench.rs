@@ -321,11 +321,21 @@ fn rows_read(url: &str) -> Result<HashMap<String, f64>, String> {
 }
 
 /// Where a drain's reads went: rows and index entries read per delivery in all, and the
-/// table that read the most.
+/// three tables that read the most, with theirs.
 pub struct DrainReads {
     pub per_delivery: f64,
-    pub top_table: String,
-    pub top_per_delivery: f64,
+    pub top_tables: Vec<(String, f64)>,
+}
+
+impl std::fmt::Display for DrainReads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.0} (", self.per_delivery)?;
+        for (i, (table, n)) in self.top_tables.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            write!(f, "{sep}{table} {n:.0}")?;
+        }
+        write!(f, ")")
+    }
 }
 
 fn drain_reads(
@@ -341,8 +351,11 @@ fn drain_reads(
     let per = |n: f64| n / deliveries as f64;
     DrainReads {
         per_delivery: per(deltas.iter().map(|d| d.1).sum()),
-        top_table: deltas.first().map(|d| d.0.clone()).unwrap_or_default(),
-        top_per_delivery: per(deltas.first().map_or(0.0, |d| d.1)),
+        top_tables: deltas
+            .iter()
+            .take(3)
+            .map(|(table, n)| ((*table).clone(), per(*n)))
+            .collect(),
     }
 }
 
