@@ -52,6 +52,8 @@ pub struct WebhookFigures {
     pub p99_ms: f64,
     /// What each write of the burst cost the database (PostgreSQL only).
     pub per_write: Option<DatabaseWork>,
+    /// What each write of the burst cost in CPU.
+    pub cpu: CpuPerWrite,
     /// Events per second draining a backlog of 2,000: on a fresh queue, and after 100,000
     /// earlier deliveries.
     pub drain_fresh: f64,
@@ -60,6 +62,59 @@ pub struct WebhookFigures {
     pub drain_reads: Option<(DrainReads, DrainReads)>,
     /// Deliveries that arrived again with a `webhook-id` already seen (not counted above).
     pub repeats: usize,
+}
+
+/// Milliseconds of CPU per write of the burst: the whole machine's (every core's busy time),
+/// the server process's and PostgreSQL's (all its processes); the rest is the bench's own
+/// clients and receiver.
+pub struct CpuPerWrite {
+    pub machine_ms: f64,
+    pub server_ms: f64,
+    pub postgres_ms: f64,
+}
+
+/// CPU seconds used so far: by the machine, by process `server`, by PostgreSQL's processes.
+/// Linux's `/proc` counts in clock ticks of 1/100 s.
+fn cpu_seconds(server: u32) -> Result<[f64; 3], String> {
+    const TICK: f64 = 0.01;
+    let read = |path: &str| std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"));
+    let machine: f64 = read("/proc/stat")?
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .enumerate()
+        // user, nice, system, (idle, iowait skipped), irq, softirq, steal
+        .filter(|(i, _)| ![3, 4].contains(i) && *i < 8)
+        .map(|(_, n)| n.parse::<f64>().unwrap_or(0.0))
+        .sum();
+    // utime and stime: the 14th and 15th fields, the 12th and 13th after the command's `)`.
+    let process = |pid: &str| -> f64 {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|stat| {
+                let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+                Some(fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?)
+            })
+            .unwrap_or(0.0)
+    };
+    let mut postgres = 0.0;
+    for entry in std::fs::read_dir("/proc").map_err(|e| e.to_string())? {
+        let name = entry.map_err(|e| e.to_string())?.file_name();
+        let pid = name.to_string_lossy();
+        if pid.bytes().all(|b| b.is_ascii_digit())
+            && std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
+        {
+            postgres += process(&pid);
+        }
+    }
+    Ok([
+        machine * TICK,
+        process(&server.to_string()) * TICK,
+        postgres * TICK,
+    ])
 }
 
 /// Per write, from PostgreSQL's statistics.
@@ -435,10 +490,18 @@ pub fn bench(bin: &Path, url: &str) -> Result<WebhookFigures, String> {
     let before = postgres
         .then(|| database_counters(url, statements))
         .transpose()?;
+    let cpu_before = cpu_seconds(delivering.pid())?;
     let started = Instant::now();
     let writers: Vec<(&str, &str)> = tenants.iter().map(|t| (key.as_str(), t.as_str())).collect();
     let last_answer = burst(&delivering.base, &writers)?;
     let last_arrival = wait_for(&arrivals, "tenant.updated", WRITES)?;
+    let cpu_after = cpu_seconds(delivering.pid())?;
+    let cpu_ms = |i: usize| (cpu_after[i] - cpu_before[i]) * 1e3 / WRITES as f64;
+    let cpu = CpuPerWrite {
+        machine_ms: cpu_ms(0),
+        server_ms: cpu_ms(1),
+        postgres_ms: cpu_ms(2),
+    };
     let writes_per_s = WRITES as f64 / (last_answer - started).as_secs_f64();
     let delivered_per_s = WRITES as f64 / (last_arrival - started).as_secs_f64();
     let per_write = match before {
@@ -584,6 +647,7 @@ pub fn bench(bin: &Path, url: &str) -> Result<WebhookFigures, String> {
         p50_ms,
         p99_ms,
         per_write,
+        cpu,
         drain_fresh,
         drain_after_history,
         drain_reads: drain_fresh_reads.zip(drain_after_history_reads),

@@ -425,19 +425,48 @@ pub fn record_attempt(
     attempt: &Attempt,
     after: AfterAttempt,
 ) -> Result<()> {
-    diesel::insert_into(attempts::table)
-        .values((
-            attempts::id.eq(Id(attempt.id)),
-            attempts::endpoint_id.eq(Id(attempt.endpoint_id)),
-            attempts::delivery_id.eq(Id(attempt.delivery_id)),
-            attempts::event_id.eq(Id(attempt.event_id)),
-            attempts::attempted_at.eq(to_db_time(attempt.attempted_at)),
-            attempts::status_code.eq(attempt.status_code.map(i32::from)),
-            attempts::latency_ms.eq(attempt.latency_ms),
-            attempts::succeeded.eq(attempt.succeeded),
-            attempts::response.eq(&attempt.response),
-        ))
-        .execute(conn)?;
+    record_attempts(conn, &[(delivery, attempt, after)])
+}
+
+/// [`record_attempt`] for several, their attempts logged in one statement on PostgreSQL (a
+/// worker's group commit records a few at a time: a statement each was a round trip each).
+pub fn record_attempts(
+    conn: &mut DbConnection,
+    recorded: &[(&Delivery, &Attempt, AfterAttempt)],
+) -> Result<()> {
+    match conn {
+        DbConnection::Postgres(pg) => {
+            for chunk in recorded.chunks(crate::database::ROWS_PER_STATEMENT) {
+                InsertAttempts::of(chunk.iter().map(|(_, attempt, _)| *attempt)).execute(pg)?;
+            }
+        }
+        DbConnection::Sqlite(_) => {
+            for (_, attempt, _) in recorded {
+                diesel::insert_into(attempts::table)
+                    .values((
+                        attempts::id.eq(Id(attempt.id)),
+                        attempts::endpoint_id.eq(Id(attempt.endpoint_id)),
+                        attempts::delivery_id.eq(Id(attempt.delivery_id)),
+                        attempts::event_id.eq(Id(attempt.event_id)),
+                        attempts::attempted_at.eq(to_db_time(attempt.attempted_at)),
+                        attempts::status_code.eq(attempt.status_code.map(i32::from)),
+                        attempts::latency_ms.eq(attempt.latency_ms),
+                        attempts::succeeded.eq(attempt.succeeded),
+                        attempts::response.eq(&attempt.response),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+    }
+    for (delivery, _, after) in recorded {
+        move_on(conn, delivery, *after)?;
+    }
+    Ok(())
+}
+
+/// After an attempt: a delivery made or given up leaves the queue, one to retry waits there
+/// (entering it if it was handed off).
+fn move_on(conn: &mut DbConnection, delivery: &Delivery, after: AfterAttempt) -> Result<()> {
     match after {
         AfterAttempt::Delivered | AfterAttempt::Failed => abandon(conn, delivery),
         AfterAttempt::Retry(at) if !delivery.in_queue => {
@@ -458,6 +487,91 @@ pub fn record_attempt(
                 .execute(conn)?;
             Ok(())
         }
+    }
+}
+
+/// Attempts inserted as one PostgreSQL statement whose text is the same whatever their
+/// number (each column bound as an array and unnested), so diesel prepares it once per
+/// connection: a multi-row VALUES list is new text for each row count, parsed and planned
+/// every time.
+struct InsertAttempts {
+    ids: Vec<Id>,
+    endpoint_ids: Vec<Id>,
+    delivery_ids: Vec<Id>,
+    event_ids: Vec<Id>,
+    attempted_at: Vec<NaiveDateTime>,
+    status_codes: Vec<Option<i32>>,
+    latencies_ms: Vec<i64>,
+    succeeded: Vec<bool>,
+    responses: Vec<String>,
+}
+
+impl InsertAttempts {
+    fn of<'a>(attempts: impl ExactSizeIterator<Item = &'a Attempt>) -> InsertAttempts {
+        let n = attempts.len();
+        let mut insert = InsertAttempts {
+            ids: Vec::with_capacity(n),
+            endpoint_ids: Vec::with_capacity(n),
+            delivery_ids: Vec::with_capacity(n),
+            event_ids: Vec::with_capacity(n),
+            attempted_at: Vec::with_capacity(n),
+            status_codes: Vec::with_capacity(n),
+            latencies_ms: Vec::with_capacity(n),
+            succeeded: Vec::with_capacity(n),
+            responses: Vec::with_capacity(n),
+        };
+        for a in attempts {
+            insert.ids.push(Id(a.id));
+            insert.endpoint_ids.push(Id(a.endpoint_id));
+            insert.delivery_ids.push(Id(a.delivery_id));
+            insert.event_ids.push(Id(a.event_id));
+            insert.attempted_at.push(to_db_time(a.attempted_at));
+            insert.status_codes.push(a.status_code.map(i32::from));
+            insert.latencies_ms.push(a.latency_ms);
+            insert.succeeded.push(a.succeeded);
+            insert.responses.push(a.response.clone());
+        }
+        insert
+    }
+}
+
+impl diesel::query_builder::QueryId for InsertAttempts {
+    type QueryId = InsertAttempts;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl RunQueryDsl<diesel::PgConnection> for InsertAttempts {}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for InsertAttempts {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        use crate::sql_types::Uuid;
+        use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Timestamp};
+        out.push_sql(
+            "INSERT INTO webhook_attempts (id, endpoint_id, delivery_id, event_id, \
+             attempted_at, status_code, latency_ms, succeeded, response) SELECT * FROM unnest(",
+        );
+        out.push_bind_param::<Array<Uuid>, _>(&self.ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Uuid>, _>(&self.endpoint_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Uuid>, _>(&self.delivery_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Uuid>, _>(&self.event_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Timestamp>, _>(&self.attempted_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Integer>>, _>(&self.status_codes)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.latencies_ms)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Bool>, _>(&self.succeeded)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.responses)?;
+        out.push_sql(")");
+        Ok(())
     }
 }
 

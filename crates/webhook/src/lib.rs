@@ -547,16 +547,21 @@ fn record(
     // Read in this transaction: a concurrent batch may have changed a failure record.
     let mut current: HashMap<Uuid, Option<Endpoint>> = HashMap::new();
     let mut changed: Vec<Uuid> = Vec::new();
-    for outcome in outcomes {
-        let (attempt, after) = match outcome {
+    let attempted: Vec<(&Delivery, &Attempt, AfterAttempt)> = outcomes
+        .iter()
+        .filter_map(|outcome| match outcome {
             Outcome::Attempted {
                 delivery,
                 attempt,
                 after,
-            } => {
-                store::record_attempt(conn, delivery, attempt, *after)?;
-                (attempt, *after)
-            }
+            } => Some((delivery, attempt, *after)),
+            _ => None,
+        })
+        .collect();
+    store::record_attempts(conn, &attempted)?;
+    for outcome in outcomes {
+        let (attempt, after) = match outcome {
+            Outcome::Attempted { attempt, after, .. } => (attempt, *after),
             Outcome::Abandoned(delivery) => {
                 store::abandon(conn, delivery)?;
                 continue;

@@ -77,6 +77,13 @@ pub(crate) struct Server {
     pub(crate) base: String,
 }
 
+impl Server {
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 /// Stops the server as an operator does (SIGTERM): it finishes its requests, records its
 /// webhook workers' outcomes and hands back the deliveries still waiting. Killed outright, it
 /// left its last deliveries leased for a minute and made again when the lease ended, as after

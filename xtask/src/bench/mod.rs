@@ -332,6 +332,10 @@ fn print_webhooks(webhooks: &[(&str, crate::webhook_bench::WebhookFigures)]) {
             "{name}: {:.0} writes/s accepted, {:.0} webhooks/s delivered{work}",
             w.writes_per_s, w.delivered_per_s
         );
+        println!(
+            "{name}: CPU per write {:.2} ms in all: server {:.2}, PostgreSQL {:.2}, the bench's clients and receiver the rest",
+            w.cpu.machine_ms, w.cpu.server_ms, w.cpu.postgres_ms
+        );
         if let Some((kinds, fpi)) = w.per_write.as_ref().and_then(|d| d.wal_records.as_ref()) {
             let kinds: Vec<String> = kinds.iter().map(|(k, b)| format!("{k} {b:.0}")).collect();
             println!(
