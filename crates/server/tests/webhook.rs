@@ -647,6 +647,65 @@ fn hand_offs_a_process_never_recorded_are_queued_by_the_sweep_once_their_lease_i
 }
 
 #[test]
+fn a_hand_off_made_after_a_failed_one_clears_its_endpoints_failure_record() {
+    let s = TestServer::with_webhooks(BOTH);
+    let auth = s.reseller("acme").bearer();
+    let receiver = Receiver::start();
+    receiver.script(&[500]);
+    let (hook, _) = endpoint(&s, &auth, &receiver.url, &["tenant.created"]);
+    let workers = std::sync::Arc::new(s.dispatcher()).spawn(1);
+    let endpoint_now = || {
+        s.call("GET", &format!("/reseller/webhook/{hook}"), &auth, None)
+            .expect(200)
+            .json()
+    };
+    let attempts_logged = || {
+        s.call(
+            "GET",
+            &format!("/reseller/webhook/{hook}/attempt"),
+            &auth,
+            None,
+        )
+        .expect(200)
+        .json()["data"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    // Recorded once answered, in the background.
+    let eventually = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !done() {
+            assert!(std::time::Instant::now() < deadline, "never {what}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+
+    // Handed off and refused: its retry waits in the queue, and the endpoint is failing.
+    s.tenant(&auth, "refused");
+    eventually("logged the refusal", &|| attempts_logged() == 1);
+    assert!(endpoint_now()["failingSince"].is_string());
+    // Handed off and made: its success is logged and the failure record cleared.
+    s.tenant(&auth, "made");
+    eventually("logged the success", &|| attempts_logged() == 2);
+    assert_eq!(endpoint_now()["failingSince"], Value::Null);
+    workers.stop();
+    assert_eq!(
+        receiver
+            .received()
+            .iter()
+            .map(|r| r.status)
+            .collect::<Vec<_>>(),
+        [500, 200]
+    );
+    assert_eq!(
+        s.db.read(tenantry_storage::webhook::queued).unwrap(),
+        1,
+        "the retry"
+    );
+}
+
+#[test]
 fn a_sweep_reads_a_long_feed_in_steps_and_queues_each_lost_hand_off_once() {
     let s = TestServer::with_webhooks(BOTH);
     let auth = s.reseller("acme").bearer();

@@ -513,6 +513,21 @@ impl Database {
         result
     }
 
+    /// Runs `f`, which writes with one statement on PostgreSQL, without BEGIN and COMMIT
+    /// there: a single statement commits by itself, and those two were round trips of their
+    /// own. On SQLite it is [`Database::write`] (in process, no round trips to save, and `f`
+    /// may take several statements there). For a write that queues no work and appends no
+    /// event.
+    pub fn write_statement<T, E: From<StorageError>>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        match self.backend {
+            Backend::Postgres => read_on(&self.pool, f),
+            Backend::Sqlite => self.write(f),
+        }
+    }
+
     /// Writes `items` in one transaction (a group commit), isolating any item the database
     /// refuses: when the batch fails for a reason that is not [transient], each item is
     /// written in a transaction of its own, so one unstorable item cannot hold back the

@@ -434,14 +434,56 @@ pub fn record_attempts(
     conn: &mut DbConnection,
     recorded: &[(&Delivery, &Attempt, AfterAttempt)],
 ) -> Result<()> {
+    insert_attempts(conn, recorded.iter().map(|(_, attempt, _)| *attempt))?;
+    for (delivery, _, after) in recorded {
+        move_on(conn, delivery, *after)?;
+    }
+    Ok(())
+}
+
+/// Logs the attempts that made hand-offs (deliveries with no queue row, so there is none to
+/// remove) and clears their endpoints' failure records: all that a group commit of such
+/// successes writes, which is nearly every one. One statement on PostgreSQL, to run with
+/// [`crate::Database::write_statement`].
+pub fn record_made_hand_offs(conn: &mut DbConnection, made: &[&Attempt]) -> Result<()> {
+    debug_assert!(made.iter().all(|a| a.succeeded));
+    let mut endpoint_ids: Vec<String> = made.iter().map(|a| a.endpoint_id.to_string()).collect();
+    endpoint_ids.sort_unstable();
+    endpoint_ids.dedup();
     match conn {
         DbConnection::Postgres(pg) => {
-            for chunk in recorded.chunks(crate::database::ROWS_PER_STATEMENT) {
-                InsertAttempts::of(chunk.iter().map(|(_, attempt, _)| *attempt)).execute(pg)?;
+            LogMadeHandOffs {
+                attempts: InsertAttempts::of(made.iter().copied()),
+                endpoint_ids,
             }
+            .execute(pg)?;
         }
         DbConnection::Sqlite(_) => {
-            for (_, attempt, _) in recorded {
+            insert_attempts(conn, made.iter().copied())?;
+            diesel::update(
+                endpoints::table
+                    .filter(endpoints::id.eq_any(&endpoint_ids))
+                    .filter(endpoints::failing_since.is_not_null()),
+            )
+            .set(endpoints::failing_since.eq(None::<NaiveDateTime>))
+            .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Inserts attempts into the log: one statement on PostgreSQL ([`InsertAttempts`]), row by
+/// row on SQLite.
+fn insert_attempts<'a>(
+    conn: &mut DbConnection,
+    attempts: impl ExactSizeIterator<Item = &'a Attempt>,
+) -> Result<()> {
+    match conn {
+        DbConnection::Postgres(pg) => {
+            InsertAttempts::of(attempts).execute(pg)?;
+        }
+        DbConnection::Sqlite(_) => {
+            for attempt in attempts {
                 diesel::insert_into(attempts::table)
                     .values((
                         attempts::id.eq(Id(attempt.id)),
@@ -457,9 +499,6 @@ pub fn record_attempts(
                     .execute(conn)?;
             }
         }
-    }
-    for (delivery, _, after) in recorded {
-        move_on(conn, delivery, *after)?;
     }
     Ok(())
 }
@@ -491,9 +530,9 @@ fn move_on(conn: &mut DbConnection, delivery: &Delivery, after: AfterAttempt) ->
 }
 
 /// Attempts inserted as one PostgreSQL statement whose text is the same whatever their
-/// number (each column bound as an array and unnested), so diesel prepares it once per
-/// connection: a multi-row VALUES list is new text for each row count, parsed and planned
-/// every time.
+/// number (each column bound as an array and unnested, so no count of bind parameters
+/// limits it), prepared once per connection by diesel: a multi-row VALUES list is new text
+/// for each row count, parsed and planned every time.
 struct InsertAttempts {
     ids: Vec<Id>,
     endpoint_ids: Vec<Id>,
@@ -545,6 +584,15 @@ impl RunQueryDsl<diesel::PgConnection> for InsertAttempts {}
 impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for InsertAttempts {
     fn walk_ast<'b>(
         &'b self,
+        out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        self.push(out)
+    }
+}
+
+impl InsertAttempts {
+    fn push<'b>(
+        &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
     ) -> QueryResult<()> {
         use crate::sql_types::Uuid;
@@ -570,6 +618,38 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for InsertAttempts {
         out.push_bind_param::<Array<Bool>, _>(&self.succeeded)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Text>, _>(&self.responses)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+/// [`record_made_hand_offs`] on PostgreSQL: the attempts inserted ([`InsertAttempts`]) and
+/// their endpoints' failure records cleared, where set, in one statement.
+struct LogMadeHandOffs {
+    attempts: InsertAttempts,
+    endpoint_ids: Vec<String>,
+}
+
+impl diesel::query_builder::QueryId for LogMadeHandOffs {
+    type QueryId = LogMadeHandOffs;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl RunQueryDsl<diesel::PgConnection> for LogMadeHandOffs {}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for LogMadeHandOffs {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::{Array, Text};
+        out.push_sql("WITH logged AS (");
+        self.attempts.push(out.reborrow())?;
+        out.push_sql(
+            ") UPDATE webhook_endpoints SET failing_since = NULL \
+             WHERE failing_since IS NOT NULL AND id = ANY(",
+        );
+        out.push_bind_param::<Array<Text>, _>(&self.endpoint_ids)?;
         out.push_sql(")");
         Ok(())
     }
