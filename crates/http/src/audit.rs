@@ -356,9 +356,10 @@ impl AuditEntry {
 
     /// Writes the entry of this request as answered `status` in `conn`'s transaction: a
     /// success, since the entry commits only if the write does (a refusal rolls it back, and
-    /// the middleware records the refusal). Write it first, before the use case: the event it
-    /// appends holds its reseller's sequence row until the commit, and a statement after the
-    /// append lengthened every other writer's wait for that row.
+    /// the middleware records the refusal). On PostgreSQL the entry is inserted by the
+    /// statement that appends the write's event, or before the commit if it appends none
+    /// ([`audit::record`]): a round trip fewer per write. Write it first, before the use
+    /// case, so the append finds it.
     pub fn write(&self, conn: &mut DbConnection, status: StatusCode) -> Result<(), StorageError> {
         self.write_entry(conn, status, None)
     }
@@ -389,7 +390,7 @@ impl AuditEntry {
         };
         let actor = &draft.actor;
         let status = status.as_u16();
-        audit::insert(
+        audit::record(
             conn,
             &AuditEvent {
                 id: Uuid::now_v7(),

@@ -1,11 +1,13 @@
 //! The audit log, newest first, always within one reseller's environment.
 
 use crate::convert::{from_db_time, parse, to_db_time, uuid};
+use crate::database::per_backend;
 use crate::schema::audit_events as events;
 use crate::sql_types::Id;
 use crate::{DbConnection, Owner, Page, Result, StorageError};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use std::cell::RefCell;
 use tenantry_domain::audit::{AuditEvent, Outcome};
 use uuid::Uuid;
 
@@ -55,10 +57,9 @@ impl EventRow {
     }
 }
 
-/// Records one event.
-pub fn insert(conn: &mut DbConnection, e: &AuditEvent) -> Result<()> {
-    diesel::insert_into(events::table)
-        .values(EventRow {
+impl EventRow {
+    fn of(e: &AuditEvent) -> EventRow {
+        EventRow {
             id: e.id.into(),
             reseller_id: e.reseller_id.to_string(),
             environment: e.environment.to_string(),
@@ -73,9 +74,168 @@ pub fn insert(conn: &mut DbConnection, e: &AuditEvent) -> Result<()> {
             outcome: e.outcome.as_str().to_owned(),
             request_id: e.request_id.clone(),
             created_at: to_db_time(e.created_at),
-        })
+        }
+    }
+}
+
+/// Records one event.
+pub fn insert(conn: &mut DbConnection, e: &AuditEvent) -> Result<()> {
+    diesel::insert_into(events::table)
+        .values(EventRow::of(e))
         .execute(conn)?;
     Ok(())
+}
+
+thread_local! {
+    /// Inside a [`crate::Database::write`] on this thread: the events recorded by
+    /// [`record`] and not inserted yet.
+    static UNINSERTED: RefCell<Option<Vec<EventRow>>> = const { RefCell::new(None) };
+}
+
+/// Records one event in the write transaction running on this thread. On PostgreSQL it is
+/// inserted by the statement that appends the transaction's event, if it appends one
+/// alone ([`crate::event::append`]), or else just before the commit: either way it commits
+/// with the write or not at all, and a write that appends an event saves the round trip of
+/// an insert of its own. On SQLite (in process, no round trips) it is inserted at once, as
+/// it is outside a write transaction.
+pub fn record(conn: &mut DbConnection, e: &AuditEvent) -> Result<()> {
+    let deferred = matches!(conn, DbConnection::Postgres(_))
+        && UNINSERTED.with_borrow_mut(|rows| match rows {
+            Some(rows) => {
+                rows.push(EventRow::of(e));
+                true
+            }
+            None => false,
+        });
+    if deferred {
+        Ok(())
+    } else {
+        insert(conn, e)
+    }
+}
+
+/// Opens this thread's write transaction to [`record`].
+pub(crate) fn begin() {
+    UNINSERTED.set(Some(Vec::new()));
+}
+
+/// Inserts what [`record`] left uninserted, before the transaction commits.
+pub(crate) fn insert_uninserted(conn: &mut DbConnection) -> Result<()> {
+    let rows = UNINSERTED.with_borrow_mut(|rows| rows.as_mut().map(std::mem::take));
+    if let Some(rows) = rows.filter(|rows| !rows.is_empty()) {
+        per_backend!(conn, rows, insert_into events::table);
+    }
+    Ok(())
+}
+
+/// Closes this thread's write transaction, committed or not.
+pub(crate) fn finish() {
+    UNINSERTED.set(None);
+}
+
+/// Says that the first `count` events waiting were inserted by a statement of the
+/// transaction ([`Uninserted::push_insert`]): they no longer wait.
+pub(crate) fn inserted(count: usize) {
+    UNINSERTED.with_borrow_mut(|rows| {
+        if let Some(rows) = rows {
+            rows.drain(..count.min(rows.len()));
+        }
+    });
+}
+
+/// The events [`record`] left uninserted, as columns for an append's statement to insert
+/// ([`Uninserted::push_insert`]); [`inserted`] once that statement ran.
+pub(crate) struct Uninserted {
+    ids: Vec<Id>,
+    reseller_ids: Vec<String>,
+    environments: Vec<String>,
+    tenants: Vec<Option<String>>,
+    actor_types: Vec<String>,
+    actor_ids: Vec<String>,
+    surfaces: Vec<String>,
+    operations: Vec<String>,
+    methods: Vec<String>,
+    paths: Vec<String>,
+    statuses: Vec<i32>,
+    outcomes: Vec<String>,
+    request_ids: Vec<String>,
+    created_at: Vec<NaiveDateTime>,
+}
+
+impl Uninserted {
+    /// A copy of what waits (none outside a write transaction).
+    pub(crate) fn waiting() -> Uninserted {
+        UNINSERTED.with_borrow(|rows| {
+            let rows = rows.as_deref().unwrap_or_default();
+            Uninserted {
+                ids: rows.iter().map(|r| r.id).collect(),
+                reseller_ids: rows.iter().map(|r| r.reseller_id.clone()).collect(),
+                environments: rows.iter().map(|r| r.environment.clone()).collect(),
+                tenants: rows.iter().map(|r| r.tenant.clone()).collect(),
+                actor_types: rows.iter().map(|r| r.actor_type.clone()).collect(),
+                actor_ids: rows.iter().map(|r| r.actor_id.clone()).collect(),
+                surfaces: rows.iter().map(|r| r.surface.clone()).collect(),
+                operations: rows.iter().map(|r| r.operation.clone()).collect(),
+                methods: rows.iter().map(|r| r.method.clone()).collect(),
+                paths: rows.iter().map(|r| r.path.clone()).collect(),
+                statuses: rows.iter().map(|r| r.status).collect(),
+                outcomes: rows.iter().map(|r| r.outcome.clone()).collect(),
+                request_ids: rows.iter().map(|r| r.request_id.clone()).collect(),
+                created_at: rows.iter().map(|r| r.created_at).collect(),
+            }
+        })
+    }
+
+    /// How many.
+    pub(crate) fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// `INSERT INTO audit_events (…) SELECT a.* FROM unnest(…) AS a (…)`, each column bound
+    /// as an array, so the text is the same for none or several; the caller may go on with
+    /// the FROM list.
+    pub(crate) fn push_insert<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        use crate::sql_types::Uuid;
+        use diesel::sql_types::{Array, Integer, Nullable, Text, Timestamp};
+        const COLUMNS: &str = "id, reseller_id, environment, tenant, actor_type, actor_id, \
+            surface, operation, method, path, status, outcome, request_id, created_at";
+        out.push_sql("INSERT INTO audit_events (");
+        out.push_sql(COLUMNS);
+        out.push_sql(") SELECT a.* FROM unnest(");
+        out.push_bind_param::<Array<Uuid>, _>(&self.ids)?;
+        for texts in [&self.reseller_ids, &self.environments] {
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Text>, _>(texts)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.tenants)?;
+        for texts in [
+            &self.actor_types,
+            &self.actor_ids,
+            &self.surfaces,
+            &self.operations,
+            &self.methods,
+            &self.paths,
+        ] {
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Text>, _>(texts)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Integer>, _>(&self.statuses)?;
+        for texts in [&self.outcomes, &self.request_ids] {
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Text>, _>(texts)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Timestamp>, _>(&self.created_at)?;
+        out.push_sql(") AS a (");
+        out.push_sql(COLUMNS);
+        out.push_sql(")");
+        Ok(())
+    }
 }
 
 /// What to list.

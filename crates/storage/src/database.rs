@@ -491,8 +491,14 @@ impl Database {
                 .unwrap_or_else(|e| e.into_inner())
                 .clone(),
         );
+        crate::audit::begin();
         let result = match conn.conn {
-            DbConnection::Postgres(_) => conn.conn.transaction(|c| f(c).map_err(TxError::Inner)),
+            DbConnection::Postgres(_) => conn.conn.transaction(|c| {
+                let value = f(c).map_err(TxError::Inner)?;
+                // What the audit log recorded and no append inserted ([`crate::audit::record`]).
+                crate::audit::insert_uninserted(c).map_err(|e| TxError::Inner(E::from(e)))?;
+                Ok(value)
+            }),
             DbConnection::Sqlite(_) => immediate_transaction(&mut conn.conn, f),
         }
         .map_err(|e| match e {
@@ -500,6 +506,7 @@ impl Database {
             TxError::Database(e) => E::from(StorageError::from(e)),
         });
         conn.suspect = result.is_err();
+        crate::audit::finish();
         crate::handoff::finish(result.is_ok());
         crate::known_endpoints::finish(result.is_ok());
         let queued = WORK_QUEUED.replace(0);

@@ -5,7 +5,7 @@ use crate::database::per_backend;
 use crate::known_endpoints::{self, Known};
 use crate::schema::{event_sequences, events, resellers};
 use crate::sql_types::Id;
-use crate::{handoff, webhook, DbConnection, Owner, Page, Result};
+use crate::{audit, handoff, webhook, DbConnection, Owner, Page, Result};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use std::sync::Arc;
@@ -177,8 +177,11 @@ fn append_one_on_postgres(
     } else {
         &deliveries[..]
     };
+    let audit = audit::Uninserted::waiting();
+    let audited = audit.len();
     let statement = AppendOne {
         event: EventRow::of(event),
+        audit,
         assumed_version: remembered.as_ref().map_or(-1, |known| known.version),
         delivery_ids: rows.iter().map(|(id, _)| id.to_string()).collect(),
         endpoint_ids: rows.iter().map(|(_, e)| e.id.to_string()).collect(),
@@ -191,6 +194,7 @@ fn append_one_on_postgres(
     let Some((sequence, version)) = taken else {
         return Ok(false);
     };
+    audit::inserted(audited);
     event.sequence = sequence;
     if remembered
         .as_ref()
@@ -215,6 +219,9 @@ fn append_one_on_postgres(
 /// connection.
 struct AppendOne {
     event: EventRow,
+    /// What the transaction's audit log recorded and has not inserted yet: inserted here
+    /// too, if the sequence number was taken.
+    audit: audit::Uninserted,
     assumed_version: i64,
     delivery_ids: Vec<String>,
     endpoint_ids: Vec<String>,
@@ -285,7 +292,9 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendOne {
         values!(Array<Text> => &self.delivery_ids, Array<Text> => &self.endpoint_ids);
         out.push_sql(") AS d (id, endpoint_id) WHERE endpoints_version = ");
         values!(BigInt => &self.assumed_version);
-        out.push_sql(") SELECT last_value, endpoints_version FROM taken");
+        out.push_sql("), audited AS (");
+        self.audit.push_insert(out.reborrow())?;
+        out.push_sql(", taken) SELECT last_value, endpoints_version FROM taken");
         Ok(())
     }
 }
