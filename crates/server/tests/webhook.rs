@@ -716,9 +716,10 @@ fn a_sweep_reads_a_long_feed_in_steps_and_queues_each_lost_hand_off_once() {
     let dispatcher = s.dispatcher();
     let lease = tenantry_webhook::Settings::default().lease;
 
-    // 3,000 orders handed to a process that stops before attempting them: more events than
-    // one step of the sweep reads.
-    s.db.hand_off_deliveries(Some(tenantry_storage::handoff::Handoff::new(lease)));
+    // 3,000 orders handed to a process that makes the first 2,500 and stops before the rest:
+    // more events than one step of the sweep reads.
+    let handoff = tenantry_storage::handoff::Handoff::new(lease);
+    s.db.hand_off_deliveries(Some(handoff.clone()));
     for _ in 0..3 {
         s.call(
             "POST",
@@ -729,14 +730,34 @@ fn a_sweep_reads_a_long_feed_in_steps_and_queues_each_lost_hand_off_once() {
         .expect(201);
     }
     s.db.hand_off_deliveries(None);
+    let made: Vec<tenantry_storage::webhook::Attempt> = handoff
+        .take(2500)
+        .into_iter()
+        .map(|h| tenantry_storage::webhook::Attempt {
+            id: uuid::Uuid::now_v7(),
+            endpoint_id: h.delivery.endpoint_id,
+            delivery_id: h.delivery.id,
+            event_id: h.event.id,
+            attempted_at: time::now(),
+            status_code: Some(200),
+            latency_ms: 1,
+            succeeded: true,
+            response: "ok".into(),
+        })
+        .collect();
+    assert_eq!(made.len(), 2500);
+    let made: Vec<&tenantry_storage::webhook::Attempt> = made.iter().collect();
+    s.db.write(|conn| tenantry_storage::webhook::record_made_hand_offs(conn, &made))
+        .unwrap();
     assert_eq!(queued(), 0);
     // A first step of events too young to sweep ends the sweep.
     assert_eq!(dispatcher.sweep(time::now() + lease).unwrap(), 0);
+    // The second step's made deliveries were read with the first step's attempts.
     let past = time::now() + lease * 2 + Duration::seconds(1);
-    assert_eq!(dispatcher.sweep(past).unwrap(), 3000, "every step swept");
-    assert_eq!(queued(), 3000);
+    assert_eq!(dispatcher.sweep(past).unwrap(), 500, "every step swept");
+    assert_eq!(queued(), 500);
     assert_eq!(dispatcher.sweep(past + Duration::hours(1)).unwrap(), 0);
-    assert_eq!(queued(), 3000, "none queued twice");
+    assert_eq!(queued(), 500, "none queued twice");
 }
 
 #[test]
