@@ -713,7 +713,7 @@ const SWEEP_STEP: i64 = 2_000;
 
 /// One event as [`sweep`] reads it.
 #[derive(Queryable)]
-struct Swept {
+struct SweptEvent {
     sequence: i64,
     id: Id,
     event_type: String,
@@ -732,13 +732,19 @@ struct Swept {
 /// to the first event not yet older than `before`. A feed's events become visible in sequence
 /// order, so none is passed over unseen. Only the events whose deliveries were handed off are
 /// checked: a delivery queued as a row is never lost. Endpoints another process is sweeping
-/// are skipped. Call inside a write transaction.
+/// are skipped.
+///
+/// One call sweeps one step ([`SWEEP_STEP`] events) of each endpoint and says whether any has
+/// more to sweep: call it again, each in a write transaction of its own, until none has. One
+/// transaction for a whole catch-up held SQLite's write lock, and every writer with it, for
+/// as long as it read. `progress` carries what the steps have read from one to the next.
 pub fn sweep(
     conn: &mut DbConnection,
     before: DateTime<Utc>,
     lease: Duration,
     now: DateTime<Utc>,
-) -> Result<usize> {
+    progress: &mut SweepProgress,
+) -> Result<Swept> {
     use crate::schema::events;
     macro_rules! active {
         () => {
@@ -752,52 +758,64 @@ pub fn sweep(
         DbConnection::Sqlite(c) => active!().load(c)?,
     };
     let before = to_db_time(before);
-    let mut queued = 0;
-    for (row, mut swept) in active {
+    let mut swept_now = Swept::default();
+    for (row, swept) in active {
         let endpoint = row.into_domain()?;
-        let mut attempts = AttemptsRead::default();
-        loop {
-            let read: Vec<Swept> = events::table
-                .filter(events::reseller_id.eq(endpoint.reseller_id.to_string()))
-                .filter(events::environment.eq(endpoint.environment.as_str()))
-                .filter(events::sequence.gt(swept))
-                .order(events::sequence.asc())
-                .limit(SWEEP_STEP)
-                .select((
-                    events::sequence,
-                    events::id,
-                    events::event_type,
-                    events::created_at,
-                    events::handed_off,
-                ))
-                .load(conn)?;
-            let old = read.iter().take_while(|e| e.created_at < before).count();
-            let Some(last) = read[..old].last().map(|e| e.sequence) else {
-                break;
-            };
-            let owed: Vec<&Swept> = read[..old]
-                .iter()
-                .filter(|e| {
-                    e.handed_off
-                        && e.event_type
-                            .parse::<EventType>()
-                            .is_ok_and(|kind| endpoint.wants(kind))
-                })
-                .collect();
-            queued += queue_unaccounted(conn, &endpoint, &owed, &mut attempts, lease, now)?;
-            diesel::update(endpoints::table.filter(endpoints::id.eq(endpoint.id.to_string())))
-                .set(endpoints::swept_through.eq(last))
-                .execute(conn)?;
-            swept = last;
-            if old < read.len() || read.len() < SWEEP_STEP as usize {
-                break;
-            }
-        }
+        let attempts = progress.attempts.entry(endpoint.id).or_default();
+        let read: Vec<SweptEvent> = events::table
+            .filter(events::reseller_id.eq(endpoint.reseller_id.to_string()))
+            .filter(events::environment.eq(endpoint.environment.as_str()))
+            .filter(events::sequence.gt(swept))
+            .order(events::sequence.asc())
+            .limit(SWEEP_STEP)
+            .select((
+                events::sequence,
+                events::id,
+                events::event_type,
+                events::created_at,
+                events::handed_off,
+            ))
+            .load(conn)?;
+        let old = read.iter().take_while(|e| e.created_at < before).count();
+        let Some(last) = read[..old].last().map(|e| e.sequence) else {
+            continue;
+        };
+        let owed: Vec<&SweptEvent> = read[..old]
+            .iter()
+            .filter(|e| {
+                e.handed_off
+                    && e.event_type
+                        .parse::<EventType>()
+                        .is_ok_and(|kind| endpoint.wants(kind))
+            })
+            .collect();
+        swept_now.queued += queue_unaccounted(conn, &endpoint, &owed, attempts, lease, now)?;
+        diesel::update(endpoints::table.filter(endpoints::id.eq(endpoint.id.to_string())))
+            .set(endpoints::swept_through.eq(last))
+            .execute(conn)?;
+        // A whole step, all old enough: what follows it may be too.
+        swept_now.more |= old == read.len() && read.len() == SWEEP_STEP as usize;
     }
-    if queued > 0 {
+    if swept_now.queued > 0 {
         crate::database::queued(crate::Work::ClaimableDeliveries);
     }
-    Ok(queued)
+    Ok(swept_now)
+}
+
+/// What one call of [`sweep`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    /// Deliveries queued.
+    pub queued: usize,
+    /// Whether an endpoint has more to sweep.
+    pub more: bool,
+}
+
+/// What the calls of one [`sweep`] carry from step to step: the attempts each endpoint's
+/// steps have read.
+#[derive(Default)]
+pub struct SweepProgress {
+    attempts: std::collections::HashMap<Uuid, AttemptsRead>,
 }
 
 /// The attempts at an endpoint's events one [`sweep`] has read so far: their event ids, and
@@ -855,7 +873,7 @@ impl AttemptsRead {
 fn queue_unaccounted(
     conn: &mut DbConnection,
     endpoint: &Endpoint,
-    owed: &[&Swept],
+    owed: &[&SweptEvent],
     attempts_read: &mut AttemptsRead,
     lease: Duration,
     now: DateTime<Utc>,
@@ -870,13 +888,13 @@ fn queue_unaccounted(
         .load::<i64>(conn)?
         .into_iter()
         .collect();
-    let mut left: Vec<&Swept> = owed
+    let mut left: Vec<&SweptEvent> = owed
         .iter()
         .copied()
         .filter(|e| !waiting.contains(&e.sequence))
         .collect();
     // An event is appended before its attempts.
-    let earliest = |events: &[&Swept]| events.iter().map(|e| e.created_at).min();
+    let earliest = |events: &[&SweptEvent]| events.iter().map(|e| e.created_at).min();
     let latest = owed.iter().map(|e| e.created_at).max();
     if let (Some(from), Some(to)) = (earliest(&left), latest) {
         attempts_read.cover(conn, endpoint.id, from, to + lease)?;

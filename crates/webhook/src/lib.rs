@@ -314,8 +314,18 @@ impl Dispatcher {
     /// it through `now`.
     pub fn sweep(&self, now: DateTime<Utc>) -> Result<usize, StorageError> {
         let before = now - self.settings.lease * 2;
-        self.db
-            .write(|conn| store::sweep(conn, before, self.settings.lease, now))
+        let mut progress = store::SweepProgress::default();
+        let mut queued = 0;
+        // A step of each endpoint per transaction, so writers wait for one step at most.
+        loop {
+            let swept = self.db.write(|conn| {
+                store::sweep(conn, before, self.settings.lease, now, &mut progress)
+            })?;
+            queued += swept.queued;
+            if !swept.more {
+                return Ok(queued);
+            }
+        }
     }
 
     /// Sweeps if no worker of this process has for half a lease; the one that finds it due
