@@ -55,9 +55,7 @@ impl EventRow {
             created_at: from_db_time(self.created_at),
         })
     }
-}
 
-impl EventRow {
     fn of(e: &AuditEvent) -> EventRow {
         EventRow {
             id: e.id.into(),
