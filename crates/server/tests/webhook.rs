@@ -36,6 +36,21 @@ fn endpoint(s: &TestServer, auth: &Auth, url: &str, types: &[&str]) -> (String, 
     (body["id"].as_str().unwrap().to_owned(), secret)
 }
 
+/// The endpoint's attempt log, newest first (its first page).
+fn attempt_log(s: &TestServer, auth: &Auth, hook: &str) -> Vec<Value> {
+    s.call(
+        "GET",
+        &format!("/reseller/webhook/{hook}/attempt"),
+        auth,
+        None,
+    )
+    .expect(200)
+    .json()["data"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
 /// Checks a delivery's signature as a receiver would, and that a changed body fails it.
 fn assert_signed(r: &Received, secret: &str) {
     let (id, ts, sig) = (
@@ -443,16 +458,7 @@ fn a_receiver_that_fails_gets_the_event_again_and_the_attempts_are_listed() {
         received[1].header("webhook-id")
     );
     assert_signed(&received[1], &secret);
-    let attempts = s
-        .call(
-            "GET",
-            &format!("/reseller/webhook/{hook}/attempt"),
-            &auth,
-            None,
-        )
-        .expect(200)
-        .json();
-    let list = attempts["data"].as_array().unwrap();
+    let list = attempt_log(&s, &auth, &hook);
     assert_eq!(list.len(), 2);
     assert_eq!(
         (
@@ -634,16 +640,7 @@ fn hand_offs_a_process_never_recorded_are_queued_by_the_sweep_once_their_lease_i
     );
     assert_eq!(names(&late), ["lost-3"]);
     assert!(paused.received().is_empty());
-    let attempts = s
-        .call(
-            "GET",
-            &format!("/reseller/webhook/{hook}/attempt"),
-            &auth,
-            None,
-        )
-        .expect(200)
-        .json();
-    assert_eq!(attempts["data"].as_array().unwrap().len(), 8);
+    assert_eq!(attempt_log(&s, &auth, &hook).len(), 8);
 }
 
 #[test]
@@ -659,19 +656,7 @@ fn a_hand_off_made_after_a_failed_one_clears_its_endpoints_failure_record() {
             .expect(200)
             .json()
     };
-    let attempts_logged = || {
-        s.call(
-            "GET",
-            &format!("/reseller/webhook/{hook}/attempt"),
-            &auth,
-            None,
-        )
-        .expect(200)
-        .json()["data"]
-            .as_array()
-            .unwrap()
-            .len()
-    };
+    let attempts_logged = || attempt_log(&s, &auth, &hook).len();
     // Recorded once answered, in the background.
     let eventually = |what: &str, done: &dyn Fn() -> bool| {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -1056,22 +1041,14 @@ fn private_addresses_are_refused_when_registering_and_when_delivering() {
     let strict_worker = tenantry_webhook::Dispatcher::new(open.db.clone(), Default::default());
     assert_eq!(strict_worker.drain(time::now()).unwrap(), 1);
     assert!(receiver.received().is_empty());
-    let attempts = open
-        .call(
-            "GET",
-            &format!("/reseller/webhook/{hook}/attempt"),
-            &creds.bearer(),
-            None,
-        )
-        .expect(200)
-        .json();
-    assert_eq!(attempts["data"][0]["statusCode"], Value::Null);
+    let attempts = attempt_log(&open, &creds.bearer(), &hook);
+    assert_eq!(attempts[0]["statusCode"], Value::Null);
     assert!(
-        attempts["data"][0]["response"]
+        attempts[0]["response"]
             .as_str()
             .unwrap()
             .contains("private"),
-        "{attempts}"
+        "{attempts:?}"
     );
 }
 
