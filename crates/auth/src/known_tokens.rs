@@ -1,4 +1,5 @@
-//! This process's memory of the tenant tokens it authenticated in the last minute.
+//! This process's memory of the tenant tokens and reseller keys it authenticated in the last
+//! minute.
 //!
 //! A sync client polls the same page route all day with one token, and looking the token up
 //! on every request was one of the two database round trips of a sync page (the other being
@@ -7,8 +8,12 @@
 //! so a revocation, a deactivated connection or tenant refuses the very next request on every
 //! process. The memory only spares the lookup of what does not change while a token lives:
 //! which tenant, connection and permissions it has.
+//!
+//! A reseller key is remembered the same way for the Reseller API's audited writes: the
+//! write's transaction begins by requiring the key live and its reseller as remembered
+//! ([`tenantry_storage::reseller::KeyCheck`]), in BEGIN's own round trip on PostgreSQL.
 
-use crate::TenantPrincipal;
+use crate::{ResellerPrincipal, TenantPrincipal};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,13 +29,27 @@ const REMEMBERED_FOR: Duration = Duration::from_secs(60);
 const CAPACITY: usize = 100_000;
 
 /// Tokens by hash, with the principal they authenticated and when.
-#[derive(Default)]
-pub(crate) struct KnownTokens {
+pub(crate) struct Known<P> {
     /// Shared, not copied, into each request: a principal is a tenant's every field, and
     /// cloning it was a dozen allocations per sync page.
-    tokens: Mutex<HashMap<String, (Arc<TenantPrincipal>, Instant)>>,
+    tokens: Mutex<HashMap<String, (Arc<P>, Instant)>>,
     /// How many tokens were looked up in the database (tests and metrics read it).
     lookups: AtomicUsize,
+}
+
+/// Tenant tokens, for the Tenant API's reads.
+pub(crate) type KnownTokens = Known<TenantPrincipal>;
+
+/// Reseller keys, for the Reseller API's audited writes.
+pub(crate) type KnownKeys = Known<ResellerPrincipal>;
+
+impl<P> Default for Known<P> {
+    fn default() -> Self {
+        Known {
+            tokens: Mutex::default(),
+            lookups: AtomicUsize::new(0),
+        }
+    }
 }
 
 /// A token this process authenticated a moment ago.
@@ -41,8 +60,8 @@ pub struct KnownToken {
     pub token_hash: String,
 }
 
-impl KnownTokens {
-    pub(crate) fn get(&self, token_hash: &str) -> Option<Arc<TenantPrincipal>> {
+impl<P> Known<P> {
+    pub(crate) fn get(&self, token_hash: &str) -> Option<Arc<P>> {
         let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
         tokens
             .get(token_hash)
@@ -59,7 +78,7 @@ impl KnownTokens {
         self.lookups.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn remember(&self, token_hash: String, principal: Arc<TenantPrincipal>) {
+    pub(crate) fn remember(&self, token_hash: String, principal: Arc<P>) {
         let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
         if tokens.len() >= CAPACITY {
             tokens.retain(|_, (_, at)| at.elapsed() < REMEMBERED_FOR);

@@ -17,6 +17,6 @@ pub mod webhook;
 pub use error::AuthError;
 pub use known_tokens::KnownToken;
 pub use password::PasswordCache;
-pub use principal::{Authenticator, Credential, ResellerPrincipal};
+pub use principal::{Authenticator, Credential, KnownKey, ResellerPrincipal};
 pub use scheme::ResellerCredentials;
 pub use tenant::{TenantAccess, TenantCredentials, TenantPrincipal};

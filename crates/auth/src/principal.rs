@@ -3,9 +3,11 @@
 use crate::scheme::ResellerCredentials;
 use crate::token::{self, TokenKind};
 use crate::{AuthError, PasswordCache};
+use std::sync::Arc;
 use tenantry_domain::reseller::Reseller;
 use tenantry_domain::scope::{self, Scope};
 use tenantry_domain::Environment;
+use tenantry_storage::reseller::KeyCheck;
 use tenantry_storage::{reseller, DbConnection, Owner};
 use uuid::Uuid;
 
@@ -55,6 +57,16 @@ impl ResellerPrincipal {
 pub struct Authenticator {
     passwords: PasswordCache,
     known_tokens: crate::known_tokens::KnownTokens,
+    known_keys: crate::known_tokens::KnownKeys,
+}
+
+/// A reseller key this process authenticated in the last minute: its principal, and what a
+/// write acting on it must require as its transaction begins
+/// ([`tenantry_storage::Database::write_checked`]).
+#[derive(Debug, Clone)]
+pub struct KnownKey {
+    pub principal: Arc<ResellerPrincipal>,
+    pub check: KeyCheck,
 }
 
 const REJECTED: &str = "the credentials are not valid: unknown reseller, login or key, wrong password, or a revoked key";
@@ -64,6 +76,7 @@ impl Authenticator {
         Authenticator {
             passwords,
             known_tokens: Default::default(),
+            known_keys: Default::default(),
         }
     }
 
@@ -80,7 +93,36 @@ impl Authenticator {
         self.passwords.verifications()
     }
 
-    /// Resolves reseller credentials to a principal, or says why not.
+    /// The principal of a reseller key this process authenticated in the last minute, with
+    /// the check a write acting on it owes; `None` for any other credential or a key not
+    /// remembered, which [`Authenticator::reseller`] then looks up.
+    pub fn reseller_known(&self, credentials: &ResellerCredentials) -> Option<KnownKey> {
+        let ResellerCredentials::Key(secret) = credentials else {
+            return None;
+        };
+        let token_hash = token::hash(secret);
+        let principal = self.known_keys.get(&token_hash)?;
+        Some(KnownKey {
+            check: KeyCheck {
+                token_hash,
+                reseller: principal.reseller.clone(),
+            },
+            principal,
+        })
+    }
+
+    /// How many reseller keys this process has looked up in the database.
+    pub fn key_lookups(&self) -> usize {
+        self.known_keys.lookups()
+    }
+
+    /// Forgets a remembered key whose check failed.
+    pub fn forget_key(&self, token_hash: &str) {
+        self.known_keys.forget(token_hash);
+    }
+
+    /// Resolves reseller credentials to a principal, or says why not. A key that checks out
+    /// is remembered for [`Authenticator::reseller_known`].
     pub fn reseller(
         &self,
         conn: &mut DbConnection,
@@ -115,6 +157,7 @@ impl Authenticator {
                     ));
                 }
                 let hash = token::hash(secret);
+                self.known_keys.looked_up();
                 let Some((key, reseller)) =
                     reseller::find_active_key(conn, &hash, tenantry_domain::time::now())?
                 else {
@@ -124,12 +167,14 @@ impl Authenticator {
                     key.environment, environment,
                     "the prefix is generated from the key's environment"
                 );
-                Ok(ResellerPrincipal {
+                let principal = ResellerPrincipal {
                     reseller,
                     environment: key.environment,
                     credential: Credential::ResellerKey(key.id),
                     scopes: key.scopes,
-                })
+                };
+                self.known_keys.remember(hash, Arc::new(principal.clone()));
+                Ok(principal)
             }
         }
     }

@@ -14,8 +14,9 @@ use tenantry_auth::{
 };
 use tenantry_domain::permission::Permission;
 use tenantry_domain::scope::Scope;
+use tenantry_storage::reseller::KeyCheck;
 use tenantry_storage::tenant_token::CredentialCheck;
-use tenantry_storage::{reseller, DbConnection, Result as StorageResult};
+use tenantry_storage::{reseller, DbConnection, Result as StorageResult, StorageError};
 use tokio::sync::watch;
 
 /// Claims the request's Idempotency-Key for `owner`, unless the rate limit refused it (a
@@ -202,31 +203,11 @@ impl FromRequest for AuthenticatedReseller {
                     .read(|conn| Ok::<_, ApiError>(state.auth.reseller(conn, &credentials)))?;
                 let principal = count_attempt(&state, &attempt, outcome)?;
                 // From here on the caller is known: what is refused is still audited.
-                let admitted = (|| {
-                    if let Some(scope) = scope {
-                        principal.require(scope?)?;
-                    }
-                    // Limited per reseller; idempotency keys are per reseller and environment.
-                    let reseller = principal.reseller.id;
-                    let allowance = state.limits.check(
-                        &reseller.to_string(),
-                        principal.reseller.rate_limit_per_minute,
-                    );
-                    let owner = format!("reseller:{reseller}:{}", principal.environment);
-                    let claim = claim_unless_limited(&state, pending, allowance, &owner)?;
-                    Ok::<_, ApiError>((allowance, claim))
-                })();
+                let admitted = admit_reseller(&state, &principal, scope, pending);
                 Ok((principal, admitted))
             })
             .await?;
-            // A codeName that cannot be stored is refused by the path extractor; the audit
-            // event then names no tenant rather than one the database would refuse.
-            let tenant = req
-                .match_info()
-                .get("codeName")
-                .filter(|c| tenantry_domain::text::control_character(c).is_none())
-                .map(str::to_owned);
-            audit::Actor::of_reseller(&principal, tenant).attach(&req);
+            attach_reseller_actor(&req, &principal);
             let (allowance, claim) = admitted?;
             admit(&req, allowance, claim)?;
             Ok(AuthenticatedReseller(principal))
@@ -234,12 +215,117 @@ impl FromRequest for AuthenticatedReseller {
     }
 }
 
+/// What a known reseller caller goes through before its operation: the scope the route
+/// needs, its rate limit and its Idempotency-Key's claim. Asks Redis with a shared store
+/// and writes the claim: off the async workers then.
+fn admit_reseller(
+    state: &AppState,
+    principal: &ResellerPrincipal,
+    scope: Option<Result<Scope, ApiError>>,
+    pending: Option<idempotency::Pending>,
+) -> Result<(Option<Allowance>, Option<idempotency::ClaimOutcome>), ApiError> {
+    if let Some(scope) = scope {
+        principal.require(scope?)?;
+    }
+    // Limited per reseller; idempotency keys are per reseller and environment.
+    let reseller = principal.reseller.id;
+    let allowance = state.limits.check(
+        &reseller.to_string(),
+        principal.reseller.rate_limit_per_minute,
+    );
+    let owner = format!("reseller:{reseller}:{}", principal.environment);
+    let claim = claim_unless_limited(state, pending, allowance, &owner)?;
+    Ok((allowance, claim))
+}
+
+/// Names the reseller caller on `req` for the audit log, with the tenant its path names. A
+/// codeName that cannot be stored is refused by the path extractor; the audit event then
+/// names no tenant rather than one the database would refuse.
+fn attach_reseller_actor(req: &HttpRequest, principal: &ResellerPrincipal) {
+    let tenant = req
+        .match_info()
+        .get("codeName")
+        .filter(|c| tenantry_domain::text::control_character(c).is_none())
+        .map(str::to_owned);
+    audit::Actor::of_reseller(principal, tenant).attach(req);
+}
+
 /// A Reseller API write whose handler writes the request's audit entry in the write's own
 /// transaction ([`AuditEntry::write`]), so its answer waits for one commit instead of two.
-/// Authenticates as [`AuthenticatedReseller`] does.
+/// Authenticates as [`AuthenticatedReseller`] does, except for a key this process
+/// authenticated in the last minute: that one is not looked up, and the write's transaction
+/// begins by requiring it live and its reseller unchanged instead, in BEGIN's own round trip
+/// on PostgreSQL. So the principal is the handler's only through [`AuditedReseller::write`].
 pub struct AuditedReseller {
-    pub principal: ResellerPrincipal,
-    pub audit: AuditEntry,
+    principal: ResellerPrincipal,
+    audit: AuditEntry,
+    owed: Option<OwedKeyCheck>,
+}
+
+/// The check a remembered key's write owes, and the key to look up afresh when it fails.
+struct OwedKeyCheck {
+    check: KeyCheck,
+    secret: String,
+}
+
+/// How a checked write ended: the check failed (nothing was written), or the write did.
+enum Checked {
+    KeyChanged,
+    Failed(ApiError),
+}
+
+impl From<StorageError> for Checked {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::KeyChanged => Checked::KeyChanged,
+            other => Checked::Failed(other.into()),
+        }
+    }
+}
+
+impl AuditedReseller {
+    /// The caller, for what a remembered key cannot have changed: its environment, its
+    /// reseller's id ([`ResellerPrincipal::owner`]), its scopes. Anything else of the
+    /// reseller is taken from the principal [`AuditedReseller::write`] passes.
+    pub fn principal(&self) -> &ResellerPrincipal {
+        &self.principal
+    }
+
+    /// Runs `f` in one transaction ([`tenantry_storage::Database::write`]) with the checked
+    /// principal and the request's audit entry. When the key was remembered and no longer
+    /// holds as remembered, nothing has run: it is forgotten and looked up afresh, and `f`
+    /// runs with what the lookup finds, or the answer is the lookup's refusal (401 for a
+    /// revoked or expired key), as for a request that was never remembered.
+    pub fn write<T>(
+        self,
+        state: &AppState,
+        f: impl FnOnce(&mut DbConnection, &ResellerPrincipal, &AuditEntry) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let AuditedReseller {
+            principal,
+            audit,
+            owed,
+        } = self;
+        let mut f = Some(f);
+        let checked = state
+            .db
+            .write_checked(owed.as_ref().map(|owed| &owed.check), |conn| {
+                let f = f.take().expect("a transaction runs its work once");
+                f(conn, &principal, &audit).map_err(Checked::Failed)
+            });
+        let (Err(Checked::KeyChanged), Some(owed), Some(f)) = (&checked, owed, f) else {
+            return checked.map_err(|e| match e {
+                Checked::Failed(e) => e,
+                Checked::KeyChanged => ApiError::internal(),
+            });
+        };
+        state.auth.forget_key(&owed.check.token_hash);
+        let credentials = ResellerCredentials::Key(owed.secret);
+        let principal = state
+            .db
+            .read(|conn| Ok::<_, ApiError>(state.auth.reseller(conn, &credentials)))??;
+        state.db.write(|conn| f(conn, &principal, &audit))
+    }
 }
 
 impl FromRequest for AuditedReseller {
@@ -247,12 +333,60 @@ impl FromRequest for AuditedReseller {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let authenticating = AuthenticatedReseller::from_request(req, payload);
-        with_audit_entry(
-            req,
-            authenticating,
-            |AuthenticatedReseller(principal), audit| AuditedReseller { principal, audit },
-        )
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let known = (|| {
+            let state = state.as_ref()?;
+            let credentials = ResellerCredentials::parse(Headers {
+                authorization: header(req, "authorization").ok()?,
+                x_reseller: header(req, "x-reseller").ok()?,
+                x_api_key: header(req, "x-apikey").ok()?,
+            })
+            .ok()?;
+            let known = state.auth.reseller_known(&credentials)?;
+            let ResellerCredentials::Key(secret) = credentials else {
+                return None;
+            };
+            Some((known, secret))
+        })();
+        let Some((known, secret)) = known else {
+            let authenticating = AuthenticatedReseller::from_request(req, payload);
+            return with_audit_entry(
+                req,
+                authenticating,
+                |AuthenticatedReseller(principal), audit| AuditedReseller {
+                    principal,
+                    audit,
+                    owed: None,
+                },
+            );
+        };
+        let pending = idempotency::pending(req);
+        let scope = required_scope(req);
+        let checking = authenticating(req);
+        let req = req.clone();
+        Box::pin(async move {
+            let _checking = checking;
+            let state = state.ok_or_else(ApiError::internal)?;
+            let principal = ResellerPrincipal::clone(&known.principal);
+            let admitted = if state.limits.asks_store() || pending.is_some() {
+                let (state, principal) = (state.clone(), principal.clone());
+                blocking(move || Ok(admit_reseller(&state, &principal, scope, pending))).await?
+            } else {
+                // All in this process's memory: no hop to the blocking pool.
+                admit_reseller(&state, &principal, scope, pending)
+            };
+            attach_reseller_actor(&req, &principal);
+            let (allowance, claim) = admitted?;
+            admit(&req, allowance, claim)?;
+            Ok(AuditedReseller {
+                principal,
+                audit: AuditEntry::of(&req),
+                owed: Some(OwedKeyCheck {
+                    check: known.check,
+                    secret,
+                }),
+            })
+        })
     }
 }
 

@@ -110,7 +110,7 @@ fn check_id(id: &str) -> Result<(), ApiError> {
         (status = 404, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     state: State,
-    AuditedReseller { principal, audit }: AuditedReseller,
+    audited: AuditedReseller,
     path: Path<String>,
     Json(body): Json<ConnectionIn>,
 ) -> Result<HttpResponse, ApiError> {
@@ -124,13 +124,14 @@ pub async fn create(
     }
     .check()?;
     // An `api` connection comes with its first company token, shown this once.
-    let token = (draft.kind == domain::API_TYPE).then(|| new_token(principal.environment));
+    let token =
+        (draft.kind == domain::API_TYPE).then(|| new_token(audited.principal().environment));
     let secret = token.as_ref().map(|t| t.secret.clone());
     let created = blocking(move || {
-        let actor = principal.actor();
-        state.db.write(|conn| {
+        audited.write(&state, |conn, principal, audit| {
             audit.write(conn, StatusCode::CREATED)?;
-            let tenant = owned_tenant(conn, &principal, &code_name)?;
+            let actor = principal.actor();
+            let tenant = owned_tenant(conn, principal, &code_name)?;
             let stored = token.map(|t| t.stored);
             let now = time::now();
             Ok::<_, ApiError>(service::connection::create(
@@ -216,7 +217,7 @@ pub async fn get(
         (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
     state: State,
-    AuditedReseller { principal, audit }: AuditedReseller,
+    audited: AuditedReseller,
     path: Path<(String, String)>,
     Json(body): Json<ConnectionPatchIn>,
 ) -> Result<HttpResponse, ApiError> {
@@ -228,10 +229,10 @@ pub async fn update(
         configuration: body.configuration,
     };
     let connection = blocking(move || {
-        let actor = principal.actor();
-        state.db.write(|conn| {
+        audited.write(&state, |conn, principal, audit| {
             audit.write(conn, StatusCode::OK)?;
-            let tenant = owned_tenant(conn, &principal, &code_name)?;
+            let actor = principal.actor();
+            let tenant = owned_tenant(conn, principal, &code_name)?;
             let updated =
                 service::connection::update(conn, &actor, &tenant, &id, patch, time::now())?;
             Ok::<_, ApiError>(updated)
@@ -246,16 +247,16 @@ pub async fn update(
     responses((status = 204, description = "Deleted"), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn delete(
     state: State,
-    AuditedReseller { principal, audit }: AuditedReseller,
+    audited: AuditedReseller,
     path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (code_name, id) = path.into_inner();
     check_id(&id)?;
     blocking(move || {
-        let actor = principal.actor();
-        state.db.write(|conn| {
+        audited.write(&state, |conn, principal, audit| {
             audit.write(conn, StatusCode::NO_CONTENT)?;
-            let tenant = owned_tenant(conn, &principal, &code_name)?;
+            let actor = principal.actor();
+            let tenant = owned_tenant(conn, principal, &code_name)?;
             service::connection::delete(conn, &actor, &tenant, &id)?;
             Ok::<_, ApiError>(())
         })
@@ -269,16 +270,16 @@ pub async fn delete(
     responses((status = 201, body = TokenOut), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, description = "not an api connection", body = Problem)))]
 pub async fn create_token(
     state: State,
-    AuditedReseller { principal, audit }: AuditedReseller,
+    audited: AuditedReseller,
     path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (code_name, id) = path.into_inner();
     check_id(&id)?;
     let token = blocking(move || {
-        let actor = principal.actor();
-        state.db.write(|conn| {
+        audited.write(&state, |conn, principal, audit| {
             audit.write(conn, StatusCode::CREATED)?;
-            let tenant = owned_tenant(conn, &principal, &code_name)?;
+            let actor = principal.actor();
+            let tenant = owned_tenant(conn, principal, &code_name)?;
             let NewSecret { secret, stored } = new_token(tenant.environment);
             let connection =
                 service::connection::issue_token(conn, &actor, &tenant, &id, stored, time::now())?;
@@ -297,16 +298,16 @@ pub async fn create_token(
     responses((status = 204, description = "Revoked"), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn revoke_tokens(
     state: State,
-    AuditedReseller { principal, audit }: AuditedReseller,
+    audited: AuditedReseller,
     path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (code_name, id) = path.into_inner();
     check_id(&id)?;
     blocking(move || {
-        let actor = principal.actor();
-        state.db.write(|conn| {
+        audited.write(&state, |conn, principal, audit| {
             audit.write(conn, StatusCode::NO_CONTENT)?;
-            let tenant = owned_tenant(conn, &principal, &code_name)?;
+            let actor = principal.actor();
+            let tenant = owned_tenant(conn, principal, &code_name)?;
             service::connection::revoke_tokens(conn, &actor, &tenant, &id, time::now())?;
             Ok::<_, ApiError>(())
         })

@@ -29,15 +29,15 @@ pub struct CancelIn {
         (status = 404, body = Problem), (status = 409, description = "cancelled already", body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn cancel(
     state: State,
-    AuditedReseller { principal, audit }: AuditedReseller,
+    audited: AuditedReseller,
     path: Path<String>,
     Json(body): Json<CancelIn>,
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
     let tenant = blocking(move || {
-        let (actor, owner) = (principal.actor(), principal.owner());
-        state.db.write(|conn| {
+        audited.write(&state, |conn, principal, audit| {
             audit.write(conn, StatusCode::OK)?;
+            let (actor, owner) = (principal.actor(), principal.owner());
             Ok::<_, ApiError>(service::lifecycle::cancel(
                 conn,
                 &actor,
@@ -58,14 +58,14 @@ pub async fn cancel(
         (status = 409, description = "no cancellation is scheduled", body = Problem)))]
 pub async fn withdraw(
     state: State,
-    AuditedReseller { principal, audit }: AuditedReseller,
+    audited: AuditedReseller,
     path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
     let tenant = blocking(move || {
-        let (actor, owner) = (principal.actor(), principal.owner());
-        state.db.write(|conn| {
+        audited.write(&state, |conn, principal, audit| {
             audit.write(conn, StatusCode::OK)?;
+            let (actor, owner) = (principal.actor(), principal.owner());
             Ok::<_, ApiError>(service::lifecycle::withdraw(
                 conn,
                 &actor,

@@ -180,27 +180,26 @@ pub struct TenantListQuery {
         (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     state: State,
-    AuditedReseller { principal, audit }: AuditedReseller,
+    audited: AuditedReseller,
     req: actix_web::HttpRequest,
     Json(body): Json<TenantIn>,
 ) -> Result<HttpResponse, ApiError> {
     let with_api_connection = body.with_api_connection;
     let input = body.into_input(&state.config, &req);
     // The default `api` connection's company token is in the answer, shown this once.
-    let token = with_api_connection.then(|| crate::connection::new_token(principal.environment));
+    let environment = audited.principal().environment;
+    let token = with_api_connection.then(|| crate::connection::new_token(environment));
     let secret = token.as_ref().map(|t| t.secret.clone());
     let (tenant, connection) = blocking(move || {
-        let actor = principal.actor();
         let input = NewTenant {
             api_connection: token.map(|t| t.stored),
             ..input
         };
-        let (reseller, environment) = (&principal.reseller, principal.environment);
-        state.db.write(|conn| {
-            let now = time::now();
+        audited.write(&state, |conn, principal, audit| {
+            let (actor, reseller, now) = (principal.actor(), &principal.reseller, time::now());
             let created = service::tenant::create(conn, &actor, reseller, environment, input, now)?;
             audit.write_about(conn, StatusCode::CREATED, &created.0.code_name)?;
-            Ok::<_, ApiError>(created)
+            Ok(created)
         })
     })
     .await?;
@@ -284,7 +283,7 @@ pub async fn get(
         (status = 409, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
     state: State,
-    AuditedReseller { principal, audit }: AuditedReseller,
+    audited: AuditedReseller,
     path: Path<String>,
     Json(body): Json<TenantPatchIn>,
 ) -> Result<HttpResponse, ApiError> {
@@ -299,11 +298,11 @@ pub async fn update(
         options: body.options,
     };
     let tenant = blocking(move || {
-        let owner = principal.owner();
-        let (actor, capabilities) = (principal.actor(), &principal.reseller.capabilities);
-        state.db.write(|conn| {
+        audited.write(&state, |conn, principal, audit| {
             audit.write(conn, StatusCode::OK)?;
-            Ok::<_, ApiError>(service::tenant::update(
+            let (actor, owner) = (principal.actor(), principal.owner());
+            let capabilities = &principal.reseller.capabilities;
+            Ok(service::tenant::update(
                 conn,
                 &actor,
                 &owner,
@@ -323,15 +322,15 @@ pub async fn update(
     responses((status = 204, description = "Deleted"), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn delete(
     state: State,
-    AuditedReseller { principal, audit }: AuditedReseller,
+    audited: AuditedReseller,
     path: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let code_name = path.into_inner();
     blocking(move || {
-        let (actor, owner) = (principal.actor(), principal.owner());
-        state.db.write(|conn| {
+        audited.write(&state, |conn, principal, audit| {
             audit.write(conn, StatusCode::NO_CONTENT)?;
-            Ok::<_, ApiError>(service::tenant::delete(conn, &actor, &owner, &code_name)?)
+            let (actor, owner) = (principal.actor(), principal.owner());
+            Ok(service::tenant::delete(conn, &actor, &owner, &code_name)?)
         })
     })
     .await?;

@@ -99,7 +99,7 @@ pub struct UserListQuery {
         (status = 409, description = "login taken in this tenant", body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     state: State,
-    AuditedReseller { principal, audit }: AuditedReseller,
+    audited: AuditedReseller,
     path: Path<String>,
     Json(body): Json<UserIn>,
 ) -> Result<HttpResponse, ApiError> {
@@ -109,14 +109,14 @@ pub async fn create(
         // The tenant's default language fills a missing one, so it is read before checking.
         let tenant = state
             .db
-            .read(|conn| owned_tenant(conn, &principal, &code_name))?;
+            .read(|conn| owned_tenant(conn, audited.principal(), &code_name))?;
         let draft = body.draft(&tenant.default_language).check()?;
         // argon2 runs before the transaction, so the write lock is not held while hashing.
         let password_hash = draft.password.as_deref().map(password::hash);
-        let actor = principal.actor();
-        state.db.write(|conn| {
+        audited.write(&state, |conn, principal, audit| {
             audit.write(conn, StatusCode::CREATED)?;
-            let tenant = owned_tenant(conn, &principal, &code_name)?;
+            let actor = principal.actor();
+            let tenant = owned_tenant(conn, principal, &code_name)?;
             let now = time::now();
             let made = service::user::create(conn, &actor, &tenant, draft, password_hash, now);
             Ok::<_, ApiError>(made?)
@@ -185,7 +185,7 @@ pub async fn get(
         (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
     state: State,
-    AuditedReseller { principal, audit }: AuditedReseller,
+    audited: AuditedReseller,
     path: Path<(String, String)>,
     Json(body): Json<UserPatchIn>,
 ) -> Result<HttpResponse, ApiError> {
@@ -204,10 +204,10 @@ pub async fn update(
             .password
             .as_ref()
             .map(|p| p.as_deref().map(password::hash));
-        let actor = principal.actor();
-        state.db.write(|conn| {
+        audited.write(&state, |conn, principal, audit| {
             audit.write(conn, StatusCode::OK)?;
-            let tenant = owned_tenant(conn, &principal, &code_name)?;
+            let actor = principal.actor();
+            let tenant = owned_tenant(conn, principal, &code_name)?;
             Ok::<_, ApiError>(service::user::update(
                 conn,
                 &actor,
@@ -228,15 +228,15 @@ pub async fn update(
     responses((status = 204, description = "Deleted"), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn delete(
     state: State,
-    AuditedReseller { principal, audit }: AuditedReseller,
+    audited: AuditedReseller,
     path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (code_name, login) = path.into_inner();
     blocking(move || {
-        let actor = principal.actor();
-        state.db.write(|conn| {
+        audited.write(&state, |conn, principal, audit| {
             audit.write(conn, StatusCode::NO_CONTENT)?;
-            let tenant = owned_tenant(conn, &principal, &code_name)?;
+            let actor = principal.actor();
+            let tenant = owned_tenant(conn, principal, &code_name)?;
             service::user::delete(conn, &actor, &tenant, &login)?;
             Ok::<_, ApiError>(())
         })

@@ -375,3 +375,124 @@ fn resellers_and_environments_never_see_each_others_tenants() {
     )
     .expect(200);
 }
+
+/// How a reseller key stops working, applied behind the server's back as the operator or
+/// another process would.
+#[derive(Debug, Clone, Copy)]
+enum KeyEnding {
+    Revoked,
+    Expired,
+}
+
+#[test]
+fn a_remembered_key_is_refused_on_its_next_write_exactly_as_a_fresh_lookup_refuses_it() {
+    use tenantry_storage::reseller as resellers;
+    let s = TestServer::start(ALONE);
+    let lookups = || s.state().auth.key_lookups();
+    for (i, ending) in [KeyEnding::Revoked, KeyEnding::Expired].iter().enumerate() {
+        let r = s.reseller(&format!("acme{i}"));
+        let auth = r.bearer();
+        let created = s
+            .call("POST", "/reseller/tenant", &auth, Some(tenant_body("shop")))
+            .expect(201);
+        let path = format!(
+            "/reseller/tenant/{}",
+            created.json()["codeName"].as_str().unwrap()
+        );
+        // The create looked the key up; the writes after it do not: their transaction checks it.
+        let before = lookups();
+        for name in ["Renamed once", "Renamed twice"] {
+            s.call("PATCH", &path, &auth, Some(json!({ "fullName": name })))
+                .expect(200);
+        }
+        assert_eq!(lookups(), before, "a remembered key is not looked up");
+
+        let stored =
+            s.db.read(|conn| resellers::find_by_code(conn, &r.code))
+                .unwrap();
+        s.db.write(|conn| match ending {
+            KeyEnding::Revoked => resellers::revoke_key(conn, stored.id, r.key_id, time::now()),
+            KeyEnding::Expired => resellers::expire_key(conn, r.key_id, time::now()),
+        })
+        .unwrap();
+        // The reference: a read, which always looks the key up.
+        let fresh = s.call("GET", &path, &auth, None);
+        assert_eq!(fresh.status, 401, "{ending:?}: {}", fresh.text);
+        let fresh_code = fresh.json()["code"].clone();
+        for (method, write_path, body) in [
+            ("PATCH", path.clone(), Some(json!({ "fullName": "After" }))),
+            (
+                "POST",
+                format!("{path}/cancel"),
+                Some(json!({ "effectiveDate": "2099-01-01T00:00:00Z" })),
+            ),
+            ("DELETE", path.clone(), None),
+            (
+                "POST",
+                "/reseller/tenant".to_owned(),
+                Some(tenant_body("other")),
+            ),
+        ] {
+            let refused = s.call(method, &write_path, &auth, body);
+            assert_eq!(
+                (refused.status, refused.json()["code"].clone()),
+                (fresh.status, fresh_code.clone()),
+                "{ending:?}: {method} {write_path}: {}",
+                refused.text
+            );
+        }
+        // Nothing was written: another key of the reseller reads the tenant as it was.
+        let other = s.credentials(&r.code, Environment::Sandbox);
+        let read = s.call("GET", &path, &other.bearer(), None).expect(200);
+        assert_eq!(read.json()["fullName"], "Renamed twice", "{ending:?}");
+    }
+}
+
+#[test]
+fn a_remembered_key_whose_reseller_changed_writes_with_what_the_reseller_is_now() {
+    use tenantry_domain::audit::Actor;
+    use tenantry_service::capability;
+    let s = TestServer::start(ALONE);
+    let r = s.reseller("acme");
+    let auth = r.bearer();
+    let created = s
+        .call("POST", "/reseller/tenant", &auth, Some(tenant_body("shop")))
+        .expect(201);
+    let path = format!(
+        "/reseller/tenant/{}",
+        created.json()["codeName"].as_str().unwrap()
+    );
+    s.call(
+        "PATCH",
+        &path,
+        &auth,
+        Some(json!({ "fullName": "Remembered" })),
+    )
+    .expect(200);
+    let before = s.state().auth.key_lookups();
+
+    // The operator takes `orders` and grants `video` from another process (its command line).
+    s.db.write(|conn| {
+        capability::remove(conn, &Actor::Operator, &r.code, "orders")?;
+        capability::add(conn, &Actor::Operator, &r.code, "video").map(drop)
+    })
+    .unwrap();
+    let p = s
+        .call(
+            "PATCH",
+            &path,
+            &auth,
+            Some(json!({ "options": ["orders"] })),
+        )
+        .expect_problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["code"], "capability_not_granted");
+    let granted = s
+        .call("PATCH", &path, &auth, Some(json!({ "options": ["video"] })))
+        .expect(200);
+    assert_eq!(granted.json()["options"], json!(["video"]));
+    assert_eq!(
+        s.state().auth.key_lookups(),
+        before + 1,
+        "looked up once when the check failed, then remembered as the reseller is now"
+    );
+}

@@ -2,11 +2,13 @@
 
 use crate::handoff::Handoff;
 use crate::known_endpoints::KnownEndpoints;
+use crate::reseller::KeyCheck;
 use crate::{Result, StorageError};
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection, Pool};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::borrow::Cow;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -332,28 +334,37 @@ impl<E> From<diesel::result::Error> for TxError<E> {
 /// one takes it at its first write, and when another process (a second server, an operator's
 /// command) holds it then, SQLite answers "database is locked" at once instead of waiting the
 /// busy timeout: the upgrade could deadlock. Taken first, the lock is waited for.
-fn immediate_transaction<T, E>(
+const SQLITE_BEGIN: &str = "BEGIN IMMEDIATE";
+
+/// A transaction begun by `begin` (a simple query: [`SQLITE_BEGIN`], or PostgreSQL's BEGIN with
+/// a [`KeyCheck`]), `f` run in it, committed when `f` returns `Ok` and rolled back otherwise.
+/// When `begin` fails, any transaction block it opened is rolled back and `f` is not run.
+fn begun_transaction<T, E>(
     conn: &mut DbConnection,
+    begin: &str,
     f: impl FnOnce(&mut DbConnection) -> std::result::Result<T, E>,
 ) -> std::result::Result<T, TxError<E>> {
-    use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    fn inner(conn: &mut DbConnection) -> &mut SqliteConnection {
-        match conn {
-            DbConnection::Sqlite(c) => c,
-            DbConnection::Postgres(_) => unreachable!("called for SQLite connections only"),
-        }
+    use diesel::connection::{AnsiTransactionManager as Manager, TransactionManager};
+    let begun = match conn {
+        DbConnection::Postgres(c) => Manager::begin_transaction_sql(c, begin),
+        DbConnection::Sqlite(c) => Manager::begin_transaction_sql(c, begin),
+    };
+    if let Err(e) = begun {
+        // A statement after BEGIN failed, leaving the block aborted (or BEGIN itself failed,
+        // and this finds no block to end).
+        let _ = conn.batch_execute("ROLLBACK");
+        return Err(TxError::Database(e));
     }
-    AnsiTransactionManager::begin_transaction_sql(inner(conn), "BEGIN IMMEDIATE")?;
-    match f(conn) {
-        Ok(value) => {
-            AnsiTransactionManager::commit_transaction(inner(conn))?;
-            Ok(value)
-        }
-        Err(e) => {
-            AnsiTransactionManager::rollback_transaction(inner(conn))?;
-            Err(TxError::Inner(e))
-        }
-    }
+    let value = f(conn);
+    let ended = match (conn, value.is_ok()) {
+        (DbConnection::Postgres(c), true) => Manager::commit_transaction(c),
+        (DbConnection::Sqlite(c), true) => Manager::commit_transaction(c),
+        (DbConnection::Postgres(c), false) => Manager::rollback_transaction(c),
+        (DbConnection::Sqlite(c), false) => Manager::rollback_transaction(c),
+    };
+    let value = value.map_err(TxError::Inner)?;
+    ended?;
+    Ok(value)
 }
 
 /// A pool of connections to `target`.
@@ -509,6 +520,18 @@ impl Database {
         &self,
         f: impl FnOnce(&mut DbConnection) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
+        self.write_checked(None, f)
+    }
+
+    /// [`Database::write`] for a caller that acts on a remembered reseller key instead of a
+    /// lookup: `check` must hold as the transaction begins, or `f` is not run and the answer
+    /// is [`StorageError::KeyChanged`]. On PostgreSQL the check rides on BEGIN, in its round
+    /// trip ([`KeyCheck::begin_sql`]); on SQLite (in process) it is the lookup itself.
+    pub fn write_checked<T, E: From<StorageError>>(
+        &self,
+        check: Option<&KeyCheck>,
+        f: impl FnOnce(&mut DbConnection) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
         let _writer = self.lock_writer();
         let mut conn = self.pool.get().map_err(StorageError::from)?;
         WORK_QUEUED.set(0);
@@ -520,17 +543,26 @@ impl Database {
                 .clone(),
         );
         crate::audit::begin();
-        let result = match conn.conn {
-            DbConnection::Postgres(_) => conn.conn.transaction(|c| {
-                let value = f(c).map_err(TxError::Inner)?;
-                // What the audit log recorded and no append inserted ([`crate::audit::record`]).
-                crate::audit::insert_uninserted(c).map_err(|e| TxError::Inner(E::from(e)))?;
-                Ok(value)
-            }),
-            DbConnection::Sqlite(_) => immediate_transaction(&mut conn.conn, f),
-        }
+        let now = tenantry_domain::time::now();
+        let (begin, checked_here) = match (&conn.conn, check) {
+            (DbConnection::Postgres(_), Some(check)) => (check.begin_sql(now).into(), None),
+            (DbConnection::Postgres(_), None) => (Cow::Borrowed("BEGIN"), None),
+            (DbConnection::Sqlite(_), check) => (Cow::Borrowed(SQLITE_BEGIN), check),
+        };
+        let result = begun_transaction(&mut conn.conn, &begin, |c| {
+            if let Some(check) = checked_here {
+                if !check.holds(c, now)? {
+                    return Err(E::from(StorageError::KeyChanged));
+                }
+            }
+            let value = f(c)?;
+            // What the audit log recorded and no append inserted ([`crate::audit::record`]).
+            crate::audit::insert_uninserted(c)?;
+            Ok(value)
+        })
         .map_err(|e| match e {
             TxError::Inner(e) => e,
+            TxError::Database(e) if KeyCheck::failed(&e) => E::from(StorageError::KeyChanged),
             TxError::Database(e) => E::from(StorageError::from(e)),
         });
         conn.suspect = result.is_err();

@@ -27,6 +27,11 @@ pub enum StorageError {
     Migration(String),
     #[error("database error: {0}")]
     Database(diesel::result::Error),
+    /// A write's [`crate::reseller::KeyCheck`] failed as its transaction began: the key was
+    /// revoked or expired, or its reseller changed, since this process remembered it. Nothing
+    /// was written; the caller looks the key up afresh.
+    #[error("the reseller key or its reseller changed since it was remembered")]
+    KeyChanged,
 }
 
 impl From<diesel::result::Error> for StorageError {

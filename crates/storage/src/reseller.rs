@@ -231,6 +231,79 @@ pub fn find_active_key(
         .transpose()
 }
 
+/// A reseller key this process authenticated before, with what it authenticated as: a write
+/// that acts on that memory instead of a lookup requires both unchanged as its transaction
+/// begins ([`crate::Database::write_checked`]). The key must still be unrevoked and unexpired,
+/// and its reseller's every field as remembered (its capabilities decide what a tenant may
+/// be granted, its rate what it may send).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCheck {
+    pub token_hash: String,
+    pub reseller: Reseller,
+}
+
+impl KeyCheck {
+    /// Whether the check holds at `now`, by the lookup itself ([`find_active_key`]).
+    pub(crate) fn holds(&self, conn: &mut DbConnection, now: DateTime<Utc>) -> Result<bool> {
+        let found = find_active_key(conn, &self.token_hash, now)?;
+        Ok(found.is_some_and(|(_, reseller)| reseller == self.reseller))
+    }
+
+    /// `BEGIN` and the check as one simple query for PostgreSQL: one round trip where a
+    /// lookup before the transaction was one of its own. Its `SELECT` divides by the number
+    /// of keys found live with the reseller as remembered, so it fails (division by zero,
+    /// [`KeyCheck::failed`]) unless the check holds. The conditions are
+    /// [`find_active_key`]'s (a test holds the two to the same answers). The values are
+    /// literals, since a simple query takes no parameters: the hash is hex digits and the
+    /// time is formatted here; the reseller's texts are dollar-quoted with a tag they do not
+    /// contain, which quotes anything whatever the server's settings.
+    pub(crate) fn begin_sql(&self, now: DateTime<Utc>) -> String {
+        let r = ResellerRow::from_domain(&self.reseller);
+        let hash: String = self
+            .token_hash
+            .chars()
+            .filter(char::is_ascii_hexdigit)
+            .collect();
+        format!(
+            "BEGIN; SELECT 1 / count(*)::int FROM reseller_keys k \
+             JOIN resellers r ON r.id = k.reseller_id \
+             WHERE k.token_hash = '{hash}' AND k.revoked_at IS NULL \
+             AND (k.expires_at IS NULL OR k.expires_at > '{now}') \
+             AND r.id = {id} AND r.code = {code} AND r.name = {name} \
+             AND r.code_name_prefix = {prefix} AND r.capabilities = {capabilities} \
+             AND r.rate_limit_per_minute = {rate} AND r.public_integrations = {public} \
+             AND r.created_at = '{created}'",
+            now = to_db_time(now),
+            id = quoted(&r.id),
+            code = quoted(&r.code),
+            name = quoted(&r.name),
+            prefix = quoted(&r.code_name_prefix),
+            capabilities = quoted(&r.capabilities),
+            rate = r.rate_limit_per_minute,
+            public = r.public_integrations,
+            created = r.created_at,
+        )
+    }
+
+    /// Whether `error`, from [`KeyCheck::begin_sql`], is the check failing.
+    pub(crate) fn failed(error: &diesel::result::Error) -> bool {
+        matches!(error, diesel::result::Error::DatabaseError(_, info)
+            if info.message().contains("division by zero"))
+    }
+}
+
+/// `text` as a dollar-quoted PostgreSQL literal: its tag is the first that the text, followed
+/// by the closing tag, holds only as that closing tag.
+fn quoted(text: &str) -> String {
+    (0..)
+        .map(|n| format!("$q{n}$"))
+        .find_map(|tag| {
+            let closed = format!("{text}{tag}");
+            (closed.find(tag.as_str()) == Some(text.len())).then(|| format!("{tag}{closed}"))
+        })
+        .expect("a text holds finitely many tags")
+}
+
 /// A reseller's keys, newest first (revoked ones included, marked).
 pub fn list_keys(conn: &mut DbConnection, reseller_id: Uuid) -> Result<Vec<ResellerKey>> {
     reseller_keys::table

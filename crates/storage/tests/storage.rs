@@ -351,3 +351,83 @@ fn an_append_queues_for_the_endpoints_committed_before_it_whichever_process_chan
     let sequences: Vec<i64> = feed.rows.iter().map(|e| e.sequence).collect();
     assert_eq!(sequences, (1..=6).collect::<Vec<_>>());
 }
+
+#[test]
+fn a_key_check_holds_while_the_key_and_its_reseller_are_as_remembered() {
+    use tenantry_domain::reseller::{Reseller, ResellerKey};
+    use tenantry_storage::reseller::{self, KeyCheck};
+    use tenantry_storage::StorageError;
+    let test_db = TestDb::new();
+    let db = test_db.connect();
+    // Texts that a literal must quote whatever they hold.
+    let remembered = Reseller {
+        id: uuid::Uuid::new_v4(),
+        code: "quoted".into(),
+        name: "O'Brien $q0$ \\ $$ Ltd $q0".into(),
+        code_name_prefix: String::new(),
+        capabilities: vec!["orders".into()],
+        rate_limit_per_minute: 300,
+        public_integrations: false,
+        created_at: time::now(),
+    };
+    let key = ResellerKey {
+        id: uuid::Uuid::new_v4(),
+        reseller_id: remembered.id,
+        name: "k".into(),
+        environment: Environment::Sandbox,
+        hint: "abcd".into(),
+        created_at: time::now(),
+        revoked_at: None,
+        scopes: vec![],
+        expires_at: None,
+    };
+    db.write(|conn| {
+        reseller::insert(conn, &remembered)?;
+        reseller::insert_key(conn, &key, "00ff")
+    })
+    .unwrap();
+    // The reseller as stored (times keep the database's precision).
+    let stored = db.read(|conn| reseller::find(conn, remembered.id)).unwrap();
+    let check = |token_hash: &str, reseller: &Reseller| {
+        let check = KeyCheck {
+            token_hash: token_hash.into(),
+            reseller: reseller.clone(),
+        };
+        db.write_checked(Some(&check), |_| Ok::<_, StorageError>(()))
+    };
+    let changed = |r: Result<(), StorageError>| matches!(r, Err(StorageError::KeyChanged));
+    check("00ff", &stored).expect("the key and reseller as remembered");
+    assert!(changed(check("00fe", &stored)), "another key");
+    for other in [
+        Reseller {
+            capabilities: vec![],
+            ..stored.clone()
+        },
+        Reseller {
+            rate_limit_per_minute: 301,
+            ..stored.clone()
+        },
+        Reseller {
+            public_integrations: true,
+            ..stored.clone()
+        },
+        Reseller {
+            name: "O'Brien".into(),
+            ..stored.clone()
+        },
+    ] {
+        assert!(changed(check("00ff", &other)), "{other:?}");
+    }
+    // A check that fails leaves the connection usable: the next write goes through.
+    db.write(|conn| reseller::set_rate_limit(conn, stored.id, 301))
+        .unwrap();
+    assert!(changed(check("00ff", &stored)), "the rate changed");
+    let now_stored = db.read(|conn| reseller::find(conn, remembered.id)).unwrap();
+    check("00ff", &now_stored).expect("as it is now");
+    db.write(|conn| reseller::expire_key(conn, key.id, time::now()))
+        .unwrap();
+    assert!(changed(check("00ff", &now_stored)), "expired");
+    db.write(|conn| reseller::revoke_key(conn, stored.id, key.id, time::now()))
+        .unwrap();
+    assert!(changed(check("00ff", &now_stored)), "revoked");
+}
