@@ -440,6 +440,10 @@ fn a_remembered_key_is_refused_on_its_next_write_exactly_as_a_fresh_lookup_refus
                 "{ending:?}: {method} {write_path}: {}",
                 refused.text
             );
+            assert_eq!(
+                refused.header("www-authenticate"),
+                fresh.header("www-authenticate")
+            );
         }
         // Nothing was written: another key of the reseller reads the tenant as it was.
         let other = s.credentials(&r.code, Environment::Sandbox);
