@@ -238,6 +238,28 @@ fn admit_reseller(
     Ok((allowance, claim))
 }
 
+/// Admits a caller this process remembers (`admit`: [`admit_reseller`] or [`admit_tenant`]):
+/// on the async worker when all it needs is in this process's memory, on the blocking pool
+/// when it asks Redis (a shared store) or claims an Idempotency-Key.
+async fn admit_known<P, T>(
+    state: &web::Data<AppState>,
+    principal: &P,
+    pending: Option<idempotency::Pending>,
+    admit: impl FnOnce(&AppState, &P, Option<idempotency::Pending>) -> T + Send + 'static,
+) -> Result<T, ApiError>
+where
+    P: Clone + Send + 'static,
+    T: Send + 'static,
+{
+    if state.limits.asks_store() || pending.is_some() {
+        let (state, principal) = (state.clone(), principal.clone());
+        blocking(move || Ok(admit(&state, &principal, pending))).await
+    } else {
+        // All in this process's memory: no hop to the blocking pool.
+        Ok(admit(state, principal, pending))
+    }
+}
+
 /// Names the reseller caller on `req` for the audit log, with the tenant its path names. A
 /// codeName that cannot be stored is refused by the path extractor; the audit event then
 /// names no tenant rather than one the database would refuse.
@@ -368,13 +390,10 @@ impl FromRequest for AuditedReseller {
             let _checking = checking;
             let state = state.ok_or_else(ApiError::internal)?;
             let principal = ResellerPrincipal::clone(&known.principal);
-            let admitted = if state.limits.asks_store() || pending.is_some() {
-                let (state, principal) = (state.clone(), principal.clone());
-                blocking(move || Ok(admit_reseller(&state, &principal, scope, pending))).await?
-            } else {
-                // All in this process's memory: no hop to the blocking pool.
-                admit_reseller(&state, &principal, scope, pending)
-            };
+            let admitted = admit_known(&state, &principal, pending, move |state, p, pending| {
+                admit_reseller(state, p, scope, pending)
+            })
+            .await?;
             attach_reseller_actor(&req, &principal);
             let (allowance, claim) = admitted?;
             admit(&req, allowance, claim)?;
@@ -587,14 +606,10 @@ impl FromRequest for AuthenticatedTenantRead {
             let _checking = checking;
             let state = state.ok_or_else(ApiError::internal)?;
             let principal = known.principal;
-            let admitted = if state.limits.asks_store() || pending.is_some() {
-                let (state, principal) = (state.clone(), principal.clone());
-                blocking(move || Ok(admit_tenant(&state, &principal, rate, permission, pending)))
-                    .await?
-            } else {
-                // All in this process's memory: no hop to the blocking pool.
-                admit_tenant(&state, &principal, rate, permission, pending)
-            };
+            let admitted = admit_known(&state, &principal, pending, move |state, p, pending| {
+                admit_tenant(state, p, rate, permission, pending)
+            })
+            .await?;
             audit::Actor::of_tenant(&principal).attach(&req);
             let challenge = |e: ApiError| e.with_challenge(crate::error::TENANT_CHALLENGE);
             let (allowance, claim) = admitted.map_err(challenge)?;

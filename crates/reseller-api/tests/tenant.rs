@@ -376,6 +376,15 @@ fn resellers_and_environments_never_see_each_others_tenants() {
     .expect(200);
 }
 
+/// The path of a tenant `auth` creates.
+fn created_tenant_path(s: &TestServer, auth: &tenantry_testkit::client::Auth) -> String {
+    let created = s
+        .call("POST", "/reseller/tenant", auth, Some(tenant_body("shop")))
+        .expect(201);
+    let code_name = created.json()["codeName"].as_str().unwrap().to_owned();
+    format!("/reseller/tenant/{code_name}")
+}
+
 /// How a reseller key stops working, applied behind the server's back as the operator or
 /// another process would.
 #[derive(Debug, Clone, Copy)]
@@ -392,13 +401,7 @@ fn a_remembered_key_is_refused_on_its_next_write_exactly_as_a_fresh_lookup_refus
     for (i, ending) in [KeyEnding::Revoked, KeyEnding::Expired].iter().enumerate() {
         let r = s.reseller(&format!("acme{i}"));
         let auth = r.bearer();
-        let created = s
-            .call("POST", "/reseller/tenant", &auth, Some(tenant_body("shop")))
-            .expect(201);
-        let path = format!(
-            "/reseller/tenant/{}",
-            created.json()["codeName"].as_str().unwrap()
-        );
+        let path = created_tenant_path(&s, &auth);
         // The create looked the key up; the writes after it do not: their transaction checks it.
         let before = lookups();
         for name in ["Renamed once", "Renamed twice"] {
@@ -459,13 +462,7 @@ fn a_remembered_key_whose_reseller_changed_writes_with_what_the_reseller_is_now(
     let s = TestServer::start(ALONE);
     let r = s.reseller("acme");
     let auth = r.bearer();
-    let created = s
-        .call("POST", "/reseller/tenant", &auth, Some(tenant_body("shop")))
-        .expect(201);
-    let path = format!(
-        "/reseller/tenant/{}",
-        created.json()["codeName"].as_str().unwrap()
-    );
+    let path = created_tenant_path(&s, &auth);
     s.call(
         "PATCH",
         &path,
