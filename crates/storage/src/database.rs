@@ -217,8 +217,6 @@ struct Pooled {
     returned_at: Instant,
     /// Its last use ended in an error, which may have been the connection's own.
     suspect: bool,
-    /// [`KeyCheck::PREPARE_SQL`] ran on it (PostgreSQL).
-    key_check_prepared: bool,
 }
 
 impl ManageConnection for Manager {
@@ -230,7 +228,6 @@ impl ManageConnection for Manager {
             conn: self.establish()?,
             returned_at: Instant::now(),
             suspect: false,
-            key_check_prepared: false,
         })
     }
 
@@ -537,12 +534,6 @@ impl Database {
     ) -> std::result::Result<T, E> {
         let _writer = self.lock_writer();
         let mut conn = self.pool.get().map_err(StorageError::from)?;
-        if check.is_some() && !conn.key_check_prepared && self.backend == Backend::Postgres {
-            conn.conn
-                .batch_execute(KeyCheck::PREPARE_SQL)
-                .map_err(StorageError::from)?;
-            conn.key_check_prepared = true;
-        }
         WORK_QUEUED.set(0);
         crate::known_endpoints::begin(self.known_endpoints.clone());
         crate::handoff::begin(

@@ -249,27 +249,17 @@ impl KeyCheck {
         Ok(found.is_some_and(|(_, reseller)| reseller == self.reseller))
     }
 
-    /// The check as a statement prepared on a PostgreSQL connection, once, before its first
-    /// [`KeyCheck::begin_sql`]. It divides by the number of keys found live with the reseller
-    /// as remembered, so it fails (division by zero, [`KeyCheck::failed`]) unless the check
-    /// holds. The conditions are [`find_active_key`]'s (a test holds the two to the same
-    /// answers). Sent as text with its literals instead, PostgreSQL parsed and planned it on
-    /// every write: 0.5 ms more of its CPU per write than the lookup it replaced.
-    pub(crate) const PREPARE_SQL: &'static str = "PREPARE tenantry_key_check \
-        (text, timestamp, text, text, text, text, text, bigint, boolean, timestamp) AS \
-        SELECT 1 / count(*)::int FROM reseller_keys k \
-        JOIN resellers r ON r.id = k.reseller_id \
-        WHERE k.token_hash = $1 AND k.revoked_at IS NULL \
-        AND (k.expires_at IS NULL OR k.expires_at > $2) \
-        AND r.id = $3 AND r.code = $4 AND r.name = $5 AND r.code_name_prefix = $6 \
-        AND r.capabilities = $7 AND r.rate_limit_per_minute = $8 \
-        AND r.public_integrations = $9 AND r.created_at = $10";
-
-    /// `BEGIN` and the check ([`KeyCheck::PREPARE_SQL`]) as one simple query for PostgreSQL:
-    /// one round trip where a lookup before the transaction was one of its own. A simple
-    /// query takes no parameters, so the values are literals: the hash is hex digits and the
-    /// times are formatted here; the reseller's texts are dollar-quoted with a tag they do
-    /// not contain, which quotes anything whatever the server's settings.
+    /// `BEGIN` and the check as one simple query for PostgreSQL: one round trip where a
+    /// lookup before the transaction was one of its own. The check is a function
+    /// (`tenantry_require_key`, migration 000019) that raises unless the key is live and its
+    /// reseller as remembered, so a failed check is an error before the write's work runs
+    /// ([`KeyCheck::failed`]); its conditions are [`find_active_key`]'s (a test holds the two
+    /// to the same answers). A function's query is planned once per connection: sent as text
+    /// with its literals instead, PostgreSQL planned it on every write, 0.5 ms more of its CPU
+    /// per write than the lookup it replaced. A simple query takes no parameters, so the
+    /// values are literals: the hash is hex digits and the times are formatted here; the
+    /// reseller's texts are dollar-quoted with a tag they do not contain, which quotes
+    /// anything whatever the server's settings.
     pub(crate) fn begin_sql(&self, now: DateTime<Utc>) -> String {
         let r = ResellerRow::from_domain(&self.reseller);
         let hash: String = self
@@ -278,7 +268,7 @@ impl KeyCheck {
             .filter(char::is_ascii_hexdigit)
             .collect();
         format!(
-            "BEGIN; EXECUTE tenantry_key_check('{hash}', '{now}', {id}, {code}, {name}, \
+            "BEGIN; SELECT tenantry_require_key('{hash}', '{now}', {id}, {code}, {name}, \
              {prefix}, {capabilities}, {rate}, {public}, '{created}')",
             now = to_db_time(now),
             id = quoted(&r.id),
@@ -295,9 +285,12 @@ impl KeyCheck {
     /// Whether `error`, from [`KeyCheck::begin_sql`], is the check failing.
     pub(crate) fn failed(error: &diesel::result::Error) -> bool {
         matches!(error, diesel::result::Error::DatabaseError(_, info)
-            if info.message().contains("division by zero"))
+            if info.message().contains(CHANGED))
     }
 }
+
+/// What `tenantry_require_key` raises when the check fails.
+const CHANGED: &str = "tenantry: the reseller key changed since it was remembered";
 
 /// `text` as a dollar-quoted PostgreSQL literal: its tag is the first that the text, followed
 /// by the closing tag, holds only as that closing tag.

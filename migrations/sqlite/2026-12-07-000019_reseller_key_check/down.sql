@@ -1,0 +1,2 @@
+-- Nothing changed (see up.sql).
+SELECT 1;
