@@ -158,10 +158,10 @@ impl Backend {
 }
 
 /// `url` with `sslmode=disable` added when it names a loopback host and says nothing of TLS
-/// (no `sslmode` in it, and no `PGSSLMODE` in the environment: `pgsslmode`). libpq's default, `prefer`, encrypts loopback
-/// traffic too, which protects nothing on one host and cost about 7 % of the machine's CPU in
-/// `cargo xtask bench --only webhooks` (952 against 881 writes/s). A URL that asks for TLS
-/// keeps it, and any other host keeps libpq's default.
+/// (no `sslmode` in it, and no `PGSSLMODE` in the environment: `pgsslmode`). libpq's
+/// default, `prefer`, encrypts loopback traffic too, which protects nothing on one host and
+/// cost about 7 % of the machine's CPU in `cargo xtask bench --only webhooks` (952 against
+/// 881 writes/s). A URL that asks for TLS keeps it, and any other host keeps libpq's default.
 fn without_loopback_tls(url: &str, pgsslmode: bool) -> String {
     let (_, rest) = url.split_once("://").unwrap_or(("", url));
     let authority = rest.split(['/', '?']).next().unwrap_or_default();
