@@ -182,8 +182,9 @@ impl Dispatcher {
     /// Records `outcomes` with whatever other workers have waiting, in one transaction: a
     /// group commit. The worker that finds no commit under way writes everything waiting,
     /// and again for what arrived meanwhile, a [`GATHERING`] window after its last commit;
-    /// one that finds a commit under way leaves its outcomes to it and goes on delivering. With a transaction per batch, each delivery
-    /// cost PostgreSQL a commit of its own (a hand-off batch is mostly one delivery). An
+    /// one that finds a commit under way leaves its outcomes to it and goes on delivering.
+    /// With a transaction per batch, each delivery cost PostgreSQL a commit of its own (a
+    /// hand-off batch is mostly one delivery). An
     /// outcome whose commit fails is lost with it, and its delivery made again: when its
     /// lease ends if it was claimed, when [`store::sweep`] finds it if it was handed off (at
     /// least once).
