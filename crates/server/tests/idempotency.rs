@@ -10,16 +10,7 @@ use serde_json::{json, Value};
 const KEY: &str = "Idempotency-Key";
 
 fn connection_count(s: &TestServer, auth: &Auth, tenant: &str) -> usize {
-    s.call(
-        "GET",
-        &format!("/reseller/tenant/{tenant}/connection"),
-        auth,
-        None,
-    )
-    .expect(200)
-    .json()["data"]
-        .as_array()
-        .unwrap()
+    s.list(&format!("/reseller/tenant/{tenant}/connection"), auth)
         .len()
 }
 

@@ -11,17 +11,7 @@ use tenantry_domain::time;
 use tenantry_worker::tenant_jobs::run_due;
 
 fn events_of(s: &TestServer, auth: &Auth, kind: &str) -> Vec<Value> {
-    s.call(
-        "GET",
-        &format!("/reseller/event?limit=200&type={kind}"),
-        auth,
-        None,
-    )
-    .expect(200)
-    .json()["data"]
-        .as_array()
-        .unwrap()
-        .clone()
+    s.list(&format!("/reseller/event?limit=200&type={kind}"), auth)
 }
 
 #[test]

@@ -795,16 +795,7 @@ fn deleting_the_partners_connection_or_withdrawing_the_integration_unlinks() {
     )
     .expect(204);
     let unlinked = |auth: &Auth| {
-        s.call(
-            "GET",
-            "/reseller/event?type=integration.unlinked",
-            auth,
-            None,
-        )
-        .expect(200)
-        .json()["data"]
-            .as_array()
-            .unwrap()
+        s.list("/reseller/event?type=integration.unlinked", auth)
             .len()
     };
     assert_eq!(unlinked(&w.partner.bearer()), 1);

@@ -125,19 +125,8 @@ fn provisioning_sets_up_what_the_template_says_and_a_tier_picks_its_template() {
     assert_eq!(created["options"], json!(["video", "orders"]));
     assert_eq!(created["subscription"]["template"], "retail");
     let code_name = created["codeName"].as_str().unwrap().to_owned();
-    let connections = |code_name: &str| {
-        s.call(
-            "GET",
-            &format!("/reseller/tenant/{code_name}/connection"),
-            &auth,
-            None,
-        )
-        .expect(200)
-        .json()["data"]
-            .as_array()
-            .unwrap()
-            .clone()
-    };
+    let connections =
+        |code_name: &str| s.list(&format!("/reseller/tenant/{code_name}/connection"), &auth);
     assert!(connections(&code_name).is_empty());
 
     assert_eq!(run_due(&s.db, time::now()).unwrap(), 1);

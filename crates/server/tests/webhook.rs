@@ -38,17 +38,7 @@ fn endpoint(s: &TestServer, auth: &Auth, url: &str, types: &[&str]) -> (String, 
 
 /// The endpoint's attempt log, newest first (its first page).
 fn attempt_log(s: &TestServer, auth: &Auth, hook: &str) -> Vec<Value> {
-    s.call(
-        "GET",
-        &format!("/reseller/webhook/{hook}/attempt"),
-        auth,
-        None,
-    )
-    .expect(200)
-    .json()["data"]
-        .as_array()
-        .unwrap()
-        .clone()
+    s.list(&format!("/reseller/webhook/{hook}/attempt"), auth)
 }
 
 /// Checks a delivery's signature as a receiver would, and that a changed body fails it.

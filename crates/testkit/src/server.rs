@@ -359,6 +359,14 @@ impl TestServer {
         )
     }
 
+    /// The `data` of the list page `GET path` answers, which must be 200.
+    pub fn list(&self, path: &str, auth: &Auth) -> Vec<Value> {
+        match self.call("GET", path, auth, None).expect(200).json()["data"].take() {
+            Value::Array(rows) => rows,
+            other => panic!("GET {path}: `data` is not a list: {other}"),
+        }
+    }
+
     /// A request with a raw body and content type ("" sends none).
     pub fn raw(
         &self,
