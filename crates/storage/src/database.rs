@@ -84,6 +84,21 @@ macro_rules! per_backend {
 }
 pub(crate) use per_backend;
 
+/// Makes `$statement`, a hand-written PostgreSQL statement whose text never varies (its lists
+/// are bound as arrays), one that diesel prepares once per connection (its type is its
+/// statement-cache key) and runs with `RunQueryDsl`.
+macro_rules! prepared_on_postgres {
+    ($statement:ty) => {
+        impl diesel::query_builder::QueryId for $statement {
+            type QueryId = $statement;
+            const HAS_STATIC_QUERY_ID: bool = true;
+        }
+
+        impl diesel::RunQueryDsl<diesel::PgConnection> for $statement {}
+    };
+}
+pub(crate) use prepared_on_postgres;
+
 /// Background work a transaction can queue, each kind with its own workers to wake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Work {

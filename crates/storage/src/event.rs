@@ -228,19 +228,11 @@ struct AppendOne {
     due: NaiveDateTime,
 }
 
-/// [`AppendOne`]'s statement-cache key.
-struct AppendOneStatement;
-
-impl diesel::query_builder::QueryId for AppendOne {
-    type QueryId = AppendOneStatement;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
+crate::database::prepared_on_postgres!(AppendOne);
 
 impl diesel::query_builder::Query for AppendOne {
     type SqlType = (diesel::sql_types::BigInt, diesel::sql_types::BigInt);
 }
-
-impl RunQueryDsl<diesel::PgConnection> for AppendOne {}
 
 impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendOne {
     fn walk_ast<'b>(

@@ -574,12 +574,7 @@ impl InsertAttempts {
     }
 }
 
-impl diesel::query_builder::QueryId for InsertAttempts {
-    type QueryId = InsertAttempts;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl RunQueryDsl<diesel::PgConnection> for InsertAttempts {}
+crate::database::prepared_on_postgres!(InsertAttempts);
 
 impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for InsertAttempts {
     fn walk_ast<'b>(
@@ -630,12 +625,7 @@ struct LogMadeHandOffs {
     endpoint_ids: Vec<String>,
 }
 
-impl diesel::query_builder::QueryId for LogMadeHandOffs {
-    type QueryId = LogMadeHandOffs;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl RunQueryDsl<diesel::PgConnection> for LogMadeHandOffs {}
+crate::database::prepared_on_postgres!(LogMadeHandOffs);
 
 impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for LogMadeHandOffs {
     fn walk_ast<'b>(
