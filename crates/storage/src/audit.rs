@@ -1,7 +1,7 @@
 //! The audit log, newest first, always within one reseller's environment.
 
 use crate::convert::{from_db_time, parse, to_db_time, uuid};
-use crate::database::per_backend;
+use crate::database::{bind_list, per_backend};
 use crate::schema::audit_events as events;
 use crate::sql_types::Id;
 use crate::{DbConnection, Owner, Page, Result, StorageError};
@@ -203,32 +203,23 @@ impl Uninserted {
         out.push_sql("INSERT INTO audit_events (");
         out.push_sql(COLUMNS);
         out.push_sql(") SELECT a.* FROM unnest(");
-        out.push_bind_param::<Array<Uuid>, _>(&self.ids)?;
-        for texts in [&self.reseller_ids, &self.environments] {
-            out.push_sql(", ");
-            out.push_bind_param::<Array<Text>, _>(texts)?;
-        }
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.tenants)?;
-        for texts in [
-            &self.actor_types,
-            &self.actor_ids,
-            &self.surfaces,
-            &self.operations,
-            &self.methods,
-            &self.paths,
-        ] {
-            out.push_sql(", ");
-            out.push_bind_param::<Array<Text>, _>(texts)?;
-        }
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Integer>, _>(&self.statuses)?;
-        for texts in [&self.outcomes, &self.request_ids] {
-            out.push_sql(", ");
-            out.push_bind_param::<Array<Text>, _>(texts)?;
-        }
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Timestamp>, _>(&self.created_at)?;
+        bind_list!(
+            out,
+            Array<Uuid> => &self.ids,
+            Array<Text> => &self.reseller_ids,
+            Array<Text> => &self.environments,
+            Array<Nullable<Text>> => &self.tenants,
+            Array<Text> => &self.actor_types,
+            Array<Text> => &self.actor_ids,
+            Array<Text> => &self.surfaces,
+            Array<Text> => &self.operations,
+            Array<Text> => &self.methods,
+            Array<Text> => &self.paths,
+            Array<Integer> => &self.statuses,
+            Array<Text> => &self.outcomes,
+            Array<Text> => &self.request_ids,
+            Array<Timestamp> => &self.created_at,
+        );
         out.push_sql(") AS a (");
         out.push_sql(COLUMNS);
         out.push_sql(")");

@@ -99,6 +99,19 @@ macro_rules! prepared_on_postgres {
 }
 pub(crate) use prepared_on_postgres;
 
+/// Binds each `value` as its SQL `type` into the statement `out` builds, separated by commas:
+/// `bind_list!(out, Text => &a, Array<Uuid> => &ids)`. For the hand-written statements.
+macro_rules! bind_list {
+    ($out:ident, $type:ty => $value:expr $(, $types:ty => $values:expr)* $(,)?) => {
+        $out.push_bind_param::<$type, _>($value)?;
+        $(
+            $out.push_sql(", ");
+            $out.push_bind_param::<$types, _>($values)?;
+        )*
+    };
+}
+pub(crate) use bind_list;
+
 /// Background work a transaction can queue, each kind with its own workers to wake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Work {

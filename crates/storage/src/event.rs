@@ -1,7 +1,7 @@
 //! The events outbox: appended in the writing transaction, paged by the reseller's sequence.
 
 use crate::convert::{from_db_time, from_json, parse, to_db_time, to_json, uuid};
-use crate::database::per_backend;
+use crate::database::{bind_list, per_backend};
 use crate::known_endpoints::{self, Known};
 use crate::schema::{event_sequences, events, resellers};
 use crate::sql_types::Id;
@@ -241,29 +241,20 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendOne {
     ) -> QueryResult<()> {
         use crate::sql_types::Uuid;
         use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamp};
-        // Binds the values given, separated by commas.
-        macro_rules! values {
-            ($type:ty => $value:expr $(, $types:ty => $values:expr)*) => {
-                out.push_bind_param::<$type, _>($value)?;
-                $(
-                    out.push_sql(", ");
-                    out.push_bind_param::<$types, _>($values)?;
-                )*
-            };
-        }
         let e = &self.event;
         out.push_sql(
             "WITH taken AS (UPDATE event_sequences SET last_value = last_value + 1 \
              WHERE reseller_id = ",
         );
-        values!(Text => &e.reseller_id);
+        bind_list!(out, Text => &e.reseller_id);
         out.push_sql(
             " RETURNING reseller_id, last_value, endpoints_version), \
              appended AS (INSERT INTO events (reseller_id, sequence, id, environment, \
              event_type, tenant_id, tenant_code_name, payload, created_at, handed_off) \
              SELECT reseller_id, last_value, ",
         );
-        values!(
+        bind_list!(
+            out,
             Uuid => &e.id,
             Text => &e.environment,
             Text => &e.event_type,
@@ -279,11 +270,11 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendOne {
              event_sequence, attempts, next_attempt_at, created_at) \
              SELECT d.id, d.endpoint_id, reseller_id, last_value, 0, ",
         );
-        values!(Timestamp => &self.due, Timestamp => &e.created_at);
+        bind_list!(out, Timestamp => &self.due, Timestamp => &e.created_at);
         out.push_sql(" FROM taken, unnest(");
-        values!(Array<Text> => &self.delivery_ids, Array<Text> => &self.endpoint_ids);
+        bind_list!(out, Array<Text> => &self.delivery_ids, Array<Text> => &self.endpoint_ids);
         out.push_sql(") AS d (id, endpoint_id) WHERE endpoints_version = ");
-        values!(BigInt => &self.assumed_version);
+        bind_list!(out, BigInt => &self.assumed_version);
         out.push_sql("), audited AS (");
         self.audit.push_insert(out.reborrow())?;
         out.push_sql(", taken) SELECT last_value, endpoints_version FROM taken");

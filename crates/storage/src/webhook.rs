@@ -1,7 +1,7 @@
 //! Webhook endpoints, the deliveries queued for them, and the log of attempts.
 
 use crate::convert::{from_db_time, from_json, parse, to_db_time, to_json, uuid};
-use crate::database::per_backend;
+use crate::database::{bind_list, per_backend};
 use crate::handoff::{self, HandedOff};
 use crate::known_endpoints;
 use crate::schema::webhook_endpoints as endpoints;
@@ -596,23 +596,18 @@ impl InsertAttempts {
             "INSERT INTO webhook_attempts (id, endpoint_id, delivery_id, event_id, \
              attempted_at, status_code, latency_ms, succeeded, response) SELECT * FROM unnest(",
         );
-        out.push_bind_param::<Array<Uuid>, _>(&self.ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Uuid>, _>(&self.endpoint_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Uuid>, _>(&self.delivery_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Uuid>, _>(&self.event_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Timestamp>, _>(&self.attempted_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Integer>>, _>(&self.status_codes)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&self.latencies_ms)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Bool>, _>(&self.succeeded)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.responses)?;
+        bind_list!(
+            out,
+            Array<Uuid> => &self.ids,
+            Array<Uuid> => &self.endpoint_ids,
+            Array<Uuid> => &self.delivery_ids,
+            Array<Uuid> => &self.event_ids,
+            Array<Timestamp> => &self.attempted_at,
+            Array<Nullable<Integer>> => &self.status_codes,
+            Array<BigInt> => &self.latencies_ms,
+            Array<Bool> => &self.succeeded,
+            Array<Text> => &self.responses,
+        );
         out.push_sql(")");
         Ok(())
     }
