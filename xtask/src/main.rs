@@ -25,7 +25,7 @@ fn main() -> ExitCode {
         Some("ci") => status(Command::new("bash").arg(root().join(".ci/run"))),
         Some("test") => test(&args[1..]),
         _ => Err(
-            "usage: cargo xtask <test [nextest args] | openapi [--check] | deps | bench [--sqlite-only] [--postgres URL] [--sync-tenants N] [--only webhooks|analytics|onboarding|sync] | ci>"
+            "usage: cargo xtask <test [nextest args] | openapi [--check] | deps | bench [--sqlite-only] [--postgres URL] [--sync-tenants N] [--only webhooks|analytics|onboarding|sync] [--server PATH] | ci>"
                 .into(),
         ),
     };

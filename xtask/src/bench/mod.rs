@@ -62,12 +62,16 @@ struct Options {
     sync_tenants: usize,
     /// Only one part's figures (`--only webhooks|analytics|onboarding|sync`), for a quick check.
     only: Option<String>,
+    /// The server binary measured instead of this tree's release build (`--server PATH`): an
+    /// earlier commit's, for before and after figures taken by the same bench in one session.
+    server: Option<PathBuf>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut postgres = Some("postgres://postgres@127.0.0.1:5432/postgres".to_owned());
     let mut sync_tenants = 1000;
     let mut only = None;
+    let mut server = None;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -89,6 +93,10 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 i += 1;
                 postgres = Some(args.get(i).ok_or("--postgres needs a URL")?.clone());
             }
+            "--server" => {
+                i += 1;
+                server = Some(PathBuf::from(args.get(i).ok_or("--server needs a path")?));
+            }
             "--sync-tenants" => {
                 i += 1;
                 sync_tenants = args
@@ -104,6 +112,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         postgres,
         sync_tenants,
         only,
+        server,
     })
 }
 
@@ -130,7 +139,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     let release = crate::root().join("target/release");
     let tools = Tools {
-        bin: release.join("tenantry"),
+        bin: options
+            .server
+            .clone()
+            .unwrap_or_else(|| release.join("tenantry")),
         data: release.join("examples/bench_data"),
     };
     let mut backends = vec![("SQLite", None)];
@@ -148,7 +160,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
             webhooks.push((
                 *name,
                 with_database(admin.as_deref(), "webhook", |url| {
-                    crate::webhook_bench::bench(&tools.bin, url)
+                    with_database(admin.as_deref(), "webhook_history", |history| {
+                        crate::webhook_bench::bench(&tools.bin, url, history)
+                    })
                 })?,
             ));
         }
@@ -358,6 +372,15 @@ fn print_webhooks(webhooks: &[(&str, crate::webhook_bench::WebhookFigures)]) {
             w.drain_after_history,
             w.drain_after_history / w.drain_fresh,
             crate::webhook_bench::DRAINS
+        );
+        let drains: Vec<String> = w
+            .drains
+            .iter()
+            .map(|(fresh, after)| format!("{fresh:.0}/{after:.0}"))
+            .collect();
+        println!(
+            "{name}: each drain, fresh/after 100,000, in the order they ran: {}",
+            drains.join(", ")
         );
         println!(
             "{name}: {} deliveries arrived twice (same webhook-id), counted once",
