@@ -184,7 +184,6 @@ fn the_onboarding_flow_runs_against_tenantry_serve_with_each_scheme() {
     .expect(200)
     .json();
     assert_eq!(list["data"].as_array().unwrap().len(), 3);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -312,7 +311,6 @@ fn the_operator_cli_creates_resellers_users_and_keys_that_work() {
         json!(null),
     )
     .expect_problem(401, "unauthorized");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -496,7 +494,6 @@ fn sigterm_lets_in_flight_requests_finish_and_writes_their_audit_events() {
         .filter(|e| e.operation.ends_with("/sandbox/order") && e.status == 201)
         .count();
     assert_eq!(fills, code_names.len());
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -571,5 +568,4 @@ fn the_reseller_and_tenant_surfaces_run_as_separate_processes_on_one_database() 
         "{url}"
     );
     send(&agent(), "GET", url, &Auth::None, None).expect(303);
-    let _ = std::fs::remove_dir_all(dir);
 }

@@ -4,22 +4,29 @@
 //! passing untested. With `TENANTRY_SCREENSHOTS=dir`, [`screenshot`] saves pages there.
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-/// chromedriver on a free port, killed when dropped.
+/// chromedriver on a free port, killed when dropped, with the profile directories of the
+/// browsers it started removed.
 pub struct Driver {
     child: Child,
     url: String,
+    profiles: Mutex<Vec<PathBuf>>,
 }
 
 impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        for profile in self.profiles.get_mut().unwrap_or_else(|e| e.into_inner()) {
+            let _ = std::fs::remove_dir_all(profile);
+        }
     }
 }
 
@@ -48,11 +55,20 @@ pub fn driver() -> Driver {
         assert!(Instant::now() < deadline, "chromedriver did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
-    Driver { child, url }
+    Driver {
+        child,
+        url,
+        profiles: Mutex::default(),
+    }
 }
 
 pub async fn browser(driver: &Driver) -> Client {
     let profile = std::env::temp_dir().join(format!("tenantry-chromium-{}", uuid::Uuid::new_v4()));
+    driver
+        .profiles
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(profile.clone());
     let capabilities = serde_json::json!({
         "browserName": "chrome",
         "goog:chromeOptions": {

@@ -1,7 +1,7 @@
 //! `tenantry serve` as a real child process, for tests that kill, restart or run several.
 
 use super::TestDb;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -71,14 +71,32 @@ pub fn serve_with(db: &TestDb, dir: &Path, args: &[&str], env: &[(&str, &str)]) 
     Serve { child, base }
 }
 
-/// A fresh directory for a process's files (its credentials file).
-pub fn temp_dir(label: &str) -> std::path::PathBuf {
+/// A directory for a process's files (its credentials file), removed with what it holds
+/// when dropped: declare it before the processes that use it, so they stop first.
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh [`TempDir`].
+pub fn temp_dir(label: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!(
         "tenantry-{label}-{}",
         uuid::Uuid::new_v4().simple()
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
 }
 
 /// Reseller `acme`, its rate set to `per_minute`, and a key of every scope, made by the
