@@ -304,6 +304,42 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Subscribes an endpoint at `url` to `event_types`.
+    fn endpoint(&self, url: &str, event_types: &[&str]) -> Result<(), String> {
+        self.send(
+            "POST",
+            "/reseller/webhook",
+            json!({"url": url, "eventTypes": event_types}),
+        )
+        .map(drop)
+    }
+
+    /// Fills the tenant's sandbox with `count` orders, a request per 1,000 (one
+    /// `order.created` each).
+    fn orders(&self, code_name: &str, count: usize) -> Result<(), String> {
+        for _ in 0..count / 1000 {
+            self.send(
+                "POST",
+                &format!("/reseller/tenant/{code_name}/sandbox/order"),
+                json!({"count": 1000}),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Creates a tenant with this customerReference; returns its codeName.
+    fn tenant(&self, reference: &str) -> Result<String, String> {
+        let made = self.send(
+            "POST",
+            "/reseller/tenant",
+            json!({"customerReference": reference, "fullName": "W",
+                   "email": "w@x.example", "defaultLanguage": "swe"}),
+        )?;
+        Ok(made["codeName"].as_str().ok_or("no codeName")?.to_owned())
+    }
+}
+
 /// One row of `sql`'s answer on `url`, as text fields.
 fn query_row(url: &str, sql: &str) -> Result<Vec<String>, String> {
     let out = Command::new("psql")
@@ -486,18 +522,8 @@ fn drain_target<'a>(bin: &Path, url: &'a str, hook_url: &str) -> Result<DrainTar
         &["--webhook-workers", "0", "--webhook-allow-private"],
     )?;
     let client = Client::new(&server.base, &key);
-    client.send(
-        "POST",
-        "/reseller/webhook",
-        json!({"url": hook_url, "eventTypes": ["order.created"]}),
-    )?;
-    let made = client.send(
-        "POST",
-        "/reseller/tenant",
-        json!({"customerReference": "drain", "fullName": "D",
-               "email": "d@x.example", "defaultLanguage": "swe"}),
-    )?;
-    let code_name = made["codeName"].as_str().ok_or("no codeName")?.to_owned();
+    client.endpoint(hook_url, &["order.created"])?;
+    let code_name = client.tenant("drain")?;
     Ok(DrainTarget {
         url,
         key,
@@ -517,14 +543,7 @@ fn drain(
 ) -> Result<(f64, Option<DrainReads>), String> {
     let postgres = target.url.starts_with("postgres");
     let queuing = super::bench::start_server_with(bin, target.url, &["--webhook-workers", "0"])?;
-    let queue = Client::new(&queuing.base, &target.key);
-    for _ in 0..BACKLOG / 1000 {
-        queue.send(
-            "POST",
-            &format!("/reseller/tenant/{}/sandbox/order", target.code_name),
-            json!({"count": 1000}),
-        )?;
-    }
+    Client::new(&queuing.base, &target.key).orders(&target.code_name, BACKLOG)?;
     drop(queuing);
     let before = postgres.then(|| rows_read(target.url)).transpose()?;
     let delivering =
@@ -558,21 +577,9 @@ pub fn bench(bin: &Path, url: &str, history_url: &str) -> Result<WebhookFigures,
     let (hook_url, arrivals) = receiver()?;
     let delivering = super::bench::start_server_with(bin, url, &["--webhook-allow-private"])?;
     let client = Client::new(&delivering.base, &key);
-    client.send(
-        "POST",
-        "/reseller/webhook",
-        json!({"url": hook_url, "eventTypes": ["order.created", "tenant.updated"]}),
-    )?;
+    client.endpoint(&hook_url, &["order.created", "tenant.updated"])?;
     let tenants = (0..WRITERS)
-        .map(|i| {
-            let made = client.send(
-                "POST",
-                "/reseller/tenant",
-                json!({"customerReference": format!("writer-{i}"), "fullName": "W",
-                       "email": "w@x.example", "defaultLanguage": "swe"}),
-            )?;
-            Ok(made["codeName"].as_str().ok_or("no codeName")?.to_owned())
-        })
+        .map(|i| client.tenant(&format!("writer-{i}")))
         .collect::<Result<Vec<String>, String>>()?;
 
     // The burst: eight writers, each patching its own tenant, 2,000 writes in all.
@@ -615,21 +622,9 @@ pub fn bench(bin: &Path, url: &str, history_url: &str) -> Result<WebhookFigures,
         .map(|i| {
             let key = super::bench::reseller_with_key(bin, url, &format!("spread-{i}"))?;
             let client = Client::new(&delivering.base, &key);
-            client.send(
-                "POST",
-                "/reseller/webhook",
-                json!({"url": hook_url, "eventTypes": ["tenant.updated"]}),
-            )?;
-            let made = client.send(
-                "POST",
-                "/reseller/tenant",
-                json!({"customerReference": "writer", "fullName": "W",
-                       "email": "w@x.example", "defaultLanguage": "swe"}),
-            )?;
-            Ok((
-                key,
-                made["codeName"].as_str().ok_or("no codeName")?.to_owned(),
-            ))
+            client.endpoint(&hook_url, &["tenant.updated"])?;
+            let code_name = client.tenant("writer")?;
+            Ok((key, code_name))
         })
         .collect::<Result<Vec<(String, String)>, String>>()?;
     let spread_started = Instant::now();
@@ -689,14 +684,7 @@ pub fn bench(bin: &Path, url: &str, history_url: &str) -> Result<WebhookFigures,
         // History: 100,000 deliveries made and done.
         let delivering =
             super::bench::start_server_with(bin, history_url, &["--webhook-allow-private"])?;
-        let client = Client::new(&delivering.base, &history.key);
-        for _ in 0..HISTORY / 1000 {
-            client.send(
-                "POST",
-                &format!("/reseller/tenant/{}/sandbox/order", history.code_name),
-                json!({"count": 1000}),
-            )?;
-        }
+        Client::new(&delivering.base, &history.key).orders(&history.code_name, HISTORY)?;
         delivered_orders += HISTORY;
         wait_for(&arrivals, "order.created", delivered_orders)?;
     }

@@ -532,17 +532,15 @@ impl Dispatcher {
                     }
                 }
             };
-            idle = match made {
-                Ok(0) => true,
+            match made {
+                Ok(0) => {}
                 Ok(_) => {
                     idle = false;
                     continue;
                 }
-                Err(e) => {
-                    log::warn!("webhook delivery: {e}");
-                    true
-                }
-            };
+                Err(e) => log::warn!("webhook delivery: {e}"),
+            }
+            idle = true;
             // Until the next claim is due; after an error, a whole poll.
             let wait = found_empty.map_or(self.settings.poll, |(at, _)| {
                 self.settings.poll.saturating_sub(at.elapsed())
