@@ -10,7 +10,8 @@
 //! On PostgreSQL the write burst's database work is read from the server's statistics before
 //! and after (the deliveries' work included, as it is part of what a write costs): commits
 //! from `pg_stat_database`, WAL bytes from `pg_stat_wal`, statements from `pg_stat_statements`
-//! when the server preloads it.
+//! when the server preloads it. The burst then runs again with `pg_stat_activity` sampled,
+//! for where one reseller's writers spend their time ([`WriterStates`]).
 
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
@@ -54,6 +55,8 @@ pub struct WebhookFigures {
     pub per_write: Option<DatabaseWork>,
     /// What each write of the burst cost in CPU.
     pub cpu: CpuPerWrite,
+    /// Where one reseller's writers spend their time in PostgreSQL (PostgreSQL only).
+    pub writer_states: Option<WriterStates>,
     /// Events per second draining a backlog of 2,000: on a fresh queue, and after 100,000
     /// earlier deliveries.
     pub drain_fresh: f64,
@@ -117,6 +120,88 @@ fn cpu_seconds(server: u32) -> Result<[f64; 3], String> {
         process(&server.to_string()) * TICK,
         postgres * TICK,
     ])
+}
+
+/// Where a burst's writers spend their time in PostgreSQL: the backends seen in each state
+/// (a wait event, `running`, or `idle in transaction` while the server works between
+/// statements) per sample of `pg_stat_activity`, most first. By Little's law a state's
+/// figure divided by the writes per second is its time per write.
+pub struct WriterStates(pub Vec<(String, f64)>);
+
+/// How often [`StateSampler`] samples.
+const SAMPLE_EVERY: Duration = Duration::from_millis(5);
+
+/// `pg_stat_activity` sampled every [`SAMPLE_EVERY`] by one `psql` session (a process per
+/// sample would cost the machine more than the writers), until [`StateSampler::finish`].
+struct StateSampler {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    asking: std::thread::JoinHandle<()>,
+    counting: std::thread::JoinHandle<(usize, HashMap<String, usize>)>,
+}
+
+impl StateSampler {
+    fn start(url: &str) -> Result<StateSampler, String> {
+        use std::process::Stdio;
+        const SAMPLE: &str = "SELECT CASE WHEN state = 'idle in transaction' THEN state \
+            ELSE coalesce(wait_event_type || ':' || wait_event, 'running') END \
+            FROM pg_stat_activity WHERE datname = current_database() \
+            AND backend_type = 'client backend' AND pid <> pg_backend_pid() \
+            AND state IN ('active', 'idle in transaction'); SELECT '--';";
+        let mut psql = Command::new("psql")
+            .args([url, "-Atq"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("psql: {e}"))?;
+        let (mut stdin, stdout) = (psql.stdin.take(), psql.stdout.take());
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let asking = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if let Some(input) = &mut stdin {
+                        if writeln!(input, "{SAMPLE}").is_err() {
+                            break;
+                        }
+                    }
+                    std::thread::sleep(SAMPLE_EVERY);
+                }
+                drop(stdin);
+                let _ = psql.wait();
+            })
+        };
+        let counting = std::thread::spawn(move || {
+            let (mut samples, mut seen) = (0, HashMap::new());
+            for line in stdout.into_iter().flat_map(|o| BufReader::new(o).lines()) {
+                match line.as_deref() {
+                    Ok("--") => samples += 1,
+                    Ok(state) => *seen.entry(state.to_owned()).or_default() += 1,
+                    Err(_) => break,
+                }
+            }
+            (samples, seen)
+        });
+        Ok(StateSampler {
+            stop,
+            asking,
+            counting,
+        })
+    }
+
+    fn finish(self) -> Result<WriterStates, String> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.asking.join().map_err(|_| "the sampler panicked")?;
+        let (samples, seen) = self.counting.join().map_err(|_| "the sampler panicked")?;
+        if samples == 0 {
+            return Err("pg_stat_activity was never sampled".into());
+        }
+        let mut states: Vec<(String, f64)> = seen
+            .into_iter()
+            .map(|(state, n)| (state, n as f64 / samples as f64))
+            .collect();
+        states.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(WriterStates(states))
+    }
 }
 
 /// Per write, from PostgreSQL's statistics.
@@ -589,8 +674,9 @@ pub fn bench(bin: &Path, url: &str, history_url: &str) -> Result<WebhookFigures,
         .transpose()?;
     let cpu_before = cpu_seconds(delivering.pid())?;
     let started = Instant::now();
-    let writers: Vec<(&str, &str)> = tenants.iter().map(|t| (key.as_str(), t.as_str())).collect();
-    let last_answer = burst(&delivering.base, &writers)?;
+    let one_reseller: Vec<(&str, &str)> =
+        tenants.iter().map(|t| (key.as_str(), t.as_str())).collect();
+    let last_answer = burst(&delivering.base, &one_reseller)?;
     let last_arrival = wait_for(&arrivals, "tenant.updated", WRITES)?;
     let cpu_after = cpu_seconds(delivering.pid())?;
     let cpu_ms = |i: usize| (cpu_after[i] - cpu_before[i]) * 1e3 / WRITES as f64;
@@ -615,6 +701,19 @@ pub fn bench(bin: &Path, url: &str, history_url: &str) -> Result<WebhookFigures,
         }
         None => None,
     };
+    let mut bursts = 1;
+
+    // The burst again, with PostgreSQL's backends sampled: apart, so the sampling's own cost
+    // stays out of the figures above.
+    let writer_states = if postgres {
+        let sampler = StateSampler::start(url)?;
+        burst(&delivering.base, &one_reseller)?;
+        bursts += 1;
+        Some(sampler.finish()?)
+    } else {
+        None
+    };
+    wait_for(&arrivals, "tenant.updated", bursts * WRITES)?;
 
     // The same burst from eight resellers, one writer each: its events take eight sequence
     // rows where the first burst's all took one reseller's.
@@ -634,7 +733,8 @@ pub fn bench(bin: &Path, url: &str, history_url: &str) -> Result<WebhookFigures,
         .collect();
     let spread_answer = burst(&delivering.base, &writers)?;
     let spread_writes_per_s = WRITES as f64 / (spread_answer - spread_started).as_secs_f64();
-    wait_for(&arrivals, "tenant.updated", 2 * WRITES)?;
+    bursts += 1;
+    wait_for(&arrivals, "tenant.updated", bursts * WRITES)?;
 
     // Latency: writes at 50/s, each from its request's start to its webhook's arrival.
     let mut sent = HashMap::new();
@@ -650,7 +750,7 @@ pub fn bench(bin: &Path, url: &str, history_url: &str) -> Result<WebhookFigures,
             json!({ "fullName": name }),
         )?;
     }
-    wait_for(&arrivals, "tenant.updated", 2 * WRITES + PACED_WRITES)?;
+    wait_for(&arrivals, "tenant.updated", bursts * WRITES + PACED_WRITES)?;
     let mut latencies: Vec<f64> = {
         let seen = arrivals.0.lock().unwrap();
         sent.iter()
@@ -709,6 +809,7 @@ pub fn bench(bin: &Path, url: &str, history_url: &str) -> Result<WebhookFigures,
         p99_ms,
         per_write,
         cpu,
+        writer_states,
         drain_fresh,
         drain_after_history,
         drains,

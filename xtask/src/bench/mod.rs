@@ -357,6 +357,18 @@ fn print_webhooks(webhooks: &[(&str, crate::webhook_bench::WebhookFigures)]) {
                 kinds.join(", ")
             );
         }
+        if let Some(states) = &w.writer_states {
+            let states: Vec<String> = states
+                .0
+                .iter()
+                .take(6)
+                .map(|(state, n)| format!("{state} {n:.2}"))
+                .collect();
+            println!(
+                "{name}: where one reseller's writers spend their time (backends per sample of pg_stat_activity every 5 ms, the burst run again): {}",
+                states.join(", ")
+            );
+        }
         println!(
             "{name}: the same burst from 8 resellers (a tenant each): {:.0} writes/s (one reseller ÷ eight {:.2}; below 1, one reseller's event sequence limits its writers)",
             w.spread_writes_per_s,
