@@ -131,8 +131,8 @@ pub struct WriterStates(pub Vec<(String, f64)>);
 /// How often [`StateSampler`] samples.
 const SAMPLE_EVERY: Duration = Duration::from_millis(5);
 
-/// `pg_stat_activity` sampled every [`SAMPLE_EVERY`] by one `psql` session (a process per
-/// sample would cost the machine more than the writers), until [`StateSampler::finish`].
+/// `pg_stat_activity` sampled every [`SAMPLE_EVERY`] by one `psql` session, not a process
+/// per sample, until [`StateSampler::finish`].
 struct StateSampler {
     stop: Arc<std::sync::atomic::AtomicBool>,
     asking: std::thread::JoinHandle<()>,
@@ -387,9 +387,7 @@ impl Client {
             .into_json()
             .map_err(|e| e.to_string())
     }
-}
 
-impl Client {
     /// Subscribes an endpoint at `url` to `event_types`.
     fn endpoint(&self, url: &str, event_types: &[&str]) -> Result<(), String> {
         self.send(
