@@ -53,6 +53,7 @@ pub fn server(
             .app_data(query_config())
             .app_data(path_config())
             .app_data(web::PayloadConfig::new(crate::MAX_BODY_BYTES))
+            .wrap(from_fn(crate::auth::unchecked_credentials))
             .wrap(from_fn(crate::idempotency))
             .wrap(from_fn(crate::audit))
             .wrap(from_fn(crate::usage))

@@ -4,8 +4,13 @@ use crate::audit::{self, AuditEntry};
 use crate::rate_limit::{self, Allowance};
 use crate::throttle::Attempt;
 use crate::{blocking, idempotency, ApiError, AppState};
-use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, ResponseError};
 use futures_util::future::LocalBoxFuture;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tenantry_auth::scheme::Headers;
 use tenantry_auth::tenant::TenantHeaders;
@@ -288,6 +293,108 @@ pub struct AuditedReseller {
 struct OwedKeyCheck {
     check: KeyCheck,
     secret: String,
+    /// Shared with the request's [`Unchecked`]: set once the write's transaction checks.
+    checked: Arc<AtomicBool>,
+}
+
+/// A remembered credential whose check its request still owes: set as the request is
+/// admitted on it, and marked checked where the request's own statement checks it (a
+/// reseller key's write as its transaction begins, a tenant token's read in its page). A
+/// request refused before that (its body, its query, its tenant: a 4xx) is answered as a
+/// fresh lookup of the credential would answer it ([`unchecked_credentials`]).
+#[derive(Clone)]
+struct Unchecked {
+    credential: Remembered,
+    token_hash: String,
+    checked: Arc<AtomicBool>,
+}
+
+/// The secret of a remembered credential, by kind.
+#[derive(Clone)]
+enum Remembered {
+    ResellerKey(String),
+    TenantToken(String),
+}
+
+impl Unchecked {
+    /// Records on `req` that its remembered credential's check is owed; returns the flag to
+    /// set once the check is made.
+    fn owe(req: &HttpRequest, credential: Remembered, token_hash: &str) -> Arc<AtomicBool> {
+        let checked = Arc::new(AtomicBool::new(false));
+        req.extensions_mut().insert(Unchecked {
+            credential,
+            token_hash: token_hash.to_owned(),
+            checked: checked.clone(),
+        });
+        checked
+    }
+
+    /// Forgets the credential and looks it up afresh: its refusal, if it no longer
+    /// authenticates (what any route answers a fresh request with it).
+    fn look_up(self, state: &AppState) -> Result<Option<ApiError>, ApiError> {
+        let refusal = match self.credential {
+            Remembered::ResellerKey(secret) => {
+                state.auth.forget_key(&self.token_hash);
+                let credentials = ResellerCredentials::Key(secret);
+                state
+                    .db
+                    .read(|conn| Ok::<_, ApiError>(state.auth.reseller(conn, &credentials)))?
+                    .err()
+            }
+            Remembered::TenantToken(secret) => {
+                state.auth.forget_token(&self.token_hash);
+                let credentials = TenantCredentials::TenantToken(secret);
+                let outcome = state
+                    .db
+                    .read(|conn| Ok::<_, ApiError>(state.auth.tenant(conn, &credentials)))?;
+                return Ok(outcome.err().map(|refusal| {
+                    ApiError::from(refusal).with_challenge(crate::error::TENANT_CHALLENGE)
+                }));
+            }
+        };
+        Ok(refusal.map(ApiError::from))
+    }
+}
+
+/// The middleware that looks up a remembered credential whose request was refused before
+/// its own statement checked it, and answers with the lookup's refusal if the credential
+/// no longer authenticates: a key or token revoked since it was remembered is told 401 (a
+/// tenant deactivated since, 403), not what a live one would be told (422 for its body,
+/// 404 for another's tenant). As for a fresh request, the refused credential names no
+/// caller to audit or meter. Innermost (`App::new().wrap(from_fn(unchecked_credentials))`
+/// first), so the audit log and the Idempotency-Key's record see that answer. Costs a
+/// lookup only for such refusals.
+pub async fn unchecked_credentials(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let response = next.call(req).await?;
+    let unchecked = response
+        .request()
+        .extensions()
+        .get::<Unchecked>()
+        .filter(|u| !u.checked.load(Ordering::Relaxed))
+        .cloned();
+    let state = response
+        .request()
+        .app_data::<web::Data<AppState>>()
+        .cloned();
+    let status = response.status();
+    let (Some(unchecked), Some(state)) = (unchecked, state) else {
+        return Ok(response.map_into_left_body());
+    };
+    if !status.is_client_error() || status == StatusCode::UNAUTHORIZED {
+        return Ok(response.map_into_left_body());
+    }
+    match blocking(move || unchecked.look_up(&state)).await? {
+        Some(refusal) => {
+            let (req, _) = response.into_parts();
+            req.extensions_mut().remove::<audit::Actor>();
+            let refused = ServiceResponse::new(req, refusal.error_response());
+            Ok(refused.map_into_right_body())
+        }
+        None => Ok(response.map_into_left_body()),
+    }
 }
 
 /// How a checked write ended: the check failed (nothing was written), or the write did.
@@ -328,6 +435,9 @@ impl AuditedReseller {
             audit,
             owed,
         } = self;
+        if let Some(owed) = &owed {
+            owed.checked.store(true, Ordering::Relaxed);
+        }
         let mut f = Some(f);
         let checked = state
             .db
@@ -382,6 +492,11 @@ impl FromRequest for AuditedReseller {
                 },
             );
         };
+        let checked = Unchecked::owe(
+            req,
+            Remembered::ResellerKey(secret.clone()),
+            &known.check.token_hash,
+        );
         let pending = idempotency::pending(req);
         let scope = required_scope(req);
         let checking = authenticating(req);
@@ -403,6 +518,7 @@ impl FromRequest for AuditedReseller {
                 owed: Some(OwedKeyCheck {
                     check: known.check,
                     secret,
+                    checked,
                 }),
             })
         })
@@ -564,6 +680,8 @@ pub struct AuthenticatedTenantRead {
 struct OwedCheck {
     token_hash: String,
     secret: String,
+    /// Shared with the request's [`Unchecked`]: set once the read runs, which checks.
+    checked: Arc<AtomicBool>,
 }
 
 impl FromRequest for AuthenticatedTenantRead {
@@ -598,6 +716,11 @@ impl FromRequest for AuthenticatedTenantRead {
                 })
             });
         };
+        let checked = Unchecked::owe(
+            req,
+            Remembered::TenantToken(secret.clone()),
+            &known.token_hash,
+        );
         let pending = idempotency::pending(req);
         let permission = required_permission(req);
         let checking = authenticating(req);
@@ -619,6 +742,7 @@ impl FromRequest for AuthenticatedTenantRead {
                 owed: Some(OwedCheck {
                     token_hash: known.token_hash,
                     secret,
+                    checked,
                 }),
                 req,
             })
@@ -640,6 +764,9 @@ impl AuthenticatedTenantRead {
         read: impl Fn(&mut DbConnection, &CredentialCheck) -> StorageResult<Option<T>> + Send + 'static,
     ) -> Result<T, ApiError> {
         let tenant_id = self.principal.tenant.id;
+        if let Some(owed) = &self.owed {
+            owed.checked.store(true, Ordering::Relaxed);
+        }
         let Some(owed) = self.owed else {
             return blocking(move || {
                 let page = state

@@ -456,6 +456,33 @@ fn a_remembered_key_is_refused_on_its_next_write_exactly_as_a_fresh_lookup_refus
 }
 
 #[test]
+fn a_remembered_revoked_key_is_refused_before_its_body_or_its_tenant_is_judged() {
+    use tenantry_storage::reseller as resellers;
+    let s = TestServer::start(ALONE);
+    // What a live key would be told: 422 for the body, 404 for the tenant.
+    let cases: [(&str, Option<serde_json::Value>); 2] = [
+        ("", Some(json!({ "fullName": 5 }))),
+        ("-no-such-tenant", Some(json!({ "fullName": "After" }))),
+    ];
+    for (i, (suffix, body)) in cases.into_iter().enumerate() {
+        let r = s.reseller(&format!("corner{i}"));
+        let auth = r.bearer();
+        let path = created_tenant_path(&s, &auth);
+        // A write the key's reseller makes: from now on this process remembers the key.
+        s.call("PATCH", &path, &auth, Some(json!({ "fullName": "Known" })))
+            .expect(200);
+        let stored =
+            s.db.read(|conn| resellers::find_by_code(conn, &r.code))
+                .unwrap();
+        s.db.write(|conn| resellers::revoke_key(conn, stored.id, r.key_id, time::now()))
+            .unwrap();
+        let refused = s.call("PATCH", &format!("{path}{suffix}"), &auth, body);
+        assert_eq!(refused.status, 401, "{suffix:?}: {}", refused.text);
+        assert!(refused.header("www-authenticate").is_some(), "{suffix:?}");
+    }
+}
+
+#[test]
 fn a_remembered_key_whose_reseller_changed_writes_with_what_the_reseller_is_now() {
     use tenantry_domain::audit::Actor;
     use tenantry_service::capability;

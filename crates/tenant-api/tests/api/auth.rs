@@ -158,6 +158,39 @@ fn a_remembered_token_is_refused_on_its_next_page_exactly_as_a_fresh_lookup_refu
 }
 
 #[test]
+fn a_remembered_token_refused_before_its_page_is_read_is_told_what_a_fresh_lookup_says() {
+    let s = TestServer::start(ALONE);
+    let r = s.reseller("acme");
+    for (i, ending) in [Ending::Revoked, Ending::TenantDeactivated]
+        .iter()
+        .enumerate()
+    {
+        let t = tenant(&s, &r, &format!("shop-{i}"), "admin");
+        let auth = t.bearer();
+        // Looked up once, then remembered.
+        s.call("GET", "/tenant/order", &auth, None).expect(200);
+        s.call("GET", "/tenant/order", &auth, None).expect(200);
+        // What a live token is told for this query: 400.
+        s.call("GET", "/tenant/order?limit=many", &auth, None)
+            .expect(400);
+        ending.apply(&s, &t);
+        let fresh = s.call("GET", "/tenant", &auth, None);
+        assert!(matches!(fresh.status, 401 | 403), "{}", fresh.text);
+        let refused = s.call("GET", "/tenant/order?limit=many", &auth, None);
+        assert_eq!(
+            (refused.status, refused.json()["code"].clone()),
+            (fresh.status, fresh.json()["code"].clone()),
+            "{}",
+            refused.text
+        );
+        assert_eq!(
+            refused.header("www-authenticate"),
+            fresh.header("www-authenticate")
+        );
+    }
+}
+
+#[test]
 fn a_token_working_again_is_served_again_and_its_permissions_still_hold() {
     let s = TestServer::start(ALONE);
     let r = s.reseller("acme");
