@@ -219,8 +219,13 @@ pub async fn idempotency(
     let (request, response) = response.into_parts();
     let status = response.status();
     // A server error may not have done its work: let a retry run it. A rate-limited request
-    // did nothing either.
-    if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+    // did nothing either, nor did one whose remembered credential was refused after it was
+    // admitted (`auth::unchecked_credentials`): its 401 is no answer for the principal's
+    // other credentials to replay.
+    if status.is_server_error()
+        || status == StatusCode::TOO_MANY_REQUESTS
+        || status == StatusCode::UNAUTHORIZED
+    {
         let db = state.clone();
         let result = blocking(move || {
             Ok(db

@@ -483,6 +483,40 @@ fn a_remembered_revoked_key_is_refused_before_its_body_or_its_tenant_is_judged()
 }
 
 #[test]
+fn a_refused_keys_answer_is_not_kept_for_its_idempotency_key() {
+    use tenantry_storage::reseller as resellers;
+    let s = TestServer::start(ALONE);
+    let r = s.reseller("idem");
+    let auth = r.bearer();
+    let path = created_tenant_path(&s, &auth);
+    s.call("PATCH", &path, &auth, Some(json!({ "fullName": "Known" })))
+        .expect(200);
+    let stored =
+        s.db.read(|conn| resellers::find_by_code(conn, &r.code))
+            .unwrap();
+    s.db.write(|conn| resellers::revoke_key(conn, stored.id, r.key_id, time::now()))
+        .unwrap();
+    let body = json!({ "customerReference": 5 });
+    let refused = s.call(
+        "POST",
+        "/reseller/tenant",
+        &auth.with("Idempotency-Key", "k-1"),
+        Some(body.clone()),
+    );
+    assert_eq!(refused.status, 401, "{}", refused.text);
+    // The reseller's live key, same request: its own answer, not the revoked key's.
+    let other = s.credentials(&r.code, Environment::Sandbox);
+    let answered = s.call(
+        "POST",
+        "/reseller/tenant",
+        &other.bearer().with("Idempotency-Key", "k-1"),
+        Some(body),
+    );
+    assert_eq!(answered.status, 422, "{}", answered.text);
+    assert_eq!(answered.header("idempotent-replayed"), None);
+}
+
+#[test]
 fn a_remembered_key_whose_reseller_changed_writes_with_what_the_reseller_is_now() {
     use tenantry_domain::audit::Actor;
     use tenantry_service::capability;
