@@ -332,14 +332,14 @@ impl Unchecked {
     /// Forgets the credential and looks it up afresh: its refusal, if it no longer
     /// authenticates (what any route answers a fresh request with it).
     fn look_up(self, state: &AppState) -> Result<Option<ApiError>, ApiError> {
-        let refusal = match self.credential {
+        let (outcome, challenge) = match self.credential {
             Remembered::ResellerKey(secret) => {
                 state.auth.forget_key(&self.token_hash);
                 let credentials = ResellerCredentials::Key(secret);
-                state
+                let outcome = state
                     .db
-                    .read(|conn| Ok::<_, ApiError>(state.auth.reseller(conn, &credentials)))?
-                    .err()
+                    .read(|conn| Ok::<_, ApiError>(state.auth.reseller(conn, &credentials)))?;
+                (outcome.map(drop), crate::error::RESELLER_CHALLENGE)
             }
             Remembered::TenantToken(secret) => {
                 state.auth.forget_token(&self.token_hash);
@@ -347,12 +347,14 @@ impl Unchecked {
                 let outcome = state
                     .db
                     .read(|conn| Ok::<_, ApiError>(state.auth.tenant(conn, &credentials)))?;
-                return Ok(outcome.err().map(|refusal| {
-                    ApiError::from(refusal).with_challenge(crate::error::TENANT_CHALLENGE)
-                }));
+                (outcome.map(drop), crate::error::TENANT_CHALLENGE)
             }
         };
-        Ok(refusal.map(ApiError::from))
+        match outcome {
+            Ok(()) => Ok(None),
+            Err(AuthError::Storage(e)) => Err(e.into()),
+            Err(refusal) => Ok(Some(ApiError::from(refusal).with_challenge(challenge))),
+        }
     }
 }
 
