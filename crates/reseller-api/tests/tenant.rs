@@ -455,9 +455,32 @@ fn a_remembered_key_is_refused_on_its_next_write_exactly_as_a_fresh_lookup_refus
     }
 }
 
+/// Reseller `code` with a tenant (its path returned) and a key this process remembers (a
+/// write made with it), then revoked behind the server's back.
+fn remembered_then_revoked(
+    s: &TestServer,
+    code: &str,
+) -> (tenantry_testkit::server::ResellerCreds, String) {
+    use tenantry_storage::reseller as resellers;
+    let r = s.reseller(code);
+    let path = created_tenant_path(s, &r.bearer());
+    s.call(
+        "PATCH",
+        &path,
+        &r.bearer(),
+        Some(json!({ "fullName": "Known" })),
+    )
+    .expect(200);
+    let stored =
+        s.db.read(|conn| resellers::find_by_code(conn, &r.code))
+            .unwrap();
+    s.db.write(|conn| resellers::revoke_key(conn, stored.id, r.key_id, time::now()))
+        .unwrap();
+    (r, path)
+}
+
 #[test]
 fn a_remembered_revoked_key_is_refused_before_its_body_or_its_tenant_is_judged() {
-    use tenantry_storage::reseller as resellers;
     let s = TestServer::start(ALONE);
     // What a live key would be told: 422 for the body, 404 for the tenant.
     let cases: [(&str, Option<serde_json::Value>); 2] = [
@@ -465,17 +488,8 @@ fn a_remembered_revoked_key_is_refused_before_its_body_or_its_tenant_is_judged()
         ("-no-such-tenant", Some(json!({ "fullName": "After" }))),
     ];
     for (i, (suffix, body)) in cases.into_iter().enumerate() {
-        let r = s.reseller(&format!("corner{i}"));
+        let (r, path) = remembered_then_revoked(&s, &format!("corner{i}"));
         let auth = r.bearer();
-        let path = created_tenant_path(&s, &auth);
-        // A write the key's reseller makes: from now on this process remembers the key.
-        s.call("PATCH", &path, &auth, Some(json!({ "fullName": "Known" })))
-            .expect(200);
-        let stored =
-            s.db.read(|conn| resellers::find_by_code(conn, &r.code))
-                .unwrap();
-        s.db.write(|conn| resellers::revoke_key(conn, stored.id, r.key_id, time::now()))
-            .unwrap();
         let refused = s.call("PATCH", &format!("{path}{suffix}"), &auth, body);
         assert_eq!(refused.status, 401, "{suffix:?}: {}", refused.text);
         assert!(refused.header("www-authenticate").is_some(), "{suffix:?}");
@@ -484,18 +498,9 @@ fn a_remembered_revoked_key_is_refused_before_its_body_or_its_tenant_is_judged()
 
 #[test]
 fn a_refused_keys_answer_is_not_kept_for_its_idempotency_key() {
-    use tenantry_storage::reseller as resellers;
     let s = TestServer::start(ALONE);
-    let r = s.reseller("idem");
+    let (r, _) = remembered_then_revoked(&s, "idem");
     let auth = r.bearer();
-    let path = created_tenant_path(&s, &auth);
-    s.call("PATCH", &path, &auth, Some(json!({ "fullName": "Known" })))
-        .expect(200);
-    let stored =
-        s.db.read(|conn| resellers::find_by_code(conn, &r.code))
-            .unwrap();
-    s.db.write(|conn| resellers::revoke_key(conn, stored.id, r.key_id, time::now()))
-        .unwrap();
     let body = json!({ "customerReference": 5 });
     let refused = s.call(
         "POST",
