@@ -316,25 +316,18 @@ enum Remembered {
     TenantToken(String),
 }
 
-impl Unchecked {
-    /// Records on `req` that its remembered credential's check is owed; returns the flag to
-    /// set once the check is made.
-    fn owe(req: &HttpRequest, credential: Remembered, token_hash: &str) -> Arc<AtomicBool> {
-        let checked = Arc::new(AtomicBool::new(false));
-        req.extensions_mut().insert(Unchecked {
-            credential,
-            token_hash: token_hash.to_owned(),
-            checked: checked.clone(),
-        });
-        checked
-    }
-
-    /// Forgets the credential and looks it up afresh: its refusal, if it no longer
-    /// authenticates (what any route answers a fresh request with it).
-    fn look_up(self, state: &AppState) -> Result<Option<ApiError>, ApiError> {
-        let (outcome, challenge) = match self.credential {
+impl Remembered {
+    /// Forgets the credential (remembered under `token_hash`) and looks it up afresh: its
+    /// refusal, if it no longer authenticates (what any route answers a fresh request with
+    /// it).
+    fn look_up_afresh(
+        self,
+        state: &AppState,
+        token_hash: &str,
+    ) -> Result<Option<ApiError>, ApiError> {
+        let (outcome, challenge) = match self {
             Remembered::ResellerKey(secret) => {
-                state.auth.forget_key(&self.token_hash);
+                state.auth.forget_key(token_hash);
                 let credentials = ResellerCredentials::Key(secret);
                 let outcome = state
                     .db
@@ -342,7 +335,7 @@ impl Unchecked {
                 (outcome.map(drop), crate::error::RESELLER_CHALLENGE)
             }
             Remembered::TenantToken(secret) => {
-                state.auth.forget_token(&self.token_hash);
+                state.auth.forget_token(token_hash);
                 let credentials = TenantCredentials::TenantToken(secret);
                 let outcome = state
                     .db
@@ -355,6 +348,20 @@ impl Unchecked {
             Err(AuthError::Storage(e)) => Err(e.into()),
             Err(refusal) => Ok(Some(ApiError::from(refusal).with_challenge(challenge))),
         }
+    }
+}
+
+impl Unchecked {
+    /// Records on `req` that its remembered credential's check is owed; returns the flag to
+    /// set once the check is made.
+    fn owe(req: &HttpRequest, credential: Remembered, token_hash: &str) -> Arc<AtomicBool> {
+        let checked = Arc::new(AtomicBool::new(false));
+        req.extensions_mut().insert(Unchecked {
+            credential,
+            token_hash: token_hash.to_owned(),
+            checked: checked.clone(),
+        });
+        checked
     }
 }
 
@@ -388,7 +395,12 @@ pub async fn unchecked_credentials(
     if !status.is_client_error() || status == StatusCode::UNAUTHORIZED {
         return Ok(response.map_into_left_body());
     }
-    match blocking(move || unchecked.look_up(&state)).await? {
+    let Unchecked {
+        credential,
+        token_hash,
+        ..
+    } = unchecked;
+    match blocking(move || credential.look_up_afresh(&state, &token_hash)).await? {
         Some(refusal) => {
             let (req, _) = response.into_parts();
             req.extensions_mut().remove::<audit::Actor>();
@@ -827,15 +839,9 @@ fn refused<T>(
     owed: &OwedCheck,
     read: impl Fn(&mut DbConnection, &CredentialCheck) -> StorageResult<Option<T>>,
 ) -> Result<Served<T>, ApiError> {
-    state.auth.forget_token(&owed.token_hash);
-    let credentials = TenantCredentials::TenantToken(owed.secret.clone());
-    let outcome = state
-        .db
-        .read(|conn| Ok::<_, ApiError>(state.auth.tenant(conn, &credentials)))?;
-    match outcome {
-        Err(AuthError::Storage(e)) => return Err(e.into()),
-        Err(refusal) => return Ok(Served::Refused(refusal.into())),
-        Ok(_) => {}
+    let remembered = Remembered::TenantToken(owed.secret.clone());
+    if let Some(refusal) = remembered.look_up_afresh(state, &owed.token_hash)? {
+        return Ok(Served::Refused(refusal));
     }
     let page = state
         .db
