@@ -1,9 +1,13 @@
 //! The events outbox: appended in the writing transaction, paged by the reseller's sequence.
+//!
+//! An event's row (`events`, keyed by its id) and its place in the feed (`event_numbers`,
+//! keyed by reseller and sequence) are two rows: readers list a feed in `event_numbers`'
+//! order and join the events, so an event is in the feed once it has a number.
 
 use crate::convert::{from_db_time, from_json, parse, to_db_time, to_json, uuid};
 use crate::database::{bind_list, per_backend};
 use crate::known_endpoints::{self, Known};
-use crate::schema::{event_sequences, events, resellers};
+use crate::schema::{event_numbers, event_sequences, events, resellers};
 use crate::sql_types::Id;
 use crate::{audit, handoff, webhook, DbConnection, Owner, Page, Result};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -16,9 +20,12 @@ use uuid::Uuid;
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = events)]
 struct EventRow {
-    reseller_id: String,
-    sequence: i64,
     id: Id,
+    reseller_id: String,
+    /// A number of the reseller's feed below the event's own, taken before the event was
+    /// written: its number is the first after this one whose row names the event (how
+    /// [`find`] learns it without an index on `event_numbers.event_id`).
+    numbered_after: i64,
     environment: String,
     event_type: String,
     tenant_id: Option<Id>,
@@ -34,9 +41,9 @@ impl EventRow {
     /// The row of an event appended by this thread's transaction.
     fn of(event: &Event) -> EventRow {
         EventRow {
-            reseller_id: event.reseller_id.to_string(),
-            sequence: event.sequence,
             id: event.id.into(),
+            reseller_id: event.reseller_id.to_string(),
+            numbered_after: event.sequence - 1,
             environment: event.environment.to_string(),
             event_type: event.kind.as_str().to_owned(),
             tenant_id: event.tenant.as_ref().map(|t| t.id.into()),
@@ -47,7 +54,8 @@ impl EventRow {
         }
     }
 
-    fn into_domain(self) -> Result<Event> {
+    /// The event, numbered `sequence` in its feed.
+    fn into_domain(self, sequence: i64) -> Result<Event> {
         let tenant = match (self.tenant_id, self.tenant_code_name) {
             (Some(id), Some(code_name)) => Some(EventTenant {
                 id: id.0,
@@ -58,13 +66,32 @@ impl EventRow {
         Ok(Event {
             id: self.id.0,
             kind: parse(&self.event_type)?,
-            sequence: self.sequence,
+            sequence,
             reseller_id: uuid(&self.reseller_id)?,
             environment: parse(&self.environment)?,
             tenant,
             created_at: from_db_time(self.created_at),
             data: from_json(&self.payload)?,
         })
+    }
+}
+
+/// An event's place in its reseller's feed.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = event_numbers)]
+struct NumberRow {
+    reseller_id: Id,
+    sequence: i64,
+    event_id: Id,
+}
+
+impl NumberRow {
+    fn of(event: &Event) -> NumberRow {
+        NumberRow {
+            reseller_id: event.reseller_id.into(),
+            sequence: event.sequence,
+            event_id: event.id.into(),
+        }
     }
 }
 
@@ -124,6 +151,8 @@ pub fn append_all(
     };
     let rows: Vec<EventRow> = events.iter().map(EventRow::of).collect();
     per_backend!(conn, rows, insert_into events::table);
+    let numbers: Vec<NumberRow> = events.iter().map(NumberRow::of).collect();
+    per_backend!(conn, numbers, insert_into event_numbers::table);
     webhook::queue_events(conn, &endpoints, &events, now)?;
     Ok(events)
 }
@@ -181,6 +210,7 @@ fn append_one_on_postgres(
     let audited = audit.len();
     let statement = AppendOne {
         event: EventRow::of(event),
+        reseller_uuid: reseller.into(),
         audit,
         assumed_version: remembered.as_ref().map_or(-1, |known| known.version),
         delivery_ids: rows.iter().map(|(id, _)| id.to_string()).collect(),
@@ -219,6 +249,8 @@ fn append_one_on_postgres(
 /// connection.
 struct AppendOne {
     event: EventRow,
+    /// The event's reseller, as `event_numbers` keys it.
+    reseller_uuid: Id,
     /// What the transaction's audit log recorded and has not inserted yet: inserted here
     /// too, if the sequence number was taken.
     audit: audit::Uninserted,
@@ -249,9 +281,9 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendOne {
         bind_list!(out, Text => &e.reseller_id);
         out.push_sql(
             " RETURNING reseller_id, last_value, endpoints_version), \
-             appended AS (INSERT INTO events (reseller_id, sequence, id, environment, \
+             appended AS (INSERT INTO events (reseller_id, numbered_after, id, environment, \
              event_type, tenant_id, tenant_code_name, payload, created_at, handed_off) \
-             SELECT reseller_id, last_value, ",
+             SELECT reseller_id, last_value - 1, ",
         );
         bind_list!(
             out,
@@ -264,6 +296,10 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendOne {
             Timestamp => &e.created_at,
             Bool => &e.handed_off
         );
+        out.push_sql(" FROM taken), numbered AS (INSERT INTO event_numbers (reseller_id, sequence, event_id) SELECT ");
+        bind_list!(out, Uuid => &self.reseller_uuid);
+        out.push_sql(", last_value, ");
+        bind_list!(out, Uuid => &e.id);
         out.push_sql(
             " FROM taken), \
              queued AS (INSERT INTO webhook_deliveries (id, endpoint_id, reseller_id, \
@@ -321,10 +357,11 @@ pub fn list(
     after: i64,
     limit: i64,
 ) -> Result<Page<Event>> {
-    let mut query = events::table
-        .filter(events::reseller_id.eq(owner.reseller_id.to_string()))
+    let mut query = event_numbers::table
+        .inner_join(events::table)
+        .filter(event_numbers::reseller_id.eq(Id(owner.reseller_id)))
+        .filter(event_numbers::sequence.gt(after))
         .filter(events::environment.eq(owner.environment.as_str()))
-        .filter(events::sequence.gt(after))
         .into_boxed();
     if !filter.types.is_empty() {
         query = query.filter(events::event_type.eq_any(filter.types.iter().map(|t| t.as_str())));
@@ -333,39 +370,52 @@ pub fn list(
         query = query.filter(events::tenant_code_name.eq(tenant.clone()));
     }
     let rows = query
-        .order(events::sequence.asc())
+        .order(event_numbers::sequence.asc())
         .limit(limit + 1)
-        .select(EventRow::as_select())
-        .load(conn)?
+        .select((event_numbers::sequence, EventRow::as_select()))
+        .load::<(i64, EventRow)>(conn)?
         .into_iter()
-        .map(EventRow::into_domain)
+        .map(|(sequence, row)| row.into_domain(sequence))
         .collect::<Result<Vec<_>>>()?;
     Ok(Page::from_overfetch(rows, limit))
 }
 
-/// The owner's event with this id.
+/// The owner's event with this id, once it has its number.
 pub fn find(conn: &mut DbConnection, owner: &Owner, id: Uuid) -> Result<Event> {
-    events::table
+    let not_found = || crate::StorageError::NotFound("event");
+    let row = events::table
+        .filter(events::id.eq(Id(id)))
         .filter(events::reseller_id.eq(owner.reseller_id.to_string()))
         .filter(events::environment.eq(owner.environment.as_str()))
-        .filter(events::id.eq(Id(id)))
         .select(EventRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or(crate::StorageError::NotFound("event"))?
-        .into_domain()
+        .ok_or_else(not_found)?;
+    // Its number is the first after `numbered_after` that names it: at once for an event
+    // numbered by its own write, a few numbers on for one numbered after its commit.
+    let sequence = event_numbers::table
+        .filter(event_numbers::reseller_id.eq(Id(owner.reseller_id)))
+        .filter(event_numbers::sequence.gt(row.numbered_after))
+        .filter(event_numbers::event_id.eq(Id(id)))
+        .order(event_numbers::sequence.asc())
+        .select(event_numbers::sequence)
+        .first::<i64>(conn)
+        .optional()?
+        .ok_or_else(not_found)?;
+    row.into_domain(sequence)
 }
 
 /// The reseller's event with this sequence (what a delivery points at).
 pub fn by_sequence(conn: &mut DbConnection, reseller_id: Uuid, sequence: i64) -> Result<Event> {
-    events::table
-        .filter(events::reseller_id.eq(reseller_id.to_string()))
-        .filter(events::sequence.eq(sequence))
+    event_numbers::table
+        .inner_join(events::table)
+        .filter(event_numbers::reseller_id.eq(Id(reseller_id)))
+        .filter(event_numbers::sequence.eq(sequence))
         .select(EventRow::as_select())
         .first(conn)
         .optional()?
         .ok_or(crate::StorageError::NotFound("event"))?
-        .into_domain()
+        .into_domain(sequence)
 }
 
 /// How many of a feed's oldest events one step of [`purge`] reads.
@@ -384,22 +434,29 @@ pub fn purge(conn: &mut DbConnection, before: DateTime<Utc>) -> Result<usize> {
     let resellers: Vec<String> = resellers::table.select(resellers::id).load(conn)?;
     let mut purged = 0;
     for reseller in resellers {
+        let reseller = Id(uuid(&reseller)?);
         loop {
-            let oldest: Vec<(i64, NaiveDateTime)> = events::table
-                .filter(events::reseller_id.eq(&reseller))
-                .order(events::sequence.asc())
-                .select((events::sequence, events::created_at))
+            let oldest: Vec<(i64, Id, NaiveDateTime)> = event_numbers::table
+                .inner_join(events::table)
+                .filter(event_numbers::reseller_id.eq(reseller))
+                .order(event_numbers::sequence.asc())
+                .select((event_numbers::sequence, events::id, events::created_at))
                 .limit(PURGE_STEP)
                 .load(conn)?;
-            let expired = oldest.iter().take_while(|(_, at)| *at < before).count();
+            let expired = oldest.iter().take_while(|(_, _, at)| *at < before).count();
             if expired == 0 {
                 break;
             }
-            let (last, _) = oldest[expired - 1];
-            purged += diesel::delete(
-                events::table
-                    .filter(events::reseller_id.eq(&reseller))
-                    .filter(events::sequence.le(last)),
+            let (last, _, _) = oldest[expired - 1];
+            for chunk in oldest[..expired].chunks(crate::database::ROWS_PER_STATEMENT) {
+                let ids: Vec<Id> = chunk.iter().map(|(_, id, _)| *id).collect();
+                purged += diesel::delete(events::table.filter(events::id.eq_any(ids)))
+                    .execute(conn)?;
+            }
+            diesel::delete(
+                event_numbers::table
+                    .filter(event_numbers::reseller_id.eq(reseller))
+                    .filter(event_numbers::sequence.le(last)),
             )
             .execute(conn)?;
             if expired < PURGE_STEP as usize {

@@ -730,7 +730,7 @@ pub fn sweep(
     now: DateTime<Utc>,
     progress: &mut SweepProgress,
 ) -> Result<Swept> {
-    use crate::schema::events;
+    use crate::schema::{event_numbers, events};
     macro_rules! active {
         () => {
             endpoints::table
@@ -747,14 +747,15 @@ pub fn sweep(
     for (row, swept) in active {
         let endpoint = row.into_domain()?;
         let attempts = progress.attempts.entry(endpoint.id).or_default();
-        let read: Vec<SweptEvent> = events::table
-            .filter(events::reseller_id.eq(endpoint.reseller_id.to_string()))
+        let read: Vec<SweptEvent> = event_numbers::table
+            .inner_join(events::table)
+            .filter(event_numbers::reseller_id.eq(Id(endpoint.reseller_id)))
+            .filter(event_numbers::sequence.gt(swept))
             .filter(events::environment.eq(endpoint.environment.as_str()))
-            .filter(events::sequence.gt(swept))
-            .order(events::sequence.asc())
+            .order(event_numbers::sequence.asc())
             .limit(SWEEP_STEP)
             .select((
-                events::sequence,
+                event_numbers::sequence,
                 events::id,
                 events::event_type,
                 events::created_at,
