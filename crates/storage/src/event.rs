@@ -15,6 +15,7 @@ use diesel::prelude::*;
 use std::sync::Arc;
 use tenantry_domain::event::{Event, EventTenant, EventType, NewEvent};
 use tenantry_domain::webhook::Endpoint;
+use tenantry_domain::Environment;
 use uuid::Uuid;
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -97,8 +98,14 @@ impl NumberRow {
 
 /// Appends an event at `now` and queues it for every endpoint of the reseller's environment
 /// that wants it. Call it inside the transaction of the change it records: the change and its
-/// event commit together or not at all. Taking the sequence locks the reseller's counter row
-/// until that commit, so one reseller's events commit in sequence order.
+/// event commit together or not at all.
+///
+/// The event's number in its reseller's feed is taken under the reseller's sequence row, held
+/// until the commit, so numbers become visible in their order and the feed has no gaps. On
+/// PostgreSQL a single event whose write finds that row held by another writer does not wait
+/// for it: it commits unnumbered, and [`crate::Database::write`] has it numbered (with the
+/// others waiting then, under one hold of the row) before it returns ([`crate::sequencer`]).
+/// Such an event's `sequence` is 0 here.
 pub fn append(conn: &mut DbConnection, new: NewEvent, now: DateTime<Utc>) -> Result<Event> {
     let mut appended = append_all(conn, vec![new], now)?;
     Ok(appended.pop().expect("one event appended"))
@@ -106,7 +113,7 @@ pub fn append(conn: &mut DbConnection, new: NewEvent, now: DateTime<Utc>) -> Res
 
 /// Appends events in this order, like [`append`] each, but taking the sequence numbers and
 /// reading the endpoints once for all of them (a sandbox fill appends thousands). They must
-/// belong to one reseller and environment.
+/// belong to one reseller and environment. They wait for the reseller's sequence row.
 pub fn append_all(
     conn: &mut DbConnection,
     new: Vec<NewEvent>,
@@ -136,19 +143,21 @@ pub fn append_all(
         })
         .collect();
     if let [event] = &mut events[..] {
-        if matches!(conn, DbConnection::Postgres(_)) && append_one_on_postgres(conn, event, now)? {
+        if matches!(conn, DbConnection::Postgres(_)) {
+            append_one_on_postgres(conn, event, now)?;
             return Ok(events);
         }
     }
-    let count = events.len() as i64;
-    let (last, endpoints_version) = take_sequences(conn, &reseller.to_string(), count)?;
-    for (event, sequence) in events.iter_mut().zip(last - count + 1..) {
-        event.sequence = sequence;
+    let (mut last, endpoints_version) = lock_sequence(conn, reseller)?;
+    // Events committed unnumbered before this write took the row come first: this write may
+    // depend on them.
+    number_waiting(conn, reseller, &mut last, endpoints_version, now)?;
+    for event in &mut events {
+        last += 1;
+        event.sequence = last;
     }
-    let endpoints = match known_endpoints::at(reseller, environment, endpoints_version) {
-        Some(known) => known.endpoints,
-        None => read_endpoints(conn, reseller, environment, endpoints_version)?,
-    };
+    set_last_sequence(conn, reseller, last)?;
+    let endpoints = endpoints_at(conn, reseller, environment, endpoints_version)?;
     let rows: Vec<EventRow> = events.iter().map(EventRow::of).collect();
     per_backend!(conn, rows, insert_into events::table);
     let numbers: Vec<NumberRow> = events.iter().map(NumberRow::of).collect();
@@ -157,13 +166,151 @@ pub fn append_all(
     Ok(events)
 }
 
+/// Clears what numbered events left in the table of unnumbered ones. On PostgreSQL each
+/// numbered event leaves a dead row and index entry there, and every write's check for waiting
+/// events walks past the dead entries of its reseller: nothing removes them but VACUUM, which
+/// autovacuum may not run (as the delivery queue's, [`webhook::upkeep`]). Call outside a
+/// transaction.
+pub(crate) fn upkeep(conn: &mut DbConnection) -> Result<()> {
+    if let DbConnection::Postgres(c) = conn {
+        diesel::sql_query("VACUUM (SKIP_LOCKED) events_unnumbered").execute(c)?;
+    }
+    Ok(())
+}
+
+/// Numbers the reseller's events committed unnumbered, in the order they were committed, and
+/// queues their deliveries; returns their ids and numbers. Its own transaction (see
+/// [`crate::sequencer`], which calls it): it waits for the reseller's sequence row and holds
+/// it to the commit, once for all of them.
+pub(crate) fn number_unnumbered(
+    conn: &mut DbConnection,
+    reseller: Uuid,
+) -> Result<Vec<(Uuid, i64)>> {
+    let (mut last, endpoints_version) = lock_sequence(conn, reseller)?;
+    let numbered = number_waiting(
+        conn,
+        reseller,
+        &mut last,
+        endpoints_version,
+        tenantry_domain::time::now(),
+    )?;
+    if !numbered.is_empty() {
+        set_last_sequence(conn, reseller, last)?;
+    }
+    Ok(numbered.iter().map(|e| (e.id, e.sequence)).collect())
+}
+
+/// The number of the reseller's event `id`, which was written after the feed's number
+/// `numbered_after` (see [`EventRow::numbered_after`]), if it has one.
+pub(crate) fn number_of(
+    conn: &mut DbConnection,
+    reseller: Uuid,
+    id: Uuid,
+    numbered_after: i64,
+) -> Result<Option<i64>> {
+    Ok(event_numbers::table
+        .filter(event_numbers::reseller_id.eq(Id(reseller)))
+        .filter(event_numbers::sequence.gt(numbered_after))
+        .filter(event_numbers::event_id.eq(Id(id)))
+        .order(event_numbers::sequence.asc())
+        .select(event_numbers::sequence)
+        .first::<i64>(conn)
+        .optional()?)
+}
+
+/// The resellers with events committed unnumbered (PostgreSQL; none on SQLite).
+pub(crate) fn with_unnumbered(conn: &mut DbConnection) -> Result<Vec<Uuid>> {
+    use crate::schema::events_unnumbered as waiting;
+    Ok(waiting::table
+        .select(waiting::reseller_id)
+        .distinct()
+        .load::<Id>(conn)?
+        .into_iter()
+        .map(|id| id.0)
+        .collect())
+}
+
+/// Of the reseller's events committed unnumbered (none on SQLite, which numbers as it
+/// writes), numbers each after `last`, in the order they were committed, moving `last` on,
+/// and queues their deliveries. The caller holds the sequence row, whose count of endpoint
+/// changes is `endpoints_version`, and stores `last` once it is done.
+fn number_waiting(
+    conn: &mut DbConnection,
+    reseller: Uuid,
+    last: &mut i64,
+    endpoints_version: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<Event>> {
+    use crate::schema::events_unnumbered as waiting;
+    let DbConnection::Postgres(pg) = conn else {
+        return Ok(Vec::new());
+    };
+    let mut taken: Vec<(i64, Id)> =
+        diesel::delete(waiting::table.filter(waiting::reseller_id.eq(Id(reseller))))
+            .returning((waiting::position, waiting::event_id))
+            .get_results(pg)?;
+    if taken.is_empty() {
+        return Ok(Vec::new());
+    }
+    taken.sort_unstable_by_key(|(position, _)| *position);
+    let mut rows: std::collections::HashMap<Id, EventRow> = std::collections::HashMap::new();
+    for chunk in taken.chunks(crate::database::ROWS_PER_STATEMENT) {
+        let ids: Vec<Id> = chunk.iter().map(|(_, id)| *id).collect();
+        rows.extend(
+            events::table
+                .filter(events::id.eq_any(ids))
+                .select(EventRow::as_select())
+                .load(pg)?
+                .into_iter()
+                .map(|row| (row.id, row)),
+        );
+    }
+    let mut events = Vec::with_capacity(taken.len());
+    for (_, id) in taken {
+        // Gone only if purged, which takes numbered events alone.
+        let Some(row) = rows.remove(&id) else {
+            continue;
+        };
+        *last += 1;
+        events.push(row.into_domain(*last)?);
+    }
+    let numbers: Vec<NumberRow> = events.iter().map(NumberRow::of).collect();
+    per_backend!(conn, numbers, insert_into event_numbers::table);
+    for environment in [Environment::Sandbox, Environment::Production] {
+        let of_it: Vec<Event> = events
+            .iter()
+            .filter(|e| e.environment == environment)
+            .cloned()
+            .collect();
+        if !of_it.is_empty() {
+            let endpoints = endpoints_at(conn, reseller, environment, endpoints_version)?;
+            webhook::queue_events(conn, &endpoints, &of_it, now)?;
+        }
+    }
+    Ok(events)
+}
+
+/// The active endpoints of a reseller environment as of the count of its endpoint changes
+/// the caller read under the sequence row: remembered, or read now.
+fn endpoints_at(
+    conn: &mut DbConnection,
+    reseller: Uuid,
+    environment: Environment,
+    version: i64,
+) -> Result<Arc<Vec<Endpoint>>> {
+    match known_endpoints::at(reseller, environment, version) {
+        Some(known) => Ok(known.endpoints),
+        None => read_endpoints(conn, reseller, environment, version),
+    }
+}
+
 /// The active endpoints of a reseller environment that this process does not know at
 /// `version` (their first append here, or they changed since): read while the write holds
 /// the sequence row, so no change slips between the two, and remembered once it commits.
 fn read_endpoints(
     conn: &mut DbConnection,
     reseller: Uuid,
-    environment: tenantry_domain::Environment,
+    environment: Environment,
     version: i64,
 ) -> Result<Arc<Vec<Endpoint>>> {
     let endpoints = Arc::new(webhook::active_endpoints(
@@ -179,19 +326,19 @@ fn read_endpoints(
     Ok(endpoints)
 }
 
-/// [`append_all`] of one event on PostgreSQL, the shape of nearly every write: its sequence
-/// number, its row and its deliveries to the endpoints this process remembers are one
-/// statement ([`AppendOne`]), so the reseller's sequence row is held from that statement to
-/// the commit and no longer, and the write makes two round trips fewer. If the endpoints
-/// changed since they were remembered, the statement queues no delivery and says so (its
-/// count of endpoint changes is not the one assumed): they are read and queued as usual.
-/// Deliveries handed to this process's workers have no row to insert. Returns `false`, having
-/// done nothing, for a reseller's first event (it has no sequence row yet).
+/// [`append_all`] of one event on PostgreSQL, the shape of nearly every write, in one
+/// statement ([`AppendOne`]) with the audit entries waiting. If the reseller's sequence row is
+/// free and no event waits for a number, the statement takes the event's number (holding the
+/// row to the commit) and queues its deliveries to the endpoints this process remembers; if
+/// the endpoints changed since they were remembered, it queues none and says so (its count of
+/// endpoint changes is not the one assumed): they are read and queued as usual. Deliveries
+/// handed to this process's workers have no row to insert. Otherwise the event is committed
+/// unnumbered, and numbered after the commit ([`crate::sequencer`]).
 fn append_one_on_postgres(
     conn: &mut DbConnection,
     event: &mut Event,
     now: DateTime<Utc>,
-) -> Result<bool> {
+) -> Result<()> {
     let (reseller, environment) = (event.reseller_id, event.environment);
     let remembered = known_endpoints::remembered(reseller, environment);
     let due = webhook::first_due(now);
@@ -217,14 +364,17 @@ fn append_one_on_postgres(
         endpoint_ids: rows.iter().map(|(_, e)| e.id.to_string()).collect(),
         due: to_db_time(due),
     };
-    let taken = match conn {
-        DbConnection::Postgres(pg) => statement.get_result::<(i64, i64)>(pg).optional()?,
+    let (sequence, version, numbered_after) = match conn {
+        DbConnection::Postgres(pg) => {
+            statement.get_result::<(Option<i64>, Option<i64>, i64)>(pg)?
+        }
         DbConnection::Sqlite(_) => unreachable!("append_all takes this path on PostgreSQL only"),
     };
-    let Some((sequence, version)) = taken else {
-        return Ok(false);
-    };
     audit::inserted(audited);
+    let (Some(sequence), Some(version)) = (sequence, version) else {
+        crate::sequencer::owe(reseller, event.id, numbered_after);
+        return Ok(());
+    };
     event.sequence = sequence;
     if remembered
         .as_ref()
@@ -235,24 +385,24 @@ fn append_one_on_postgres(
         let endpoints = read_endpoints(conn, reseller, environment, version)?;
         webhook::queue_events(conn, &endpoints, std::slice::from_ref(event), now)?;
     }
-    Ok(true)
+    Ok(())
 }
 
-/// One event appended with its deliveries in one PostgreSQL statement: the next sequence
-/// number taken (the reseller's row locked until the commit), the event inserted under it,
-/// and one delivery per endpoint in `endpoint_ids` inserted only if the reseller's count of
-/// endpoint changes is still `assumed_version`. Returns the sequence number and that count,
-/// or no row when the reseller has no sequence row yet. The number is taken by a plain
-/// UPDATE: an upsert that finds the row locks it first (`ON CONFLICT DO UPDATE`), a WAL
-/// record of its own (55 of the 2,598 bytes a write cost). Its text is the same whatever the
-/// number of deliveries (they are bound as arrays), so diesel prepares it once per
-/// connection.
+/// One event appended in one PostgreSQL statement, with the audit entries waiting. When the
+/// reseller's sequence row is free (`SKIP LOCKED`: a writer never waits for it here) and no
+/// event of the reseller waits for a number, the next number is taken (the row locked until
+/// the commit) and the event is numbered, with one delivery per endpoint in `endpoint_ids`
+/// inserted only if the reseller's count of endpoint changes is still `assumed_version`.
+/// Otherwise the event joins `events_unnumbered`, after the events it may depend on. Returns
+/// the number and that count (both NULL when unnumbered) and the event's `numbered_after`. A
+/// number is taken by a plain UPDATE: an upsert that finds the row locks it first (`ON
+/// CONFLICT DO UPDATE`), a WAL record of its own. Its text is the same whatever the number of
+/// deliveries (they are bound as arrays), so diesel prepares it once per connection.
 struct AppendOne {
     event: EventRow,
     /// The event's reseller, as `event_numbers` keys it.
     reseller_uuid: Id,
-    /// What the transaction's audit log recorded and has not inserted yet: inserted here
-    /// too, if the sequence number was taken.
+    /// What the transaction's audit log recorded and has not inserted yet: inserted here too.
     audit: audit::Uninserted,
     assumed_version: i64,
     delivery_ids: Vec<String>,
@@ -263,7 +413,11 @@ struct AppendOne {
 crate::database::prepared_on_postgres!(AppendOne);
 
 impl diesel::query_builder::Query for AppendOne {
-    type SqlType = (diesel::sql_types::BigInt, diesel::sql_types::BigInt);
+    type SqlType = (
+        diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
+        diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
+        diesel::sql_types::BigInt,
+    );
 }
 
 impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendOne {
@@ -274,17 +428,29 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendOne {
         use crate::sql_types::Uuid;
         use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamp};
         let e = &self.event;
+        out.push_sql("WITH free AS (SELECT reseller_id FROM event_sequences WHERE reseller_id = ");
+        bind_list!(out, Text => &e.reseller_id);
+        // Checked before the row is locked: a write that leaves its event unnumbered must not
+        // hold the row.
+        out.push_sql(" AND NOT EXISTS (SELECT 1 FROM events_unnumbered WHERE reseller_id = ");
+        bind_list!(out, Uuid => &self.reseller_uuid);
         out.push_sql(
-            "WITH taken AS (UPDATE event_sequences SET last_value = last_value + 1 \
-             WHERE reseller_id = ",
+            ") FOR UPDATE SKIP LOCKED), \
+             taken AS (UPDATE event_sequences s SET last_value = s.last_value + 1 FROM free \
+             WHERE s.reseller_id = free.reseller_id \
+             RETURNING s.reseller_id, s.last_value, s.endpoints_version), \
+             after AS (SELECT COALESCE((SELECT last_value - 1 FROM taken), \
+             (SELECT last_value FROM event_sequences WHERE reseller_id = ",
         );
         bind_list!(out, Text => &e.reseller_id);
         out.push_sql(
-            " RETURNING reseller_id, last_value, endpoints_version), \
+            "), 0) AS numbered_after), \
              appended AS (INSERT INTO events (reseller_id, numbered_after, id, environment, \
              event_type, tenant_id, tenant_code_name, payload, created_at, handed_off) \
-             SELECT reseller_id, last_value - 1, ",
+             SELECT ",
         );
+        bind_list!(out, Text => &e.reseller_id);
+        out.push_sql(", numbered_after, ");
         bind_list!(
             out,
             Uuid => &e.id,
@@ -293,15 +459,26 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendOne {
             Nullable<Uuid> => &e.tenant_id,
             Nullable<Text> => &e.tenant_code_name,
             Text => &e.payload,
-            Timestamp => &e.created_at,
-            Bool => &e.handed_off
+            Timestamp => &e.created_at
         );
-        out.push_sql(" FROM taken), numbered AS (INSERT INTO event_numbers (reseller_id, sequence, event_id) SELECT ");
+        // An unnumbered event's deliveries are queued by whichever process numbers it, which
+        // may hand them off: the sweep checks it.
+        out.push_sql(", ");
+        bind_list!(out, Bool => &e.handed_off);
+        out.push_sql(
+            " OR NOT EXISTS (SELECT 1 FROM taken) FROM after), \
+             numbered AS (INSERT INTO event_numbers (reseller_id, sequence, event_id) SELECT ",
+        );
         bind_list!(out, Uuid => &self.reseller_uuid);
         out.push_sql(", last_value, ");
         bind_list!(out, Uuid => &e.id);
         out.push_sql(
             " FROM taken), \
+             waiting AS (INSERT INTO events_unnumbered (reseller_id, event_id) SELECT ",
+        );
+        bind_list!(out, Uuid => &self.reseller_uuid, Uuid => &e.id);
+        out.push_sql(
+            " WHERE NOT EXISTS (SELECT 1 FROM taken)), \
              queued AS (INSERT INTO webhook_deliveries (id, endpoint_id, reseller_id, \
              event_sequence, attempts, next_attempt_at, created_at) \
              SELECT d.id, d.endpoint_id, reseller_id, last_value, 0, ",
@@ -313,31 +490,55 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendOne {
         bind_list!(out, BigInt => &self.assumed_version);
         out.push_sql("), audited AS (");
         self.audit.push_insert(out.reborrow())?;
-        out.push_sql(", taken) SELECT last_value, endpoints_version FROM taken");
+        out.push_sql(
+            ") SELECT (SELECT last_value FROM taken), (SELECT endpoints_version FROM taken), \
+             numbered_after FROM after",
+        );
         Ok(())
     }
 }
 
-/// Takes `count` sequence numbers of the reseller's feed: returns the last one taken, and the
-/// count of its endpoint changes ([`known_endpoints`]). The row stays locked until the write
-/// commits, which is what keeps the feed gap-free and in commit order.
-fn take_sequences(conn: &mut DbConnection, reseller_id: &str, count: i64) -> Result<(i64, i64)> {
+/// Locks the reseller's sequence row until the write commits (creating it for the reseller's
+/// first event) and returns its last number and its count of endpoint changes
+/// ([`known_endpoints`]). Numbers taken under it become visible in their order: that is what
+/// keeps the feed gap-free and in commit order.
+fn lock_sequence(conn: &mut DbConnection, reseller: Uuid) -> Result<(i64, i64)> {
     use event_sequences::dsl as seq;
-    macro_rules! statement {
-        ($c:expr) => {
-            diesel::insert_into(event_sequences::table)
-                .values((seq::reseller_id.eq(reseller_id), seq::last_value.eq(count)))
-                .on_conflict(seq::reseller_id)
-                .do_update()
-                .set(seq::last_value.eq(seq::last_value + count))
-                .returning((seq::last_value, seq::endpoints_version))
-                .get_result::<(i64, i64)>($c)
-        };
+    let reseller = reseller.to_string();
+    let row = seq::event_sequences
+        .filter(seq::reseller_id.eq(&reseller))
+        .select((seq::last_value, seq::endpoints_version));
+    let read = |conn: &mut DbConnection| -> QueryResult<Option<(i64, i64)>> {
+        match conn {
+            DbConnection::Postgres(c) => row.for_update().first(c).optional(),
+            // The write already holds SQLite's one write lock.
+            DbConnection::Sqlite(c) => row.first(c).optional(),
+        }
+    };
+    if let Some(found) = read(conn)? {
+        return Ok(found);
     }
-    Ok(match conn {
-        DbConnection::Postgres(c) => statement!(c),
-        DbConnection::Sqlite(c) => statement!(c),
-    }?)
+    let create = diesel::insert_into(event_sequences::table)
+        .values((seq::reseller_id.eq(&reseller), seq::last_value.eq(0)))
+        .on_conflict_do_nothing();
+    match conn {
+        DbConnection::Postgres(c) => create.execute(c)?,
+        DbConnection::Sqlite(c) => create.execute(c)?,
+    };
+    read(conn)?.ok_or(crate::StorageError::NotFound("reseller"))
+}
+
+/// Stores the last number taken under [`lock_sequence`].
+fn set_last_sequence(conn: &mut DbConnection, reseller: Uuid, last: i64) -> Result<()> {
+    use event_sequences::dsl as seq;
+    let statement =
+        diesel::update(seq::event_sequences.filter(seq::reseller_id.eq(reseller.to_string())))
+            .set(seq::last_value.eq(last));
+    match conn {
+        DbConnection::Postgres(c) => statement.execute(c)?,
+        DbConnection::Sqlite(c) => statement.execute(c)?,
+    };
+    Ok(())
 }
 
 /// What the feed lists.
@@ -450,8 +651,8 @@ pub fn purge(conn: &mut DbConnection, before: DateTime<Utc>) -> Result<usize> {
             let (last, _, _) = oldest[expired - 1];
             for chunk in oldest[..expired].chunks(crate::database::ROWS_PER_STATEMENT) {
                 let ids: Vec<Id> = chunk.iter().map(|(_, id, _)| *id).collect();
-                purged += diesel::delete(events::table.filter(events::id.eq_any(ids)))
-                    .execute(conn)?;
+                purged +=
+                    diesel::delete(events::table.filter(events::id.eq_any(ids))).execute(conn)?;
             }
             diesel::delete(
                 event_numbers::table

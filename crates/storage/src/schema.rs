@@ -278,6 +278,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::Uuid;
+
+    events_unnumbered (reseller_id, position) {
+        reseller_id -> Uuid,
+        position -> BigInt,
+        event_id -> Uuid,
+    }
+}
+
+diesel::table! {
     webhook_endpoints (id) {
         id -> Text,
         reseller_id -> Text,
@@ -416,6 +427,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_sequences,
     events,
     event_numbers,
+    events_unnumbered,
     webhook_endpoints,
     webhook_deliveries,
     webhook_attempts,

@@ -39,6 +39,10 @@ const LOCAL: &[(&str, &str)] = &[
         "event_numbers",
         "the per-reseller feed's order: each event's sequence",
     ),
+    (
+        "events_unnumbered",
+        "the per-reseller events waiting for their sequence",
+    ),
     ("webhook_endpoints", "a reseller's endpoints"),
     (
         "webhook_deliveries",

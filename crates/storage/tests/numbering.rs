@@ -1,0 +1,253 @@
+//! How one reseller's events get their numbers while its writers commit at once: each write
+//! answers with its event in the feed, numbered once, in the order the writes depend on each
+//! other, with no gap. On PostgreSQL a write that finds the reseller's sequence row held
+//! commits its event unnumbered and has it numbered before it answers (`storage::sequencer`);
+//! on SQLite each write numbers its own, holding the one write lock.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use std::collections::HashSet;
+use std::sync::mpsc;
+use std::time::Duration;
+use tenantry_domain::event::{Event, EventType, NewEvent};
+use tenantry_domain::reseller::Reseller;
+use tenantry_domain::webhook::Endpoint;
+use tenantry_domain::{time, Environment};
+use tenantry_storage::event::{self, EventFilter};
+use tenantry_storage::{webhook, Backend, Database, DbConnection, Owner};
+use tenantry_testkit::{fixture, TestDb};
+
+fn updated(reseller: &Reseller) -> NewEvent {
+    NewEvent {
+        kind: EventType::TenantUpdated,
+        reseller_id: reseller.id,
+        environment: Environment::Production,
+        tenant: None,
+        data: serde_json::json!({}),
+    }
+}
+
+fn owner(reseller: &Reseller) -> Owner {
+    fixture::owner(reseller, Environment::Production)
+}
+
+/// A webhook endpoint of the reseller's production environment that wants every event.
+fn endpoint(db: &Database, reseller: &Reseller) -> uuid::Uuid {
+    let now = time::now();
+    let endpoint = Endpoint {
+        id: uuid::Uuid::now_v7(),
+        reseller_id: reseller.id,
+        environment: Environment::Production,
+        url: "https://hooks.example/in".into(),
+        description: String::new(),
+        event_types: Vec::new(),
+        active: true,
+        secret: "whsec_test".into(),
+        previous_secret: None,
+        previous_secret_expires_at: None,
+        failing_since: None,
+        disabled_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    db.write(|c| webhook::insert(c, &endpoint)).unwrap();
+    endpoint.id
+}
+
+/// The reseller's whole feed, in order.
+fn feed(db: &Database, reseller: &Reseller) -> Vec<Event> {
+    db.read(|c| event::list(c, &owner(reseller), &EventFilter::default(), 0, 10_000))
+        .unwrap()
+        .rows
+}
+
+/// The one number `sql` selects (as `n`).
+fn select_number(db: &Database, sql: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct Number {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let query = diesel::sql_query(sql);
+    db.read(|c| {
+        Ok::<_, tenantry_storage::StorageError>(match c {
+            DbConnection::Postgres(pg) => query.get_result::<Number>(pg)?.n,
+            DbConnection::Sqlite(lite) => query.get_result::<Number>(lite)?.n,
+        })
+    })
+    .unwrap()
+}
+
+/// How many events wait for a number.
+fn unnumbered(db: &Database) -> i64 {
+    select_number(db, "SELECT COUNT(*) AS n FROM events_unnumbered")
+}
+
+/// The feed's last number the event's write saw committed (`events.numbered_after`).
+fn numbered_after(db: &Database, id: uuid::Uuid) -> i64 {
+    select_number(
+        db,
+        &format!("SELECT numbered_after AS n FROM events WHERE id = '{id}'"),
+    )
+}
+
+#[test]
+fn each_of_eight_concurrent_writers_finds_its_event_in_the_feed_when_answered() {
+    let test_db = TestDb::new();
+    let db = test_db.connect();
+    let acme = fixture::reseller(&db, "acme");
+    let (writers, each) = (8, 25);
+    let written: Vec<uuid::Uuid> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..writers)
+            .map(|_| {
+                let (db, acme) = (&db, &acme);
+                scope.spawn(move || {
+                    (0..each)
+                        .map(|_| {
+                            let appended = db
+                                .write(|c| event::append(c, updated(acme), time::now()))
+                                .unwrap();
+                            // In the feed, numbered, as the write answers.
+                            let found = db
+                                .read(|c| event::find(c, &owner(acme), appended.id))
+                                .unwrap();
+                            assert!(found.sequence > 0);
+                            appended.id
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let feed = feed(&db, &acme);
+    let sequences: Vec<i64> = feed.iter().map(|e| e.sequence).collect();
+    assert_eq!(sequences, (1..=(writers * each) as i64).collect::<Vec<_>>());
+    let listed: HashSet<uuid::Uuid> = feed.iter().map(|e| e.id).collect();
+    assert_eq!(listed, written.into_iter().collect::<HashSet<_>>());
+    assert_eq!(unnumbered(&db), 0);
+}
+
+#[test]
+fn a_write_that_finds_the_sequence_held_answers_after_the_holder_with_the_next_number() {
+    let test_db = TestDb::new();
+    let db = test_db.connect();
+    let acme = fixture::reseller(&db, "acme");
+    db.write(|c| event::append(c, updated(&acme), time::now()))
+        .unwrap();
+    let (held, hold) = (mpsc::channel(), mpsc::channel::<()>());
+    let (answered_tx, answered) = mpsc::channel();
+    std::thread::scope(|scope| {
+        let (db, acme) = (&db, &acme);
+        let holder = scope.spawn(move || {
+            db.write(|c| {
+                let event = event::append(c, updated(acme), time::now())?;
+                held.0.send(()).unwrap();
+                hold.1.recv().unwrap();
+                Ok::<_, tenantry_storage::StorageError>(event.id)
+            })
+            .unwrap()
+        });
+        held.1.recv().unwrap();
+        let writer = scope.spawn(move || {
+            let event = db
+                .write(|c| event::append(c, updated(acme), time::now()))
+                .unwrap();
+            answered_tx.send(()).unwrap();
+            event.id
+        });
+        // The holder's number is taken and not yet committed: the write cannot answer.
+        assert!(answered.recv_timeout(Duration::from_millis(500)).is_err());
+        hold.0.send(()).unwrap();
+        let (holder, writer) = (holder.join().unwrap(), writer.join().unwrap());
+        let feed = feed(db, acme);
+        let order: Vec<(i64, uuid::Uuid)> = feed.iter().map(|e| (e.sequence, e.id)).collect();
+        assert_eq!(order[1..], [(2, holder), (3, writer)]);
+        // On PostgreSQL the write committed its event while the holder held number 2, and
+        // had it numbered after; on SQLite it waited to write until the holder committed.
+        let numbered_after = numbered_after(db, writer);
+        match db.backend() {
+            Backend::Postgres => assert_eq!(numbered_after, 1),
+            Backend::Sqlite => assert_eq!(numbered_after, 2),
+        }
+    });
+    assert_eq!(unnumbered(&db), 0);
+}
+
+#[test]
+fn events_a_stopped_process_left_unnumbered_are_numbered_first_and_their_deliveries_queued() {
+    let test_db = TestDb::new();
+    let db = test_db.connect();
+    let acme = fixture::reseller(&db, "acme");
+    let first = db
+        .write(|c| event::append(c, updated(&acme), time::now()))
+        .unwrap();
+    if db.backend() == Backend::Sqlite {
+        // SQLite numbers each event in its write: nothing is ever left unnumbered.
+        assert_eq!(first.sequence, 1);
+        assert_eq!(unnumbered(&db), 0);
+        assert_eq!(db.number_unnumbered_events().unwrap(), 0);
+        return;
+    }
+    let hook = endpoint(&db, &acme);
+    // What a process leaves when it stops between its write's commit and the numbering: the
+    // event, committed, and its place among the waiting.
+    let stray = |db: &Database| {
+        let id = uuid::Uuid::now_v7();
+        db.write(|c| {
+            let DbConnection::Postgres(pg) = c else {
+                unreachable!()
+            };
+            pg.batch_execute(&format!(
+                "INSERT INTO events (id, reseller_id, numbered_after, environment, event_type, \
+                 payload, created_at, handed_off) \
+                 VALUES ('{id}', '{r}', 1, 'production', 'tenant.updated', '{{}}', now(), true); \
+                 INSERT INTO events_unnumbered (reseller_id, event_id) VALUES ('{r}', '{id}')",
+                r = acme.id
+            ))
+            .map_err(tenantry_storage::StorageError::from)
+        })
+        .unwrap();
+        id
+    };
+    let left = stray(&db);
+    // Not in the feed until numbered.
+    assert_eq!(feed(&db, &acme).len(), 1);
+    assert!(db.read(|c| event::find(c, &owner(&acme), left)).is_err());
+
+    // The next write of the reseller finds it waiting and numbers it before its own event.
+    let next = db
+        .write(|c| event::append(c, updated(&acme), time::now()))
+        .unwrap();
+    let order: Vec<uuid::Uuid> = feed(&db, &acme).iter().map(|e| e.id).collect();
+    assert_eq!(order, vec![first.id, left, next.id]);
+    assert_eq!(
+        db.read(|c| event::find(c, &owner(&acme), next.id))
+            .unwrap()
+            .sequence,
+        3
+    );
+
+    // With no write to come, the sweep's call numbers it.
+    let later = stray(&db);
+    assert_eq!(db.number_unnumbered_events().unwrap(), 1);
+    assert_eq!(
+        db.read(|c| event::find(c, &owner(&acme), later))
+            .unwrap()
+            .sequence,
+        4
+    );
+    assert_eq!(unnumbered(&db), 0);
+    // Each numbered event's delivery was queued, to the endpoint that wants it.
+    let mut queued: Vec<(uuid::Uuid, i64)> = db
+        .write(|c| webhook::claim_due(c, time::now(), chrono::Duration::hours(1), 100))
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.endpoint_id, d.event_sequence))
+        .collect();
+    queued.sort();
+    assert_eq!(queued, vec![(hook, 2), (hook, 3), (hook, 4)]);
+}
