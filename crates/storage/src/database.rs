@@ -653,18 +653,23 @@ impl Database {
     }
 
     /// Numbers every event committed unnumbered, whoever committed it: those a process left
-    /// when it stopped between a write's commit and the numbering. Returns how many. The
-    /// webhook workers call it as they sweep. Nothing to do on SQLite.
+    /// when it stopped between a write's commit and the numbering, and those a crash of
+    /// PostgreSQL took out of the unlogged table that named them
+    /// ([`crate::event::recover_unnumbered`]). Returns how many. The webhook workers call it
+    /// as they sweep. Nothing to do on SQLite.
     pub fn number_unnumbered_events(&self) -> Result<usize> {
         if self.backend != Backend::Postgres {
             return Ok(0);
         }
+        let started = tenantry_domain::time::now();
+        self.write(crate::event::recover_unnumbered)?;
         let mut numbered = 0;
         for reseller in self.read(crate::event::with_unnumbered)? {
             numbered += self
                 .write(|conn| crate::event::number_unnumbered(conn, reseller))?
                 .len();
         }
+        self.write_statement(|conn| crate::event::checked(conn, started))?;
         self.read(crate::event::upkeep)?;
         Ok(numbered)
     }

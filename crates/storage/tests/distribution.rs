@@ -43,6 +43,10 @@ const LOCAL: &[(&str, &str)] = &[
         "events_unnumbered",
         "the per-reseller events waiting for their sequence",
     ),
+    (
+        "event_numbering",
+        "one row: when the events waiting for a sequence were last checked",
+    ),
     ("webhook_endpoints", "a reseller's endpoints"),
     (
         "webhook_deliveries",

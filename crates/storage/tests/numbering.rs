@@ -80,7 +80,11 @@ fn select_number(db: &Database, sql: &str) -> i64 {
 
 /// How many events wait for a number.
 fn unnumbered(db: &Database) -> i64 {
-    select_number(db, "SELECT COUNT(*) AS n FROM events_unnumbered")
+    select_number(
+        db,
+        "SELECT COUNT(*) AS n FROM events_unnumbered \
+         WHERE reseller_id <> '00000000-0000-0000-0000-000000000000'",
+    )
 }
 
 /// The feed's last number the event's write saw committed (`events.numbered_after`).
@@ -250,4 +254,72 @@ fn events_a_stopped_process_left_unnumbered_are_numbered_first_and_their_deliver
         .collect();
     queued.sort();
     assert_eq!(queued, vec![(hook, 2), (hook, 3), (hook, 4)]);
+}
+
+#[test]
+fn events_named_only_in_the_unlogged_table_a_crash_emptied_are_found_and_numbered() {
+    let test_db = TestDb::new();
+    let db = test_db.connect();
+    let acme = fixture::reseller(&db, "acme");
+    let first = db
+        .write(|c| event::append(c, updated(&acme), time::now()))
+        .unwrap();
+    if db.backend() == Backend::Sqlite {
+        // SQLite numbers each event in its write: no table of waiting events to lose.
+        assert_eq!(db.number_unnumbered_events().unwrap(), 0);
+        assert_eq!(feed(&db, &acme).len(), 1);
+        return;
+    }
+    let sql = |sql: String| {
+        db.write(|c| {
+            let DbConnection::Postgres(pg) = c else {
+                unreachable!()
+            };
+            pg.batch_execute(&sql)
+                .map_err(tenantry_storage::StorageError::from)
+        })
+        .unwrap()
+    };
+    // An event committed unnumbered a minute before PostgreSQL last started, after the last
+    // check; then the crash that restarted it emptied the unlogged table, sentinel and all.
+    let started = select_number(
+        &db,
+        "SELECT (EXTRACT(EPOCH FROM pg_postmaster_start_time()) * 1000)::BIGINT AS n",
+    ) as u64;
+    let lost = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        (started / 1000) - 60,
+        0,
+    ));
+    sql(format!(
+        "INSERT INTO events (id, reseller_id, numbered_after, environment, event_type, payload, \
+         created_at, handed_off) \
+         VALUES ('{lost}', '{r}', 1, 'production', 'tenant.updated', '{{}}', now(), true); \
+         INSERT INTO events_unnumbered (reseller_id, event_id) VALUES ('{r}', '{lost}'); \
+         TRUNCATE events_unnumbered; \
+         UPDATE event_numbering SET checked_at = \
+         pg_postmaster_start_time() AT TIME ZONE 'UTC' - interval '5 minutes'",
+        r = acme.id
+    ));
+    // Writes go on meanwhile; the lost event is not in the feed.
+    let next = db
+        .write(|c| event::append(c, updated(&acme), time::now()))
+        .unwrap();
+    let ids = |db: &Database| feed(db, &acme).iter().map(|e| e.id).collect::<Vec<_>>();
+    assert_eq!(ids(&db), vec![first.id, next.id]);
+
+    // The check finds the sentinel gone, names the event again and numbers it.
+    assert_eq!(db.number_unnumbered_events().unwrap(), 1);
+    assert_eq!(ids(&db), vec![first.id, next.id, lost]);
+    assert_eq!(
+        select_number(
+            &db,
+            "SELECT COUNT(*) AS n FROM events_unnumbered \
+             WHERE reseller_id = '00000000-0000-0000-0000-000000000000'"
+        ),
+        1
+    );
+    // Once found, never again.
+    assert_eq!(db.number_unnumbered_events().unwrap(), 0);
+    assert_eq!(feed(&db, &acme).len(), 3);
 }
