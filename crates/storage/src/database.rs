@@ -3,14 +3,12 @@
 use crate::handoff::Handoff;
 use crate::known_endpoints::KnownEndpoints;
 use crate::reseller::KeyCheck;
-use crate::sequencer::{Owed, Sequencer};
 use crate::{Result, StorageError};
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection, Pool};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -347,8 +345,6 @@ pub struct Database {
     handoff: Arc<std::sync::RwLock<Option<Arc<Handoff>>>>,
     /// The resellers' active webhook endpoints this process's appends last read.
     known_endpoints: Arc<KnownEndpoints>,
-    /// Numbers the events this process's writes committed unnumbered (PostgreSQL).
-    sequencer: Arc<Sequencer>,
 }
 
 enum TxError<E> {
@@ -434,7 +430,6 @@ impl Database {
             queued: Arc::default(),
             handoff: Arc::default(),
             known_endpoints: Arc::default(),
-            sequencer: Arc::default(),
         })
     }
 
@@ -576,7 +571,6 @@ impl Database {
                 .clone(),
         );
         crate::audit::begin();
-        crate::sequencer::begin();
         let now = tenantry_domain::time::now();
         let (begin, checked_here) = match (&conn.conn, check) {
             (DbConnection::Postgres(_), Some(check)) => (check.begin_sql(now).into(), None),
@@ -600,11 +594,9 @@ impl Database {
             TxError::Database(e) => E::from(StorageError::from(e)),
         });
         conn.suspect = result.is_err();
-        drop(conn);
         crate::audit::finish();
         crate::handoff::finish(result.is_ok());
         crate::known_endpoints::finish(result.is_ok());
-        let owed = crate::sequencer::finish(result.is_ok());
         let queued = WORK_QUEUED.replace(0);
         if result.is_ok() {
             for work in [Work::Deliveries, Work::Jobs, Work::ClaimableDeliveries] {
@@ -613,65 +605,7 @@ impl Database {
                 }
             }
         }
-        if !owed.is_empty() {
-            self.sequencer
-                .wait_for_numbers(&owed, |batch| self.number_batch(batch));
-        }
         result
-    }
-
-    /// Numbers the events of `batch` (committed unnumbered by this process's writes) with
-    /// whatever else of their resellers waits, each reseller in a transaction of its own, and
-    /// says what it found for each: those another run numbered first are looked up.
-    fn number_batch(&self, batch: &[Owed]) -> HashMap<uuid::Uuid, Option<i64>> {
-        let mut found = HashMap::new();
-        for reseller in crate::sequencer::resellers(batch) {
-            match self.write(|conn| crate::event::number_unnumbered(conn, reseller)) {
-                Ok(numbered) => found.extend(numbered.into_iter().map(|(id, n)| (id, Some(n)))),
-                Err(e) => log::error!("could not number events of reseller {reseller}: {e}"),
-            }
-            let elsewhere: Vec<&Owed> = batch
-                .iter()
-                .filter(|o| o.reseller == reseller && !found.contains_key(&o.event))
-                .collect();
-            for o in elsewhere {
-                let number = self
-                    .read(|conn| crate::event::number_of(conn, reseller, o.event, o.numbered_after))
-                    .unwrap_or_else(|e| {
-                        log::error!("could not look up the number of event {}: {e}", o.event);
-                        None
-                    });
-                found.insert(o.event, number);
-            }
-        }
-        if self.sequencer.numbered(found.len()) {
-            if let Err(e) = self.read(crate::event::upkeep) {
-                log::warn!("upkeep of the unnumbered events: {e}");
-            }
-        }
-        found
-    }
-
-    /// Numbers every event committed unnumbered, whoever committed it: those a process left
-    /// when it stopped between a write's commit and the numbering, and those a crash of
-    /// PostgreSQL took out of the unlogged table that named them
-    /// ([`crate::event::recover_unnumbered`]). Returns how many. The webhook workers call it
-    /// as they sweep. Nothing to do on SQLite.
-    pub fn number_unnumbered_events(&self) -> Result<usize> {
-        if self.backend != Backend::Postgres {
-            return Ok(0);
-        }
-        let started = tenantry_domain::time::now();
-        self.write(crate::event::recover_unnumbered)?;
-        let mut numbered = 0;
-        for reseller in self.read(crate::event::with_unnumbered)? {
-            numbered += self
-                .write(|conn| crate::event::number_unnumbered(conn, reseller))?
-                .len();
-        }
-        self.write_statement(|conn| crate::event::checked(conn, started))?;
-        self.read(crate::event::upkeep)?;
-        Ok(numbered)
     }
 
     /// Runs `f`, which writes with one statement on PostgreSQL, without BEGIN and COMMIT
