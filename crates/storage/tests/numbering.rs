@@ -100,9 +100,14 @@ fn a_write_that_finds_the_sequence_held_answers_after_the_holder_with_the_next_n
             answered_tx.send(()).unwrap();
             event.id
         });
-        // The holder's number is taken and not yet committed: the write cannot answer.
-        assert!(answered.recv_timeout(Duration::from_millis(500)).is_err());
+        // The holder's number is taken and not yet committed: the write cannot answer. (The
+        // holder is let go before the assertion, so a failure fails instead of hanging.)
+        let answered_early = answered.recv_timeout(Duration::from_millis(500)).is_ok();
         hold.0.send(()).unwrap();
+        assert!(
+            !answered_early,
+            "answered while the holder held the sequence"
+        );
         let (holder, writer) = (holder.join().unwrap(), writer.join().unwrap());
         let feed = feed(db, acme);
         let order: Vec<(i64, uuid::Uuid)> = feed.iter().map(|e| (e.sequence, e.id)).collect();
