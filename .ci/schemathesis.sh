@@ -9,8 +9,6 @@ binary="$(realpath "$1")"
 database_url="$2"
 examples="${3:-20}"
 work="$(mktemp -d)"
-port=$((20000 + RANDOM % 20000))
-base="http://127.0.0.1:$port"
 
 cleanup() {
   [ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
@@ -19,12 +17,25 @@ cleanup() {
 trap cleanup EXIT
 
 cd "$work"
-TENANTRY_DATABASE_URL="$database_url" "$binary" serve --bind "127.0.0.1:$port" \
-  --credentials-file "$work/credentials.json" >"$work/server.log" 2>&1 &
-server=$!
-for _ in $(seq 1 100); do
+# A port below the kernel's ephemeral range (32768 and up here), which outgoing connections
+# take theirs from: a random one inside it was once already held ("Address already in use").
+# Another run may still hold the one picked: a server that exits at once is started again.
+for attempt in 1 2 3 4 5; do
+  port=$((20000 + RANDOM % 12000))
+  base="http://127.0.0.1:$port"
+  TENANTRY_DATABASE_URL="$database_url" "$binary" serve --bind "127.0.0.1:$port" \
+    --credentials-file "$work/credentials.json" >"$work/server.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 100); do
+    curl -fs "$base/readyz" >/dev/null 2>&1 && break
+    kill -0 "$server" 2>/dev/null || break
+    sleep 0.2
+  done
   curl -fs "$base/readyz" >/dev/null 2>&1 && break
-  sleep 0.2
+  if kill -0 "$server" 2>/dev/null || ! grep -q 'Address already in use' "$work/server.log"; then
+    break
+  fi
+  echo "port $port was taken (attempt $attempt); trying another"
 done
 curl -fs "$base/readyz" >/dev/null || { cat "$work/server.log"; echo "FAIL: the server did not start"; exit 1; }
 
