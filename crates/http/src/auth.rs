@@ -378,6 +378,12 @@ pub async fn unchecked_credentials(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let response = next.call(req).await?;
+    // Nearly every response passes here, most on a remembered credential: nothing is read or
+    // copied before the status says it is such a refusal.
+    let status = response.status();
+    if !status.is_client_error() || status == StatusCode::UNAUTHORIZED {
+        return Ok(response.map_into_left_body());
+    }
     let unchecked = response
         .request()
         .extensions()
@@ -388,13 +394,9 @@ pub async fn unchecked_credentials(
         .request()
         .app_data::<web::Data<AppState>>()
         .cloned();
-    let status = response.status();
     let (Some(unchecked), Some(state)) = (unchecked, state) else {
         return Ok(response.map_into_left_body());
     };
-    if !status.is_client_error() || status == StatusCode::UNAUTHORIZED {
-        return Ok(response.map_into_left_body());
-    }
     let Unchecked {
         credential,
         token_hash,
@@ -778,9 +780,6 @@ impl AuthenticatedTenantRead {
         read: impl Fn(&mut DbConnection, &CredentialCheck) -> StorageResult<Option<T>> + Send + 'static,
     ) -> Result<T, ApiError> {
         let tenant_id = self.principal.tenant.id;
-        if let Some(owed) = &self.owed {
-            owed.checked.store(true, Ordering::Relaxed);
-        }
         let Some(owed) = self.owed else {
             return blocking(move || {
                 let page = state
@@ -790,6 +789,7 @@ impl AuthenticatedTenantRead {
             })
             .await;
         };
+        owed.checked.store(true, Ordering::Relaxed);
         let served = blocking(move || {
             let mut check = CredentialCheck::Owed {
                 token_hash: owed.token_hash.clone(),
