@@ -1103,7 +1103,7 @@ mod processes {
             environment: tenantry_domain::Environment::Sandbox,
         };
         let page = database
-            .read(|c| {
+            .read_feed(reseller, |c| {
                 let filter = tenantry_storage::event::EventFilter {
                     types: vec![tenantry_domain::event::EventType::TenantCreated],
                     tenant: None,

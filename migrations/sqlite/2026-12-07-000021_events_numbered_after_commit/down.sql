@@ -1,0 +1,2 @@
+DROP TABLE event_numbering;
+DROP TABLE events_unnumbered;
