@@ -365,14 +365,22 @@ fn the_feed_has_no_gaps_while_writers_commit_concurrently() {
     let s = TestServer::start(BOTH);
     let creds = s.reseller("acme");
     let auth = creds.bearer();
-    let writers = 4;
+    let writers = 8;
     let per_writer = 15;
     let seen = std::thread::scope(|scope| {
         for w in 0..writers {
             let (s, auth) = (&s, auth.clone());
             scope.spawn(move || {
                 for i in 0..per_writer {
-                    s.tenant(&auth, &format!("w{w}-{i}"));
+                    let code = s.tenant(&auth, &format!("w{w}-{i}"));
+                    // Answered: a read of the feed finds its event, numbered.
+                    let mine = s
+                        .call("GET", &format!("/reseller/event?tenant={code}"), &auth, None)
+                        .expect(200)
+                        .json();
+                    let data = mine["data"].as_array().unwrap();
+                    assert_eq!(data.len(), 1, "{mine}");
+                    assert!(data[0]["sequence"].as_i64().unwrap() > 0);
                 }
             });
         }
