@@ -117,9 +117,9 @@ pub async fn list(
     };
     let page = blocking(move || {
         let owner = principal.owner();
-        state.db.read_feed(owner.reseller_id, |conn| {
-            Ok(events::list(conn, &owner, &filter, after, limit)?)
-        })
+        state
+            .db
+            .read(|conn| Ok(events::list(conn, &owner, &filter, after, limit)?))
     })
     .await?;
     let last = page.rows.last().map_or(after, |e| e.sequence);

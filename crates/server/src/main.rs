@@ -594,8 +594,6 @@ fn serve(db: Database, args: ServeArgs) -> Result<(), String> {
         if let Err(e) = after_shutdown.usage.flush() {
             log::error!("could not write the last usage counts: {e}");
         }
-        // The events the last writes committed unnumbered: numbered, their deliveries queued.
-        after_shutdown.db.wait_for_numbering();
         // Each worker finishes what it has in hand; what is left waits in the database.
         if let Some(workers) = workers {
             workers.stop();

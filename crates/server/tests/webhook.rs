@@ -1111,7 +1111,7 @@ mod processes {
             environment: tenantry_domain::Environment::Sandbox,
         };
         let page = database
-            .read_feed(reseller, |c| {
+            .read(|c| {
                 let filter = tenantry_storage::event::EventFilter {
                     types: vec![tenantry_domain::event::EventType::TenantCreated],
                     tenant: None,

@@ -3,14 +3,12 @@
 use crate::handoff::Handoff;
 use crate::known_endpoints::KnownEndpoints;
 use crate::reseller::KeyCheck;
-use crate::sequencer::Sequencer;
 use crate::{Result, StorageError};
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection, Pool};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::borrow::Cow;
-use std::collections::BTreeSet;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -347,8 +345,6 @@ pub struct Database {
     handoff: Arc<std::sync::RwLock<Option<Arc<Handoff>>>>,
     /// The resellers' active webhook endpoints this process's appends last read.
     known_endpoints: Arc<KnownEndpoints>,
-    /// Numbers the events this process's writes committed unnumbered (PostgreSQL).
-    sequencer: Arc<Sequencer>,
 }
 
 enum TxError<E> {
@@ -434,7 +430,6 @@ impl Database {
             queued: Arc::default(),
             handoff: Arc::default(),
             known_endpoints: Arc::default(),
-            sequencer: Arc::default(),
         })
     }
 
@@ -576,7 +571,6 @@ impl Database {
                 .clone(),
         );
         crate::audit::begin();
-        crate::sequencer::begin();
         let now = tenantry_domain::time::now();
         let (begin, checked_here) = match (&conn.conn, check) {
             (DbConnection::Postgres(_), Some(check)) => (check.begin_sql(now).into(), None),
@@ -600,11 +594,9 @@ impl Database {
             TxError::Database(e) => E::from(StorageError::from(e)),
         });
         conn.suspect = result.is_err();
-        drop(conn);
         crate::audit::finish();
         crate::handoff::finish(result.is_ok());
         crate::known_endpoints::finish(result.is_ok());
-        let owed = crate::sequencer::finish(result.is_ok());
         let queued = WORK_QUEUED.replace(0);
         if result.is_ok() {
             for work in [Work::Deliveries, Work::Jobs, Work::ClaimableDeliveries] {
@@ -613,94 +605,7 @@ impl Database {
                 }
             }
         }
-        if !owed.is_empty() {
-            self.hand_to_sequencer(owed);
-        }
         result
-    }
-
-    /// Has the events of `resellers` that this process's writes committed unnumbered
-    /// numbered by its numbering thread ([`crate::sequencer`]), starting the thread if none
-    /// runs. A write does not wait for it.
-    fn hand_to_sequencer(&self, resellers: BTreeSet<uuid::Uuid>) {
-        if !self.sequencer.hand_over(resellers) {
-            return;
-        }
-        let db = self.clone();
-        let started = std::thread::Builder::new()
-            .name("event-sequencer".into())
-            .spawn(move || db.run_sequencer());
-        if let Err(e) = started {
-            log::error!("could not start the event numbering thread: {e}");
-            self.sequencer.not_started();
-        }
-    }
-
-    /// The numbering thread: numbers the events of the resellers handed over, until no other
-    /// handle of this database is left.
-    fn run_sequencer(self) {
-        let alone = || Arc::strong_count(&self.sequencer) == 1;
-        while let Some(resellers) = self.sequencer.next(alone) {
-            let mut numbered = 0;
-            for reseller in resellers {
-                match self.write(|conn| crate::event::number_unnumbered(conn, reseller)) {
-                    Ok(events) => numbered += events.len(),
-                    Err(e) => log::error!("could not number events of reseller {reseller}: {e}"),
-                }
-            }
-            if self.sequencer.numbered(numbered) {
-                if let Err(e) = self.read(crate::event::upkeep) {
-                    log::warn!("upkeep of the unnumbered events: {e}");
-                }
-            }
-        }
-    }
-
-    /// Waits until this process's numbering thread has numbered every event it was handed
-    /// ([`crate::sequencer`]): at shutdown, so no event waits for the webhook sweep of the
-    /// next start, and in tests that must know what is numbered.
-    pub fn wait_for_numbering(&self) {
-        self.sequencer.settle();
-    }
-
-    /// Runs `f`, a read of `reseller`'s events feed, once the events its writes committed are
-    /// numbered: a write answers before its event has its number ([`crate::sequencer`]), and
-    /// a client that reads the feed after the answer must find it there. Nothing more than
-    /// [`Database::read`] when nothing waits (one indexed look on PostgreSQL; none on SQLite,
-    /// whose writes number their own events).
-    pub fn read_feed<T, E: From<StorageError>>(
-        &self,
-        reseller: uuid::Uuid,
-        f: impl FnOnce(&mut DbConnection) -> std::result::Result<T, E>,
-    ) -> std::result::Result<T, E> {
-        if self.backend == Backend::Postgres
-            && self.read(|conn| crate::event::waits_for_number(conn, reseller))?
-        {
-            self.write(|conn| crate::event::number_unnumbered(conn, reseller))?;
-        }
-        self.read(f)
-    }
-
-    /// Numbers every event committed unnumbered, whoever committed it: those a process left
-    /// when it stopped between a write's commit and the numbering, and those a crash of
-    /// PostgreSQL took out of the unlogged table that named them
-    /// ([`crate::event::recover_unnumbered`]). Returns how many. The webhook workers call it
-    /// as they sweep. Nothing to do on SQLite.
-    pub fn number_unnumbered_events(&self) -> Result<usize> {
-        if self.backend != Backend::Postgres {
-            return Ok(0);
-        }
-        let started = tenantry_domain::time::now();
-        self.write(crate::event::recover_unnumbered)?;
-        let mut numbered = 0;
-        for reseller in self.read(crate::event::with_unnumbered)? {
-            numbered += self
-                .write(|conn| crate::event::number_unnumbered(conn, reseller))?
-                .len();
-        }
-        self.write_statement(|conn| crate::event::checked(conn, started))?;
-        self.read(crate::event::upkeep)?;
-        Ok(numbered)
     }
 
     /// Runs `f`, which writes with one statement on PostgreSQL, without BEGIN and COMMIT

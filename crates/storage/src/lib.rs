@@ -25,7 +25,6 @@ pub mod login;
 pub mod order;
 pub mod product;
 pub mod reseller;
-mod sequencer;
 pub mod template;
 pub mod tenant;
 pub mod tenant_token;

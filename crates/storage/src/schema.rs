@@ -252,10 +252,10 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::sql_types::Uuid;
 
-    events (id) {
-        id -> Uuid,
+    events (reseller_id, sequence) {
         reseller_id -> Text,
-        numbered_after -> BigInt,
+        sequence -> BigInt,
+        id -> Uuid,
         environment -> Text,
         event_type -> Text,
         tenant_id -> Nullable<Uuid>,
@@ -263,28 +263,6 @@ diesel::table! {
         payload -> Text,
         created_at -> Timestamp,
         handed_off -> Bool,
-    }
-}
-
-diesel::table! {
-    use diesel::sql_types::*;
-    use crate::sql_types::Uuid;
-
-    event_numbers (reseller_id, sequence) {
-        reseller_id -> Uuid,
-        sequence -> BigInt,
-        event_id -> Uuid,
-    }
-}
-
-diesel::table! {
-    use diesel::sql_types::*;
-    use crate::sql_types::Uuid;
-
-    events_unnumbered (reseller_id, position) {
-        reseller_id -> Uuid,
-        position -> BigInt,
-        event_id -> Uuid,
     }
 }
 
@@ -406,7 +384,6 @@ diesel::table! {
 }
 
 diesel::joinable!(tenants -> resellers (reseller_id));
-diesel::joinable!(event_numbers -> events (event_id));
 diesel::allow_tables_to_appear_in_same_query!(
     resellers,
     reseller_portals,
@@ -426,8 +403,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     event_sequences,
     events,
-    event_numbers,
-    events_unnumbered,
     webhook_endpoints,
     webhook_deliveries,
     webhook_attempts,

@@ -10,7 +10,7 @@ use crate::sql_types::Id;
 use crate::{DbConnection, Owner, Page, Result, StorageError};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use tenantry_domain::event::{Event, EventType};
 use tenantry_domain::webhook::Endpoint;
 use tenantry_domain::Environment;
@@ -697,6 +697,7 @@ pub fn queued(conn: &mut DbConnection) -> Result<i64> {
 const SWEEP_STEP: i64 = 2_000;
 
 /// One event as [`sweep`] reads it.
+#[derive(Queryable)]
 struct SweptEvent {
     sequence: i64,
     id: Id,
@@ -746,52 +747,26 @@ pub fn sweep(
     for (row, swept) in active {
         let endpoint = row.into_domain()?;
         let attempts = progress.attempts.entry(endpoint.id).or_default();
-        let numbers = crate::event::numbers_after(conn, endpoint.reseller_id, swept, SWEEP_STEP)?;
-        let ids: Vec<Id> = numbers.iter().map(|(_, id)| *id).collect();
-        let mut rows: HashMap<Id, (String, String, NaiveDateTime, bool)> = events::table
-            .filter(events::id.eq_any(&ids))
+        let read: Vec<SweptEvent> = events::table
+            .filter(events::reseller_id.eq(endpoint.reseller_id.to_string()))
+            .filter(events::environment.eq(endpoint.environment.as_str()))
+            .filter(events::sequence.gt(swept))
+            .order(events::sequence.asc())
+            .limit(SWEEP_STEP)
             .select((
+                events::sequence,
                 events::id,
-                events::environment,
                 events::event_type,
                 events::created_at,
                 events::handed_off,
             ))
-            .load::<(Id, String, String, NaiveDateTime, bool)>(conn)?
-            .into_iter()
-            .map(|(id, environment, kind, at, handed_off)| {
-                (id, (environment, kind, at, handed_off))
-            })
-            .collect();
-        // Every event of the step, whatever its environment: the endpoint is swept through
-        // the last one old enough.
-        let read: Vec<(String, SweptEvent)> = numbers
-            .iter()
-            .filter_map(|(sequence, id)| {
-                let (environment, event_type, created_at, handed_off) = rows.remove(id)?;
-                Some((
-                    environment,
-                    SweptEvent {
-                        sequence: *sequence,
-                        id: *id,
-                        event_type,
-                        created_at,
-                        handed_off,
-                    },
-                ))
-            })
-            .collect();
-        let old = read
-            .iter()
-            .take_while(|(_, e)| e.created_at < before)
-            .count();
-        let Some(last) = read[..old].last().map(|(_, e)| e.sequence) else {
+            .load(conn)?;
+        let old = read.iter().take_while(|e| e.created_at < before).count();
+        let Some(last) = read[..old].last().map(|e| e.sequence) else {
             continue;
         };
         let owed: Vec<&SweptEvent> = read[..old]
             .iter()
-            .filter(|(environment, _)| environment == endpoint.environment.as_str())
-            .map(|(_, e)| e)
             .filter(|e| {
                 e.handed_off
                     && e.event_type
@@ -804,7 +779,7 @@ pub fn sweep(
             .set(endpoints::swept_through.eq(last))
             .execute(conn)?;
         // A whole step, all old enough: what follows it may be too.
-        swept_now.more |= old == read.len() && numbers.len() == SWEEP_STEP as usize;
+        swept_now.more |= old == read.len() && read.len() == SWEEP_STEP as usize;
     }
     if swept_now.queued > 0 {
         crate::database::queued(crate::Work::ClaimableDeliveries);

@@ -34,19 +34,7 @@ const LOCAL: &[(&str, &str)] = &[
         "event_sequences",
         "the per-reseller sequence every event takes (docs/scaling.md)",
     ),
-    ("events", "the per-reseller feed's events, found by id"),
-    (
-        "event_numbers",
-        "the per-reseller feed's order: each event's sequence",
-    ),
-    (
-        "events_unnumbered",
-        "the per-reseller events waiting for their sequence",
-    ),
-    (
-        "event_numbering",
-        "one row: when the events waiting for a sequence were last checked",
-    ),
+    ("events", "the per-reseller feed, paged by that sequence"),
     ("webhook_endpoints", "a reseller's endpoints"),
     (
         "webhook_deliveries",

@@ -217,14 +217,12 @@ fn purging_events_forgets_each_feeds_expired_head_and_keeps_the_rest_in_order() 
             reseller_id: reseller.id,
             environment: Environment::Production,
         };
-        db.read_feed(reseller.id, |c| {
-            event::list(c, &owner, &EventFilter::default(), 0, 10)
-        })
-        .unwrap()
-        .rows
-        .into_iter()
-        .map(|e| e.sequence)
-        .collect::<Vec<_>>()
+        db.read(|c| event::list(c, &owner, &EventFilter::default(), 0, 10))
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|e| e.sequence)
+            .collect::<Vec<_>>()
     };
     // The feed goes on where it was; the event behind a live one waits for a later run.
     assert_eq!(feed(&acme), vec![2_501, 2_502]);
@@ -337,7 +335,7 @@ fn an_append_queues_for_the_endpoints_committed_before_it_whichever_process_chan
     assert_eq!(queued_for(&b), Vec::<uuid::Uuid>::new());
     // The feed stayed gap-free through all of it: the rolled-back append took no number.
     let feed = a
-        .read_feed(acme.id, |c| {
+        .read(|c| {
             event::list(
                 c,
                 &Owner {

@@ -66,11 +66,9 @@ pub fn owner(reseller: &Reseller, environment: Environment) -> Owner {
 /// The events feed of `reseller` in `environment`, oldest first.
 pub fn events(db: &Database, reseller: &Reseller, environment: Environment) -> Vec<Event> {
     let owner = owner(reseller, environment);
-    db.read_feed(reseller.id, |conn| {
-        event::list(conn, &owner, &Default::default(), 0, 100)
-    })
-    .unwrap()
-    .rows
+    db.read(|conn| event::list(conn, &owner, &Default::default(), 0, 100))
+        .unwrap()
+        .rows
 }
 
 /// The audit log of `reseller` in `environment`, oldest first.

@@ -327,17 +327,10 @@ impl Dispatcher {
     /// one's or another's) and that were never recorded, though their lease ended a whole
     /// lease before `now` (an outcome made as the lease ended has had that long to be
     /// recorded; a group commit takes milliseconds): the process died, or the commit of their
-    /// outcomes failed. Returns how many. Numbers first the events that wait for a number,
-    /// such as those a process committed unnumbered and stopped before numbering
-    /// ([`Database::number_unnumbered_events`]). The workers run it every half lease when
-    /// idle, every lease at the latest while busy ([`Dispatcher::sweep_if_due`]); tests drive
-    /// it through `now`.
+    /// outcomes failed. Returns how many. The workers run it every half lease when idle,
+    /// every lease at the latest while busy ([`Dispatcher::sweep_if_due`]); tests drive it
+    /// through `now`.
     pub fn sweep(&self, now: DateTime<Utc>) -> Result<usize, StorageError> {
-        // Under load some wait a moment for a numbering thread; a stopped process's wait here.
-        let numbered = self.db.number_unnumbered_events()?;
-        if numbered > 0 {
-            log::info!("webhook sweep: numbered {numbered} event(s) that waited for a number");
-        }
         let before = now - self.settings.lease * 2;
         let mut progress = store::SweepProgress::default();
         let mut queued = 0;

@@ -1,2 +1,0 @@
-DROP TABLE event_numbering;
-DROP TABLE events_unnumbered;
