@@ -375,7 +375,12 @@ fn the_feed_has_no_gaps_while_writers_commit_concurrently() {
                     let code = s.tenant(&auth, &format!("w{w}-{i}"));
                     // Answered: a read of the feed finds its event, numbered.
                     let mine = s
-                        .call("GET", &format!("/reseller/event?tenant={code}"), &auth, None)
+                        .call(
+                            "GET",
+                            &format!("/reseller/event?tenant={code}"),
+                            &auth,
+                            None,
+                        )
                         .expect(200)
                         .json();
                     let data = mine["data"].as_array().unwrap();

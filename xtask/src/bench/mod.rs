@@ -369,7 +369,11 @@ fn print_webhooks(webhooks: &[(&str, crate::webhook_bench::WebhookFigures)]) {
                 states.join(", ")
             );
         }
-        let mut ratios: Vec<f64> = w.spread_pairs.iter().map(|(one, eight)| one / eight).collect();
+        let mut ratios: Vec<f64> = w
+            .spread_pairs
+            .iter()
+            .map(|(one, eight)| one / eight)
+            .collect();
         let pairs: Vec<String> = w
             .spread_pairs
             .iter()
