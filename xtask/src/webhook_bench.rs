@@ -49,8 +49,8 @@ pub struct WebhookFigures {
     /// Writes answered per second by the eight writers.
     pub writes_per_s: f64,
     /// Writes answered per second by the same eight writers, and by eight writers each a
-    /// reseller of its own, in bursts alternated pair by pair ([`SPREAD_PAIRS`]): whether one
-    /// reseller's event sequence is what limits its writers.
+    /// reseller of its own, in bursts alternated pair by pair ([`SPREAD_PAIRS`]): whether
+    /// something one reseller's writers share (its event sequence row, for one) limits them.
     pub spread_pairs: Vec<(f64, f64)>,
     /// Their webhooks arrived per second, from the first write's start to the last arrival.
     pub delivered_per_s: f64,
